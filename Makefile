@@ -1,0 +1,112 @@
+# hostgate: measured-boot host attestation. See README.md.
+#
+#   make            build bin/hostgate-attest and bin/hostgate-verify
+#   make check      install missing Debian packages, build, run all tests
+#   make demo       install missing packages, build, run the demo
+#   make asan       the whole test suite under ASan + UBSan
+#   make fuzz       build and run the libFuzzer targets (clang)
+#   make bench      benchmarks against openssl dgst and sha256sum
+#   make install    PREFIX=/usr DESTDIR=
+#   make clean
+
+PREFIX ?= /usr
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+V ?= 0
+
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libvirt
+VERIFY_PKGS := tss2-mu libcrypto libcbor json-c
+TEST_PKGS := cmocka libcrypto libcbor json-c
+
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP $(HARDEN)
+CFLAGS += $(shell $(PKG_CONFIG) --cflags $(sort $(ATTEST_PKGS) $(VERIFY_PKGS) cmocka) 2>/dev/null)
+LDFLAGS += $(HARDEN_LD)
+
+ATTEST_LIBS = $(shell $(PKG_CONFIG) --libs $(ATTEST_PKGS)) -lpthread
+VERIFY_LIBS = $(shell $(PKG_CONFIG) --libs $(VERIFY_PKGS))
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+
+LIB_SRC := $(wildcard lib/*.c)
+ATTEST_SRC := $(wildcard attest/*.c)
+VERIFY_SRC := $(wildcard verifier/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+ATTEST_OBJ := $(ATTEST_SRC:%.c=$(BUILD)/%.o)
+VERIFY_OBJ := $(VERIFY_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+ifeq ($(V),1)
+Q :=
+quiet = @true
+else
+Q := @
+quiet = @printf '  %-6s %s\n'
+endif
+
+BINS := $(BUILD)/bin/hostgate-attest $(BUILD)/bin/hostgate-verify
+
+all: $(BINS) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	$(quiet) CC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/bin/hostgate-attest: $(ATTEST_OBJ) $(LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(ATTEST_LIBS)
+
+$(BUILD)/bin/hostgate-verify: $(VERIFY_OBJ) $(LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VERIFY_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
+
+deps:
+	@tools/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/demo.sh
+
+# Sanitizers: a separate build tree, the same test driver.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all
+	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
+
+fuzz: deps
+	@tests/fuzz/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench-measure.sh
+
+install: $(BINS)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+.PHONY: all deps check demo asan fuzz bench install clean
+
+-include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -1,0 +1,30 @@
+/* hashpool.h: hash many files at once, one worker thread per core.
+ *
+ * Contract:
+ *  - Each job's PATH is opened with O_NOFOLLOW (callers pass a path already
+ *    resolved by realpath(), so a symlink swapped in afterwards is refused,
+ *    not followed) and must be a regular file.
+ *  - On return every job has either its digests (err == 0) or an errno
+ *    value in err; the function returns -1 if any job failed.
+ *  - With PROGRESS set, a one-line progress bar is drawn on stderr while
+ *    the work lasts; memory is one HG_HASH_CHUNK buffer per worker.
+ */
+#ifndef HG_HASHPOOL_H
+#define HG_HASHPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/digest.h"
+
+struct hg_hash_job {
+	const char *path;
+	struct hg_digests d;
+	uint64_t size;
+	int err;
+};
+
+int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,
+		  size_t nalgs, int progress);
+
+#endif

@@ -1,0 +1,162 @@
+/* init.c: hostgate-attest init [--ak-out FILE] [--ak-alg ecc|rsa]
+ *
+ * Idempotent: the first run creates the AK under the EK and the log key;
+ * later runs load them (proving the AK still belongs to this TPM) and only
+ * rewrite --ak-out. An existing AK of another algorithm than --ak-alg is
+ * an error, never silently replaced: the verifier trusts that key.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <tss2/tss2_mu.h>
+
+#include "../lib/util.h"
+#include "cmds.h"
+#include "opts.h"
+#include "state.h"
+#include "tpm.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hostgate-attest init [--ak-out FILE] [--ak-alg ecc|rsa] [OPTIONS]\n\n"
+		   "Create (first run) or load the attestation key (a restricted\n"
+		   "signing key under the EK) and the log signing key.\n\n"
+		   "  --ak-out FILE  write the AK public area (TPM2B_PUBLIC)\n"
+		   "  --ak-alg ALG   ecc (P-256, default) or rsa (2048) for a new AK\n"
+		   HG_COMMON_HELP);
+}
+
+/* The name the TPM gives the AK: nameAlg || H(TPMT_PUBLIC) (Part 1 §16). */
+static int ak_name_hex(const TPM2B_PUBLIC *pub, char *out, size_t outlen)
+{
+	uint8_t buf[sizeof(TPMT_PUBLIC)], name[2 + 32];
+	size_t off = 0;
+	struct hg_digest d;
+
+	if (pub->publicArea.nameAlg != TPM2_ALG_SHA256 || outlen < 2 * sizeof(name) + 1 ||
+	    Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf), &off) ||
+	    hg_hash(HG_ALG_SHA256, buf, off, &d) < 0)
+		return -1;
+	name[0] = 0x00;
+	name[1] = 0x0b;
+	memcpy(name + 2, d.d, 32);
+	hg_hex_encode(name, sizeof(name), out);
+	return 0;
+}
+
+int init_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ak-out", required_argument, NULL, 'o' },
+		{ "ak-alg", required_argument, NULL, 'a' },
+		HG_COMMON_LONGOPTS,
+		{ 0 },
+	};
+	struct hg_opts o;
+	struct hg_tpm tpm = { 0 };
+	ESYS_TR ek = ESYS_TR_NONE, ak = ESYS_TR_NONE;
+	TPM2B_PUBLIC pub, *newpub = NULL;
+	TPM2B_PRIVATE priv, *newpriv = NULL;
+	EVP_PKEY *logkey = NULL;
+	const char *ak_out = NULL;
+	enum hg_ak_alg alg = HG_AK_ECC;
+	int alg_given = 0, c, has, ret = HG_EXIT_USAGE;
+	char name[2 * 34 + 1];
+
+	if (hg_opts_init(&o) < 0)
+		goto out;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		int h = hg_opts_handle(&o, c, optarg);
+
+		if (h < 0)
+			goto out;
+		if (h)
+			continue;
+		switch (c) {
+		case 'o':
+			ak_out = optarg;
+			break;
+		case 'a':
+			alg_given = 1;
+			if (!strcmp(optarg, "ecc"))
+				alg = HG_AK_ECC;
+			else if (!strcmp(optarg, "rsa"))
+				alg = HG_AK_RSA;
+			else {
+				hg_err("--ak-alg: \"%s\" is not ecc or rsa", optarg);
+				goto out;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			ret = HG_EXIT_OK;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (optind != argc) {
+		hg_err("init: unexpected argument \"%s\"", argv[optind]);
+		goto out;
+	}
+	ret = HG_EXIT_FAIL;
+	umask(077);
+	if (hg_mkdir_p(o.state, 0700) < 0) {
+		hg_err("%s: %s", o.state, strerror(errno));
+		goto out;
+	}
+	if ((has = hg_state_has_ak(o.state)) < 0)
+		goto out;
+	if (hg_tpm_open(o.tcti, &tpm) < 0 || hg_tpm_ek_create(&tpm, &ek) < 0)
+		goto out;
+	if (has) {
+		int is_rsa;
+
+		if (hg_state_load_ak(o.state, &pub, &priv) < 0)
+			goto out;
+		is_rsa = pub.publicArea.type == TPM2_ALG_RSA;
+		if (alg_given && is_rsa != (alg == HG_AK_RSA)) {
+			hg_err("%s: an %s AK exists; remove %s and %s to make another",
+			       o.state, is_rsa ? "rsa" : "ecc",
+			       HG_STATE_AK_PUB, HG_STATE_AK_PRIV);
+			goto out;
+		}
+		/* Loading proves the saved AK was made by this TPM's EK. */
+		if (hg_tpm_ak_load(&tpm, ek, &pub, &priv, &ak) < 0) {
+			hg_err("%s: the saved AK does not load under this TPM's EK "
+			       "(TPM cleared or replaced?)", o.state);
+			goto out;
+		}
+	} else {
+		if (hg_tpm_ak_create(&tpm, ek, alg, &newpub, &newpriv) < 0 ||
+		    hg_state_save_ak(o.state, newpub, newpriv) < 0)
+			goto out;
+		pub = *newpub;
+	}
+	if (hg_state_log_key(o.state, 1, &logkey) < 0)
+		goto out;
+	if (ak_out && hg_write_tpm2b_public(ak_out, &pub) < 0)
+		goto out;
+	if (ak_name_hex(&pub, name, sizeof(name)) < 0) {
+		hg_err("cannot compute the AK name");
+		goto out;
+	}
+	printf("ak: %s %s\nak-name: %s\nstate: %s\n",
+	       has ? "loaded" : "created",
+	       pub.publicArea.type == TPM2_ALG_RSA ? "rsa-2048" : "ecc-p256",
+	       name, o.state);
+	ret = HG_EXIT_OK;
+out:
+	if (tpm.esys) {
+		hg_tpm_flush(&tpm, ak);
+		hg_tpm_flush(&tpm, ek);
+	}
+	hg_tpm_close(&tpm);
+	EVP_PKEY_free(logkey);
+	free(newpub);
+	free(newpriv);
+	return ret;
+}

@@ -1,0 +1,282 @@
+/* logw.c: see logw.h. */
+#define _GNU_SOURCE
+#include "logw.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "../lib/cose.h"
+#include "../lib/util.h"
+#include "cmds.h"
+
+int hg_logw_open(struct hg_logw *w, const char *path, int exclusive)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	w->path = path;
+	if (strlen(path) >= sizeof(dir)) {
+		hg_err("%s: path too long", path);
+		return -1;
+	}
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (hg_mkdir_p(dir, 0755) < 0) {
+			hg_err("%s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	/* O_NOFOLLOW: the log lives in a shared directory (/run); never
+	 * write through a link someone planted there. */
+	w->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		     0644);
+	if (w->fd < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(w->fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			hg_err("%s: lock: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void hg_logw_close(struct hg_logw *w)
+{
+	if (w->fd >= 0)
+		close(w->fd); /* drops the flock */
+	hg_log_free(&w->log);
+	free(w->buf);
+	free(w->cose_key);
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+}
+
+static int same_digests(const struct hg_digests *a, const struct hg_digests *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct hg_digest *x = hg_digests_get(b, a->v[i].alg);
+
+		if (!x || x->len != a->v[i].len ||
+		    memcmp(x->d, a->v[i].d, x->len))
+			return 0;
+	}
+	return 1;
+}
+
+static int replay(struct hg_logw *w, size_t upto, struct hg_digests *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < w->nalgs; i++)
+		if (hg_log_replay(&w->log, upto, w->pcr, w->algs[i],
+				  &out->v[i]) < 0)
+			return -1;
+	out->n = w->nalgs;
+	return 0;
+}
+
+/* Sign PAYLOAD, write it as one record, make it durable, then extend. */
+static int append_record(struct hg_logw *w, struct hg_tpm *tpm,
+			 const uint8_t *payload, size_t len,
+			 struct hg_digests *extended)
+{
+	struct hg_cel_rec rec;
+	struct cw out;
+	const char *why;
+	int ret = HG_EXIT_FAIL;
+
+	cw_init(&out);
+	/* Decode what we are about to sign: the writer and every reader
+	 * then agree on the format by construction. */
+	if (hg_cel_decode(payload, len, &rec, &why) < 0) {
+		hg_err("%s: internal: record does not decode: %s", w->path, why);
+		goto out;
+	}
+	if (hg_cose_sign1(w->key, payload, len, &out) < 0) {
+		hg_err("%s: cannot sign record %llu", w->path,
+		       (unsigned long long)rec.recnum);
+		goto out;
+	}
+	if (hg_write_all(w->fd, out.buf, out.len) < 0 || fdatasync(w->fd) < 0) {
+		hg_err("%s: append: %s", w->path, strerror(errno));
+		/* Leave no torn tail behind when we still can. */
+		if (ftruncate(w->fd, (off_t)w->size) == 0)
+			(void)fdatasync(w->fd);
+		goto out;
+	}
+	w->size += out.len;
+	/* The record is durable: only now may the PCR move. */
+	if (hg_tpm_pcr_extend(tpm, w->pcr, &rec.digests) < 0) {
+		hg_err("%s: record %llu is logged but not extended; the next "
+		       "run completes it", w->path, (unsigned long long)rec.recnum);
+		goto out;
+	}
+	w->next_recnum++;
+	if (extended)
+		*extended = rec.digests;
+	ret = HG_EXIT_OK;
+out:
+	cw_free(&out);
+	return ret;
+}
+
+static int append_log_key(struct hg_logw *w, struct hg_tpm *tpm)
+{
+	struct cw p;
+	int ret = HG_EXIT_FAIL;
+
+	cw_init(&p);
+	if (hg_cel_encode_log_key(0, w->pcr, w->algs, w->nalgs, w->cose_key,
+				  w->cose_key_len, &p) < 0) {
+		hg_err("%s: cannot encode the log-key record", w->path);
+		goto out;
+	}
+	ret = append_record(w, tpm, p.buf, p.len, NULL);
+out:
+	cw_free(&p);
+	return ret;
+}
+
+static int inconsistent(struct hg_logw *w, const char *why)
+{
+	hg_err("%s: %s; refusing to append (the PCR cannot be rolled back: "
+	       "reboot, or use another --log and --pcr)", w->path, why);
+	return HG_EXIT_INCONSISTENT;
+}
+
+static int same_bank_set(const struct hg_logw *w, const struct hg_digests *d)
+{
+	if (d->n != w->nalgs)
+		return 0;
+	for (size_t i = 0; i < w->nalgs; i++)
+		if (!hg_digests_get(d, w->algs[i]))
+			return 0;
+	return 1;
+}
+
+int hg_logw_recover(struct hg_logw *w, struct hg_tpm *tpm, uint32_t pcr,
+		    const uint16_t *algs, size_t nalgs, EVP_PKEY *key)
+{
+	struct hg_log_err err;
+	struct hg_digests now, want;
+	struct cw ck;
+	size_t len = 0;
+	int ret = HG_EXIT_FAIL;
+
+	w->pcr = pcr;
+	w->key = key;
+	w->nalgs = nalgs;
+	memcpy(w->algs, algs, nalgs * sizeof(*algs));
+	cw_init(&ck);
+	if (hg_cose_key_encode(key, &ck) < 0) {
+		hg_err("%s: cannot encode the log key", w->path);
+		goto out;
+	}
+	w->cose_key = cw_take(&ck, &w->cose_key_len);
+	if (lseek(w->fd, 0, SEEK_SET) < 0 ||
+	    hg_read_fd(w->fd, HG_LOG_MAX_SIZE, &w->buf, &len) < 0) {
+		hg_err("%s: %s", w->path, strerror(errno));
+		goto out;
+	}
+	w->size = len;
+	if (len > 0 && hg_log_parse(w->buf, len, &w->log, &err) < 0) {
+		if (!err.truncated) {
+			char why[256];
+
+			snprintf(why, sizeof(why),
+				 "log is corrupt at record %ld (offset %zu): %s",
+				 err.record, err.offset, err.msg);
+			ret = inconsistent(w, why);
+			goto out;
+		}
+		/* A torn tail is an append that died before its fdatasync
+		 * returned; it was never extended, so dropping it is exact. */
+		if (ftruncate(w->fd, (off_t)err.offset) < 0 ||
+		    fdatasync(w->fd) < 0) {
+			hg_err("%s: truncate: %s", w->path, strerror(errno));
+			goto out;
+		}
+		hg_err("%s: dropped a torn record at offset %zu (crash during append)",
+		       w->path, err.offset);
+		w->size = err.offset;
+	}
+	w->next_recnum = w->log.n;
+	if (hg_tpm_pcr_read(tpm, pcr, algs, nalgs, &now) < 0)
+		goto out;
+	if (w->log.n > 0) {
+		const struct hg_cel_rec *r0 = &w->log.recs[0].cel;
+
+		if (r0->key_len != w->cose_key_len ||
+		    memcmp(r0->key, w->cose_key, r0->key_len)) {
+			ret = inconsistent(w, "log is pinned to another log key");
+			goto out;
+		}
+		if (!same_bank_set(w, &r0->digests)) {
+			ret = inconsistent(w, "log banks differ from the TPM's active banks");
+			goto out;
+		}
+		for (size_t i = 0; i < w->log.n; i++)
+			if (w->log.recs[i].cel.pcr != pcr) {
+				ret = inconsistent(w, "log was written for another PCR");
+				goto out;
+			}
+	}
+	if (replay(w, w->log.n, &want) < 0)
+		goto out;
+	if (same_digests(&now, &want)) {
+		/* consistent */
+	} else if (w->log.n > 0 && replay(w, w->log.n - 1, &want) == 0 &&
+		   same_digests(&now, &want)) {
+		const struct hg_log_rec *last = &w->log.recs[w->log.n - 1];
+
+		if (hg_tpm_pcr_extend(tpm, pcr, &last->cel.digests) < 0)
+			goto out;
+		hg_err("%s: completed pending record %zu (crash between log "
+		       "write and PCR extend)", w->path, w->log.n - 1);
+	} else {
+		ret = inconsistent(w, w->log.n ? "PCR does not match the log"
+					      : "log is empty but the PCR is not in its reset state");
+		goto out;
+	}
+	if (w->log.n == 0 && (ret = append_log_key(w, tpm)) != HG_EXIT_OK)
+		goto out;
+	ret = HG_EXIT_OK;
+out:
+	cw_free(&ck);
+	return ret;
+}
+
+int hg_logw_append_file(struct hg_logw *w, struct hg_tpm *tpm,
+			enum hg_kind kind, const char *name, uint64_t size,
+			const struct hg_digests *file, uint64_t *recnum,
+			struct hg_digests *extended)
+{
+	struct cw p;
+	int ret = HG_EXIT_FAIL;
+
+	cw_init(&p);
+	*recnum = w->next_recnum;
+	if (hg_cel_encode_file(w->next_recnum, w->pcr, kind, name, size, file,
+			       &p) < 0) {
+		hg_err("%s: cannot encode a record for %s", w->path, name);
+		goto out;
+	}
+	ret = append_record(w, tpm, p.buf, p.len, extended);
+out:
+	cw_free(&p);
+	return ret;
+}

@@ -1,0 +1,202 @@
+/* state.c: see state.h. */
+#include "state.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <openssl/pem.h>
+#include <tss2/tss2_mu.h>
+
+#include "../lib/util.h"
+
+#define TPM2B_FILE_MAX 4096
+
+int hg_state_path(char *buf, size_t n, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, n, "%s/%s", dir, name) >= n) {
+		hg_err("%s/%s: path too long", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+int hg_state_has_ak(const char *dir)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	if (hg_state_path(a, sizeof(a), dir, HG_STATE_AK_PUB) < 0 ||
+	    hg_state_path(b, sizeof(b), dir, HG_STATE_AK_PRIV) < 0)
+		return -1;
+	return access(a, F_OK) == 0 && access(b, F_OK) == 0;
+}
+
+int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len, off;
+	int ret = -1;
+
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PUB) < 0)
+		goto out;
+	if (hg_read_file(path, TPM2B_FILE_MAX, 1, &buf, &len) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	off = 0;
+	memset(pub, 0, sizeof(*pub));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, pub) != 0 ||
+	    off != len) {
+		hg_err("%s: not exactly one TPM2B_PUBLIC", path);
+		goto out;
+	}
+	free(buf);
+	buf = NULL;
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PRIV) < 0)
+		goto out;
+	if (hg_read_file(path, TPM2B_FILE_MAX, 1, &buf, &len) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	off = 0;
+	memset(priv, 0, sizeof(*priv));
+	if (Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, len, &off, priv) != 0 ||
+	    off != len) {
+		hg_err("%s: not exactly one TPM2B_PRIVATE", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+int hg_write_tpm2b_public(const char *file, const TPM2B_PUBLIC *pub)
+{
+	uint8_t buf[sizeof(TPM2B_PUBLIC)];
+	size_t off = 0;
+
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) != 0) {
+		hg_err("%s: cannot marshal TPM2B_PUBLIC", file);
+		return -1;
+	}
+	if (hg_write_file_atomic(file, buf, off, 0644) < 0) {
+		hg_err("%s: %s", file, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int hg_state_save_ak(const char *dir, const TPM2B_PUBLIC *pub,
+		     const TPM2B_PRIVATE *priv)
+{
+	char path[PATH_MAX];
+	uint8_t buf[sizeof(TPM2B_PRIVATE)];
+	size_t off = 0;
+
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PRIV) < 0)
+		return -1;
+	if (Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, sizeof(buf), &off) != 0) {
+		hg_err("%s: cannot marshal TPM2B_PRIVATE", path);
+		return -1;
+	}
+	if (hg_write_file_atomic(path, buf, off, 0600) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* ak.pub last: its presence with ak.priv marks a complete AK. */
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PUB) < 0)
+		return -1;
+	return hg_write_tpm2b_public(path, pub);
+}
+
+static int is_p256(EVP_PKEY *key)
+{
+	char group[32];
+
+	return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+	       EVP_PKEY_get_utf8_string_param(key, "group", group,
+					      sizeof(group), NULL) &&
+	       !strcmp(group, "prime256v1");
+}
+
+static int create_log_key(const char *path)
+{
+	EVP_PKEY *key = NULL;
+	BIO *mem = NULL;
+	char *pem;
+	long len;
+	int ret = -1;
+
+	key = EVP_EC_gen("P-256");
+	mem = BIO_new(BIO_s_mem());
+	if (!key || !mem ||
+	    !PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0, NULL, NULL)) {
+		hg_err("%s: cannot generate the log key", path);
+		goto out;
+	}
+	len = BIO_get_mem_data(mem, &pem);
+	if (len <= 0 || hg_write_file_atomic(path, pem, (size_t)len, 0600) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	/* The PEM buffer held the private key: wipe before freeing. */
+	if (mem) {
+		len = BIO_get_mem_data(mem, &pem);
+		if (len > 0)
+			OPENSSL_cleanse(pem, (size_t)len);
+	}
+	BIO_free(mem);
+	EVP_PKEY_free(key);
+	return ret;
+}
+
+int hg_state_log_key(const char *dir, int create, EVP_PKEY **key)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	BIO *mem = NULL;
+	int ret = -1;
+
+	*key = NULL;
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_LOGKEY) < 0)
+		goto out;
+	if (access(path, F_OK) < 0) {
+		if (!create) {
+			hg_err("%s: no log key; run 'hostgate-attest init' first",
+			       path);
+			goto out;
+		}
+		if (create_log_key(path) < 0)
+			goto out;
+	}
+	if (hg_read_file(path, 16384, 1, &buf, &len) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	mem = BIO_new_mem_buf(buf, (int)len);
+	if (!mem || !(*key = PEM_read_bio_PrivateKey(mem, NULL, NULL, NULL))) {
+		hg_err("%s: not a PEM private key", path);
+		goto out;
+	}
+	if (!is_p256(*key)) {
+		hg_err("%s: log key is not ECDSA P-256", path);
+		EVP_PKEY_free(*key);
+		*key = NULL;
+		goto out;
+	}
+	ret = 0;
+out:
+	BIO_free(mem);
+	if (buf) {
+		OPENSSL_cleanse(buf, len);
+		free(buf);
+	}
+	return ret;
+}

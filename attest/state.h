@@ -1,0 +1,40 @@
+/* state.h: the host's state directory.
+ *
+ *   DIR/ak.pub      TPM2B_PUBLIC of the AK (tpm2-tools' -u format)
+ *   DIR/ak.priv     TPM2B_PRIVATE of the AK (wrapped by the EK; useless
+ *                   outside this TPM)
+ *   DIR/logkey.pem  log signing key, ECDSA P-256, PKCS#8 PEM, mode 0600
+ *
+ * Every file is written with hg_write_file_atomic(): a crash leaves the old
+ * file or the new one. The AK exists only when both AK files do.
+ *
+ * Contract: returned objects are owned by the caller (free() for TPM2B
+ * structures, EVP_PKEY_free() for keys). Errors are printed, naming the
+ * file and the reason.
+ */
+#ifndef HG_STATE_H
+#define HG_STATE_H
+
+#include <openssl/evp.h>
+#include <tss2/tss2_tpm2_types.h>
+
+#define HG_STATE_AK_PUB "ak.pub"
+#define HG_STATE_AK_PRIV "ak.priv"
+#define HG_STATE_LOGKEY "logkey.pem"
+
+/* 1 if both AK files exist, 0 if neither or one, -1 on error. */
+int hg_state_has_ak(const char *dir);
+int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv);
+int hg_state_save_ak(const char *dir, const TPM2B_PUBLIC *pub,
+		     const TPM2B_PRIVATE *priv);
+
+/* Marshal PUB as TPM2B_PUBLIC into FILE, atomically. */
+int hg_write_tpm2b_public(const char *file, const TPM2B_PUBLIC *pub);
+
+/* Load the log key; with CREATE, make one first if there is none. */
+int hg_state_log_key(const char *dir, int create, EVP_PKEY **key);
+
+/* "DIR/NAME" into BUF; -1 if it does not fit. */
+int hg_state_path(char *buf, size_t n, const char *dir, const char *name);
+
+#endif

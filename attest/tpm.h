@@ -1,0 +1,65 @@
+/* tpm.h: the one module of hostgate-attest that talks to the TPM.
+ *
+ * Every ESYS call is wrapped once here; a failure logs one line naming
+ * the TPM command, the response code and Tss2_RC_Decode()'s text, and
+ * returns -1. Nothing else in hostgate includes tss2_esys.h.
+ *
+ * Contract:
+ *  - hg_tpm_open() connects through the TCTI string (tctildr syntax, e.g.
+ *    "swtpm:host=127.0.0.1,port=2321" or "device:/dev/tpmrm0");
+ *    hg_tpm_close() accepts a zeroed or closed handle.
+ *  - There may be no resource manager (swtpm): every transient object and
+ *    session created here is flushed by the same call that made it, except
+ *    the handles returned to the caller, who flushes them with
+ *    hg_tpm_flush().
+ *  - ESYS-allocated outputs returned to the caller are freed with free().
+ */
+#ifndef HG_TPM_H
+#define HG_TPM_H
+
+#include <stdint.h>
+#include <tss2/tss2_esys.h>
+
+#include "../lib/digest.h"
+
+struct hg_tpm {
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+};
+
+enum hg_ak_alg { HG_AK_ECC = 0, HG_AK_RSA = 1 };
+
+int hg_tpm_open(const char *tcti, struct hg_tpm *t);
+void hg_tpm_close(struct hg_tpm *t);
+
+/* The hash algorithms of every PCR bank that has at least one PCR
+ * allocated (TPM2_GetCapability(TPM_CAP_PCRS), Part 3 §30.2). Fails, naming
+ * the bank, if one is active that hostgate cannot hash: skipping it would
+ * leave that bank's PCR open to anyone. */
+int hg_tpm_banks(struct hg_tpm *t, uint16_t *algs, size_t *n);
+
+/* Read PCR in each bank of ALGS; loops over the 8-digest response limit
+ * and retries when pcrUpdateCounter moves between reads. */
+int hg_tpm_pcr_read(struct hg_tpm *t, uint32_t pcr, const uint16_t *algs,
+		    size_t n, struct hg_digests *out);
+
+/* Extend every bank in D with one TPM2_PCR_Extend (Part 3 §22.2): the TPM
+ * applies all banks or none. */
+int hg_tpm_pcr_extend(struct hg_tpm *t, uint32_t pcr,
+		      const struct hg_digests *d);
+
+/* Recreate the ECC P-256 EK from the TCG EK Credential Profile template
+ * L-2 (it is derived from the endorsement seed, so it is the same key each
+ * time and matches its certificate). */
+int hg_tpm_ek_create(struct hg_tpm *t, ESYS_TR *ek);
+
+/* Create an AK under EK: restricted signing, fixedTPM/fixedParent,
+ * ECDSA-P256-SHA256 or RSASSA-2048-SHA256. */
+int hg_tpm_ak_create(struct hg_tpm *t, ESYS_TR ek, enum hg_ak_alg alg,
+		     TPM2B_PUBLIC **pub, TPM2B_PRIVATE **priv);
+int hg_tpm_ak_load(struct hg_tpm *t, ESYS_TR ek, const TPM2B_PUBLIC *pub,
+		   const TPM2B_PRIVATE *priv, ESYS_TR *ak);
+
+void hg_tpm_flush(struct hg_tpm *t, ESYS_TR h);
+
+#endif

@@ -1,0 +1,320 @@
+/* cel.c: see cel.h. */
+#include "cel.h"
+
+#include <string.h>
+
+#include "cbor_r.h"
+
+static const char *const kind_names[] = {
+	[HG_KIND_HYPERVISOR] = "hypervisor",
+	[HG_KIND_FIRMWARE] = "firmware",
+	[HG_KIND_CONFIG] = "config",
+	[HG_KIND_IMAGE] = "image",
+};
+
+const char *hg_kind_name(enum hg_kind k)
+{
+	if (k <= HG_KIND_NONE || k > HG_KIND_IMAGE)
+		return "?";
+	return kind_names[k];
+}
+
+enum hg_kind hg_kind_parse(const char *s, size_t n)
+{
+	for (int k = HG_KIND_HYPERVISOR; k <= HG_KIND_IMAGE; k++)
+		if (strlen(kind_names[k]) == n && !memcmp(kind_names[k], s, n))
+			return (enum hg_kind)k;
+	return HG_KIND_NONE;
+}
+
+static int name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > HG_CEL_MAX_NAME)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void put_digests(struct cw *w, const struct hg_digests *d)
+{
+	cw_array(w, d->n);
+	for (size_t i = 0; i < d->n; i++) {
+		cw_array(w, 2);
+		cw_uint(w, d->v[i].alg);
+		cw_bytes(w, d->v[i].d, d->v[i].len);
+	}
+}
+
+/* Wrap CONTENT into a record, computing the bound digests. */
+static int put_record(uint64_t recnum, uint32_t pcr, const uint16_t *algs,
+		      size_t nalgs, const struct cw *content, struct cw *out)
+{
+	struct hg_digests d = { 0 };
+
+	if (content->err || pcr > HG_CEL_MAX_PCR || nalgs == 0 ||
+	    nalgs > HG_MAX_BANKS)
+		return -1;
+	for (size_t i = 0; i < nalgs; i++)
+		if (hg_hash(algs[i], content->buf, content->len, &d.v[i]) < 0)
+			return -1;
+	d.n = nalgs;
+	cw_map(out, 4);
+	cw_uint(out, 0);
+	cw_uint(out, recnum);
+	cw_uint(out, 1);
+	cw_uint(out, pcr);
+	cw_uint(out, 3);
+	put_digests(out, &d);
+	cw_uint(out, HG_CEL_CONTENT_HOSTGATE);
+	cw_raw(out, content->buf, content->len);
+	return out->err ? -1 : 0;
+}
+
+int hg_cel_encode_file(uint64_t recnum, uint32_t pcr, enum hg_kind kind,
+		       const char *name, uint64_t size,
+		       const struct hg_digests *file, struct cw *out)
+{
+	uint16_t algs[HG_MAX_BANKS];
+	struct cw c;
+	int ret = -1;
+
+	cw_init(&c);
+	if (kind <= HG_KIND_NONE || kind > HG_KIND_IMAGE ||
+	    !name_ok(name, strlen(name)) || file->n == 0 ||
+	    file->n > HG_MAX_BANKS)
+		goto out;
+	for (size_t i = 0; i < file->n; i++)
+		algs[i] = file->v[i].alg;
+	cw_map(&c, 5);
+	cw_uint(&c, 0);
+	cw_uint(&c, HG_CT_FILE);
+	cw_uint(&c, 1);
+	cw_textz(&c, hg_kind_name(kind));
+	cw_uint(&c, 2);
+	cw_textz(&c, name);
+	cw_uint(&c, 3);
+	cw_uint(&c, size);
+	cw_uint(&c, 4);
+	put_digests(&c, file);
+	ret = put_record(recnum, pcr, algs, file->n, &c, out);
+out:
+	cw_free(&c);
+	return ret;
+}
+
+int hg_cel_encode_log_key(uint64_t recnum, uint32_t pcr,
+			  const uint16_t *algs, size_t nalgs,
+			  const uint8_t *cose_key, size_t key_len,
+			  struct cw *out)
+{
+	struct cw c;
+	int ret;
+
+	cw_init(&c);
+	cw_map(&c, 2);
+	cw_uint(&c, 0);
+	cw_uint(&c, HG_CT_LOG_KEY);
+	cw_uint(&c, 5);
+	cw_raw(&c, cose_key, key_len);
+	ret = put_record(recnum, pcr, algs, nalgs, &c, out);
+	cw_free(&c);
+	return ret;
+}
+
+static int get_digests(struct cr *r, struct hg_digests *d, const char **why)
+{
+	size_t n, m;
+	uint64_t alg;
+	const uint8_t *p;
+
+	memset(d, 0, sizeof(*d));
+	if (cr_array(r, &n) != CR_OK || n == 0 || n > HG_MAX_BANKS) {
+		*why = "digests: not an array of 1..5 [alg, digest] pairs";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct hg_bank *b;
+
+		if (cr_array(r, &m) != CR_OK || m != 2 ||
+		    cr_uint(r, &alg) != CR_OK) {
+			*why = "digests: entry is not [alg, digest]";
+			return -1;
+		}
+		b = alg <= UINT16_MAX ? hg_bank_by_alg((uint16_t)alg) : NULL;
+		if (!b) {
+			*why = "digests: unknown hash algorithm";
+			return -1;
+		}
+		if (hg_digests_get(d, (uint16_t)alg)) {
+			*why = "digests: algorithm listed twice";
+			return -1;
+		}
+		if (cr_bytes(r, &p, &m) != CR_OK || m != b->size) {
+			*why = "digests: digest length does not match algorithm";
+			return -1;
+		}
+		d->v[i].alg = (uint16_t)alg;
+		d->v[i].len = (uint8_t)m;
+		memcpy(d->v[i].d, p, m);
+		d->n++;
+	}
+	return 0;
+}
+
+static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
+{
+	size_t n, len;
+	uint64_t key, v;
+	const char *s;
+	int64_t prev = -1;
+
+	if (cr_map(r, &n) != CR_OK || n < 2 || n > 5) {
+		*why = "content: not a map of 2..5 entries";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (cr_uint(r, &key) != CR_OK || (int64_t)key <= prev ||
+		    key > 5) {
+			*why = "content: key unknown, repeated or out of order";
+			return -1;
+		}
+		prev = (int64_t)key;
+		if (i == 0 && key != 0) {
+			*why = "content: type missing";
+			return -1;
+		}
+		switch (key) {
+		case 0:
+			if (cr_uint(r, &v) != CR_OK ||
+			    (v != HG_CT_LOG_KEY && v != HG_CT_FILE)) {
+				*why = "content: unknown type";
+				return -1;
+			}
+			out->type = (enum hg_content_type)v;
+			break;
+		case 1:
+			if (cr_text(r, &s, &len) != CR_OK ||
+			    (out->kind = hg_kind_parse(s, len)) == HG_KIND_NONE) {
+				*why = "content: unknown kind";
+				return -1;
+			}
+			break;
+		case 2:
+			if (cr_text(r, &out->name, &out->name_len) != CR_OK ||
+			    !name_ok(out->name, out->name_len)) {
+				*why = "content: name empty, too long or with control characters";
+				return -1;
+			}
+			break;
+		case 3:
+			if (cr_uint(r, &out->size) != CR_OK) {
+				*why = "content: size is not an unsigned integer";
+				return -1;
+			}
+			break;
+		case 4:
+			if (get_digests(r, &out->file, why) < 0)
+				return -1;
+			break;
+		case 5: {
+			size_t start = r->off;
+
+			if (cr_skip(r) != CR_OK) {
+				*why = "content: key is not CBOR";
+				return -1;
+			}
+			out->key = r->buf + start;
+			out->key_len = r->off - start;
+			break;
+		}
+		}
+	}
+	/* Each type has exactly its own fields. */
+	if (out->type == HG_CT_FILE &&
+	    (n != 5 || out->file.n == 0 || out->key)) {
+		*why = "content: file record needs exactly kind, name, size, digests";
+		return -1;
+	}
+	if (out->type == HG_CT_LOG_KEY && (n != 2 || !out->key)) {
+		*why = "content: log-key record needs exactly the key";
+		return -1;
+	}
+	return 0;
+}
+
+int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,
+		  const char **why)
+{
+	static const uint64_t want[4] = { 0, 1, 3, HG_CEL_CONTENT_HOSTGATE };
+	struct cr r;
+	size_t n;
+	uint64_t key, v;
+
+	memset(out, 0, sizeof(*out));
+	cr_init(&r, p, len);
+	if (cr_map(&r, &n) != CR_OK || n != 4) {
+		*why = "record is not a map of recnum, pcr, digests, content";
+		return -1;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (cr_uint(&r, &key) != CR_OK || key != want[i]) {
+			*why = "record keys are not 0, 1, 3, 128 in order";
+			return -1;
+		}
+		switch (i) {
+		case 0:
+			if (cr_uint(&r, &out->recnum) != CR_OK) {
+				*why = "recnum is not an unsigned integer";
+				return -1;
+			}
+			break;
+		case 1:
+			if (cr_uint(&r, &v) != CR_OK || v > HG_CEL_MAX_PCR) {
+				*why = "pcr is not in 0..23";
+				return -1;
+			}
+			out->pcr = (uint32_t)v;
+			break;
+		case 2:
+			if (get_digests(&r, &out->digests, why) < 0)
+				return -1;
+			break;
+		case 3:
+			out->content = r.buf + r.off;
+			if (get_content(&r, out, why) < 0)
+				return -1;
+			out->content_len = (size_t)(r.buf + r.off - out->content);
+			break;
+		}
+	}
+	if (cr_left(&r) != 0) {
+		*why = "trailing bytes after record";
+		return -1;
+	}
+	/* The file digests must cover exactly the record's banks. */
+	if (out->type == HG_CT_FILE) {
+		if (out->file.n != out->digests.n) {
+			*why = "file digests and record digests cover different banks";
+			return -1;
+		}
+		for (size_t i = 0; i < out->digests.n; i++)
+			if (!hg_digests_get(&out->file, out->digests.v[i].alg)) {
+				*why = "file digests and record digests cover different banks";
+				return -1;
+			}
+	}
+	/* The binding that makes the quote vouch for the content. */
+	for (size_t i = 0; i < out->digests.n; i++) {
+		struct hg_digest h;
+
+		if (hg_hash(out->digests.v[i].alg, out->content,
+			    out->content_len, &h) < 0 ||
+		    memcmp(h.d, out->digests.v[i].d, h.len)) {
+			*why = "digest does not match the record content";
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* digest.c: see digest.h. */
+#include "digest.h"
+
+#include <string.h>
+
+static const struct hg_bank banks[] = {
+	{ HG_ALG_SHA1, "sha1", 20, "SHA1" },
+	{ HG_ALG_SHA256, "sha256", 32, "SHA256" },
+	{ HG_ALG_SHA384, "sha384", 48, "SHA384" },
+	{ HG_ALG_SHA512, "sha512", 64, "SHA512" },
+};
+
+const struct hg_bank *hg_bank_by_alg(uint16_t alg)
+{
+	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		if (banks[i].alg == alg)
+			return &banks[i];
+	return NULL;
+}
+
+const struct hg_bank *hg_bank_by_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(banks) / sizeof(banks[0]); i++)
+		if (!strcmp(banks[i].name, name))
+			return &banks[i];
+	return NULL;
+}
+
+const EVP_MD *hg_bank_md(const struct hg_bank *b)
+{
+	/* The EVP_get_digestbyname() objects are static: no free needed. */
+	return b ? EVP_get_digestbyname(b->ossl) : NULL;
+}
+
+const struct hg_digest *hg_digests_get(const struct hg_digests *d,
+				       uint16_t alg)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].alg == alg)
+			return &d->v[i];
+	return NULL;
+}
+
+int hg_hash(uint16_t alg, const void *data, size_t len, struct hg_digest *out)
+{
+	const struct hg_bank *b = hg_bank_by_alg(alg);
+	const EVP_MD *md = hg_bank_md(b);
+	unsigned int n = 0;
+
+	if (!md)
+		return -1;
+	if (!EVP_Digest(data, len, out->d, &n, md, NULL) || n != b->size)
+		return -1;
+	out->alg = alg;
+	out->len = (uint8_t)n;
+	return 0;
+}
+
+int hg_extend(struct hg_digest *pcr, const struct hg_digest *d)
+{
+	uint8_t buf[2 * HG_MAX_DIGEST];
+
+	if (pcr->alg != d->alg || pcr->len != d->len || d->len > HG_MAX_DIGEST)
+		return -1;
+	memcpy(buf, pcr->d, pcr->len);
+	memcpy(buf + pcr->len, d->d, d->len);
+	return hg_hash(pcr->alg, buf, 2u * pcr->len, pcr);
+}
+
+int hg_pcr_reset(uint16_t alg, struct hg_digest *pcr)
+{
+	const struct hg_bank *b = hg_bank_by_alg(alg);
+
+	if (!b)
+		return -1;
+	memset(pcr, 0, sizeof(*pcr));
+	pcr->alg = alg;
+	pcr->len = (uint8_t)b->size;
+	return 0;
+}

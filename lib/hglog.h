@@ -1,0 +1,60 @@
+/* hglog.h: read and check a hostgate event log (a CBOR sequence, RFC 8742,
+ * of COSE_Sign1 records whose payloads are CEL records, see cel.h).
+ *
+ * Rules enforced by hg_log_parse(), in this order per record:
+ *   1. the bytes at the offset decode as one COSE_Sign1 (bounded reader;
+ *      a record larger than HG_LOG_MAX_RECORD is refused);
+ *   2. the payload decodes as a CEL record, digests bound to content;
+ *   3. recnum equals the record's position;
+ *   4. record 0 is a log-key record; its key verifies its own signature
+ *      (proof of possession) and every later record's signature;
+ *   5. every record uses the bank set of record 0;
+ *   6. no later record is a log-key record.
+ * The first failure stops parsing; ERR names the record, its byte offset
+ * and the reason. An input that ends inside a record sets err->truncated,
+ * which the host uses to tell a torn append (crash) from corruption.
+ *
+ * Contract: the log borrows BUF (records point into it); hg_log_free()
+ * frees what hg_log_parse() allocated and accepts a zeroed log.
+ */
+#ifndef HG_HGLOG_H
+#define HG_HGLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+
+#include "cel.h"
+
+#define HG_LOG_MAX_SIZE (64u << 20)
+#define HG_LOG_MAX_RECORD (64u << 10)
+
+struct hg_log_rec {
+	size_t offset;
+	size_t len;
+	struct hg_cel_rec cel;
+};
+
+struct hg_log {
+	size_t n;
+	struct hg_log_rec *recs;
+	EVP_PKEY *key;             /* the pinned log key (record 0) */
+	size_t good_len;           /* bytes covered by valid records */
+};
+
+struct hg_log_err {
+	long record;               /* -1 when not about one record */
+	size_t offset;
+	int truncated;
+	char msg[192];
+};
+
+int hg_log_parse(const uint8_t *buf, size_t len, struct hg_log *log,
+		 struct hg_log_err *err);
+void hg_log_free(struct hg_log *log);
+
+/* Replay the first UPTO records into PCR of bank ALG, starting from zero. */
+int hg_log_replay(const struct hg_log *log, size_t upto, uint32_t pcr,
+		  uint16_t alg, struct hg_digest *out);
+
+#endif

@@ -1,0 +1,266 @@
+/* util.c: see util.h. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+const char *hg_progname = "hostgate";
+
+void hg_err(const char *fmt, ...)
+{
+	va_list ap;
+	char line[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* One write so that concurrent writers don't interleave mid-line. */
+	fprintf(stderr, "%s: %s\n", hg_progname, line);
+}
+
+int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t cap, len = 0;
+	int ret = -1;
+
+	if (fstat(fd, &st) < 0)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		errno = EFBIG;
+		goto out;
+	}
+	/* The size may change under us: read up to max+1 to detect growth. */
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	if (!buf)
+		goto out;
+	for (;;) {
+		ssize_t r;
+
+		if (len == cap) {
+			uint8_t *n;
+
+			if (cap > max) {
+				errno = EFBIG;
+				goto out;
+			}
+			cap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			n = realloc(buf, cap);
+			if (!n)
+				goto out;
+			buf = n;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > max) {
+		errno = EFBIG;
+		goto out;
+	}
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
+		 size_t *outlen)
+{
+	int fd, ret, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+				(nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return -1;
+	ret = hg_read_fd(fd, max, out, outlen);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+int hg_write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = fsync(fd);
+	close(fd);
+	return ret;
+}
+
+int hg_write_file_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd = -1, ret = -1, saved;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  mode);
+	if (fd < 0)
+		goto out;
+	if (fchmod(fd, mode) < 0 || hg_write_all(fd, data, len) < 0 ||
+	    fsync(fd) < 0)
+		goto out;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		goto out;
+	ret = fsync_dir_of(path);
+out:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(tmp);
+	errno = saved;
+	return ret;
+}
+
+void hg_hex_encode(const uint8_t *in, size_t len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int hg_hex_decode(const char *hex, size_t max, uint8_t **out, size_t *outlen)
+{
+	size_t n = strlen(hex);
+	uint8_t *buf;
+
+	if (n % 2 || n / 2 > max)
+		return -1;
+	buf = malloc(n / 2 ? n / 2 : 1);
+	if (!buf)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+
+		if (hi < 0 || lo < 0) {
+			free(buf);
+			return -1;
+		}
+		buf[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*out = buf;
+	*outlen = n / 2;
+	return 0;
+}
+
+int hg_parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int hg_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, n + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}

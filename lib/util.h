@@ -1,0 +1,44 @@
+/* util.h: small helpers shared by both binaries.
+ *
+ * Contract:
+ *  - hg_err() prints one line "PROG: message" on stderr; PROG is set once by
+ *    main() through hg_progname. Machine output never goes through it.
+ *  - hg_read_file() reads at most MAX bytes of a regular file into a fresh
+ *    buffer the caller frees; a larger file is refused (EFBIG), never read
+ *    partially. The path is opened with O_NOFOLLOW when nofollow is set.
+ *  - hg_write_file_atomic() writes a temp file beside PATH, fsyncs it,
+ *    renames it over PATH and fsyncs the directory: a crash leaves either
+ *    the old file or the new one, never a torn one.
+ *  - hg_hex_decode() is exact: it fails unless the string is an even number
+ *    of hex digits that fill out exactly.
+ */
+#ifndef HG_UTIL_H
+#define HG_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+extern const char *hg_progname;
+
+void hg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
+		 size_t *outlen);
+int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen);
+int hg_write_file_atomic(const char *path, const void *data, size_t len,
+			 mode_t mode);
+int hg_write_all(int fd, const void *data, size_t len);
+
+/* Lower-case hex of IN into OUT, which must hold 2*len+1 bytes. */
+void hg_hex_encode(const uint8_t *in, size_t len, char *out);
+/* Decode HEX into a fresh buffer; -1 on odd length, non-hex or > max. */
+int hg_hex_decode(const char *hex, size_t max, uint8_t **out, size_t *outlen);
+
+/* Parse a decimal unsigned integer in [0, max]; -1 on anything else. */
+int hg_parse_uint(const char *s, unsigned long max, unsigned long *out);
+
+/* mkdir -p with MODE for each created component. */
+int hg_mkdir_p(const char *path, mode_t mode);
+
+#endif

@@ -1,0 +1,47 @@
+#!/bin/sh
+# install-deps.sh: install every Debian package hostgate's build, tests and
+# demo need. Idempotent: exits at once when everything is present.
+#
+# Usage: tools/install-deps.sh [--check]
+#   --check  only report whether something is missing (exit 1 if so)
+#
+# Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
+set -eu
+
+PKGS="
+build-essential pkg-config
+libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev
+libcmocka-dev
+clang libclang-rt-14-dev
+swtpm swtpm-tools tpm2-tools openssl xxd
+libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
+qemu-utils
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+if [ "${1:-}" = "--check" ]; then
+	echo "install-deps: missing:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing:$missing; run as root to install them" >&2
+	exit 2
+fi
+
+echo "install-deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be absent on a fresh machine: update once, quietly.
+apt-get update -qq || { echo "install-deps: apt-get update failed" >&2; exit 2; }
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null ||
+	{ echo "install-deps: apt-get install failed for:$missing" >&2; exit 2; }
+exit 0
