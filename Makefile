@@ -74,6 +74,13 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
+# --- unit tests: per-test link flags -------------------------------------
+# test_hglog injects allocation failures into hg_log_parse() through
+# __wrap_realloc (tests/unit/test_hglog.c). TEST_LIBS, not LDFLAGS, so that
+# `make asan` (which sets LDFLAGS on the command line) keeps the flag.
+$(BUILD)/tests/test_hglog: TEST_LIBS += -Wl,--wrap=realloc
+# --- end unit tests: per-test link flags ---------------------------------
+
 deps:
 	@tools/install-deps.sh
 

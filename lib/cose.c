@@ -123,11 +123,14 @@ int hg_cose_sign1_verify(EVP_PKEY *pub, const struct hg_cose_sign1 *s)
 	ECDSA_SIG *es = NULL;
 	BIGNUM *r = NULL, *sv = NULL;
 	uint8_t *der = NULL;
-	int derlen, ret = -1;
+	int derlen, ret = -2;
 
 	cw_init(&tbs);
-	if (s->sig_len != HG_ES256_SIG_LEN ||
-	    sig_structure(s->payload, s->payload_len, &tbs) < 0)
+	if (s->sig_len != HG_ES256_SIG_LEN) {
+		ret = -1;
+		goto out;
+	}
+	if (sig_structure(s->payload, s->payload_len, &tbs) < 0)
 		goto out;
 	es = ECDSA_SIG_new();
 	r = BN_bin2bn(s->sig, 32, NULL);
@@ -141,8 +144,9 @@ int hg_cose_sign1_verify(EVP_PKEY *pub, const struct hg_cose_sign1 *s)
 	md = EVP_MD_CTX_new();
 	if (!md || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1)
 		goto out;
-	if (EVP_DigestVerify(md, der, (size_t)derlen, tbs.buf, tbs.len) == 1)
-		ret = 0;
+	/* From here on a failure is the signature's fault, not ours. */
+	ret = EVP_DigestVerify(md, der, (size_t)derlen, tbs.buf, tbs.len) == 1
+		      ? 0 : -1;
 out:
 	BN_free(r);
 	BN_free(sv);

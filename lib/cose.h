@@ -9,7 +9,8 @@
  *  - hg_cose_sign1() appends one tagged (tag 18) COSE_Sign1 to W.
  *  - hg_cose_sign1_decode() reads exactly one COSE_Sign1 from R; the
  *    returned pointers borrow R's buffer. On error, *why names the reason.
- *  - hg_cose_sign1_verify() returns 0 only for a valid signature by PUB.
+ *  - hg_cose_sign1_verify() returns 0 only for a valid signature by PUB,
+ *    -1 for an invalid one and -2 when it could not check (out of memory).
  *  - hg_cose_key_decode() returns a new EVP_PKEY the caller frees; the
  *    point must be on P-256 and the encoding must fill LEN exactly.
  */

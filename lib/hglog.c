@@ -18,6 +18,17 @@ static int fail(struct hg_log_err *err, long rec, size_t off, int trunc,
 	return -1;
 }
 
+/* Every record starts with these 7 bytes: tag 18, array(4), bstr(3)
+ * {1: -7}, empty map (cose.c). A tail shorter than that which matches
+ * them is an append cut short, even where the reader, seeing array(4)
+ * with fewer than 4 bytes left, says "length exceeds input". */
+static int is_head_prefix(const uint8_t *p, size_t n)
+{
+	static const uint8_t head[] = { 0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0xa0 };
+
+	return n < sizeof(head) && memcmp(p, head, n) == 0;
+}
+
 static int same_banks(const struct hg_digests *a, const struct hg_digests *b)
 {
 	if (a->n != b->n)
@@ -61,7 +72,7 @@ int hg_log_parse(const uint8_t *buf, size_t len, struct hg_log *log,
 
 			cr_init(&probe, buf + off, cr_left(&r));
 			st = cr_skip(&probe);
-			if (st == CR_ETRUNC)
+			if (st == CR_ETRUNC || is_head_prefix(buf + off, cr_left(&r)))
 				fail(err, idx, off, 1, "truncated record");
 			else if (st == CR_OK && probe.off > HG_LOG_MAX_RECORD)
 				fail(err, idx, off, 0, "record larger than 64 KiB");
@@ -114,8 +125,10 @@ int hg_log_parse(const uint8_t *buf, size_t len, struct hg_log *log,
 				goto out;
 			}
 		}
-		if (hg_cose_sign1_verify(log->key, &s) < 0) {
-			fail(err, idx, off, 0, "signature invalid");
+		st = hg_cose_sign1_verify(log->key, &s);
+		if (st < 0) {
+			fail(err, idx, off, 0, st == -2 ? "out of memory"
+							: "signature invalid");
 			goto out;
 		}
 		r.off += one.off;

@@ -1,0 +1,101 @@
+# lib.sh: shared helpers for the integration scripts (sourced, not run).
+#
+# Each script sources this, calls start_tpm, and reports every case with
+# pass/fail/skip; results go to $HG_RESULTS for tests/run.sh to count.
+# Cleanup runs on EXIT (tpm2-tools' test/integration style): every swtpm
+# and temp dir a script made is gone whatever way it ends.
+
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+HG_ATTEST=$BUILD/bin/hostgate-attest
+HG_VERIFY=$BUILD/bin/hostgate-verify
+HG_RESULTS=${HG_RESULTS:-/dev/null}
+SCRIPT=$(basename "$0" .sh)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostgate-test.XXXXXX")
+_TPMS=()
+
+cleanup() {
+	local d
+	for d in "${_TPMS[@]}"; do
+		"$ROOT/swtpm-fixtures/swtpm-stop.sh" "$d" >/dev/null 2>&1 || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass() { echo "  PASS $1"; echo "case $SCRIPT:$1 PASS" >>"$HG_RESULTS"; }
+fail() { echo "  FAIL $1: $2"; echo "case $SCRIPT:$1 FAIL" >>"$HG_RESULTS"; }
+skip() { echo "  SKIP $1: $2"; echo "case $SCRIPT:$1 SKIP" >>"$HG_RESULTS"; }
+
+# start_tpm BANKS [--no-ek-certs]: start a private swtpm; sets TCTI and
+# exports HOSTGATE_TCTI, HOSTGATE_STATE and HOSTGATE_LOG into $WORK.
+start_tpm() {
+	local out
+	out=$("$ROOT/swtpm-fixtures/swtpm-start.sh" --banks "$1" "${@:2}") || {
+		echo "start_tpm: swtpm did not start" >&2
+		exit 1
+	}
+	eval "$out"
+	_TPMS+=("$SWTPM_DIR")
+	TCTI=$SWTPM_TCTI
+	export HOSTGATE_TCTI=$TCTI
+	export HOSTGATE_STATE=$WORK/state
+	export HOSTGATE_LOG=$WORK/run/measurements.cel
+}
+
+# expect_exit CODE NAME CMD...: the case passes when CMD exits with CODE.
+# Its stderr is kept in $WORK/last.err for message checks.
+expect_exit() {
+	local want=$1 name=$2 rc
+	shift 2
+	"$@" >"$WORK/last.out" 2>"$WORK/last.err"
+	rc=$?
+	if [ "$rc" -eq "$want" ]; then
+		pass "$name"
+	else
+		fail "$name" "exit $rc, want $want: $(head -c 300 "$WORK/last.err")"
+	fi
+}
+
+# expect_err TEXT NAME: the last expect_exit's stderr contains TEXT.
+expect_err() {
+	if grep -qF -- "$1" "$WORK/last.err"; then
+		pass "$2"
+	else
+		fail "$2" "stderr lacks \"$1\": $(head -c 300 "$WORK/last.err")"
+	fi
+}
+
+hex2bin() { xxd -r -p; }
+bin2hex() { xxd -p -c 1000 | tr -d '\n'; }
+
+# pcr_value BANK N: the PCR as tpm2-tools reads it, lower-case hex.
+pcr_value() {
+	tpm2_pcrread -T "$TCTI" "$1:$2" -o "$WORK/pcr.bin" >/dev/null &&
+		bin2hex <"$WORK/pcr.bin"
+}
+
+# replay_independent LOG BANK PCR: replay the log with openssl, not with
+# hostgate's code. It takes each record's content bytes from 'show
+# --json', recomputes the bound digest H(content) itself, checks it equals
+# the logged digest, and folds new = H(old || digest). Prints the PCR, or
+# "MISMATCH n" if a record's digest does not bind its content.
+replay_independent() {
+	local log=$1 bank=$2 pcr=$3 size acc content logged d n=0
+	size=$(openssl dgst "-$bank" -binary </dev/null | wc -c)
+	acc=$(printf '%0*d' $((size * 2)) 0)
+	"$HG_VERIFY" show --log "$log" --json >"$WORK/replay.json" 2>/dev/null
+	while read -r rpcr content logged; do
+		n=$((n + 1))
+		[ "$rpcr" = "$pcr" ] || continue
+		d=$(printf '%s' "$content" | hex2bin | openssl dgst "-$bank" -binary | bin2hex)
+		if [ "$d" != "$logged" ]; then
+			echo "MISMATCH $n"
+			return
+		fi
+		acc=$(printf '%s%s' "$acc" "$d" | hex2bin | openssl dgst "-$bank" -binary | bin2hex)
+	done < <(jq -r --arg b "$bank" '.records[] | "\(.pcr) \(.content) \(.digests[$b])"' "$WORK/replay.json")
+	echo "$acc"
+}
