@@ -1,0 +1,172 @@
+#!/bin/bash
+# run.sh: build and run hostgate's libFuzzer targets (the 'make fuzz' driver).
+#
+# Builds each tests/fuzz/fuzz_*.c together with every lib/*.c source into
+# build-fuzz/ (clang, libFuzzer + ASan + UBSan), builds and runs the seed
+# generator tests/fuzz/make-seeds.c into build-fuzz/corpus/<target>/, then
+# runs every target for FUZZ_SECONDS on its corpus, printing one line per
+# target and a summary line
+#   N passed, N failed
+# A target passes when libFuzzer exits 0 and wrote no crash, leak, timeout
+# or OOM artefact. Artefacts go to build-fuzz/artifacts/<target>-*; their
+# paths are printed. Exit status: 0 all passed, 1 a target failed, 2 the
+# build or the seed generation failed.
+#
+# Usage: tests/fuzz/run.sh [--build-only] [TARGET...]
+#   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor (default: all)
+#   --build-only  build the targets and the seeds, run nothing
+# Environment:
+#   FUZZ_SECONDS  seconds per target (default 60; 10 is a smoke run)
+#   FUZZ_JOBS     targets run at the same time (default 1)
+#   FUZZ_FLAGS    extra libFuzzer flags, e.g. "-workers=2 -jobs=2"
+#   CLANG         compiler (default clang)
+# Logs: build-fuzz/logs/<target>.log (the whole libFuzzer output).
+set -u
+cd "$(dirname "$0")/../.." || exit 2
+
+OUT=build-fuzz
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+FUZZ_JOBS=${FUZZ_JOBS:-1}
+FUZZ_FLAGS=${FUZZ_FLAGS:-}
+CLANG=${CLANG:-clang}
+DICT=tests/fuzz/cbor.dict
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor"
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
+CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
+
+build_only=0
+targets=""
+for a in "$@"; do
+	case $a in
+	--build-only) build_only=1 ;;
+	fuzz_*) targets="$targets $a" ;;
+	*) echo "usage: $0 [--build-only] [TARGET...]" >&2; exit 2 ;;
+	esac
+done
+targets=${targets:-$ALL_TARGETS}
+for t in $targets; do
+	[ -f "tests/fuzz/$t.c" ] || { echo "run.sh: no target $t" >&2; exit 2; }
+done
+case $FUZZ_SECONDS in ''|*[!0-9]*) echo "run.sh: FUZZ_SECONDS must be a number" >&2; exit 2 ;; esac
+case $FUZZ_JOBS in ''|*[!0-9]*|0) echo "run.sh: FUZZ_JOBS must be >= 1" >&2; exit 2 ;; esac
+
+if ! command -v "$CLANG" >/dev/null; then
+	echo "run.sh: $CLANG not found (make deps installs clang)" >&2
+	exit 2
+fi
+if ! PKG=$(pkg-config --cflags --libs libcrypto libcbor); then
+	echo "run.sh: pkg-config libcrypto libcbor failed (make deps)" >&2
+	exit 2
+fi
+# Stacks with file:line in the logs.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+	for s in llvm-symbolizer /usr/lib/llvm-14/bin/llvm-symbolizer; do
+		if command -v "$s" >/dev/null; then
+			ASAN_SYMBOLIZER_PATH=$(command -v "$s")
+			export ASAN_SYMBOLIZER_PATH
+			break
+		fi
+	done
+fi
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:symbolize=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:symbolize=1}
+
+mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs" || exit 2
+
+# --- build ------------------------------------------------------------------
+LIB_SRC=$(ls lib/*.c)
+for t in $targets; do
+	echo "  CLANG  $OUT/$t"
+	# shellcheck disable=SC2086
+	if ! "$CLANG" $CFLAGS_FUZZ -o "$OUT/$t" "tests/fuzz/$t.c" $LIB_SRC $PKG \
+		2>"$OUT/logs/$t.build.log"; then
+		cat "$OUT/logs/$t.build.log" >&2
+		echo "run.sh: building $t failed" >&2
+		exit 2
+	fi
+	[ -s "$OUT/logs/$t.build.log" ] &&
+		echo "         warnings: $OUT/logs/$t.build.log"
+done
+echo "  CLANG  $OUT/make-seeds"
+# shellcheck disable=SC2086
+if ! "$CLANG" -Wall -Wextra -g -O1 $SAN -Ilib -o "$OUT/make-seeds" tests/fuzz/make-seeds.c \
+	$LIB_SRC $PKG 2>"$OUT/logs/make-seeds.build.log"; then
+	cat "$OUT/logs/make-seeds.build.log" >&2
+	echo "run.sh: building make-seeds failed" >&2
+	exit 2
+fi
+echo "  SEEDS  $OUT/corpus/"
+if ! "$OUT/make-seeds" "$OUT/corpus"; then
+	echo "run.sh: make-seeds failed" >&2
+	exit 2
+fi
+[ "$build_only" = 1 ] && exit 0
+
+# --- run --------------------------------------------------------------------
+RESULTS=$(mktemp "${TMPDIR:-/tmp}/hostgate-fuzz.XXXXXX") || exit 2
+trap 'rm -f "$RESULTS"' EXIT
+
+stat_of() { # STAT LOG: value of libFuzzer's -print_final_stats line
+	sed -n "s/^stat::$1: *//p" "$2" | tail -1
+}
+
+run_target() {
+	local t=$1 log=$OUT/logs/$1.log corpus=$OUT/corpus/$1
+	local before after new rc status cov ft corp runs eps line a
+
+	before=$(ls "$OUT/artifacts" | grep "^$t-" | sort)
+	# shellcheck disable=SC2086
+	"$OUT/$t" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
+		-rss_limit_mb=512 -timeout=5 -dict="$DICT" \
+		-artifact_prefix="$OUT/artifacts/$t-" -print_final_stats=1 \
+		$FUZZ_FLAGS "$corpus" >"$log" 2>&1
+	rc=$?
+	after=$(ls "$OUT/artifacts" | grep "^$t-" | sort)
+	new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -v '^$')
+
+	# Coverage from the last status line ("#N DONE cov: X ft: Y corp: Z/..").
+	line=$(grep -E '^#[0-9]+' "$log" | tail -1)
+	cov=$(printf '%s' "$line" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+	ft=$(printf '%s' "$line" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+	corp=$(printf '%s' "$line" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
+	runs=$(stat_of number_of_executed_units "$log")
+	eps=$(stat_of average_exec_per_sec "$log")
+
+	if [ "$rc" -eq 0 ] && [ -z "$new" ]; then
+		status=PASS
+	else
+		status=FAIL
+	fi
+	printf '%s %-9s %ss, %s runs, %s exec/s, cov %s, ft %s, corpus %s (exit %s, log %s)\n' \
+		"$status" "$t" "$FUZZ_SECONDS" "${runs:-?}" "${eps:-?}" \
+		"${cov:-?}" "${ft:-?}" "${corp:-?}" "$rc" "$log"
+	if [ "$status" = FAIL ]; then
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error:|.*contract broken|ERROR: libFuzzer)' "$log" |
+			head -5 | sed 's/^/    /'
+		for a in $new; do
+			echo "    artefact: $OUT/artifacts/$a"
+		done
+		[ -n "$new" ] || echo "    no artefact; see $log"
+	fi
+	echo "$status $t" >>"$RESULTS"
+}
+
+running=0
+for t in $targets; do
+	if [ "$FUZZ_JOBS" -le 1 ]; then
+		run_target "$t"
+		continue
+	fi
+	if [ "$running" -ge "$FUZZ_JOBS" ]; then
+		wait -n
+		running=$((running - 1))
+	fi
+	run_target "$t" &
+	running=$((running + 1))
+done
+wait
+
+passed=$(grep -c '^PASS ' "$RESULTS")
+failed=$(grep -c '^FAIL ' "$RESULTS")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,84 @@
+#!/bin/bash
+# bench-measure.sh: 'hostgate-attest measure' against its peers, measured
+# in the same run (these machines are noisy: only ratios mean much).
+#
+#   A. one 2 GiB file: measure vs 'openssl dgst -sha256' vs 'sha256sum'
+#   B. two 1 GiB files: one measure vs two sequential openssl runs
+#   C. peak RSS of measure on the 2 GiB file
+#
+# The files are read from the page cache (warmed first) so that the disk
+# does not decide the result. The swtpm has the sha256 bank only, as
+# swtpm_setup and most TPMs ship; a second row uses sha1+sha256+sha384.
+# Each timing is the median of $ROUNDS runs, interleaved.
+#
+# Usage: BUILD=build tools/bench-measure.sh   (ROUNDS=5 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+ROUNDS=${ROUNDS:-5}
+ATTEST=$PWD/$BUILD/bin/hostgate-attest
+WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/hostgate-bench.XXXXXX")
+DIRS=()
+cleanup() {
+	for d in "${DIRS[@]}"; do swtpm-fixtures/swtpm-stop.sh "$d" >/dev/null 2>&1 || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+now() { date +%s%N; }
+# t CMD...: seconds (3 decimals) the command took.
+t() {
+	local t0
+	t0=$(now)
+	"$@" >/dev/null 2>&1
+	echo "scale=3; ($(now) - $t0) / 1000000000" | bc
+}
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+ratio() { echo "scale=2; $1 / $2" | bc; }
+
+tpm() {
+	local out
+	out=$(swtpm-fixtures/swtpm-start.sh --banks "$1" --no-ek-certs)
+	eval "$out"
+	DIRS+=("$SWTPM_DIR")
+	export HOSTGATE_TCTI=$SWTPM_TCTI HOSTGATE_STATE=$WORK/state-$1 \
+		HOSTGATE_LOG=$WORK/log-$1.cel
+	"$ATTEST" init >/dev/null
+}
+
+echo "creating 2 GiB + 2 x 1 GiB of random data in $WORK ..."
+head -c 2G /dev/urandom >"$WORK/big"
+head -c 1G /dev/urandom >"$WORK/one"
+head -c 1G /dev/urandom >"$WORK/two"
+cat "$WORK/big" "$WORK/one" "$WORK/two" >/dev/null   # warm the page cache
+
+tpm sha256
+declare -a M O S M3 P2 O2
+for r in $(seq "$ROUNDS"); do
+	M+=("$(t "$ATTEST" measure --kind image "$WORK/big")")
+	O+=("$(t openssl dgst -sha256 "$WORK/big")")
+	S+=("$(t sha256sum "$WORK/big")")
+	P2+=("$(t "$ATTEST" measure --kind image "$WORK/one" "$WORK/two")")
+	O2+=("$(t bash -c "openssl dgst -sha256 '$WORK/one'; openssl dgst -sha256 '$WORK/two'")")
+done
+rss=$(/usr/bin/time -f %M "$ATTEST" measure --kind image "$WORK/big" 2>&1 >/dev/null | tail -1)
+tpm sha1,sha256,sha384
+for r in $(seq "$ROUNDS"); do
+	M3+=("$(t "$ATTEST" measure --kind image "$WORK/big")")
+done
+
+m=$(median "${M[@]}"); o=$(median "${O[@]}"); s=$(median "${S[@]}")
+p2=$(median "${P2[@]}"); o2=$(median "${O2[@]}"); m3=$(median "${M3[@]}")
+cat <<REPORT
+
+hostgate measure benchmark ($(nproc) cores, median of $ROUNDS, page cache warm)
+A. one 2 GiB file, sha256 bank
+   hostgate measure      ${m} s   $(echo "scale=0; 2048 / $m" | bc) MiB/s
+   openssl dgst -sha256  ${o} s   measure is $(ratio "$o" "$m")x openssl (target >= 1.0)
+   sha256sum             ${s} s   measure is $(ratio "$s" "$m")x sha256sum
+   (3 banks sha1+sha256+sha384: ${m3} s, $(ratio "$o" "$m3")x openssl-sha256)
+B. two 1 GiB files
+   hostgate measure      ${p2} s
+   2 x openssl dgst      ${o2} s   measure is $(ratio "$o2" "$p2")x (target >= 1.7)
+C. peak RSS, measure of the 2 GiB file: $((rss / 1024)) MiB (${rss} KiB; target < 32 MiB)
+REPORT
