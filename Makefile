@@ -18,15 +18,15 @@ V ?= 0
 
 ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libvirt
 VERIFY_PKGS := tss2-mu libcrypto libcbor json-c
-TEST_PKGS := cmocka libcrypto libcbor json-c
+TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP $(HARDEN)
+CFLAGS += -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP $(HARDEN)
 CFLAGS += $(shell $(PKG_CONFIG) --cflags $(sort $(ATTEST_PKGS) $(VERIFY_PKGS) cmocka) 2>/dev/null)
-LDFLAGS += $(HARDEN_LD)
+LDFLAGS += -pthread $(HARDEN_LD)
 
 ATTEST_LIBS = $(shell $(PKG_CONFIG) --libs $(ATTEST_PKGS)) -lpthread
 VERIFY_LIBS = $(shell $(PKG_CONFIG) --libs $(VERIFY_PKGS))
@@ -117,3 +117,4 @@ clean:
 .PHONY: all deps check demo asan fuzz bench install clean
 
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+.SECONDARY:

@@ -13,5 +13,6 @@ enum {
 
 int init_main(int argc, char **argv);
 int measure_main(int argc, char **argv);
+int quote_main(int argc, char **argv);
 
 #endif

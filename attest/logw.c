@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +54,35 @@ int hg_logw_open(struct hg_logw *w, const char *path, int exclusive)
 	return 0;
 }
 
+int hg_logw_open_read(struct hg_logw *w, const char *path)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	w->path = path;
+	if (w->fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		hg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(w->fd, LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			hg_err("%s: lock: %s", path, strerror(errno));
+			return -1;
+		}
+	}
+	if (hg_read_fd(w->fd, HG_LOG_MAX_SIZE, &w->buf, &w->size) < 0) {
+		hg_err("%s: %s", path, errno == EFBIG ? "log larger than 64 MiB"
+						      : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 void hg_logw_close(struct hg_logw *w)
 {
 	if (w->fd >= 0)
 		close(w->fd); /* drops the flock */
-	hg_log_free(&w->log);
 	free(w->buf);
 	free(w->cose_key);
 	memset(w, 0, sizeof(*w));
@@ -76,17 +101,6 @@ static int same_digests(const struct hg_digests *a, const struct hg_digests *b)
 			return 0;
 	}
 	return 1;
-}
-
-static int replay(struct hg_logw *w, size_t upto, struct hg_digests *out)
-{
-	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < w->nalgs; i++)
-		if (hg_log_replay(&w->log, upto, w->pcr, w->algs[i],
-				  &out->v[i]) < 0)
-			return -1;
-	out->n = w->nalgs;
-	return 0;
 }
 
 /* Sign PAYLOAD, write it as one record, make it durable, then extend. */
@@ -168,13 +182,75 @@ static int same_bank_set(const struct hg_logw *w, const struct hg_digests *d)
 	return 1;
 }
 
+/* Walk the log once (streaming: a long log costs no memory per record),
+ * checking it is ours, and compute the PCR value it replays to with and
+ * without its last record. Returns HG_EXIT_* ; *trunc_at gets the offset
+ * of a torn tail, or SIZE_MAX. */
+static int scan(struct hg_logw *w, size_t len, struct hg_digests *full,
+		struct hg_digests *but_last, size_t *trunc_at)
+{
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	struct hg_digests acc, last = { 0 };
+	int r, ret = HG_EXIT_FAIL;
+
+	*trunc_at = SIZE_MAX;
+	memset(&acc, 0, sizeof(acc));
+	for (size_t i = 0; i < w->nalgs; i++)
+		hg_pcr_reset(w->algs[i], &acc.v[i]);
+	acc.n = w->nalgs;
+	*but_last = acc;
+	hg_log_iter_init(&it, w->buf, len);
+	while ((r = hg_log_iter_next(&it, &rec)) == 1) {
+		if (rec.cel.recnum == 0) {
+			if (rec.cel.key_len != w->cose_key_len ||
+			    memcmp(rec.cel.key, w->cose_key, rec.cel.key_len)) {
+				ret = inconsistent(w, "log is pinned to another log key");
+				goto out;
+			}
+			if (!same_bank_set(w, &rec.cel.digests)) {
+				ret = inconsistent(w, "log banks differ from the TPM's active banks");
+				goto out;
+			}
+		}
+		if (rec.cel.pcr != w->pcr) {
+			ret = inconsistent(w, "log was written for another PCR");
+			goto out;
+		}
+		*but_last = acc;
+		for (size_t i = 0; i < w->nalgs; i++)
+			if (hg_extend(&acc.v[i], hg_digests_get(&rec.cel.digests,
+								 w->algs[i])) < 0)
+				goto out;
+		last = rec.cel.digests;
+	}
+	if (r < 0) {
+		if (!it.err.truncated) {
+			char why[256];
+
+			snprintf(why, sizeof(why),
+				 "log is corrupt at record %ld (offset %zu): %s",
+				 it.err.record, it.err.offset, it.err.msg);
+			ret = inconsistent(w, why);
+			goto out;
+		}
+		*trunc_at = it.err.offset;
+	}
+	w->next_recnum = it.n;
+	w->last = last;
+	*full = acc;
+	ret = HG_EXIT_OK;
+out:
+	hg_log_iter_free(&it);
+	return ret;
+}
+
 int hg_logw_recover(struct hg_logw *w, struct hg_tpm *tpm, uint32_t pcr,
 		    const uint16_t *algs, size_t nalgs, EVP_PKEY *key)
 {
-	struct hg_log_err err;
-	struct hg_digests now, want;
+	struct hg_digests now, full, but_last;
 	struct cw ck;
-	size_t len = 0;
+	size_t len = 0, trunc_at;
 	int ret = HG_EXIT_FAIL;
 
 	w->pcr = pcr;
@@ -193,66 +269,39 @@ int hg_logw_recover(struct hg_logw *w, struct hg_tpm *tpm, uint32_t pcr,
 		goto out;
 	}
 	w->size = len;
-	if (len > 0 && hg_log_parse(w->buf, len, &w->log, &err) < 0) {
-		if (!err.truncated) {
-			char why[256];
-
-			snprintf(why, sizeof(why),
-				 "log is corrupt at record %ld (offset %zu): %s",
-				 err.record, err.offset, err.msg);
-			ret = inconsistent(w, why);
+	if ((ret = scan(w, len, &full, &but_last, &trunc_at)) != HG_EXIT_OK)
+		goto out;
+	ret = HG_EXIT_FAIL;
+	if (hg_tpm_pcr_read(tpm, pcr, algs, nalgs, &now) < 0)
+		goto out;
+	if (same_digests(&now, &full)) {
+		/* consistent */
+	} else if (w->next_recnum > 0 && same_digests(&now, &but_last)) {
+		/* Logged and durable but not extended: roll forward. */
+		if (hg_tpm_pcr_extend(tpm, pcr, &w->last) < 0)
 			goto out;
-		}
+		hg_err("%s: completed pending record %llu (crash between log "
+		       "write and PCR extend)", w->path,
+		       (unsigned long long)w->next_recnum - 1);
+	} else {
+		ret = inconsistent(w, w->next_recnum ? "PCR does not match the log"
+					      : "log is empty but the PCR is not in its reset state");
+		goto out;
+	}
+	/* Only now, with the PCR agreeing with the records before it, is a
+	 * torn tail known to be a crash and not a cut-off extended record. */
+	if (trunc_at != SIZE_MAX) {
 		/* A torn tail is an append that died before its fdatasync
 		 * returned; it was never extended, so dropping it is exact. */
-		if (ftruncate(w->fd, (off_t)err.offset) < 0 ||
-		    fdatasync(w->fd) < 0) {
+		if (ftruncate(w->fd, (off_t)trunc_at) < 0 || fdatasync(w->fd) < 0) {
 			hg_err("%s: truncate: %s", w->path, strerror(errno));
 			goto out;
 		}
 		hg_err("%s: dropped a torn record at offset %zu (crash during append)",
-		       w->path, err.offset);
-		w->size = err.offset;
+		       w->path, trunc_at);
+		w->size = trunc_at;
 	}
-	w->next_recnum = w->log.n;
-	if (hg_tpm_pcr_read(tpm, pcr, algs, nalgs, &now) < 0)
-		goto out;
-	if (w->log.n > 0) {
-		const struct hg_cel_rec *r0 = &w->log.recs[0].cel;
-
-		if (r0->key_len != w->cose_key_len ||
-		    memcmp(r0->key, w->cose_key, r0->key_len)) {
-			ret = inconsistent(w, "log is pinned to another log key");
-			goto out;
-		}
-		if (!same_bank_set(w, &r0->digests)) {
-			ret = inconsistent(w, "log banks differ from the TPM's active banks");
-			goto out;
-		}
-		for (size_t i = 0; i < w->log.n; i++)
-			if (w->log.recs[i].cel.pcr != pcr) {
-				ret = inconsistent(w, "log was written for another PCR");
-				goto out;
-			}
-	}
-	if (replay(w, w->log.n, &want) < 0)
-		goto out;
-	if (same_digests(&now, &want)) {
-		/* consistent */
-	} else if (w->log.n > 0 && replay(w, w->log.n - 1, &want) == 0 &&
-		   same_digests(&now, &want)) {
-		const struct hg_log_rec *last = &w->log.recs[w->log.n - 1];
-
-		if (hg_tpm_pcr_extend(tpm, pcr, &last->cel.digests) < 0)
-			goto out;
-		hg_err("%s: completed pending record %zu (crash between log "
-		       "write and PCR extend)", w->path, w->log.n - 1);
-	} else {
-		ret = inconsistent(w, w->log.n ? "PCR does not match the log"
-					      : "log is empty but the PCR is not in its reset state");
-		goto out;
-	}
-	if (w->log.n == 0 && (ret = append_log_key(w, tpm)) != HG_EXIT_OK)
+	if (w->next_recnum == 0 && (ret = append_log_key(w, tpm)) != HG_EXIT_OK)
 		goto out;
 	ret = HG_EXIT_OK;
 out:

@@ -35,7 +35,7 @@ struct hg_logw {
 	uint8_t *buf;            /* the log as read by recover */
 	size_t size;             /* bytes of valid records on disk */
 	uint64_t next_recnum;
-	struct hg_log log;
+	struct hg_digests last;  /* the last record's extended digests */
 	uint32_t pcr;
 	uint16_t algs[HG_MAX_BANKS];
 	size_t nalgs;
@@ -46,6 +46,9 @@ struct hg_logw {
 
 /* Open (creating it and its directory) and lock the log. */
 int hg_logw_open(struct hg_logw *w, const char *path, int exclusive);
+/* Open the log for reading under the shared lock and read it into
+ * w->buf/w->size; a missing log is not an error (w->fd stays -1). */
+int hg_logw_open_read(struct hg_logw *w, const char *path);
 /* Returns HG_EXIT_OK, HG_EXIT_FAIL or HG_EXIT_INCONSISTENT. With an empty
  * log, the log-key record is written and extended here. */
 int hg_logw_recover(struct hg_logw *w, struct hg_tpm *tpm, uint32_t pcr,

@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
 	{ "init", init_main, "create or load the AK and the log key" },
 	{ "measure", measure_main, "measure files into the PCR and the signed log" },
+	{ "quote", quote_main, "quote the PCRs and write an evidence bundle" },
 };
 
 static void usage(FILE *f)

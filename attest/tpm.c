@@ -88,91 +88,173 @@ out:
 	return ret;
 }
 
-int hg_tpm_pcr_read(struct hg_tpm *t, uint32_t pcr, const uint16_t *algs,
-		    size_t n, struct hg_digests *out)
+static void to_tpml(const struct hg_pcr_sel *sel, TPML_PCR_SELECTION *t)
 {
-	int ret = -1;
+	memset(t, 0, sizeof(*t));
+	t->count = (UINT32)sel->n;
+	for (size_t i = 0; i < sel->n; i++) {
+		t->pcrSelections[i].hash = sel->b[i].alg;
+		t->pcrSelections[i].sizeofSelect = 3;
+		t->pcrSelections[i].pcrSelect[0] = sel->b[i].mask & 0xff;
+		t->pcrSelections[i].pcrSelect[1] = (sel->b[i].mask >> 8) & 0xff;
+		t->pcrSelections[i].pcrSelect[2] = (sel->b[i].mask >> 16) & 0xff;
+	}
+}
 
-	if (pcr > 23 || n == 0 || n > HG_MAX_BANKS)
-		return -1;
-	/* A PCR can change between two PCR_Read calls; start over when the
-	 * update counter moves (Part 3 §22.4). Bounded retries. */
-	for (int attempt = 0; attempt < 8; attempt++) {
-		TPML_PCR_SELECTION want = { 0 };
-		UINT32 first_counter = 0;
-		int have_counter = 0, moved = 0;
+/* One pass: read until every selected value is in; 1 if the update
+ * counter moved between calls (the caller starts over), 0 if done. */
+static int pcrs_read_once(struct hg_tpm *t, const struct hg_pcr_sel *sel,
+			  struct hg_pcr_values *out)
+{
+	TPML_PCR_SELECTION want;
+	UINT32 first = 0;
+	int have = 0;
 
-		memset(out, 0, sizeof(*out));
-		want.count = (UINT32)n;
-		for (size_t i = 0; i < n; i++) {
-			want.pcrSelections[i].hash = algs[i];
-			want.pcrSelections[i].sizeofSelect = 3;
-			want.pcrSelections[i].pcrSelect[pcr / 8] = 1u << (pcr % 8);
-		}
-		while (out->n < n && !moved) {
-			TPML_PCR_SELECTION *got = NULL;
-			TPML_DIGEST *vals = NULL;
-			UINT32 counter = 0;
-			size_t k = 0, before = out->n;
+	memset(out, 0, sizeof(*out));
+	to_tpml(sel, &want);
+	while (out->n < hg_pcr_sel_count(sel)) {
+		TPML_PCR_SELECTION *got = NULL;
+		TPML_DIGEST *vals = NULL;
+		UINT32 counter = 0, k = 0;
+		size_t before = out->n;
+		int moved;
 
-			if (!rc_ok(Esys_PCR_Read(t->esys, ESYS_TR_NONE,
-						 ESYS_TR_NONE, ESYS_TR_NONE,
-						 &want, &counter, &got, &vals),
-				   "Esys_PCR_Read"))
-				return -1;
-			if (have_counter && counter != first_counter)
-				moved = 1;
-			first_counter = counter;
-			have_counter = 1;
-			/* Match returned digests to banks in selection order,
-			 * and clear what was read from the request. */
-			for (UINT32 i = 0; i < got->count && !moved; i++) {
-				TPMS_PCR_SELECTION *s = &got->pcrSelections[i];
+		if (!rc_ok(Esys_PCR_Read(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+					 ESYS_TR_NONE, &want, &counter, &got,
+					 &vals),
+			   "Esys_PCR_Read"))
+			return -1;
+		moved = have && counter != first;
+		first = counter;
+		have = 1;
+		/* TPM2_PCR_Read returns at most 8 digests (Part 3 §22.4): walk
+		 * what came back in selection order, take each value, and
+		 * clear it from the request. */
+		for (UINT32 i = 0; i < got->count && !moved; i++) {
+			TPMS_PCR_SELECTION *s = &got->pcrSelections[i];
 
-				if (!(s->pcrSelect[pcr / 8] & (1u << (pcr % 8))))
+			for (unsigned pcr = 0; pcr < HG_NUM_PCRS; pcr++) {
+				struct hg_pcr_value *v;
+
+				if (pcr / 8 >= s->sizeofSelect ||
+				    !(s->pcrSelect[pcr / 8] & (1u << (pcr % 8))))
 					continue;
-				if (k >= vals->count || out->n >= HG_MAX_BANKS ||
-				    vals->digests[k].size > HG_MAX_DIGEST)
+				if (k >= vals->count || out->n >= HG_MAX_PCR_VALUES ||
+				    vals->digests[k].size > HG_MAX_DIGEST) {
+					moved = -1;
 					break;
-				out->v[out->n].alg = s->hash;
-				out->v[out->n].len = (uint8_t)vals->digests[k].size;
-				memcpy(out->v[out->n].d, vals->digests[k].buffer,
-				       vals->digests[k].size);
-				out->n++;
+				}
+				v = &out->v[out->n++];
+				v->alg = s->hash;
+				v->pcr = (uint8_t)pcr;
+				v->len = (uint8_t)vals->digests[k].size;
+				memcpy(v->d, vals->digests[k].buffer, v->len);
 				k++;
 				for (UINT32 j = 0; j < want.count; j++)
 					if (want.pcrSelections[j].hash == s->hash)
-						memset(want.pcrSelections[j].pcrSelect,
-						       0, 3);
-			}
-			free(got);
-			free(vals);
-			if (out->n == before && !moved) {
-				hg_err("TPM: PCR_Read returned no digest for PCR %u", pcr);
-				return -1;
+						want.pcrSelections[j].pcrSelect[pcr / 8] &=
+							(BYTE)~(1u << (pcr % 8));
 			}
 		}
-		if (!moved) {
-			/* Put them in the caller's bank order. */
-			struct hg_digests sorted = { 0 };
-
-			for (size_t i = 0; i < n; i++) {
-				const struct hg_digest *d = hg_digests_get(out, algs[i]);
-
-				if (!d) {
-					hg_err("TPM: PCR_Read missed bank 0x%04x", algs[i]);
-					return -1;
-				}
-				sorted.v[sorted.n++] = *d;
-			}
-			*out = sorted;
-			ret = 0;
-			break;
+		free(got);
+		free(vals);
+		if (moved < 0) {
+			hg_err("TPM: PCR_Read returned a malformed response");
+			return -1;
+		}
+		if (moved)
+			return 1;
+		if (out->n == before) {
+			hg_err("TPM: PCR_Read returned no value for a selected PCR");
+			return -1;
 		}
 	}
-	if (ret < 0)
-		hg_err("TPM: PCR %u kept changing while being read", pcr);
+	return 0;
+}
+
+int hg_tpm_pcrs_read(struct hg_tpm *t, const struct hg_pcr_sel *sel,
+		     struct hg_pcr_values *out)
+{
+	if (sel->n == 0 || sel->n > HG_MAX_BANKS)
+		return -1;
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct hg_pcr_values raw;
+		int r = pcrs_read_once(t, sel, &raw);
+
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		/* Put the values in selection order. */
+		out->n = 0;
+		for (size_t i = 0; i < sel->n; i++)
+			for (unsigned pcr = 0; pcr < HG_NUM_PCRS; pcr++) {
+				const struct hg_pcr_value *v;
+
+				if (!(sel->b[i].mask & (1u << pcr)))
+					continue;
+				v = hg_pcr_values_get(&raw, sel->b[i].alg, pcr);
+				if (!v) {
+					hg_err("TPM: PCR_Read missed PCR %u", pcr);
+					return -1;
+				}
+				out->v[out->n++] = *v;
+			}
+		return 0;
+	}
+	hg_err("TPM: PCRs kept changing while being read");
+	return -1;
+}
+
+int hg_tpm_pcr_read(struct hg_tpm *t, uint32_t pcr, const uint16_t *algs,
+		    size_t n, struct hg_digests *out)
+{
+	struct hg_pcr_sel sel = { .n = n };
+	struct hg_pcr_values *v;
+	int ret = -1;
+
+	if (pcr >= HG_NUM_PCRS || n == 0 || n > HG_MAX_BANKS)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		sel.b[i].alg = algs[i];
+		sel.b[i].mask = 1u << pcr;
+	}
+	v = malloc(sizeof(*v));
+	if (!v || hg_tpm_pcrs_read(t, &sel, v) < 0)
+		goto out;
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < v->n; i++) {
+		out->v[i].alg = v->v[i].alg;
+		out->v[i].len = v->v[i].len;
+		memcpy(out->v[i].d, v->v[i].d, v->v[i].len);
+	}
+	out->n = v->n;
+	ret = 0;
+out:
+	free(v);
 	return ret;
+}
+
+int hg_tpm_quote(struct hg_tpm *t, ESYS_TR ak, const uint8_t *nonce,
+		 size_t nonce_len, const struct hg_pcr_sel *sel,
+		 TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig)
+{
+	TPM2B_DATA qual = { 0 };
+	TPMT_SIG_SCHEME scheme = { .scheme = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION tsel;
+
+	if (nonce_len > sizeof(qual.buffer))
+		return -1;
+	qual.size = (UINT16)nonce_len;
+	memcpy(qual.buffer, nonce, nonce_len);
+	to_tpml(sel, &tsel);
+	/* Scheme NULL: the TPM uses the AK's own scheme, the one a verifier
+	 * takes from the AK public area (Part 3 §18.4). */
+	if (!rc_ok(Esys_Quote(t->esys, ak, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			      ESYS_TR_NONE, &qual, &scheme, &tsel, attest, sig),
+		   "Esys_Quote"))
+		return -1;
+	return 0;
 }
 
 int hg_tpm_pcr_extend(struct hg_tpm *t, uint32_t pcr,

@@ -21,6 +21,7 @@
 #include <tss2/tss2_esys.h>
 
 #include "../lib/digest.h"
+#include "../lib/pcrs.h"
 
 struct hg_tpm {
 	TSS2_TCTI_CONTEXT *tcti;
@@ -42,6 +43,17 @@ int hg_tpm_banks(struct hg_tpm *t, uint16_t *algs, size_t *n);
  * and retries when pcrUpdateCounter moves between reads. */
 int hg_tpm_pcr_read(struct hg_tpm *t, uint32_t pcr, const uint16_t *algs,
 		    size_t n, struct hg_digests *out);
+
+/* Read every value of SEL into OUT in selection order: loops over the
+ * 8-digest response limit and starts over when pcrUpdateCounter moves. */
+int hg_tpm_pcrs_read(struct hg_tpm *t, const struct hg_pcr_sel *sel,
+		     struct hg_pcr_values *out);
+
+/* TPM2_Quote with AK's own scheme over SEL, NONCE as qualifyingData.
+ * *attest and *sig are ESYS-allocated; free() them. */
+int hg_tpm_quote(struct hg_tpm *t, ESYS_TR ak, const uint8_t *nonce,
+		 size_t nonce_len, const struct hg_pcr_sel *sel,
+		 TPM2B_ATTEST **attest, TPMT_SIGNATURE **sig);
 
 /* Extend every bank in D with one TPM2_PCR_Extend (Part 3 §22.2): the TPM
  * applies all banks or none. */

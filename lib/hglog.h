@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "cel.h"
+#include "pcrs.h"
 
 #define HG_LOG_MAX_SIZE (64u << 20)
 #define HG_LOG_MAX_RECORD (64u << 10)
@@ -49,8 +50,42 @@ struct hg_log_err {
 	char msg[192];
 };
 
+/* Streaming: one record at a time, nothing kept but the pinned key, so a
+ * 100,000-record log is checked in the memory of one record. Returns 1
+ * with a record, 0 at the end, -1 on the first bad record (it->err says
+ * which and why; later calls keep returning -1). An empty input ends at
+ * once with no record: callers decide whether that is an error. */
+struct hg_log_iter {
+	const uint8_t *buf;
+	size_t len, off;
+	size_t n;                  /* records returned so far */
+	EVP_PKEY *key;             /* pinned by record 0 */
+	struct hg_digests banks;   /* record 0's banks */
+	int failed;
+	struct hg_log_err err;
+};
+
+void hg_log_iter_init(struct hg_log_iter *it, const uint8_t *buf, size_t len);
+int hg_log_iter_next(struct hg_log_iter *it, struct hg_log_rec *rec);
+void hg_log_iter_free(struct hg_log_iter *it);
+
+/* The whole log at once (for small logs and tests). On failure the
+ * records before the bad one stay in LOG. */
 int hg_log_parse(const uint8_t *buf, size_t len, struct hg_log *log,
 		 struct hg_log_err *err);
+
+/* Replay accumulator for every PCR in the given banks, from zero. */
+struct hg_replay {
+	size_t nbanks;
+	uint16_t algs[HG_MAX_BANKS];
+	uint32_t touched;          /* PCRs some record extended */
+	struct hg_digest v[HG_NUM_PCRS][HG_MAX_BANKS];
+};
+
+int hg_replay_init(struct hg_replay *rp, const struct hg_digests *banks);
+int hg_replay_add(struct hg_replay *rp, const struct hg_cel_rec *rec);
+const struct hg_digest *hg_replay_get(const struct hg_replay *rp, unsigned pcr,
+				      uint16_t alg);
 void hg_log_free(struct hg_log *log);
 
 /* Replay the first UPTO records into PCR of bank ALG, starting from zero. */

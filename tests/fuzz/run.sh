@@ -19,12 +19,14 @@
 #   FUZZ_SECONDS  seconds per target (default 60; 10 is a smoke run)
 #   FUZZ_JOBS     targets run at the same time (default 1)
 #   FUZZ_FLAGS    extra libFuzzer flags, e.g. "-workers=2 -jobs=2"
+#   FUZZ_OUT      build, corpus, artefact and log directory (default
+#                 build-fuzz; 'make clean' removes only that one)
 #   CLANG         compiler (default clang)
 # Logs: build-fuzz/logs/<target>.log (the whole libFuzzer output).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
-OUT=build-fuzz
+OUT=${FUZZ_OUT:-build-fuzz}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
@@ -106,23 +108,39 @@ fi
 RESULTS=$(mktemp "${TMPDIR:-/tmp}/hostgate-fuzz.XXXXXX") || exit 2
 trap 'rm -f "$RESULTS"' EXIT
 
+artefacts_of() { # TARGET: the artefact files of TARGET, one a line
+	local f
+
+	for f in "$OUT/artifacts/$1"-*; do
+		[ -e "$f" ] && printf '%s\n' "$f"
+	done
+}
+
 stat_of() { # STAT LOG: value of libFuzzer's -print_final_stats line
 	sed -n "s/^stat::$1: *//p" "$2" | tail -1
 }
 
 run_target() {
 	local t=$1 log=$OUT/logs/$1.log corpus=$OUT/corpus/$1
-	local before after new rc status cov ft corp runs eps line a
+	local before after new rc status cov ft corp runs eps line a start elapsed
 
-	before=$(ls "$OUT/artifacts" | grep "^$t-" | sort)
+	start=$SECONDS
+	mkdir -p "$corpus"
+	before=$(artefacts_of "$t")
 	# shellcheck disable=SC2086
 	"$OUT/$t" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
 		-rss_limit_mb=512 -timeout=5 -dict="$DICT" \
 		-artifact_prefix="$OUT/artifacts/$t-" -print_final_stats=1 \
 		$FUZZ_FLAGS "$corpus" >"$log" 2>&1
 	rc=$?
-	after=$(ls "$OUT/artifacts" | grep "^$t-" | sort)
-	new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep -v '^$')
+	after=$(artefacts_of "$t")
+	# New files, and those libFuzzer names (an artefact that already
+	# existed, same input again, is overwritten, not new).
+	new=$( {
+		comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after")
+		sed -n 's/.*Test unit written to \([^ ]*\).*/\1/p' "$log"
+	} | grep -v '^$' | grep -v "/artifacts/\$" | sort -u)
+	elapsed=$((SECONDS - start))
 
 	# Coverage from the last status line ("#N DONE cov: X ft: Y corp: Z/..").
 	line=$(grep -E '^#[0-9]+' "$log" | tail -1)
@@ -138,13 +156,13 @@ run_target() {
 		status=FAIL
 	fi
 	printf '%s %-9s %ss, %s runs, %s exec/s, cov %s, ft %s, corpus %s (exit %s, log %s)\n' \
-		"$status" "$t" "$FUZZ_SECONDS" "${runs:-?}" "${eps:-?}" \
+		"$status" "$t" "$elapsed" "${runs:-?}" "${eps:-?}" \
 		"${cov:-?}" "${ft:-?}" "${corp:-?}" "$rc" "$log"
 	if [ "$status" = FAIL ]; then
-		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error:|.*contract broken|ERROR: libFuzzer)' "$log" |
+		grep -E '^(==[0-9]+== ?ERROR|SUMMARY|.*runtime error:|.*contract broken|ERROR: libFuzzer)' "$log" |
 			head -5 | sed 's/^/    /'
 		for a in $new; do
-			echo "    artefact: $OUT/artifacts/$a"
+			echo "    artefact: $a"
 		done
 		[ -n "$new" ] || echo "    no artefact; see $log"
 	fi

@@ -1,0 +1,163 @@
+/* tpmpub.c: see tpmpub.h. */
+#include "tpmpub.h"
+
+#include <string.h>
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <tss2/tss2_mu.h>
+
+#include "digest.h"
+
+static EVP_PKEY *from_params(const char *type, OSSL_PARAM_BLD *bld)
+{
+	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
+	EVP_PKEY *key = NULL;
+
+	if (!params || !ctx || EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+		key = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	return key;
+}
+
+static EVP_PKEY *ecc_key(const TPMT_PUBLIC *p, const char **why)
+{
+	const TPMS_ECC_POINT *pt = &p->unique.ecc;
+	const char *group;
+	size_t sz;
+	uint8_t buf[1 + 2 * 66];
+	OSSL_PARAM_BLD *bld;
+	EVP_PKEY *key = NULL;
+
+	switch (p->parameters.eccDetail.curveID) {
+	case TPM2_ECC_NIST_P256: group = "prime256v1"; sz = 32; break;
+	case TPM2_ECC_NIST_P384: group = "secp384r1"; sz = 48; break;
+	default:
+		*why = "AK curve is not P-256 or P-384";
+		return NULL;
+	}
+	if (pt->x.size != sz || pt->y.size != sz) {
+		*why = "AK point coordinates do not match the curve size";
+		return NULL;
+	}
+	buf[0] = 0x04;
+	memcpy(buf + 1, pt->x.buffer, sz);
+	memcpy(buf + 1 + sz, pt->y.buffer, sz);
+	bld = OSSL_PARAM_BLD_new();
+	if (bld &&
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) &&
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, buf, 1 + 2 * sz))
+		key = from_params("EC", bld);
+	OSSL_PARAM_BLD_free(bld);
+	if (!key)
+		*why = "AK point is not on its curve";
+	return key;
+}
+
+static EVP_PKEY *rsa_key(const TPMT_PUBLIC *p, const char **why)
+{
+	const TPMS_RSA_PARMS *r = &p->parameters.rsaDetail;
+	uint32_t e = r->exponent ? r->exponent : 65537;
+	BIGNUM *n = NULL, *bne = NULL;
+	OSSL_PARAM_BLD *bld = NULL;
+	EVP_PKEY *key = NULL;
+
+	if (r->keyBits < 2048 || p->unique.rsa.size != r->keyBits / 8) {
+		*why = "AK RSA modulus is under 2048 bits or does not match keyBits";
+		return NULL;
+	}
+	n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
+	bne = BN_new();
+	bld = OSSL_PARAM_BLD_new();
+	if (n && bne && bld && BN_set_word(bne, e) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) &&
+	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bne))
+		key = from_params("RSA", bld);
+	if (!key)
+		*why = "AK RSA key does not load";
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(n);
+	BN_free(bne);
+	return key;
+}
+
+int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
+		 const char **why)
+{
+	const TPMT_PUBLIC *p = &ak->pub.publicArea;
+	const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+				 TPMA_OBJECT_FIXEDTPM;
+	uint8_t tmp[sizeof(TPMT_PUBLIC)];
+	size_t off = 0;
+	struct hg_digest h;
+
+	memset(ak, 0, sizeof(*ak));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &ak->pub) != 0) {
+		*why = "not a TPM2B_PUBLIC";
+		return -1;
+	}
+	if (off != len) {
+		*why = "trailing bytes after TPM2B_PUBLIC";
+		return -1;
+	}
+	if ((p->objectAttributes & need) != need ||
+	    (p->objectAttributes & TPMA_OBJECT_DECRYPT)) {
+		*why = (p->objectAttributes & TPMA_OBJECT_DECRYPT) &&
+				       !(p->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)
+			       ? "key is a decryption key (an EK?), not a restricted signing key"
+			       : "key is not a fixedTPM restricted signing key";
+		return -1;
+	}
+	if (p->type == TPM2_ALG_ECC) {
+		const TPMT_ECC_SCHEME *s = &p->parameters.eccDetail.scheme;
+
+		if (s->scheme != TPM2_ALG_ECDSA) {
+			*why = "AK scheme is not ECDSA";
+			return -1;
+		}
+		ak->scheme = s->scheme;
+		ak->hash = s->details.ecdsa.hashAlg;
+		ak->key = ecc_key(p, why);
+	} else if (p->type == TPM2_ALG_RSA) {
+		const TPMT_RSA_SCHEME *s = &p->parameters.rsaDetail.scheme;
+
+		if (s->scheme != TPM2_ALG_RSASSA && s->scheme != TPM2_ALG_RSAPSS) {
+			*why = "AK scheme is not RSASSA or RSAPSS";
+			return -1;
+		}
+		ak->scheme = s->scheme;
+		ak->hash = s->details.anySig.hashAlg;
+		ak->key = rsa_key(p, why);
+	} else {
+		*why = "AK is neither RSA nor ECC";
+		return -1;
+	}
+	if (!ak->key)
+		return -1;
+	if (!hg_bank_by_alg(ak->hash)) {
+		*why = "AK scheme hash is not sha1/sha256/sha384/sha512";
+		hg_ak_free(ak);
+		return -1;
+	}
+	/* Name = nameAlg || H_nameAlg(TPMT_PUBLIC) (Part 1 §16). */
+	off = 0;
+	if (Tss2_MU_TPMT_PUBLIC_Marshal(p, tmp, sizeof(tmp), &off) != 0 ||
+	    hg_hash(p->nameAlg, tmp, off, &h) < 0) {
+		*why = "AK nameAlg is not a known hash";
+		hg_ak_free(ak);
+		return -1;
+	}
+	ak->name[0] = (uint8_t)(p->nameAlg >> 8);
+	ak->name[1] = (uint8_t)p->nameAlg;
+	memcpy(ak->name + 2, h.d, h.len);
+	ak->name_len = 2u + h.len;
+	return 0;
+}
+
+void hg_ak_free(struct hg_ak *ak)
+{
+	EVP_PKEY_free(ak->key);
+	memset(ak, 0, sizeof(*ak));
+}

@@ -1,0 +1,35 @@
+/* tpmpub.h: an attestation key's TPM2B_PUBLIC turned into what a verifier
+ * needs, decoded with tss2-mu and checked before anything trusts it.
+ *
+ * Refused (with *why naming the reason): trailing bytes or a short
+ * buffer; a key that is not a restricted signing key (an EK, a storage
+ * key, an unrestricted signing key: only a restricted key's quote is
+ * unforgeable, TPM 2.0 Part 1 §25.2); a key that is not fixedTPM; a NULL
+ * or unknown signing scheme; curves other than P-256/P-384; RSA smaller
+ * than 2048 bits.
+ *
+ * Contract: the scheme and hash that signatures must use come from here,
+ * never from a signature. hg_ak_free() accepts a zeroed struct.
+ */
+#ifndef HG_TPMPUB_H
+#define HG_TPMPUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include <tss2/tss2_tpm2_types.h>
+
+struct hg_ak {
+	TPM2B_PUBLIC pub;
+	EVP_PKEY *key;
+	uint16_t scheme;     /* TPM2_ALG_ECDSA, _RSASSA or _RSAPSS */
+	uint16_t hash;       /* the scheme's hash, a TPM_ALG_ID */
+	uint8_t name[2 + 64];
+	size_t name_len;
+};
+
+int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
+		 const char **why);
+void hg_ak_free(struct hg_ak *ak);
+
+#endif
