@@ -11,5 +11,9 @@ enum {
 };
 
 int show_main(int argc, char **argv);
+int check_main(int argc, char **argv);
+int learn_main(int argc, char **argv);
+int diff_main(int argc, char **argv);
+int quote_main(int argc, char **argv);
 
 #endif

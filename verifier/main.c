@@ -11,7 +11,11 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *desc;
 } commands[] = {
-	{ "show", show_main, "decode, check and print an event log" },
+	{ "check", check_main, "verify evidence and judge the host against a policy" },
+	{ "learn", learn_main, "write a policy that accepts exactly this evidence's host" },
+	{ "diff", diff_main, "compare two policies, or evidence against a policy" },
+	{ "show", show_main, "print an event log or an evidence bundle" },
+	{ "quote", quote_main, "verify a tpm2_quote (TPMS_ATTEST + TPMT_SIGNATURE)" },
 };
 
 static void usage(FILE *f)

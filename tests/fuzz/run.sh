@@ -126,14 +126,14 @@ run_target() {
 
 	start=$SECONDS
 	mkdir -p "$corpus"
-	before=$(artefacts_of "$t")
+	before=$(artefacts_of "$t" | sort)
 	# shellcheck disable=SC2086
 	"$OUT/$t" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
 		-rss_limit_mb=512 -timeout=5 -dict="$DICT" \
 		-artifact_prefix="$OUT/artifacts/$t-" -print_final_stats=1 \
 		$FUZZ_FLAGS "$corpus" >"$log" 2>&1
 	rc=$?
-	after=$(artefacts_of "$t")
+	after=$(artefacts_of "$t" | sort)
 	# New files, and those libFuzzer names (an artefact that already
 	# existed, same input again, is overwritten, not new).
 	new=$( {

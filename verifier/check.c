@@ -1,0 +1,111 @@
+/* check.c: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY
+ *          [--quiet] EVIDENCE
+ *
+ * Prints the JSON verdict (verify.h) on stdout and exits 0 trusted,
+ * 1 untrusted, 2 usage or unreadable input, 3 invalid evidence. A failure
+ * is also one line on stderr naming the evidence, the check and why.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util.h"
+#include "cmds.h"
+#include "inputs.h"
+#include "policy.h"
+#include "verify.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY\n"
+		   "                             [--quiet] EVIDENCE\n\n"
+		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
+		   "the host against POLICY. Prints a JSON verdict naming every check.\n\n"
+		   "  --ak FILE      the host's AK public area (TPM2B_PUBLIC), as enrolled\n"
+		   "  --nonce HEX    the nonce this verifier sent, 8..64 bytes\n"
+		   "  --policy FILE  the policy (policies/README.md)\n"
+		   "  --quiet        print nothing; the exit code says it all\n"
+		   "  -h, --help     this text\n\n"
+		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
+		   "3 invalid evidence.\n");
+}
+
+int check_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ak", required_argument, NULL, 'a' },
+		{ "nonce", required_argument, NULL, 'n' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *akpath = NULL, *noncehex = NULL, *polpath = NULL, *path;
+	struct hg_ak ak = { 0 };
+	struct hg_policy pol = { 0 };
+	struct hv_result *res = NULL;
+	struct hv_inputs in = { 0 };
+	uint8_t *nonce = NULL, *ev = NULL;
+	size_t nonce_len = 0, ev_len = 0;
+	int c, quiet = 0, ret = HV_EXIT_USAGE;
+
+	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': akpath = optarg; break;
+		case 'n': noncehex = optarg; break;
+		case 'p': polpath = optarg; break;
+		case 'q': quiet = 1; break;
+		case 'h':
+			usage(stdout);
+			ret = HV_EXIT_TRUSTED;
+			goto out;
+		default:
+			usage(stderr);
+			goto out;
+		}
+	}
+	if (!akpath || !noncehex || !polpath || optind + 1 != argc) {
+		hg_err("check: needs --ak, --nonce, --policy and one EVIDENCE file");
+		goto out;
+	}
+	path = argv[optind];
+	if (hv_parse_nonce(noncehex, &nonce, &nonce_len) < 0 ||
+	    hv_load_ak(akpath, &ak) < 0 || hg_policy_load(polpath, &pol) < 0 ||
+	    hv_read_evidence(path, &ev, &ev_len) < 0)
+		goto out;
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		hg_err("out of memory");
+		goto out;
+	}
+	in.evidence = ev;
+	in.evidence_len = ev_len;
+	in.ak = &ak;
+	in.nonce = nonce;
+	in.nonce_len = nonce_len;
+	in.policy = &pol;
+	in.want_json = !quiet;
+	ret = hv_verify(&in, res);
+	if (!quiet)
+		printf("%s\n", json_object_to_json_string_ext(
+			res->verdict, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (ret != HV_EXIT_TRUSTED) {
+		if (res->nfailures > 1)
+			hg_err("%s: %s: %s (and %zu more failures)", path,
+			       hv_check_name(res->first_failed), res->why,
+			       res->nfailures - 1);
+		else
+			hg_err("%s: %s: %s", path, hv_check_name(res->first_failed),
+			       res->why);
+	}
+out:
+	if (res)
+		hv_result_free(res);
+	free(res);
+	hg_policy_free(&pol);
+	hg_ak_free(&ak);
+	free(nonce);
+	free(ev);
+	return ret;
+}

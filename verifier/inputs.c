@@ -1,0 +1,61 @@
+/* inputs.c: see inputs.h. */
+#include "inputs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/evidence.h"
+#include "../lib/util.h"
+
+int hv_load_ak(const char *path, struct hg_ak *ak)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *why;
+	int ret = -1;
+
+	if (hg_read_file(path, HV_AK_MAX_SIZE, 0, &buf, &len) < 0) {
+		hg_err("%s: %s", path, errno == EFBIG ? "larger than a TPM2B_PUBLIC can be"
+						      : strerror(errno));
+		goto out;
+	}
+	if (hg_ak_decode(buf, len, ak, &why) < 0) {
+		hg_err("%s: not usable as an AK: %s", path, why);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
+}
+
+int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len)
+{
+	if (hg_hex_decode(hex, HG_NONCE_MAX, nonce, len) < 0 || *len < HG_NONCE_MIN) {
+		if (*nonce) {
+			free(*nonce);
+			*nonce = NULL;
+		}
+		hg_err("--nonce: not 8..64 bytes of hex");
+		return -1;
+	}
+	return 0;
+}
+
+int hv_read_evidence(const char *path, uint8_t **buf, size_t *len)
+{
+	if (hg_read_file(path, HG_EVIDENCE_MAX_SIZE + 1, 0, buf, len) < 0) {
+		if (errno == EFBIG) {
+			/* Larger than cap + 1: hand decode an over-cap length
+			 * without reading it all. */
+			*buf = malloc(1);
+			*len = (size_t)HG_EVIDENCE_MAX_SIZE + 1;
+			if (*buf)
+				return 0;
+		}
+		hg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}

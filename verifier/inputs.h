@@ -1,0 +1,20 @@
+/* inputs.h: reading the verifier's own inputs (AK file, nonce, evidence).
+ * Each loader prints one error naming the input and returns -1; the
+ * caller maps that to exit 2 (usage or unreadable input). */
+#ifndef HV_INPUTS_H
+#define HV_INPUTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/tpmpub.h"
+
+#define HV_AK_MAX_SIZE 4096
+
+int hv_load_ak(const char *path, struct hg_ak *ak);
+int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len);
+/* Evidence: read up to the cap + 1 so that "too large" reaches the decode
+ * check (exit 3) instead of looking like an unreadable file. */
+int hv_read_evidence(const char *path, uint8_t **buf, size_t *len);
+
+#endif

@@ -1,0 +1,162 @@
+/* learnpol.c: see learnpol.h. */
+#include "learnpol.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util.h"
+
+struct collect {
+	json_object *measurements;   /* kind -> name -> {bank: [hex]} */
+	struct hg_digests banks;     /* the log's banks (record 0) */
+	int have_banks;
+	int oom;
+};
+
+static void add_digest(json_object *arr, const char *hex)
+{
+	for (size_t i = 0; i < json_object_array_length(arr); i++)
+		if (!strcmp(json_object_get_string(json_object_array_get_idx(arr, i)), hex))
+			return;
+	json_object_array_add(arr, json_object_new_string(hex));
+}
+
+static void on_record(void *arg, const struct hg_cel_rec *rec)
+{
+	struct collect *c = arg;
+	json_object *kind, *entry;
+	char *name;
+
+	if (!c->have_banks) {
+		c->banks = rec->digests;
+		c->have_banks = 1;
+	}
+	if (rec->type != HG_CT_FILE || c->oom)
+		return;
+	if (!json_object_object_get_ex(c->measurements, hg_kind_name(rec->kind), &kind)) {
+		kind = json_object_new_object();
+		json_object_object_add(c->measurements, hg_kind_name(rec->kind), kind);
+	}
+	name = strndup(rec->name, rec->name_len);
+	if (!name) {
+		c->oom = 1;
+		return;
+	}
+	if (!json_object_object_get_ex(kind, name, &entry)) {
+		entry = json_object_new_object();
+		json_object_object_add(kind, name, entry);
+	}
+	free(name);
+	for (size_t i = 0; i < rec->file.n; i++) {
+		const struct hg_bank *b = hg_bank_by_alg(rec->file.v[i].alg);
+		char hex[2 * HG_MAX_DIGEST + 1];
+		json_object *arr;
+
+		if (!json_object_object_get_ex(entry, b->name, &arr)) {
+			arr = json_object_new_array();
+			json_object_object_add(entry, b->name, arr);
+		}
+		hg_hex_encode(rec->file.v[i].d, rec->file.v[i].len, hex);
+		add_digest(arr, hex);
+	}
+}
+
+/* Keep only the accepted banks in every measurement entry. */
+static void prune_banks(json_object *measurements, json_object *banks)
+{
+	json_object_object_foreach(measurements, kind, names) {
+		(void)kind;
+		json_object_object_foreach(names, name, entry) {
+			const char *drop[HG_MAX_BANKS];
+			size_t nd = 0;
+
+			(void)name;
+			json_object_object_foreach(entry, bank, v) {
+				int keep = 0;
+
+				(void)v;
+				for (size_t i = 0; i < json_object_array_length(banks); i++)
+					keep |= !strcmp(bank, json_object_get_string(
+								      json_object_array_get_idx(banks, i)));
+				if (!keep && nd < HG_MAX_BANKS)
+					drop[nd++] = bank;
+			}
+			for (size_t i = 0; i < nd; i++)
+				json_object_object_del(entry, drop[i]);
+		}
+	}
+}
+
+int hv_learn(const uint8_t *evidence, size_t len, const struct hg_ak *ak,
+	     const uint8_t *nonce, size_t nonce_len, uint32_t pcrmask,
+	     json_object **policy, struct hv_result *res)
+{
+	struct collect c = { .measurements = json_object_new_object() };
+	struct hv_inputs in = {
+		.evidence = evidence, .evidence_len = len, .ak = ak,
+		.nonce = nonce, .nonce_len = nonce_len, .want_json = 1,
+		.on_record = on_record, .arg = &c,
+	};
+	json_object *p = NULL, *banks, *pcrs;
+	const struct hg_pcr_sel *sel;
+	int rc, strong = 0;
+	unsigned log_pcr = 13;
+
+	*policy = NULL;
+	rc = hv_verify(&in, res);
+	if (rc != 0 || c.oom) {
+		json_object_put(c.measurements);
+		return rc ? rc : 2;
+	}
+	sel = &res->quote.sel;
+	if (res->log_pcrs)
+		log_pcr = (unsigned)__builtin_ctz(res->log_pcrs);
+	p = json_object_new_object();
+	json_object_object_add(p, "version", json_object_new_int(1));
+	banks = json_object_new_array();
+	for (size_t i = 0; i < sel->n; i++)
+		if (sel->b[i].alg != HG_ALG_SHA1 &&
+		    (!c.have_banks || hg_digests_get(&c.banks, sel->b[i].alg)))
+			strong = 1;
+	for (size_t i = 0; i < sel->n; i++) {
+		uint16_t alg = sel->b[i].alg;
+
+		if (c.have_banks && !hg_digests_get(&c.banks, alg))
+			continue;
+		if (strong && alg == HG_ALG_SHA1)
+			continue;
+		json_object_array_add(banks, json_object_new_string(hg_bank_by_alg(alg)->name));
+	}
+	json_object_object_add(p, "banks", banks);
+	json_object_object_add(p, "pcr", json_object_new_int((int)log_pcr));
+	prune_banks(c.measurements, banks);
+	json_object_object_add(p, "measurements", c.measurements);
+	pcrs = json_object_new_object();
+	for (size_t i = 0; i < res->ev.pcrs.n; i++) {
+		const struct hg_pcr_value *v = &res->ev.pcrs.v[i];
+		const char *bname = hg_bank_by_alg(v->alg)->name;
+		json_object *bank;
+		char idx[8], hex[2 * HG_MAX_DIGEST + 1];
+		int accepted = 0;
+
+		if (!(pcrmask & (1u << v->pcr)) || (res->log_pcrs & (1u << v->pcr)) ||
+		    v->pcr == log_pcr)
+			continue;
+		for (size_t k = 0; k < json_object_array_length(banks); k++)
+			accepted |= !strcmp(bname, json_object_get_string(
+							   json_object_array_get_idx(banks, k)));
+		if (!accepted)
+			continue;
+		if (!json_object_object_get_ex(pcrs, bname, &bank)) {
+			bank = json_object_new_object();
+			json_object_object_add(pcrs, bname, bank);
+		}
+		snprintf(idx, sizeof(idx), "%u", v->pcr);
+		hg_hex_encode(v->d, v->len, hex);
+		json_object_object_add(bank, idx, json_object_new_string(hex));
+	}
+	json_object_object_add(p, "pcrs", pcrs);
+	*policy = p;
+	return 0;
+}

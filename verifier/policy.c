@@ -1,0 +1,412 @@
+/* policy.c: see policy.h. */
+#include "policy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "../lib/util.h"
+
+struct ctx {
+	const char *file;
+	char path[512];
+};
+
+static int perr(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static size_t push(struct ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int perr(struct ctx *c, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hg_err("%s: %s: %s", c->file, c->path[0] ? c->path : "$", msg);
+	return -1;
+}
+
+/* Push a path component; returns the old length for pop(). */
+static size_t push(struct ctx *c, const char *fmt, ...)
+{
+	size_t old = strlen(c->path);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->path + old, sizeof(c->path) - old, fmt, ap);
+	va_end(ap);
+	return old;
+}
+
+static void pop(struct ctx *c, size_t old)
+{
+	c->path[old] = '\0';
+}
+
+static int only_keys(struct ctx *c, json_object *o, const char *const *allowed)
+{
+	json_object_object_foreach(o, key, val) {
+		int ok = 0;
+
+		(void)val;
+		for (size_t i = 0; allowed[i]; i++)
+			ok |= !strcmp(key, allowed[i]);
+		if (!ok)
+			return perr(c, "unknown key \"%s\"", key);
+	}
+	return 0;
+}
+
+static int parse_hex_digest(struct ctx *c, json_object *v, size_t size,
+			    uint8_t *out)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	const char *s;
+
+	if (!json_object_is_type(v, json_type_string))
+		return perr(c, "%s", "not a string");
+	s = json_object_get_string(v);
+	if (hg_hex_decode(s, HG_MAX_DIGEST, &buf, &len) < 0 || len != size) {
+		char why[64];
+
+		free(buf);
+		snprintf(why, sizeof(why), "not %zu hex digits", 2 * size);
+		return perr(c, "%s", why);
+	}
+	memcpy(out, buf, len);
+	free(buf);
+	return 0;
+}
+
+static int parse_banks(struct ctx *c, json_object *arr, struct hg_policy *p)
+{
+	size_t old;
+
+	if (!json_object_is_type(arr, json_type_array) ||
+	    json_object_array_length(arr) == 0 ||
+	    json_object_array_length(arr) > HG_MAX_BANKS)
+		return perr(c, "%s", "not an array of 1..5 bank names");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		const struct hg_bank *b;
+		char idx[24];
+
+		snprintf(idx, sizeof(idx), "[%zu]", i);
+		old = push(c, "%s", idx);
+		if (!json_object_is_type(v, json_type_string) ||
+		    !(b = hg_bank_by_name(json_object_get_string(v))))
+			return perr(c, "%s", "not sha1, sha256, sha384 or sha512");
+		if (hg_policy_accepts_bank(p, b->alg))
+			return perr(c, "%s", "bank listed twice");
+		p->banks[p->nbanks++] = b->alg;
+		pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
+		       json_object *o, struct hg_policy_entry *e)
+{
+	e->kind = kind;
+	e->required = 1;
+	e->name = strdup(name);
+	if (!e->name)
+		return perr(c, "%s", "out of memory");
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object of digests per bank");
+	json_object_object_foreach(o, key, val) {
+		const struct hg_bank *b;
+		struct hg_policy_digests *d;
+		size_t old = push(c, ".%s", key), n;
+
+		if (!strcmp(key, "required")) {
+			if (!json_object_is_type(val, json_type_boolean))
+				return perr(c, "%s", "not true or false");
+			e->required = json_object_get_boolean(val);
+			pop(c, old);
+			continue;
+		}
+		if (!(b = hg_bank_by_name(key)))
+			return perr(c, "%s", "not a bank name (sha1, sha256, sha384, sha512) or \"required\"");
+		if (!json_object_is_type(val, json_type_array) ||
+		    (n = json_object_array_length(val)) == 0 || n > 4096)
+			return perr(c, "%s", "not an array of 1..4096 hex digests");
+		d = &e->banks[e->nbanks++];
+		d->alg = b->alg;
+		d->d = calloc(n, sizeof(*d->d));
+		if (!d->d)
+			return perr(c, "%s", "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			char idx[24];
+			size_t o2;
+
+			snprintf(idx, sizeof(idx), "[%zu]", i);
+			o2 = push(c, "%s", idx);
+			if (parse_hex_digest(c, json_object_array_get_idx(val, i),
+					     b->size, d->d[i]) < 0)
+				return -1;
+			d->n++;
+			pop(c, o2);
+		}
+		pop(c, old);
+	}
+	if (e->nbanks == 0)
+		return perr(c, "%s", "no digests");
+	return 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct hg_policy_entry *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int parse_measurements(struct ctx *c, json_object *o, struct hg_policy *p)
+{
+	size_t total = 0;
+
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object of kinds");
+	json_object_object_foreach(o, k1, v1) {
+		if (hg_kind_parse(k1, strlen(k1)) == HG_KIND_NONE) {
+			size_t old = push(c, ".%s", k1);
+
+			(void)old;
+			return perr(c, "%s", "not hypervisor, firmware, config or image");
+		}
+		if (!json_object_is_type(v1, json_type_object)) {
+			push(c, ".%s", k1);
+			return perr(c, "%s", "not an object of names");
+		}
+		total += (size_t)json_object_object_length(v1);
+	}
+	p->entries = calloc(total ? total : 1, sizeof(*p->entries));
+	if (!p->entries)
+		return perr(c, "%s", "out of memory");
+	json_object_object_foreach(o, kind, names) {
+		enum hg_kind k = hg_kind_parse(kind, strlen(kind));
+
+		json_object_object_foreach(names, name, entry) {
+			size_t old = push(c, ".%s", kind);
+
+			push(c, "[\"%s\"]", name);
+			if (name[0] != '/')
+				return perr(c, "%s", "name is not an absolute path");
+			if (parse_entry(c, k, name, entry, &p->entries[p->n++]) < 0)
+				return -1;
+			pop(c, old);
+		}
+	}
+	qsort(p->entries, p->n, sizeof(*p->entries), cmp_entry);
+	return 0;
+}
+
+static int parse_unknown(struct ctx *c, json_object *o, struct hg_policy *p)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object of kind: allow|deny");
+	json_object_object_foreach(o, kind, v) {
+		enum hg_kind k = hg_kind_parse(kind, strlen(kind));
+		size_t old = push(c, ".%s", kind);
+		const char *s;
+
+		if (k == HG_KIND_NONE)
+			return perr(c, "%s", "not hypervisor, firmware, config or image");
+		s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+		if (strcmp(s, "allow") && strcmp(s, "deny"))
+			return perr(c, "%s", "not \"allow\" or \"deny\"");
+		p->allow_unknown[k] = !strcmp(s, "allow");
+		pop(c, old);
+	}
+	return 0;
+}
+
+static int parse_pcrs(struct ctx *c, json_object *o, struct hg_policy *p)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object of banks");
+	json_object_object_foreach(o, bank, vals) {
+		const struct hg_bank *b = hg_bank_by_name(bank);
+		size_t old = push(c, ".%s", bank);
+
+		if (!b)
+			return perr(c, "%s", "not a bank name");
+		if (!json_object_is_type(vals, json_type_object))
+			return perr(c, "%s", "not an object of PCR index: hex value");
+		json_object_object_foreach(vals, idx, v) {
+			unsigned long pcr;
+			struct hg_pcr_value *pv;
+			size_t o2 = push(c, "[\"%s\"]", idx);
+
+			if (hg_parse_uint(idx, HG_NUM_PCRS - 1, &pcr) < 0)
+				return perr(c, "%s", "not a PCR index 0..23");
+			if (p->pcrs.n >= HG_MAX_PCR_VALUES)
+				return perr(c, "%s", "too many PCR values");
+			pv = &p->pcrs.v[p->pcrs.n];
+			pv->alg = b->alg;
+			pv->pcr = (uint8_t)pcr;
+			pv->len = (uint8_t)b->size;
+			if (parse_hex_digest(c, v, b->size, pv->d) < 0)
+				return -1;
+			p->pcrs.n++;
+			pop(c, o2);
+		}
+		pop(c, old);
+	}
+	return 0;
+}
+
+int hg_policy_parse(const char *name, const char *text, size_t len,
+		    struct hg_policy *p)
+{
+	static const char *const top[] = { "version", "banks", "pcr", "unknown",
+					   "measurements", "pcrs", "comment", NULL };
+	struct ctx c = { .file = name };
+	struct json_tokener *tok = NULL;
+	json_object *root = NULL, *v;
+	int ret = -1;
+
+	memset(p, 0, sizeof(*p));
+	p->pcr = 13;
+	tok = json_tokener_new();
+	if (!tok)
+		goto out;
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
+	    (size_t)tok->char_offset != len) {
+		char why[160];
+
+		/* Trailing text after the value is as wrong as a syntax error. */
+		snprintf(why, sizeof(why), "not JSON at byte %d: %s", (int)tok->char_offset,
+			 root && json_tokener_get_error(tok) == json_tokener_success
+				 ? "trailing characters"
+				 : json_tokener_error_desc(json_tokener_get_error(tok)));
+		hg_err("%s: %s", name, why);
+		goto out;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		perr(&c, "%s", "policy is not a JSON object");
+		goto out;
+	}
+	if (only_keys(&c, root, top) < 0)
+		goto out;
+	if (!json_object_object_get_ex(root, "version", &v) ||
+	    !json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) != HG_POLICY_VERSION) {
+		strcpy(c.path, "$.version");
+		perr(&c, "%s", "missing or not 1");
+		goto out;
+	}
+	p->version = HG_POLICY_VERSION;
+	strcpy(c.path, "$.banks");
+	if (!json_object_object_get_ex(root, "banks", &v)) {
+		perr(&c, "%s", "missing: list the accepted PCR banks, e.g. [\"sha256\"]");
+		goto out;
+	}
+	if (parse_banks(&c, v, p) < 0)
+		goto out;
+	strcpy(c.path, "$.pcr");
+	if (json_object_object_get_ex(root, "pcr", &v)) {
+		int64_t n = json_object_get_int64(v);
+
+		if (!json_object_is_type(v, json_type_int) || n < 0 || n > 15) {
+			perr(&c, "%s", "not a PCR index 0..15");
+			goto out;
+		}
+		p->pcr = (uint32_t)n;
+	}
+	strcpy(c.path, "$.unknown");
+	if (json_object_object_get_ex(root, "unknown", &v) && parse_unknown(&c, v, p) < 0)
+		goto out;
+	strcpy(c.path, "$.measurements");
+	if (json_object_object_get_ex(root, "measurements", &v) &&
+	    parse_measurements(&c, v, p) < 0)
+		goto out;
+	strcpy(c.path, "$.pcrs");
+	if (json_object_object_get_ex(root, "pcrs", &v) && parse_pcrs(&c, v, p) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_object_put(root);
+	if (tok)
+		json_tokener_free(tok);
+	if (ret < 0)
+		hg_policy_free(p);
+	return ret;
+}
+
+int hg_policy_load(const char *path, struct hg_policy *p)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	if (hg_read_file(path, HG_POLICY_MAX_SIZE, 0, &buf, &len) < 0) {
+		hg_err("%s: %s", path, errno == EFBIG ? "policy larger than 16 MiB"
+						      : strerror(errno));
+		return -1;
+	}
+	ret = hg_policy_parse(path, (const char *)buf, len, p);
+	free(buf);
+	return ret;
+}
+
+void hg_policy_free(struct hg_policy *p)
+{
+	for (size_t i = 0; p->entries && i < p->n; i++) {
+		free(p->entries[i].name);
+		for (size_t b = 0; b < p->entries[i].nbanks; b++)
+			free(p->entries[i].banks[b].d);
+	}
+	free(p->entries);
+	memset(p, 0, sizeof(*p));
+}
+
+const struct hg_policy_entry *hg_policy_find(const struct hg_policy *p,
+					     enum hg_kind kind,
+					     const char *name, size_t len)
+{
+	size_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct hg_policy_entry *e = &p->entries[mid];
+		int c;
+
+		if (e->kind != kind) {
+			c = e->kind < kind ? -1 : 1;
+		} else {
+			size_t el = strlen(e->name);
+
+			c = memcmp(e->name, name, el < len ? el : len);
+			if (c == 0)
+				c = el < len ? -1 : el > len ? 1 : 0;
+		}
+		if (c == 0)
+			return e;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+int hg_policy_accepts_bank(const struct hg_policy *p, uint16_t alg)
+{
+	for (size_t i = 0; i < p->nbanks; i++)
+		if (p->banks[i] == alg)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,575 @@
+/* verify.c: see verify.h. */
+#include "verify.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util.h"
+
+static const char *const check_names[HV_NCHECKS] = {
+	[HV_DECODE] = "decode", [HV_AK] = "ak", [HV_SIGNATURE] = "signature",
+	[HV_ATTEST] = "attest", [HV_NONCE] = "nonce",
+	[HV_PCR_DIGEST] = "pcr-digest", [HV_BANKS] = "banks",
+	[HV_SELECTION] = "selection", [HV_LOG] = "log",
+	[HV_REPLAY] = "replay", [HV_PCRS] = "pcrs", [HV_POLICY] = "policy",
+};
+
+const char *hv_check_name(enum hv_check c)
+{
+	return c < HV_NCHECKS ? check_names[c] : "?";
+}
+
+struct run {
+	const struct hv_inputs *in;
+	struct hv_result *res;
+	int state[HV_NCHECKS];        /* 0 not run, 1 pass, -1 fail */
+	json_object *failures;
+};
+
+static json_object *hexj(const uint8_t *p, size_t n)
+{
+	char buf[2 * HG_MAX_DIGEST + 1];
+
+	if (n > HG_MAX_DIGEST) {
+		char *big = malloc(2 * n + 1);
+		json_object *o;
+
+		if (!big)
+			return NULL;
+		hg_hex_encode(p, n, big);
+		o = json_object_new_string(big);
+		free(big);
+		return o;
+	}
+	hg_hex_encode(p, n, buf);
+	return json_object_new_string(buf);
+}
+
+static const char *bank_name(uint16_t alg)
+{
+	const struct hg_bank *b = hg_bank_by_alg(alg);
+
+	return b ? b->name : "?";
+}
+
+static void pass(struct run *r, enum hv_check c)
+{
+	if (r->state[c] == 0)
+		r->state[c] = 1;
+}
+
+/* Record a failure of check C; FAILURE (may be NULL) is a JSON object
+ * with details, owned by this function. */
+static void failj(struct run *r, enum hv_check c, json_object *failure,
+		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void failj(struct run *r, enum hv_check c, json_object *failure,
+		  const char *fmt, ...)
+{
+	struct hv_result *res = r->res;
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	r->state[c] = -1;
+	if (res->first_failed == HV_NCHECKS) {
+		res->first_failed = c;
+		snprintf(res->why, sizeof(res->why), "%s", why);
+	}
+	res->nfailures++;
+	if (!r->failures || res->nfailures > HV_MAX_LISTED_FAILURES) {
+		json_object_put(failure);
+		return;
+	}
+	if (!failure)
+		failure = json_object_new_object();
+	json_object_object_add(failure, "check", json_object_new_string(check_names[c]));
+	json_object_object_add(failure, "reason", json_object_new_string(why));
+	json_object_array_add(r->failures, failure);
+}
+
+#define FAIL(r, c, ...) failj((r), (c), NULL, __VA_ARGS__)
+
+static int quoted(const struct hg_pcr_sel *sel, uint16_t alg, unsigned pcr)
+{
+	for (size_t i = 0; i < sel->n; i++)
+		if (sel->b[i].alg == alg)
+			return !!(sel->b[i].mask & (1u << pcr));
+	return 0;
+}
+
+static int bank_quoted(const struct hg_pcr_sel *sel, uint16_t alg)
+{
+	for (size_t i = 0; i < sel->n; i++)
+		if (sel->b[i].alg == alg)
+			return 1;
+	return 0;
+}
+
+/* The quote part: decode .. pcr-digest. 0 when all passed. */
+static int check_quote(struct run *r)
+{
+	const struct hv_inputs *in = r->in;
+	struct hv_result *res = r->res;
+	const struct hg_ak *ak = in->ak;
+	const char *why;
+	int rc;
+
+	if (hg_evidence_decode(in->evidence, in->evidence_len, &res->ev, &why) < 0) {
+		FAIL(r, HV_DECODE, "%s", why);
+		return -1;
+	}
+	pass(r, HV_DECODE);
+	if (!ak) {
+		/* learn: trust on first use of the evidence's own AK. */
+		if (hg_ak_decode(res->ev.ak, res->ev.ak_len, &res->own_ak, &why) < 0) {
+			FAIL(r, HV_AK, "evidence AK: %s", why);
+			return -1;
+		}
+		ak = &res->own_ak;
+	} else {
+		struct hg_ak evak;
+
+		/* The signature check below is what matters; this names the
+		 * usual cause of its failure plainly. */
+		if (hg_ak_decode(res->ev.ak, res->ev.ak_len, &evak, &why) < 0) {
+			FAIL(r, HV_AK, "evidence AK: %s", why);
+			return -1;
+		}
+		rc = evak.name_len != ak->name_len ||
+		     memcmp(evak.name, ak->name, ak->name_len);
+		hg_ak_free(&evak);
+		if (rc) {
+			FAIL(r, HV_AK, "evidence was made with another AK than --ak");
+			return -1;
+		}
+	}
+	pass(r, HV_AK);
+	rc = hg_quote_verify(ak, res->ev.attest, res->ev.attest_len, res->ev.sig,
+			     res->ev.sig_len,
+			     in->nonce ? in->nonce : res->ev.nonce,
+			     in->nonce ? in->nonce_len : res->ev.nonce_len,
+			     &res->ev.pcrs, &res->quote);
+	if (rc < 0) {
+		static const enum hv_check map[] = {
+			[QC_SIGNATURE] = HV_SIGNATURE, [QC_ATTEST] = HV_ATTEST,
+			[QC_NONCE] = HV_NONCE, [QC_PCR_DIGEST] = HV_PCR_DIGEST,
+		};
+
+		for (enum hv_check c = HV_SIGNATURE; c < map[res->quote.failed]; c++)
+			pass(r, c);
+		FAIL(r, map[res->quote.failed], "%s", res->quote.why);
+		return -1;
+	}
+	pass(r, HV_SIGNATURE);
+	pass(r, HV_ATTEST);
+	pass(r, HV_NONCE);
+	pass(r, HV_PCR_DIGEST);
+	return 0;
+}
+
+/* banks and selection: what the policy judges must be quoted. */
+static int check_coverage(struct run *r)
+{
+	const struct hg_policy *p = r->in->policy;
+	const struct hg_pcr_sel *sel = &r->res->quote.sel;
+	int any = 0;
+
+	if (!p) {
+		pass(r, HV_BANKS);
+		pass(r, HV_SELECTION);
+		return 0;
+	}
+	for (size_t i = 0; i < p->nbanks; i++)
+		any |= bank_quoted(sel, p->banks[i]);
+	if (!any) {
+		char have[64] = "", want[64] = "";
+
+		for (size_t i = 0; i < sel->n; i++)
+			snprintf(have + strlen(have), sizeof(have) - strlen(have),
+				 "%s%s", i ? "," : "", bank_name(sel->b[i].alg));
+		for (size_t i = 0; i < p->nbanks; i++)
+			snprintf(want + strlen(want), sizeof(want) - strlen(want),
+				 "%s%s", i ? "," : "", bank_name(p->banks[i]));
+		FAIL(r, HV_BANKS, "quote covers banks %s; policy accepts only %s", have, want);
+		return -1;
+	}
+	pass(r, HV_BANKS);
+	for (size_t i = 0; i < p->nbanks; i++) {
+		if (bank_quoted(sel, p->banks[i]) && !quoted(sel, p->banks[i], p->pcr)) {
+			FAIL(r, HV_SELECTION, "quote does not cover the hostgate PCR %u in %s",
+			     p->pcr, bank_name(p->banks[i]));
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < p->pcrs.n; i++) {
+		const struct hg_pcr_value *v = &p->pcrs.v[i];
+
+		if (!quoted(sel, v->alg, v->pcr)) {
+			FAIL(r, HV_SELECTION, "quote does not cover PCR %u in %s, which the policy judges",
+			     v->pcr, bank_name(v->alg));
+			return -1;
+		}
+	}
+	pass(r, HV_SELECTION);
+	return 0;
+}
+
+/* Records are judged as they stream by, before the log as a whole is
+ * known to be genuine; so the judge keeps its failures aside and they
+ * count only once log and replay have passed (commit_judge()). */
+struct judge {
+	struct run *r;
+	uint8_t *seen;               /* per policy entry */
+	size_t n;
+	char first_why[256];
+	json_object *fails;          /* NULL without want_json */
+};
+
+static void jfail(struct judge *j, json_object *f, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void jfail(struct judge *j, json_object *f, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (j->n++ == 0)
+		snprintf(j->first_why, sizeof(j->first_why), "%s", why);
+	if (!j->fails || j->n > HV_MAX_LISTED_FAILURES) {
+		json_object_put(f);
+		return;
+	}
+	if (!f)
+		f = json_object_new_object();
+	json_object_object_add(f, "check", json_object_new_string("policy"));
+	json_object_object_add(f, "reason", json_object_new_string(why));
+	json_object_array_add(j->fails, f);
+}
+
+static void commit_judge(struct run *r, struct judge *j)
+{
+	struct hv_result *res = r->res;
+
+	if (j->n == 0) {
+		pass(r, HV_POLICY);
+		return;
+	}
+	r->state[HV_POLICY] = -1;
+	if (res->first_failed == HV_NCHECKS) {
+		res->first_failed = HV_POLICY;
+		snprintf(res->why, sizeof(res->why), "%s", j->first_why);
+	}
+	for (size_t i = 0; r->failures && j->fails &&
+			   i < json_object_array_length(j->fails); i++) {
+		if (res->nfailures + i >= HV_MAX_LISTED_FAILURES)
+			break;
+		json_object_array_add(r->failures,
+				      json_object_get(json_object_array_get_idx(j->fails, i)));
+	}
+	res->nfailures += j->n;
+}
+
+static json_object *digests_j(const struct hg_digests *d)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < d->n; i++)
+		json_object_object_add(o, bank_name(d->v[i].alg), hexj(d->v[i].d, d->v[i].len));
+	return o;
+}
+
+static json_object *record_failure(const struct hg_cel_rec *rec)
+{
+	json_object *f = json_object_new_object();
+
+	json_object_object_add(f, "record", json_object_new_uint64(rec->recnum));
+	json_object_object_add(f, "kind", json_object_new_string(hg_kind_name(rec->kind)));
+	json_object_object_add(f, "name", json_object_new_string_len(rec->name, (int)rec->name_len));
+	json_object_object_add(f, "digest", digests_j(&rec->file));
+	return f;
+}
+
+static void judge_record(struct judge *j, const struct hg_cel_rec *rec)
+{
+	const struct hg_policy *p = j->r->in->policy;
+	const struct hg_policy_entry *e;
+	int compared = 0, ok = 1;
+
+	if (rec->type != HG_CT_FILE)
+		return;
+	e = hg_policy_find(p, rec->kind, rec->name, rec->name_len);
+	if (!e) {
+		if (!p->allow_unknown[rec->kind])
+			jfail(j, j->fails ? record_failure(rec) : NULL,
+			      "record %llu: %s %.*s is not in the policy",
+			      (unsigned long long)rec->recnum, hg_kind_name(rec->kind),
+			      (int)rec->name_len, rec->name);
+		return;
+	}
+	j->seen[e - p->entries] = 1;
+	/* Every bank both the entry and the policy trust must match:
+	 * a weak bank cannot vouch alone for a strong one's mismatch. */
+	for (size_t b = 0; b < e->nbanks; b++) {
+		const struct hg_policy_digests *pd = &e->banks[b];
+		const struct hg_digest *d;
+		int hit = 0;
+
+		if (!hg_policy_accepts_bank(p, pd->alg) ||
+		    !(d = hg_digests_get(&rec->file, pd->alg)))
+			continue;
+		compared = 1;
+		for (size_t i = 0; i < pd->n && !hit; i++)
+			hit = !memcmp(pd->d[i], d->d, d->len);
+		ok &= hit;
+	}
+	if (compared && ok)
+		return;
+	if (j->fails) {
+		json_object *f = record_failure(rec), *allowed = json_object_new_object();
+
+		for (size_t b = 0; b < e->nbanks; b++) {
+			json_object *a = json_object_new_array();
+
+			for (size_t i = 0; i < e->banks[b].n; i++)
+				json_object_array_add(a, hexj(e->banks[b].d[i],
+							      hg_bank_by_alg(e->banks[b].alg)->size));
+			json_object_object_add(allowed, bank_name(e->banks[b].alg), a);
+		}
+		json_object_object_add(f, "allowed", allowed);
+		jfail(j, f, "record %llu: %s %.*s: %s",
+		      (unsigned long long)rec->recnum, hg_kind_name(rec->kind),
+		      (int)rec->name_len, rec->name,
+		      compared ? "digest not allowed by the policy"
+			       : "no bank the policy accepts to compare");
+	} else {
+		jfail(j, NULL, "record %llu: %.*s: %s",
+		     (unsigned long long)rec->recnum, (int)rec->name_len, rec->name,
+		     compared ? "digest not allowed by the policy"
+			      : "no bank the policy accepts to compare");
+	}
+}
+
+/* log + replay (+ policy judgement of each record as it streams by). */
+static int check_log(struct run *r, struct judge *j)
+{
+	const struct hv_inputs *in = r->in;
+	struct hv_result *res = r->res;
+	const struct hg_pcr_sel *sel = &res->quote.sel;
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	struct hg_replay rp, before_last;
+	uint32_t pcr = in->policy ? in->policy->pcr : HG_NUM_PCRS;
+	int rc, ret = -1;
+
+	memset(&rp, 0, sizeof(rp));
+	hg_log_iter_init(&it, res->ev.log, res->ev.log_len);
+	while ((rc = hg_log_iter_next(&it, &rec)) == 1) {
+		if (rec.cel.recnum == 0)
+			hg_replay_init(&rp, &rec.cel.digests);
+		before_last = rp;
+		hg_replay_add(&rp, &rec.cel);
+		if (in->policy)
+			judge_record(j, &rec.cel);
+		if (in->on_record)
+			in->on_record(in->arg, &rec.cel);
+	}
+	res->records = it.n;
+	if (rc < 0) {
+		if (it.err.record >= 0)
+			FAIL(r, HV_LOG, "record %ld (offset %zu): %s", it.err.record,
+			     it.err.offset, it.err.msg);
+		else
+			FAIL(r, HV_LOG, "%s", it.err.msg);
+		goto out;
+	}
+	pass(r, HV_LOG);
+	res->log_pcrs = rp.touched;
+	/* Every quoted value of a PCR the log extends (and of the hostgate
+	 * PCR even when the log is empty) must equal the replay. */
+	for (size_t b = 0; b < sel->n; b++) {
+		uint16_t alg = sel->b[b].alg;
+
+		for (unsigned p = 0; p < HG_NUM_PCRS; p++) {
+			const struct hg_pcr_value *qv;
+			const struct hg_digest *d;
+			struct hg_digest zero;
+
+			if (!(rp.touched & (1u << p)) && p != pcr)
+				continue;
+			if (!(sel->b[b].mask & (1u << p))) {
+				if (rp.touched & (1u << p)) {
+					FAIL(r, HV_REPLAY, "log extends PCR %u, which the quote does not cover in %s",
+					     p, bank_name(alg));
+					goto out;
+				}
+				continue;
+			}
+			qv = hg_pcr_values_get(&res->ev.pcrs, alg, p);
+			if (it.n == 0) {
+				hg_pcr_reset(alg, &zero);
+				d = &zero;
+			} else if (!(d = hg_replay_get(&rp, p, alg))) {
+				FAIL(r, HV_REPLAY, "log has no %s digests but the quote covers %s PCR %u",
+				     bank_name(alg), bank_name(alg), p);
+				goto out;
+			}
+			if (!qv || memcmp(qv->d, d->d, d->len)) {
+				const struct hg_digest *prev = it.n ? hg_replay_get(&before_last, p, alg) : NULL;
+
+				if (prev && qv && !memcmp(qv->d, prev->d, prev->len))
+					FAIL(r, HV_REPLAY, "PCR %u %s: record %zu is pending (logged, not yet extended: a measure crashed or is in flight)",
+					     p, bank_name(alg), it.n - 1);
+				else if (it.n == 0)
+					FAIL(r, HV_REPLAY, "PCR %u %s was extended but the log is empty",
+					     p, bank_name(alg));
+				else
+					FAIL(r, HV_REPLAY, "PCR %u %s: the log replays to a value the quote does not hold",
+					     p, bank_name(alg));
+				goto out;
+			}
+		}
+	}
+	pass(r, HV_REPLAY);
+	ret = 0;
+out:
+	hg_log_iter_free(&it);
+	return ret;
+}
+
+static void check_pcrs_and_policy(struct run *r, struct judge *j)
+{
+	const struct hg_policy *p = r->in->policy;
+
+	if (!p) {
+		pass(r, HV_PCRS);
+		pass(r, HV_POLICY);
+		return;
+	}
+	for (size_t i = 0; i < p->pcrs.n; i++) {
+		const struct hg_pcr_value *want = &p->pcrs.v[i];
+		const struct hg_pcr_value *got =
+			hg_pcr_values_get(&r->res->ev.pcrs, want->alg, want->pcr);
+
+		if (!got || memcmp(got->d, want->d, want->len)) {
+			json_object *f = NULL;
+
+			if (r->failures) {
+				f = json_object_new_object();
+				json_object_object_add(f, "pcr", json_object_new_int(want->pcr));
+				json_object_object_add(f, "bank", json_object_new_string(bank_name(want->alg)));
+				json_object_object_add(f, "value", got ? hexj(got->d, got->len) : NULL);
+				json_object_object_add(f, "allowed", hexj(want->d, want->len));
+			}
+			failj(r, HV_PCRS, f, "PCR %u %s differs from the policy", want->pcr,
+			      bank_name(want->alg));
+		}
+	}
+	pass(r, HV_PCRS);
+	for (size_t i = 0; i < p->n; i++) {
+		const struct hg_policy_entry *e = &p->entries[i];
+		json_object *f = NULL;
+
+		if (!e->required || j->seen[i])
+			continue;
+		if (j->fails) {
+			f = json_object_new_object();
+			json_object_object_add(f, "kind", json_object_new_string(hg_kind_name(e->kind)));
+			json_object_object_add(f, "name", json_object_new_string(e->name));
+		}
+		jfail(j, f, "%s %s is required but was not measured",
+		      hg_kind_name(e->kind), e->name);
+	}
+	commit_judge(r, j);
+}
+
+static void build_verdict(struct run *r)
+{
+	struct hv_result *res = r->res;
+	json_object *v = json_object_new_object(), *checks = json_object_new_array();
+	const char *verdict = res->exit == 0 ? "trusted" : res->exit == 1 ? "untrusted" : "invalid";
+
+	json_object_object_add(v, "verdict", json_object_new_string(verdict));
+	for (int c = 0; c < HV_NCHECKS; c++) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "check", json_object_new_string(check_names[c]));
+		json_object_object_add(o, "result", json_object_new_string(
+			r->state[c] > 0 ? "pass" : r->state[c] < 0 ? "fail" : "skip"));
+		json_object_array_add(checks, o);
+	}
+	json_object_object_add(v, "checks", checks);
+	json_object_object_add(v, "failures", r->failures);
+	if (res->nfailures > HV_MAX_LISTED_FAILURES)
+		json_object_object_add(v, "failures_total", json_object_new_uint64(res->nfailures));
+	r->failures = NULL;
+	if (r->state[HV_PCR_DIGEST] > 0) {
+		json_object *h = json_object_new_object(), *banks = json_object_new_array();
+		const TPMS_ATTEST *a = &res->quote.attest;
+
+		for (size_t i = 0; i < res->quote.sel.n; i++)
+			json_object_array_add(banks, json_object_new_string(bank_name(res->quote.sel.b[i].alg)));
+		json_object_object_add(h, "banks", banks);
+		json_object_object_add(h, "records", json_object_new_uint64(res->records));
+		json_object_object_add(h, "clock", json_object_new_uint64(a->clockInfo.clock));
+		json_object_object_add(h, "reset_count", json_object_new_uint64(a->clockInfo.resetCount));
+		json_object_object_add(h, "restart_count", json_object_new_uint64(a->clockInfo.restartCount));
+		json_object_object_add(h, "firmware_version", json_object_new_uint64(a->firmwareVersion));
+		json_object_object_add(v, "host", h);
+	}
+	res->verdict = v;
+}
+
+int hv_verify(const struct hv_inputs *in, struct hv_result *res)
+{
+	struct run r = { .in = in, .res = res };
+	struct judge j = { .r = &r };
+
+	memset(res, 0, sizeof(*res));
+	res->first_failed = HV_NCHECKS;
+	if (in->want_json) {
+		r.failures = json_object_new_array();
+		j.fails = json_object_new_array();
+	}
+	if (in->policy) {
+		j.seen = calloc(in->policy->n ? in->policy->n : 1, 1);
+		if (!j.seen) {
+			FAIL(&r, HV_POLICY, "out of memory");
+			goto done;
+		}
+	}
+	if (check_quote(&r) < 0 || check_coverage(&r) < 0 || check_log(&r, &j) < 0)
+		goto done;
+	check_pcrs_and_policy(&r, &j);
+done:
+	switch (res->first_failed) {
+	case HV_NCHECKS:
+		res->exit = 0;
+		break;
+	case HV_BANKS: case HV_SELECTION: case HV_PCRS: case HV_POLICY:
+		res->exit = 1;
+		break;
+	default:
+		res->exit = 3;
+	}
+	if (in->want_json)
+		build_verdict(&r);
+	json_object_put(r.failures);
+	json_object_put(j.fails);
+	free(j.seen);
+	return res->exit;
+}
+
+void hv_result_free(struct hv_result *res)
+{
+	json_object_put(res->verdict);
+	hg_ak_free(&res->own_ak);
+	res->verdict = NULL;
+}

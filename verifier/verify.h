@@ -1,0 +1,75 @@
+/* verify.h: the verifier's pipeline, shared by check, learn and diff.
+ *
+ * hv_verify() runs the named checks in order (README "hostgate-verify
+ * check") over evidence bytes already in memory:
+ *   decode, ak, signature, attest, nonce, pcr-digest, banks, selection,
+ *   log, replay, pcrs, policy
+ * The first failing check among decode..replay stops the run (later
+ * checks are "skip"); pcrs and policy both run and list every failure.
+ *
+ * Exit classes: decode, ak, signature, attest, nonce, pcr-digest, log and
+ * replay failures mean invalid evidence (3); banks, selection, pcrs and
+ * policy failures mean a genuine host outside policy (1).
+ *
+ * Contract:
+ *  - Inputs are the verifier's own: AK (decoded by the caller; NULL means
+ *    "the evidence's own AK", for learn only), nonce (NULL: learn), policy
+ *    (NULL: no judgement). Nothing in the evidence chooses them.
+ *  - The log is checked streaming: memory does not grow with its length.
+ *    Every log record that verified is passed to ON_RECORD (may be NULL),
+ *    in order, before the replay is known to match: a caller must ignore
+ *    them unless the result is 0.
+ *  - With want_json, res->verdict holds the verdict (caller puts it).
+ *  - Returns the exit code: 0, 1 or 3.
+ */
+#ifndef HV_VERIFY_H
+#define HV_VERIFY_H
+
+#include <json-c/json.h>
+
+#include "../lib/evidence.h"
+#include "../lib/hglog.h"
+#include "../lib/quote.h"
+#include "../lib/tpmpub.h"
+#include "policy.h"
+
+enum hv_check {
+	HV_DECODE, HV_AK, HV_SIGNATURE, HV_ATTEST, HV_NONCE, HV_PCR_DIGEST,
+	HV_BANKS, HV_SELECTION, HV_LOG, HV_REPLAY, HV_PCRS, HV_POLICY,
+	HV_NCHECKS,
+};
+
+#define HV_MAX_LISTED_FAILURES 1000
+
+typedef void (*hv_record_fn)(void *arg, const struct hg_cel_rec *rec);
+
+struct hv_inputs {
+	const uint8_t *evidence;
+	size_t evidence_len;
+	const struct hg_ak *ak;
+	const uint8_t *nonce;
+	size_t nonce_len;
+	const struct hg_policy *policy;
+	int want_json;
+	hv_record_fn on_record;
+	void *arg;
+};
+
+struct hv_result {
+	int exit;
+	enum hv_check first_failed;     /* HV_NCHECKS when none */
+	char why[256];                  /* reason of the first failure */
+	size_t nfailures;
+	json_object *verdict;
+	struct hg_evidence ev;          /* borrows in->evidence */
+	struct hg_quote_result quote;
+	struct hg_ak own_ak;            /* the evidence's AK when in->ak is NULL */
+	size_t records;
+	uint32_t log_pcrs;              /* PCRs the log touches */
+};
+
+const char *hv_check_name(enum hv_check c);
+int hv_verify(const struct hv_inputs *in, struct hv_result *res);
+void hv_result_free(struct hv_result *res);
+
+#endif
