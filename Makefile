@@ -36,11 +36,17 @@ LIB_SRC := $(wildcard lib/*.c)
 ATTEST_SRC := $(wildcard attest/*.c)
 VERIFY_SRC := $(wildcard verifier/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 ATTEST_OBJ := $(ATTEST_SRC:%.c=$(BUILD)/%.o)
 VERIFY_OBJ := $(VERIFY_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BIN := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+# The verifier's objects without main.o, for test tools and benchmarks.
+VERIFY_LIB_OBJ := $(filter-out $(BUILD)/verifier/main.o,$(VERIFY_OBJ))
 
 ifeq ($(V),1)
 Q :=
@@ -52,7 +58,7 @@ endif
 
 BINS := $(BUILD)/bin/hostgate-attest $(BUILD)/bin/hostgate-verify
 
-all: $(BINS) $(UNIT_BIN)
+all: $(BINS) $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
 
 $(BUILD)/%.o: %.c
 	$(quiet) CC $@
@@ -69,7 +75,7 @@ $(BUILD)/bin/hostgate-verify: $(VERIFY_OBJ) $(LIB_OBJ)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VERIFY_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
 	$(quiet) LD $@
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
@@ -80,6 +86,18 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ)
 # `make asan` (which sets LDFLAGS on the command line) keeps the flag.
 $(BUILD)/tests/test_hglog: TEST_LIBS += -Wl,--wrap=realloc
 # --- end unit tests: per-test link flags ---------------------------------
+
+# Test tools (evidence surgery for the tamper suite) and benchmark drivers
+# link the shared code and the verifier's pipeline.
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VERIFY_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/tests/bench/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
+	$(quiet) LD $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(VERIFY_LIBS)
 
 deps:
 	@tools/install-deps.sh
@@ -116,5 +134,6 @@ clean:
 
 .PHONY: all deps check demo asan fuzz bench install clean
 
+-include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
 .SECONDARY:

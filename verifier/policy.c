@@ -284,13 +284,15 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
 	    (size_t)tok->char_offset != len) {
+		enum json_tokener_error je = json_tokener_get_error(tok);
 		char why[160];
 
-		/* Trailing text after the value is as wrong as a syntax error. */
+		/* json-c says "continue" when the text ends inside a value;
+		 * trailing text after the value is as wrong as a syntax error. */
 		snprintf(why, sizeof(why), "not JSON at byte %d: %s", (int)tok->char_offset,
-			 root && json_tokener_get_error(tok) == json_tokener_success
-				 ? "trailing characters"
-				 : json_tokener_error_desc(json_tokener_get_error(tok)));
+			 je == json_tokener_continue ? "unexpected end of data"
+			 : root && je == json_tokener_success ? "trailing characters"
+							      : json_tokener_error_desc(je));
 		hg_err("%s: %s", name, why);
 		goto out;
 	}
