@@ -5,8 +5,10 @@
  *   2: attest       bstr, TPMS_ATTEST as the TPM signed it
  *   3: signature    bstr, TPMT_SIGNATURE
  *   4: ak           bstr, TPM2B_PUBLIC of the AK
- *   5: pcrs         [[alg, pcr, value], ...] read with the quote, in
- *                   selection order
+ *   5: pcrs         [[alg, pcr, value], ...] read with the quote, written
+ *                   in selection order; the verifier looks each value up by
+ *                   (bank, PCR), so order carries no meaning, but every
+ *                   pair appears at most once
  *   6: log          bstr, the hostgate event log (may be empty)
  *   7: uefi_log     bstr, optional: the firmware event log
  *   8: ek_certs     [bstr, ...], optional: EK certificates (DER)

@@ -90,7 +90,7 @@ int check_main(int argc, char **argv)
 	if (!quiet)
 		printf("%s\n", json_object_to_json_string_ext(
 			res->verdict, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (ret != HV_EXIT_TRUSTED) {
+	if (ret != HV_EXIT_TRUSTED && !quiet) {
 		if (res->nfailures > 1)
 			hg_err("%s: %s: %s (and %zu more failures)", path,
 			       hv_check_name(res->first_failed), res->why,
