@@ -27,9 +27,11 @@ enum hg_kind hg_kind_parse(const char *s, size_t n)
 	return HG_KIND_NONE;
 }
 
+/* Names are canonical absolute paths (measure records realpath()), the
+ * form policies key on: anything else cannot have been written by us. */
 static int name_ok(const char *s, size_t n)
 {
-	if (n == 0 || n > HG_CEL_MAX_NAME)
+	if (n == 0 || n > HG_CEL_MAX_NAME || s[0] != '/')
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -204,7 +206,7 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 		case 2:
 			if (cr_text(r, &out->name, &out->name_len) != CR_OK ||
 			    !name_ok(out->name, out->name_len)) {
-				*why = "content: name empty, too long or with control characters";
+				*why = "content: name not an absolute path, too long or with control characters";
 				return -1;
 			}
 			break;

@@ -7,7 +7,8 @@
  *   128: content (hostgate private content type), a map:
  *        0: type  uint, 1 = log-key, 2 = file
  *        file:    1: kind (text: hypervisor|firmware|config|image)
- *                 2: name (text, 1..4096 bytes, no control characters)
+ *                 2: name (text, absolute path, 1..4096 bytes, no
+ *                    control characters)
  *                 3: size (uint, bytes hashed)
  *                 4: file digests [[alg, bstr], ...] (same banks)
  *        log-key: 5: COSE_Key (EC2 P-256) of the log signing key

@@ -248,7 +248,10 @@ static int parse_pcrs(struct ctx *c, json_object *o, struct hg_policy *p)
 			struct hg_pcr_value *pv;
 			size_t o2 = push(c, "[\"%s\"]", idx);
 
-			if (hg_parse_uint(idx, HG_NUM_PCRS - 1, &pcr) < 0)
+			/* Canonical decimal only: "01" and "1" must not name
+			 * one PCR twice. */
+			if (hg_parse_uint(idx, HG_NUM_PCRS - 1, &pcr) < 0 ||
+			    (idx[0] == '0' && idx[1]))
 				return perr(c, "%s", "not a PCR index 0..23");
 			if (p->pcrs.n >= HG_MAX_PCR_VALUES)
 				return perr(c, "%s", "too many PCR values");

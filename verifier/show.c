@@ -1,9 +1,14 @@
 /* show.c: hostgate-verify show --log FILE [--json]
+ *         hostgate-verify show [--json] [--export DIR] EVIDENCE
  *
- * Decodes the log with the bounded reader, checks every record (see
+ * --log decodes the log with the bounded reader, checks every record (see
  * hglog.h for the rules) and prints the records and the PCR values a
  * replay gives. Records before the first bad one are still printed, so an
  * operator sees where it went wrong; the exit code says it did.
+ *
+ * EVIDENCE is dumped unverified (showev.h): every part decoded for a
+ * human, the log inside it checked and printed as --log does. --export
+ * writes the parts as tpm2-tools reads them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -16,18 +21,36 @@
 #include "../lib/hglog.h"
 #include "../lib/util.h"
 #include "cmds.h"
+#include "inputs.h"
+#include "showev.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-verify show --log FILE [--json]\n\n"
-		   "Decode a hostgate event log, check every record's COSE_Sign1\n"
-		   "signature against the key pinned by record 0, and print the\n"
-		   "records and the replayed PCR values.\n\n"
-		   "  --log FILE   the event log (CBOR sequence of COSE_Sign1)\n"
-		   "  --json       machine-readable output\n"
-		   "  -h, --help   this text\n\n"
-		   "Exit codes: 0 valid, 2 unreadable, 3 invalid (names the first\n"
-		   "bad record).\n");
+	fprintf(f, "Usage: hostgate-verify show --log FILE [--json]\n"
+		   "       hostgate-verify show [--json] [--export DIR] EVIDENCE\n\n"
+		   "With --log: decode a hostgate event log, check every record's\n"
+		   "COSE_Sign1 signature against the key pinned by record 0, and print\n"
+		   "the records and the replayed PCR values.\n\n"
+		   "With EVIDENCE (a bundle from 'hostgate-attest quote'): print every\n"
+		   "part of it (nonce, AK, the TPMS_ATTEST, the signature, the PCR\n"
+		   "values, the log as --log does). An UNVERIFIED dump: no AK or nonce\n"
+		   "is checked, the quote signature is not ('hostgate-verify check'\n"
+		   "does); each part must decode and the log must check.\n\n"
+		   "  --log FILE    the event log (CBOR sequence of COSE_Sign1)\n"
+		   "  --json        machine-readable output\n"
+		   "  --export DIR  also write the parts for tpm2-tools (DIR is made\n"
+		   "                0755 if missing): attest.bin (TPMS_ATTEST), sig.bin\n"
+		   "                (TPMT_SIGNATURE), ak.pub (TPM2B_PUBLIC), pcrs.bin (the\n"
+		   "                values in selection order, tpm2_quote -F values),\n"
+		   "                pcrs.serialized (tpm2_quote -F serialized), nonce.hex\n"
+		   "                and log.cel; then this checks the quote (HASH, the\n"
+		   "                AK's, is printed):\n"
+		   "                  tpm2_checkquote -u DIR/ak.pub -m DIR/attest.bin\n"
+		   "                    -s DIR/sig.bin -f DIR/pcrs.serialized -g HASH\n"
+		   "                    -q $(cat DIR/nonce.hex)\n"
+		   "  -h, --help    this text\n\n"
+		   "Exit codes: 0 valid, 2 usage, unreadable input or export failure,\n"
+		   "3 invalid (bad evidence, or bad log: names the first bad record).\n");
 }
 
 static json_object *hexstr(const uint8_t *p, size_t n)
@@ -136,9 +159,10 @@ static void print_digests(const char *label, const struct hg_digests *d)
 	}
 }
 
-static void print_human(const char *path, const struct hg_log *log)
+/* LABEL names the log: its path, or where it came from. */
+static void print_human(const char *label, const struct hg_log *log)
 {
-	printf("log %s: %zu valid record%s\n", path, log->n,
+	printf("log %s: %zu valid record%s\n", label, log->n,
 	       log->n == 1 ? "" : "s");
 	for (size_t i = 0; i < log->n; i++) {
 		const struct hg_cel_rec *c = &log->recs[i].cel;
@@ -172,43 +196,54 @@ static void print_human(const char *path, const struct hg_log *log)
 	}
 }
 
-int show_main(int argc, char **argv)
+/* The object 'show --log --json' prints; PATH (may be NULL) names it. */
+static json_object *log_json(const char *path, const struct hg_log *log,
+			     int valid, const struct hg_log_err *err)
 {
-	static const struct option longopts[] = {
-		{ "log", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *path = NULL;
+	json_object *root = json_object_new_object(), *recs = json_object_new_array();
+
+	if (path)
+		json_object_object_add(root, "log", json_object_new_string(path));
+	json_object_object_add(root, "valid", json_object_new_boolean(valid));
+	for (size_t i = 0; i < log->n; i++)
+		json_object_array_add(recs, record_json(&log->recs[i]));
+	json_object_object_add(root, "records", recs);
+	json_object_object_add(root, "replay", replay_json(log));
+	if (!valid) {
+		json_object *e = json_object_new_object();
+
+		json_object_object_add(e, "record", json_object_new_int64(err->record));
+		json_object_object_add(e, "offset", json_object_new_uint64(err->offset));
+		json_object_object_add(e, "reason", json_object_new_string(err->msg));
+		json_object_object_add(root, "error", e);
+	}
+	return root;
+}
+
+static void log_error(const char *path, const char *part, const struct hg_log_err *err)
+{
+	if (err->record >= 0)
+		hg_err("%s: %srecord %ld (offset %zu): %s", path, part, err->record,
+		       err->offset, err->msg);
+	else
+		hg_err("%s: %s%s", path, part, err->msg);
+}
+
+static void print_json(json_object *root)
+{
+	printf("%s\n", json_object_to_json_string_ext(
+			       root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int show_log(const char *path, int json)
+{
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	struct hg_log log = { 0 };
 	struct hg_log_err err = { 0 };
 	json_object *root = NULL;
-	int json = 0, c, valid, ret = HV_EXIT_USAGE;
+	int valid, ret = HV_EXIT_USAGE;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			path = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			ret = HV_EXIT_TRUSTED;
-			goto out;
-		default:
-			usage(stderr);
-			goto out;
-		}
-	}
-	if (!path || optind != argc) {
-		hg_err("show: give exactly one --log FILE");
-		goto out;
-	}
 	/* Read one byte more than the cap: "larger than the cap" is then an
 	 * invalid log (exit 3), not an unreadable file. */
 	if (hg_read_file(path, HG_LOG_MAX_SIZE + 1, 0, &buf, &len) < 0) {
@@ -222,35 +257,13 @@ int show_main(int argc, char **argv)
 	}
 	valid = hg_log_parse(buf, len, &log, &err) == 0;
 	if (json) {
-		json_object *recs = json_object_new_array();
-
-		root = json_object_new_object();
-		json_object_object_add(root, "log", json_object_new_string(path));
-		json_object_object_add(root, "valid", json_object_new_boolean(valid));
-		for (size_t i = 0; i < log.n; i++)
-			json_object_array_add(recs, record_json(&log.recs[i]));
-		json_object_object_add(root, "records", recs);
-		json_object_object_add(root, "replay", replay_json(&log));
-		if (!valid) {
-			json_object *e = json_object_new_object();
-
-			json_object_object_add(e, "record", json_object_new_int64(err.record));
-			json_object_object_add(e, "offset", json_object_new_uint64(err.offset));
-			json_object_object_add(e, "reason", json_object_new_string(err.msg));
-			json_object_object_add(root, "error", e);
-		}
-		printf("%s\n", json_object_to_json_string_ext(
-				       root, JSON_C_TO_STRING_PRETTY |
-						     JSON_C_TO_STRING_NOSLASHESCAPE));
+		root = log_json(path, &log, valid, &err);
+		print_json(root);
 	} else {
 		print_human(path, &log);
 	}
 	if (!valid) {
-		if (err.record >= 0)
-			hg_err("%s: record %ld (offset %zu): %s", path, err.record,
-			       err.offset, err.msg);
-		else
-			hg_err("%s: %s", path, err.msg);
+		log_error(path, "", &err);
 		ret = HV_EXIT_INVALID;
 		goto out;
 	}
@@ -260,4 +273,131 @@ out:
 	hg_log_free(&log);
 	free(buf);
 	return ret;
+}
+
+static int show_evidence(const char *path, int json, const char *dir)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct hv_evdump *d = NULL;
+	struct hg_log log = { 0 };
+	struct hg_log_err err = { 0 };
+	json_object *root = NULL;
+	const char *why;
+	int valid = 1, ret = HV_EXIT_USAGE;
+
+	if (hv_read_evidence(path, &buf, &len) < 0)
+		goto out;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		hg_err("out of memory");
+		goto out;
+	}
+	if (hv_evdump_decode(buf, len, d, &why) < 0) {
+		hg_err("%s: %s", path, why);
+		ret = HV_EXIT_INVALID;
+		goto out;
+	}
+	/* A host that has measured nothing yet sends an empty log: valid,
+	 * no records (verify.h accepts it too). */
+	if (d->ev.log_len)
+		valid = hg_log_parse(d->ev.log, d->ev.log_len, &log, &err) == 0;
+	if (json) {
+		json_object *probs = json_object_new_array();
+
+		root = json_object_new_object();
+		json_object_object_add(root, "evidence", json_object_new_string(path));
+		json_object_object_add(root, "verified", json_object_new_boolean(0));
+		hv_evdump_json(d, root);
+		json_object_object_add(root, "log", log_json(NULL, &log, valid, &err));
+		for (size_t i = 0; i < d->nproblems; i++) {
+			json_object *p = json_object_new_object();
+
+			json_object_object_add(p, "part", json_object_new_string(d->problem[i].part));
+			json_object_object_add(p, "reason", json_object_new_string(d->problem[i].why));
+			json_object_array_add(probs, p);
+		}
+		json_object_object_add(root, "problems", probs);
+		print_json(root);
+	} else {
+		char label[64 + 4096];
+
+		printf("evidence %s: UNVERIFIED dump (no AK or nonce checked; "
+		       "'hostgate-verify check' verifies)\n", path);
+		hv_evdump_print(d, stdout);
+		snprintf(label, sizeof(label), "in %s", path);
+		print_human(label, &log);
+	}
+	ret = HV_EXIT_TRUSTED;
+	for (size_t i = 0; i < d->nproblems; i++) {
+		hg_err("%s: %s: %s", path, d->problem[i].part, d->problem[i].why);
+		ret = HV_EXIT_INVALID;
+	}
+	if (!valid) {
+		log_error(path, "log: ", &err);
+		ret = HV_EXIT_INVALID;
+	}
+	if (dir) {
+		fflush(stdout);
+		if (hv_evdump_export(d, dir) < 0) {
+			if (ret == HV_EXIT_TRUSTED)
+				ret = HV_EXIT_USAGE;
+		} else if (!json) {
+			printf("exported to %s; tpm2-tools checks the quote with:\n    ", dir);
+			hv_evdump_print_checkquote(d, dir, stdout);
+		}
+	}
+out:
+	json_object_put(root);
+	hg_log_free(&log);
+	if (d)
+		hv_evdump_free(d);
+	free(d);
+	free(buf);
+	return ret;
+}
+
+int show_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "log", required_argument, NULL, 'l' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "export", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *path = NULL, *dir = NULL;
+	int json = 0, c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'x':
+			dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return HV_EXIT_TRUSTED;
+		default:
+			usage(stderr);
+			return HV_EXIT_USAGE;
+		}
+	}
+	if (path) {
+		if (optind != argc || dir) {
+			hg_err("show: --log FILE takes no EVIDENCE and no --export");
+			return HV_EXIT_USAGE;
+		}
+		return show_log(path, json);
+	}
+	if (optind + 1 != argc) {
+		hg_err("show: give exactly one --log FILE or one EVIDENCE file");
+		return HV_EXIT_USAGE;
+	}
+	return show_evidence(argv[optind], json, dir);
 }

@@ -16,6 +16,20 @@ SCRIPT=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostgate-test.XXXXXX")
 _TPMS=()
 
+# Snapshot the binaries under test: a whole script uses one build even
+# when the tree is rebuilt meanwhile (a relink mid-run made cases fail at
+# random). evtool is the tamper suite's evidence editor.
+mkdir -p "$WORK/bin"
+for _try in 1 2 3 4 5; do
+	cp "$HG_ATTEST" "$HG_VERIFY" "$WORK/bin/" 2>/dev/null &&
+		"$WORK/bin/hostgate-verify" --help >/dev/null 2>&1 && break
+	sleep 1
+done
+[ -x "$BUILD/tests/tools/evtool" ] && cp "$BUILD/tests/tools/evtool" "$WORK/bin/"
+HG_ATTEST=$WORK/bin/hostgate-attest
+HG_VERIFY=$WORK/bin/hostgate-verify
+EVTOOL=$WORK/bin/evtool
+
 cleanup() {
 	local d
 	for d in "${_TPMS[@]}"; do

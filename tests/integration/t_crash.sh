@@ -91,8 +91,8 @@ for t in $(seq 1 "$TRIALS"); do
 	# Recovery: the next run must succeed and leave a consistent pair.
 	if ! "$HG_ATTEST" measure --kind config "$WORK/f/1" >/dev/null 2>"$WORK/rec.err"; then
 		bad=$((bad + 1)); echo "  trial $t: recovery failed: $(cat "$WORK/rec.err")"
-	elif [ "$(state_of)" != consistent ]; then
-		bad=$((bad + 1)); echo "  trial $t: not consistent after recovery"
+	elif st=$(state_of) && [ "$st" != consistent ]; then
+		bad=$((bad + 1)); echo "  trial $t: after recovery: $st"
 	else
 		# Verified: later trials fold only what comes after this point.
 		BASE_N=$(jq '.records | length' "$WORK/s.json")

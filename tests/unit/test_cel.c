@@ -203,6 +203,7 @@ static void test_encode_refuses(void **state)
 	(void)state;
 	file_digests(three, 2, "x", &fd);
 	memset(longname, 'a', sizeof(longname) - 1);
+	longname[0] = '/';
 	longname[sizeof(longname) - 1] = '\0';
 	cw_init(&w);
 	assert_int_equal(hg_cel_encode_file(0, 24, HG_KIND_IMAGE, "n", 1, &fd, &w), -1);
@@ -210,6 +211,7 @@ static void test_encode_refuses(void **state)
 	assert_int_equal(hg_cel_encode_file(0, 1, (enum hg_kind)5, "n", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "a\nb", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "", 1, &fd, &w), -1);
+	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "relative/x", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, longname, 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "n", 1, &none, &w), -1);
 	assert_int_equal(hg_cel_encode_log_key(0, 1, three, 0, (const uint8_t *)"\xa0", 1, &w), -1);
@@ -386,7 +388,7 @@ static uint8_t *wrap(uint64_t recnum, uint64_t pcr, const uint16_t *algs,
 #define WHY_TRAIL "trailing bytes after record"
 #define WHY_PCR "pcr is not in 0..23"
 #define WHY_KIND "content: unknown kind"
-#define WHY_NAME "content: name empty, too long or with control characters"
+#define WHY_NAME "content: name not an absolute path, too long or with control characters"
 #define WHY_FILE_FIELDS "content: file record needs exactly kind, name, size, digests"
 #define WHY_LOGKEY_FIELDS "content: log-key record needs exactly the key"
 #define WHY_BANKS "file digests and record digests cover different banks"
@@ -426,6 +428,7 @@ static const struct frow frows[] = {
 	{ "unknown kind", 9, { .kind = "kernel" }, 0, WHY_KIND },
 	{ "name with LF", 9, { .name = "/etc/a\nb" }, 0, WHY_NAME },
 	{ "name with DEL", 9, { .name = "/etc/a\x7f" }, 0, WHY_NAME },
+	{ "relative name", 9, { .name = "etc/hostname" }, 0, WHY_NAME },
 	{ "name with NUL", 9, { .name = "/etc/a\0b", .name_len = 8 }, 0, WHY_NAME },
 	{ "name empty", 9, { .name = "", .name_len = 0 }, 0, WHY_NAME },
 	{ "name 4097 bytes", 9, { .name = name4097,
@@ -603,13 +606,13 @@ static void test_log_key_bad_inputs(void **state)
 	free(rec);
 	cw_free(&c);
 
-	/* {0: 1, 2: "n", 5: key}: a name on a log-key record */
+	/* {0: 1, 2: "/n", 5: key}: a name on a log-key record */
 	cw_init(&c);
 	cw_map(&c, 3);
 	cw_uint(&c, 0);
 	cw_uint(&c, 1);
 	cw_uint(&c, 2);
-	cw_textz(&c, "n");
+	cw_textz(&c, "/n");
 	cw_uint(&c, 5);
 	cw_raw(&c, kb, klen);
 	rec = wrap(0, 9, two, 2, &c, 0, &len);
@@ -694,5 +697,6 @@ int main(void)
 	};
 
 	memset(name4097, 'n', sizeof(name4097));
+	name4097[0] = '/';
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,6 +71,7 @@ static const struct {
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"measurements\":{\"image\":{\"/x\":{\"required\":1,\"sha256\":[\"" D64 "\"]}}}}", "hostgate-verify: p.json: $.measurements.image[\"/x\"].required: not true or false" },
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"measurements\":{\"image\":{\"/x\":{\"required\":false}}}}", "hostgate-verify: p.json: $.measurements.image[\"/x\"]: no digests" },
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha256\":{\"24\":\"" D64 "\"}}}", "hostgate-verify: p.json: $.pcrs.sha256[\"24\"]: not a PCR index 0..23" },
+	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha256\":{\"01\":\"" D64 "\"}}}", "hostgate-verify: p.json: $.pcrs.sha256[\"01\"]: not a PCR index 0..23" },
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha1\":{\"0\":\"" D64 "\"}}}", "hostgate-verify: p.json: $.pcrs.sha1[\"0\"]: not 40 hex digits" },
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha256\":{\"0\":7}}}", "hostgate-verify: p.json: $.pcrs.sha256[\"0\"]: not a string" },
 };

@@ -1,0 +1,493 @@
+/* diffpol.c: see diffpol.h. */
+#define _GNU_SOURCE
+#include "diffpol.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/util.h"
+
+/* The banks in the one order every listing uses. */
+static const uint16_t bank_order[] = {
+	HG_ALG_SHA1, HG_ALG_SHA256, HG_ALG_SHA384, HG_ALG_SHA512,
+};
+#define NBANK_ORDER (sizeof(bank_order) / sizeof(bank_order[0]))
+
+#define ARROW "\xe2\x86\x92" /* U+2192, as the operator reads it */
+
+struct ctx {
+	const struct hg_policy *a, *b;
+	const struct hg_pcr_values *quoted;   /* non-NULL: host mode */
+	struct hv_diffs *d;
+};
+
+/* One human line being written: a memory stream. */
+struct line {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static FILE *line_open(struct line *l)
+{
+	l->buf = NULL;
+	l->len = 0;
+	l->f = open_memstream(&l->buf, &l->len);
+	return l->f;
+}
+
+/* Append a difference: OBJ and the line L (both taken, even on error). */
+static void emit(struct hv_diffs *d, json_object *obj, struct line *l)
+{
+	int ok = l->f != NULL;
+
+	if (l->f && fclose(l->f) != 0)
+		ok = 0;
+	l->f = NULL;
+	if (ok && obj && d->n == d->cap) {
+		size_t ncap = d->cap ? 2 * d->cap : 16;
+		json_object **no = realloc(d->obj, ncap * sizeof(*no));
+		char **nl;
+
+		if (no)
+			d->obj = no;
+		nl = no ? realloc(d->line, ncap * sizeof(*nl)) : NULL;
+		if (nl) {
+			d->line = nl;
+			d->cap = ncap;
+		}
+		ok = no && nl;
+	}
+	if (!ok || !obj || !l->buf) {
+		d->oom = 1;
+		json_object_put(obj);
+		free(l->buf);
+		return;
+	}
+	d->obj[d->n] = obj;
+	d->line[d->n] = l->buf;
+	d->n++;
+}
+
+static const char *bank_name(uint16_t alg)
+{
+	const struct hg_bank *b = hg_bank_by_alg(alg);
+
+	return b ? b->name : "?";
+}
+
+static json_object *hexj(const uint8_t *p, size_t n)
+{
+	char hex[2 * HG_MAX_DIGEST + 1];
+
+	hg_hex_encode(p, n < HG_MAX_DIGEST ? n : HG_MAX_DIGEST, hex);
+	return json_object_new_string(hex);
+}
+
+static void put_hex(FILE *f, const uint8_t *p, size_t n)
+{
+	char hex[2 * HG_MAX_DIGEST + 1];
+
+	hg_hex_encode(p, n < HG_MAX_DIGEST ? n : HG_MAX_DIGEST, hex);
+	fputs(hex, f);
+}
+
+/* Policy names come from a JSON file: escape what a terminal would act
+ * on, as show does for log names. */
+static void put_name(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch < 0x20 || ch == 0x7f || ch == '\\')
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+}
+
+static json_object *diff_obj(const char *what, const char *change)
+{
+	json_object *o = json_object_new_object();
+
+	if (o) {
+		json_object_object_add(o, "what", json_object_new_string(what));
+		json_object_object_add(o, "change", json_object_new_string(change));
+	}
+	return o;
+}
+
+static void add_entry_keys(json_object *o, const struct hg_policy_entry *e)
+{
+	if (!o)
+		return;
+	json_object_object_add(o, "kind", json_object_new_string(hg_kind_name(e->kind)));
+	json_object_object_add(o, "name", json_object_new_string(e->name));
+}
+
+/* "old" and "new", in that order, each an array (the caller fills). */
+static void add_old_new(json_object *o, json_object **old, json_object **new)
+{
+	*old = json_object_new_array();
+	*new = json_object_new_array();
+	if (o) {
+		json_object_object_add(o, "old", *old);
+		json_object_object_add(o, "new", *new);
+	} else {
+		json_object_put(*old);
+		json_object_put(*new);
+		*old = *new = NULL;
+	}
+}
+
+static const struct hg_policy_digests *entry_bank(const struct hg_policy_entry *e,
+						  uint16_t alg)
+{
+	for (size_t i = 0; i < e->nbanks; i++)
+		if (e->banks[i].alg == alg)
+			return &e->banks[i];
+	return NULL;
+}
+
+static int has_digest(const struct hg_policy_digests *pd, size_t upto,
+		      const uint8_t *d, size_t len)
+{
+	for (size_t i = 0; pd && i < upto && i < pd->n; i++)
+		if (!memcmp(pd->d[i], d, len))
+			return 1;
+	return 0;
+}
+
+static void put_banks(FILE *f, json_object *arr, const struct hg_policy *p)
+{
+	for (size_t i = 0; i < p->nbanks; i++) {
+		fprintf(f, "%s%s", i ? "," : "", bank_name(p->banks[i]));
+		json_object_array_add(arr, json_object_new_string(bank_name(p->banks[i])));
+	}
+}
+
+static void diff_banks(struct ctx *c)
+{
+	const struct hg_policy *a = c->a, *b = c->b;
+	json_object *o, *old, *new;
+	struct line l;
+	int same = a->nbanks == b->nbanks;
+
+	for (size_t i = 0; same && i < a->nbanks; i++)
+		same = hg_policy_accepts_bank(b, a->banks[i]);
+	if (same)
+		return;
+	o = diff_obj("banks", "changed");
+	add_old_new(o, &old, &new);
+	if (line_open(&l)) {
+		fputs("~ banks: ", l.f);
+		put_banks(l.f, old, a);
+		fputs(" " ARROW " ", l.f);
+		put_banks(l.f, new, b);
+		if (c->quoted)
+			fputs(" (policy " ARROW " this host)", l.f);
+	}
+	emit(c->d, o, &l);
+}
+
+static void diff_pcr_index(struct ctx *c)
+{
+	json_object *o, *old, *new;
+	struct line l;
+
+	if (c->a->pcr == c->b->pcr)
+		return;
+	o = diff_obj("pcr-index", "changed");
+	add_old_new(o, &old, &new);
+	json_object_array_add(old, json_object_new_int((int)c->a->pcr));
+	json_object_array_add(new, json_object_new_int((int)c->b->pcr));
+	if (line_open(&l))
+		fprintf(l.f, "~ hostgate pcr: %u " ARROW " %u%s", c->a->pcr, c->b->pcr,
+			c->quoted ? " (policy " ARROW " the PCR this host's log extends)" : "");
+	emit(c->d, o, &l);
+}
+
+static void diff_unknown(struct ctx *c)
+{
+	for (int k = HG_KIND_HYPERVISOR; k <= HG_KIND_IMAGE; k++) {
+		int va = c->a->allow_unknown[k], vb = c->b->allow_unknown[k];
+		json_object *o, *old, *new;
+		struct line l;
+
+		if (va == vb)
+			continue;
+		o = diff_obj("unknown", "changed");
+		if (o)
+			json_object_object_add(o, "kind", json_object_new_string(
+						      hg_kind_name((enum hg_kind)k)));
+		add_old_new(o, &old, &new);
+		json_object_array_add(old, json_object_new_string(va ? "allow" : "deny"));
+		json_object_array_add(new, json_object_new_string(vb ? "allow" : "deny"));
+		if (line_open(&l))
+			fprintf(l.f, "~ unknown %s: %s " ARROW " %s",
+				hg_kind_name((enum hg_kind)k), va ? "allow" : "deny",
+				vb ? "allow" : "deny");
+		emit(c->d, o, &l);
+	}
+}
+
+/* An entry only one side has: its digests as "bank:hex", banks in order. */
+static void diff_only(struct ctx *c, const struct hg_policy_entry *e, int in_a)
+{
+	int host = c->quoted != NULL, policy_side = in_a || !host;
+	json_object *o, *old, *new, *list;
+	struct line l;
+
+	o = diff_obj("measurement", in_a ? "removed" : "added");
+	add_entry_keys(o, e);
+	add_old_new(o, &old, &new);
+	list = in_a ? old : new;
+	if (o && policy_side)
+		json_object_object_add(o, "required", json_object_new_boolean(e->required));
+	if (line_open(&l)) {
+		fprintf(l.f, "%c %s ", in_a ? '-' : '+', hg_kind_name(e->kind));
+		put_name(l.f, e->name);
+	}
+	for (size_t k = 0; k < NBANK_ORDER; k++) {
+		const struct hg_policy_digests *pd = entry_bank(e, bank_order[k]);
+		size_t size = hg_bank_by_alg(bank_order[k])->size;
+
+		for (size_t i = 0; pd && i < pd->n; i++) {
+			char s[16 + 2 * HG_MAX_DIGEST + 1];
+			size_t n = (size_t)snprintf(s, sizeof(s), "%s:", bank_name(pd->alg));
+
+			hg_hex_encode(pd->d[i], size, s + n);
+			json_object_array_add(list, json_object_new_string(s));
+			if (l.f)
+				fprintf(l.f, " %s", s);
+		}
+	}
+	if (l.f) {
+		if (!host)
+			fprintf(l.f, " (only in %s%s)", in_a ? "A" : "B",
+				e->required ? "" : ", optional");
+		else if (in_a)
+			fprintf(l.f, ": not measured on this host%s",
+				e->required ? "" : " (optional in the policy)");
+		else if (c->a->allow_unknown[e->kind])
+			fprintf(l.f, ": measured on this host but not in the policy"
+				     " (which allows unknown %s)", hg_kind_name(e->kind));
+		else
+			fputs(": measured on this host but not in the policy", l.f);
+	}
+	emit(c->d, o, &l);
+}
+
+/* The digests of PD that OTHER lacks, each once; returns how many. */
+static size_t lacking(const struct hg_policy_digests *pd,
+		      const struct hg_policy_digests *other, size_t size,
+		      json_object *arr, FILE *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; pd && i < pd->n; i++) {
+		if (has_digest(other, SIZE_MAX, pd->d[i], size) ||
+		    has_digest(pd, i, pd->d[i], size))
+			continue;
+		if (n++)
+			fputc(' ', f);
+		json_object_array_add(arr, hexj(pd->d[i], size));
+		put_hex(f, pd->d[i], size);
+	}
+	return n;
+}
+
+static void diff_both(struct ctx *c, const struct hg_policy_entry *ea,
+		      const struct hg_policy_entry *eb)
+{
+	int host = c->quoted != NULL;
+
+	if (!host && ea->required != eb->required) {
+		json_object *o = diff_obj("required", "changed"), *old, *new;
+		struct line l;
+
+		add_entry_keys(o, ea);
+		add_old_new(o, &old, &new);
+		json_object_array_add(old, json_object_new_boolean(ea->required));
+		json_object_array_add(new, json_object_new_boolean(eb->required));
+		if (line_open(&l)) {
+			fprintf(l.f, "~ %s ", hg_kind_name(ea->kind));
+			put_name(l.f, ea->name);
+			fprintf(l.f, ": %s " ARROW " %s", ea->required ? "required" : "optional",
+				eb->required ? "required" : "optional");
+		}
+		emit(c->d, o, &l);
+	}
+	for (size_t k = 0; k < NBANK_ORDER; k++) {
+		uint16_t alg = bank_order[k];
+		const struct hg_policy_digests *pa = entry_bank(ea, alg);
+		const struct hg_policy_digests *pb = entry_bank(eb, alg);
+		size_t size = hg_bank_by_alg(alg)->size, nrem, nadd;
+		char *sold = NULL, *snew = NULL;
+		size_t lold = 0, lnew = 0;
+		FILE *fold, *fnew;
+		json_object *o, *old, *new;
+		struct line l;
+
+		if (!pa && !pb)
+			continue;
+		if (host && (!pa || !hg_policy_accepts_bank(c->a, alg) ||
+			     !hg_policy_accepts_bank(c->b, alg)))
+			continue;
+		o = diff_obj("measurement", "changed");
+		add_entry_keys(o, ea);
+		if (o)
+			json_object_object_add(o, "bank", json_object_new_string(bank_name(alg)));
+		add_old_new(o, &old, &new);
+		fold = open_memstream(&sold, &lold);
+		fnew = open_memstream(&snew, &lnew);
+		if (!fold || !fnew) {
+			c->d->oom = 1;
+			nrem = nadd = 0;
+		} else {
+			nrem = lacking(pa, pb, size, old, fold);
+			nadd = lacking(pb, pa, size, new, fnew);
+		}
+		if (fold)
+			fclose(fold);
+		if (fnew)
+			fclose(fnew);
+		/* Host mode: the host is within A unless it has a digest A
+		 * does not allow (check's rule). */
+		if (nadd == 0 && (host || nrem == 0)) {
+			json_object_put(o);
+			free(sold);
+			free(snew);
+			continue;
+		}
+		if (line_open(&l)) {
+			fprintf(l.f, "~ %s ", hg_kind_name(ea->kind));
+			put_name(l.f, ea->name);
+			fprintf(l.f, ": %s %s " ARROW " %s%s", bank_name(alg),
+				nrem ? sold : "(none)", nadd ? snew : "(none)",
+				host ? " (changed on this host)" : "");
+		}
+		free(sold);
+		free(snew);
+		emit(c->d, o, &l);
+	}
+}
+
+static int cmp_entry(const struct hg_policy_entry *x, const struct hg_policy_entry *y)
+{
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Both lists are sorted by (kind, name) (policy.h): one merge pass. */
+static void diff_measurements(struct ctx *c)
+{
+	const struct hg_policy *a = c->a, *b = c->b;
+	size_t i = 0, j = 0;
+
+	while (i < a->n || j < b->n) {
+		int r = i == a->n ? 1 : j == b->n ? -1
+						  : cmp_entry(&a->entries[i], &b->entries[j]);
+
+		if (r < 0)
+			diff_only(c, &a->entries[i++], 1);
+		else if (r > 0)
+			diff_only(c, &b->entries[j++], 0);
+		else
+			diff_both(c, &a->entries[i++], &b->entries[j++]);
+	}
+}
+
+static void diff_pcrs(struct ctx *c)
+{
+	const struct hg_pcr_values *vb_all = c->quoted ? c->quoted : &c->b->pcrs;
+	int host = c->quoted != NULL;
+
+	for (size_t k = 0; k < NBANK_ORDER; k++) {
+		for (unsigned p = 0; p < HG_NUM_PCRS; p++) {
+			const struct hg_pcr_value *va = hg_pcr_values_get(&c->a->pcrs, bank_order[k], p);
+			const struct hg_pcr_value *vb = hg_pcr_values_get(vb_all, bank_order[k], p);
+			const char *bn = bank_name(bank_order[k]);
+			json_object *o, *old, *new;
+			struct line l;
+
+			if ((!va && (!vb || host)) ||
+			    (va && vb && va->len == vb->len && !memcmp(va->d, vb->d, va->len)))
+				continue;
+			o = diff_obj("pcr", !vb ? "removed" : !va ? "added" : "changed");
+			if (o) {
+				json_object_object_add(o, "bank", json_object_new_string(bn));
+				json_object_object_add(o, "pcr", json_object_new_int((int)p));
+			}
+			add_old_new(o, &old, &new);
+			if (va)
+				json_object_array_add(old, hexj(va->d, va->len));
+			if (vb)
+				json_object_array_add(new, hexj(vb->d, vb->len));
+			if (!line_open(&l)) {
+				emit(c->d, o, &l);
+				continue;
+			}
+			fprintf(l.f, "%c pcr %u %s: ", !vb ? '-' : !va ? '+' : '~', p, bn);
+			if (va)
+				put_hex(l.f, va->d, va->len);
+			if (va && vb)
+				fputs(" " ARROW " ", l.f);
+			if (vb)
+				put_hex(l.f, vb->d, vb->len);
+			if (!host)
+				fputs(!vb ? " (only in A)" : !va ? " (only in B)" : "", l.f);
+			else
+				fputs(!vb ? ": not quoted by this host" : " (changed on this host)", l.f);
+			emit(c->d, o, &l);
+		}
+	}
+}
+
+int hv_diff_policies(const struct hg_policy *a, const struct hg_policy *b,
+		     const struct hg_pcr_values *quoted, struct hv_diffs *d)
+{
+	struct ctx c = { .a = a, .b = b, .quoted = quoted, .d = d };
+
+	diff_banks(&c);
+	diff_pcr_index(&c);
+	if (!quoted)
+		diff_unknown(&c);
+	diff_measurements(&c);
+	diff_pcrs(&c);
+	return d->oom ? -1 : 0;
+}
+
+void hv_diffs_print(const struct hv_diffs *d, FILE *f)
+{
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(f, "%s\n", d->line[i]);
+}
+
+json_object *hv_diffs_json(const struct hv_diffs *d)
+{
+	json_object *root = json_object_new_object(), *arr = json_object_new_array();
+
+	if (!root || !arr) {
+		json_object_put(root);
+		json_object_put(arr);
+		return NULL;
+	}
+	json_object_object_add(root, "same", json_object_new_boolean(d->n == 0));
+	for (size_t i = 0; i < d->n; i++)
+		json_object_array_add(arr, json_object_get(d->obj[i]));
+	json_object_object_add(root, "differences", arr);
+	return root;
+}
+
+void hv_diffs_free(struct hv_diffs *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		json_object_put(d->obj[i]);
+		free(d->line[i]);
+	}
+	free(d->obj);
+	free(d->line);
+	memset(d, 0, sizeof(*d));
+}

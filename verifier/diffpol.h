@@ -1,0 +1,61 @@
+/* diffpol.h: the differences between two policies (used by diff).
+ *
+ * hv_diff_policies() compares A, the reference, with B and lists every
+ * difference, in this order (stable, whatever order the JSON had):
+ *   banks         the accepted banks, as sets (order does not matter)
+ *   pcr-index     the hostgate PCR
+ *   unknown       allow/deny per kind (absent means deny)
+ *   measurement   by kind (hypervisor, firmware, config, image), then
+ *   required      name (byte order, as policy.c sorts): only in A, only
+ *                 in B, required flag, then digests per bank (sha1,
+ *                 sha256, sha384, sha512) with the removed and the added
+ *   pcr           by bank, then index: only in A, only in B, changed
+ *
+ * Host mode (QUOTED non-NULL): B was learned from verified evidence
+ * (learnpol.h), so it says what a host is, not what it accepts; the
+ * comparison then asks what 'check' asks:
+ *   - unknown and required are not compared: a learned policy always says
+ *     deny and required, which describes learn, not the host;
+ *   - digests are compared only in banks both policies accept and A's
+ *     entry lists, and only a host digest A does not allow is a change
+ *     (A allowing more digests than the host has is no difference);
+ *   - PCR values are A's, compared with QUOTED, the verified quote's
+ *     values (learn drops sha1 when a stronger bank is there; check does
+ *     not); values the host has and A does not judge are not listed.
+ *
+ * Each difference is a JSON object {"what", "change", "kind"?, "name"?,
+ * "bank"?, "pcr"?, "old": [...], "new": [...]} and one human line.
+ * old/new hold: bank names (banks), PCR numbers (pcr-index), "allow" or
+ * "deny" (unknown), true/false (required), hex digests (measurement
+ * changed: only-in-A and only-in-B digests of "bank"; pcr), and
+ * "bank:hex" strings for a measurement only in A or only in B, which
+ * also carries "required" when that side is a policy.
+ *
+ * Contract: both policies stay owned by the caller and must outlive
+ * nothing here (names are copied). hv_diffs_free() accepts a zeroed list.
+ * Returns -1 only when out of memory.
+ */
+#ifndef HV_DIFFPOL_H
+#define HV_DIFFPOL_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+#include "../lib/pcrs.h"
+#include "policy.h"
+
+struct hv_diffs {
+	size_t n, cap;
+	json_object **obj;        /* one object per difference */
+	char **line;              /* its human line, no newline */
+	int oom;
+};
+
+int hv_diff_policies(const struct hg_policy *a, const struct hg_policy *b,
+		     const struct hg_pcr_values *quoted, struct hv_diffs *d);
+void hv_diffs_print(const struct hv_diffs *d, FILE *f);
+/* {"same": bool, "differences": [...]}; the caller puts it. */
+json_object *hv_diffs_json(const struct hv_diffs *d);
+void hv_diffs_free(struct hv_diffs *d);
+
+#endif
