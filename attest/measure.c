@@ -53,14 +53,10 @@ int measure_main(int argc, char **argv)
 
 	if (hg_opts_init(&o) < 0)
 		goto out;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		int h = hg_opts_handle(&o, c, optarg);
-
-		if (h < 0)
-			goto out;
-		if (h)
-			continue;
+	while ((c = hg_opts_next(&o, argc, argv, "h", longopts)) != -1) {
 		switch (c) {
+		case HG_OPT_BAD:
+			goto out;
 		case 'k':
 			kind = hg_kind_parse(optarg, strlen(optarg));
 			if (kind == HG_KIND_NONE) {

@@ -59,3 +59,18 @@ int hg_opts_handle(struct hg_opts *o, int c, const char *arg)
 		return 0;
 	}
 }
+
+int hg_opts_next(struct hg_opts *o, int argc, char **argv,
+		 const char *shortopts, const struct option *longopts)
+{
+	int c, h;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		h = hg_opts_handle(o, c, optarg);
+		if (h < 0)
+			return HG_OPT_BAD;
+		if (h == 0)
+			return c;
+	}
+	return -1;
+}

@@ -51,4 +51,11 @@ int hg_opts_init(struct hg_opts *o);
 /* Handle one shared option; 1 if it was one, 0 if not, -1 on bad value. */
 int hg_opts_handle(struct hg_opts *o, int c, const char *arg);
 
+/* getopt_long() that takes care of the shared options itself: returns the
+ * next command-specific option, -1 at the end, or HG_OPT_BAD after
+ * printing why a shared option's value is wrong. */
+#define HG_OPT_BAD (-2)
+int hg_opts_next(struct hg_opts *o, int argc, char **argv,
+		 const char *shortopts, const struct option *longopts);
+
 #endif

@@ -108,14 +108,10 @@ int quote_main(int argc, char **argv)
 	cw_init(&w);
 	if (hg_opts_init(&o) < 0)
 		goto out;
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		int h = hg_opts_handle(&o, c, optarg);
-
-		if (h < 0)
-			goto out;
-		if (h)
-			continue;
+	while ((c = hg_opts_next(&o, argc, argv, "ho:", longopts)) != -1) {
 		switch (c) {
+		case HG_OPT_BAD:
+			goto out;
 		case 'n':
 			free(nonce);
 			nonce = NULL;

@@ -50,6 +50,13 @@ struct hv_evdump {
 	} problem[HV_EVDUMP_MAX_PROBLEMS];
 };
 
+/* Shared with showexp.c: the quote's signing hash (0 if unknown), the
+ * number of PCR bits a selection may carry, and whether the attest
+ * decoded as a TPM-made quote. */
+uint16_t hv_evdump_quote_hash(const struct hv_evdump *d);
+unsigned hv_evdump_sel_bits(const TPMS_PCR_SELECTION *s);
+int hv_evdump_is_quote(const struct hv_evdump *d);
+
 int hv_evdump_decode(const uint8_t *buf, size_t len, struct hv_evdump *d,
 		     const char **why);
 void hv_evdump_free(struct hv_evdump *d);
