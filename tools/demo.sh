@@ -4,8 +4,10 @@
 # Starts a provisioned swtpm (EK certificates from its own local CA),
 # creates the AK and log key, measures this machine's real hypervisor
 # binaries (qemu-system-x86_64, libvirtd) and a demo golden image, shows
-# the signed log, and checks that tpm2-tools reads the same PCR value the
-# log replays to. Nothing outside a temp dir is touched.
+# the signed log, checks that tpm2-tools reads the PCR value the log
+# replays to, then quotes, learns a policy and checks the host: trusted,
+# then a replayed quote and a changed image refused. Nothing outside a
+# temp dir is touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -54,7 +56,42 @@ for bank in sha256 sha384; do
 	[ "$tpm" = "$log" ]
 done
 
-step "7. tamper: one flipped byte in the log is refused (exit 3)"
+step "7. quote with a fresh nonce, learn a policy, check: trusted"
+NONCE=$(openssl rand -hex 16)
+"$ATTEST" quote --nonce "$NONCE" -o "$WORK/evidence.cbor"
+"$VERIFY" learn --ak "$WORK/ak.pub" "$WORK/evidence.cbor" >"$WORK/policy.json"
+"$VERIFY" check --ak "$WORK/ak.pub" --nonce "$NONCE" --policy "$WORK/policy.json" \
+	"$WORK/evidence.cbor" | jq -c '{verdict, checks: [.checks[] | "\(.check):\(.result)"]}'
+
+step "8. the same evidence against a new nonce: a replay, refused (exit 3)"
+set +e
+"$VERIFY" check --quiet --ak "$WORK/ak.pub" --nonce "$(openssl rand -hex 16)" \
+	--policy "$WORK/policy.json" "$WORK/evidence.cbor"
+rc=$?
+set -e
+echo "exit code $rc"
+[ "$rc" -eq 3 ]
+
+step "9. the golden image changes: untrusted, and the verdict says why (exit 1)"
+qemu-img resize -q "$WORK/golden.qcow2" 128M
+"$ATTEST" measure --kind image "$WORK/golden.qcow2" >/dev/null
+NONCE=$(openssl rand -hex 16)
+"$ATTEST" quote --nonce "$NONCE" -o "$WORK/evidence.cbor"
+set +e
+"$VERIFY" check --ak "$WORK/ak.pub" --nonce "$NONCE" --policy "$WORK/policy.json" \
+	"$WORK/evidence.cbor" >"$WORK/verdict.json"
+rc=$?
+set -e
+jq '.failures[0] | {record, kind, name, digest, allowed}' "$WORK/verdict.json"
+echo "exit code $rc"
+[ "$rc" -eq 1 ]
+
+step "10. what changed, for the operator: hostgate-verify diff"
+set +e
+"$VERIFY" diff --ak "$WORK/ak.pub" --nonce "$NONCE" --evidence "$WORK/evidence.cbor" "$WORK/policy.json"
+set -e
+
+step "11. tamper: one flipped byte in the log is refused (exit 3)"
 cp "$HOSTGATE_LOG" "$WORK/tampered.cel"
 printf '\x00' | dd of="$WORK/tampered.cel" bs=1 seek=300 conv=notrunc status=none
 set +e

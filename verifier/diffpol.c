@@ -363,9 +363,21 @@ static void diff_both(struct ctx *c, const struct hg_policy_entry *ea,
 		if (line_open(&l)) {
 			fprintf(l.f, "~ %s ", hg_kind_name(ea->kind));
 			put_name(l.f, ea->name);
-			fprintf(l.f, ": %s %s " ARROW " %s%s", bank_name(alg),
-				nrem ? sold : "(none)", nadd ? snew : "(none)",
-				host ? " (changed on this host)" : "");
+			if (host) {
+				/* What the operator needs: the digest this host
+				 * has, and every digest the policy would take. */
+				fprintf(l.f, ": %s %s measured on this host; the policy allows",
+					bank_name(alg), snew);
+				for (size_t i = 0; i < pa->n; i++) {
+					char hex[2 * HG_MAX_DIGEST + 1];
+
+					hg_hex_encode(pa->d[i], size, hex);
+					fprintf(l.f, " %s", hex);
+				}
+			} else {
+				fprintf(l.f, ": %s %s " ARROW " %s", bank_name(alg),
+					nrem ? sold : "(none)", nadd ? snew : "(none)");
+			}
 		}
 		free(sold);
 		free(snew);
