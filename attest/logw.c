@@ -192,6 +192,7 @@ static int scan(struct hg_logw *w, size_t len, struct hg_digests *full,
 	struct hg_log_iter it;
 	struct hg_log_rec rec;
 	struct hg_digests acc, last = { 0 };
+	size_t last_off = 0, last_len = 0;
 	int r, ret = HG_EXIT_FAIL;
 
 	*trunc_at = SIZE_MAX;
@@ -200,7 +201,7 @@ static int scan(struct hg_logw *w, size_t len, struct hg_digests *full,
 		hg_pcr_reset(w->algs[i], &acc.v[i]);
 	acc.n = w->nalgs;
 	*but_last = acc;
-	hg_log_iter_init(&it, w->buf, len);
+	hg_log_iter_init_host(&it, w->buf, len);
 	while ((r = hg_log_iter_next(&it, &rec)) == 1) {
 		if (rec.cel.recnum == 0) {
 			if (rec.cel.key_len != w->cose_key_len ||
@@ -223,6 +224,8 @@ static int scan(struct hg_logw *w, size_t len, struct hg_digests *full,
 								 w->algs[i])) < 0)
 				goto out;
 		last = rec.cel.digests;
+		last_off = rec.offset;
+		last_len = rec.len;
 	}
 	if (r < 0) {
 		if (!it.err.truncated) {
@@ -235,6 +238,19 @@ static int scan(struct hg_logw *w, size_t len, struct hg_digests *full,
 			goto out;
 		}
 		*trunc_at = it.err.offset;
+	}
+	/* The scan skips signatures (hg_log_iter_init_host); the one record
+	 * a roll-forward would extend is checked here, so the host never
+	 * completes a record it did not sign. */
+	w->last_signed = 0;
+	if (it.n > 0 && it.key) {
+		struct cr one;
+		struct hg_cose_sign1 cs;
+		const char *why;
+
+		cr_init(&one, w->buf + last_off, last_len);
+		w->last_signed = hg_cose_sign1_decode(&one, &cs, &why) == 0 &&
+				 hg_cose_sign1_verify(it.key, &cs) == 0;
 	}
 	w->next_recnum = it.n;
 	w->last = last;
@@ -278,6 +294,10 @@ int hg_logw_recover(struct hg_logw *w, struct hg_tpm *tpm, uint32_t pcr,
 		/* consistent */
 	} else if (w->next_recnum > 0 && same_digests(&now, &but_last)) {
 		/* Logged and durable but not extended: roll forward. */
+		if (!w->last_signed) {
+			ret = inconsistent(w, "the pending last record is not signed by our log key");
+			goto out;
+		}
 		if (hg_tpm_pcr_extend(tpm, pcr, &w->last) < 0)
 			goto out;
 		hg_err("%s: completed pending record %llu (crash between log "

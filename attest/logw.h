@@ -36,6 +36,7 @@ struct hg_logw {
 	size_t size;             /* bytes of valid records on disk */
 	uint64_t next_recnum;
 	struct hg_digests last;  /* the last record's extended digests */
+	int last_signed;         /* its signature verified under our key */
 	uint32_t pcr;
 	uint16_t algs[HG_MAX_BANKS];
 	size_t nalgs;

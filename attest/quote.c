@@ -56,7 +56,7 @@ static int log_matches_pcr(struct hg_tpm *tpm, const struct hg_logw *lw,
 
 	if (hg_tpm_pcr_read(tpm, pcr, algs, nalgs, &now) < 0)
 		return -1;
-	hg_log_iter_init(&it, lw->buf, lw->size);
+	hg_log_iter_init_host(&it, lw->buf, lw->size);
 	while ((r = hg_log_iter_next(&it, &rec)) == 1) {
 		if (rec.cel.recnum == 0 && hg_replay_init(&rp, &rec.cel.digests) < 0)
 			break;
