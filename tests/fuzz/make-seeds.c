@@ -6,8 +6,16 @@
  * record 0, then two file records; banks sha1 + sha256; PCR 13; key from
  * EVP_EC_gen("P-256")), checks that hg_log_parse() accepts it, and writes
  *   OUTDIR/fuzz_log/   seed-log3 (the log), seed-log1 (record 0 only),
- *                      seed-log3-torn (the log cut inside record 2)
- *   OUTDIR/fuzz_cel/   seed-cel-file, seed-cel-logkey (COSE_Sign1 payloads)
+ *                      seed-log3-torn (the log cut inside record 2),
+ *                      seed-log3-2pcr (record 2 in PCR 14), and logs
+ *                      that are signed and hash-bound but break one rule
+ *                      of hg_log_parse() (seed-bad-*): a mutation can't
+ *                      fix up SHA digests or ECDSA signatures, so these
+ *                      paths are reached through seeds only
+ *   OUTDIR/fuzz_cel/   seed-cel-file, seed-cel-logkey (COSE_Sign1 payloads),
+ *                      seed-cel-logkey-sha384-512 (other banks), and two
+ *                      hash-bound records whose file digests cover other
+ *                      banks than the record's (seed-cel-bad-banks-*)
  *   OUTDIR/fuzz_cose/  seed-sign1 (record 1's COSE_Sign1), seed-cose-key
  *   OUTDIR/fuzz_cbor/  the above as raw CBOR, plus seed-ops-cel: an op
  *                      prefix for fuzz_cbor's structured walk that reads
@@ -64,6 +72,207 @@ static void file_digests(const char *content, const uint16_t *algs,
 		if (hg_hash(algs[i], content, strlen(content), &out->v[i]) < 0)
 			die("hg_hash failed");
 	out->n = nalgs;
+}
+
+/* Append one COSE_Sign1 of PAY by K to LOG. */
+static void append_signed(struct cw *log, EVP_PKEY *k, const struct cw *pay)
+{
+	if (pay->err || hg_cose_sign1(k, pay->buf, pay->len, log) < 0)
+		die("hg_cose_sign1 failed");
+}
+
+/* A log of N records, each signed by its key. hg_log_parse() should
+ * accept it (EXPECT NULL) or refuse it with EXPECT; a warning, not a
+ * failure, when not: the seed is still worth having. */
+static void put_log(const char *name, EVP_PKEY *const *keys,
+		    const struct cw *const *pays, size_t n, const char *expect)
+{
+	struct hg_log parsed;
+	struct hg_log_err err;
+	struct cw log;
+	int ret;
+
+	cw_init(&log);
+	for (size_t i = 0; i < n; i++)
+		append_signed(&log, keys[i], pays[i]);
+	ret = hg_log_parse(log.buf, log.len, &parsed, &err);
+	if (expect ? ret == 0 || !strstr(err.msg, expect) : ret != 0)
+		fprintf(stderr, "make-seeds: warning: %s: expected \"%s\", got \"%s\"\n",
+			name, expect ? expect : "ok", ret ? err.msg : "ok");
+	hg_log_free(&parsed);
+	put("fuzz_log", name, log.buf, log.len);
+	cw_free(&log);
+}
+
+/* A CEL record that hg_cel_decode() should refuse with EXPECT (or accept,
+ * EXPECT NULL); a warning when not. */
+static void put_cel(const char *name, const struct cw *r, const char *expect)
+{
+	struct hg_cel_rec rec;
+	const char *why = "ok";
+	int ret = hg_cel_decode(r->buf, r->len, &rec, &why);
+
+	if (expect ? ret == 0 || !strstr(why, expect) : ret != 0)
+		fprintf(stderr, "make-seeds: warning: %s: expected \"%s\", got \"%s\"\n",
+			name, expect ? expect : "ok", ret ? why : "ok");
+	put("fuzz_cel", name, r->buf, r->len);
+}
+
+/* A record around CONTENT, its digests in ALGS bound to the content: what
+ * cel.c's encoders do, for contents they refuse to make. */
+static void raw_record(struct cw *out, uint64_t recnum, uint32_t pcr,
+		       const uint16_t *algs, size_t nalgs,
+		       const struct cw *content)
+{
+	cw_init(out);
+	cw_map(out, 4);
+	cw_uint(out, 0);
+	cw_uint(out, recnum);
+	cw_uint(out, 1);
+	cw_uint(out, pcr);
+	cw_uint(out, 3);
+	cw_array(out, nalgs);
+	for (size_t i = 0; i < nalgs; i++) {
+		struct hg_digest d;
+
+		if (hg_hash(algs[i], content->buf, content->len, &d) < 0)
+			die("hg_hash failed");
+		cw_array(out, 2);
+		cw_uint(out, algs[i]);
+		cw_bytes(out, d.d, d.len);
+	}
+	cw_uint(out, HG_CEL_CONTENT_HOSTGATE);
+	cw_raw(out, content->buf, content->len);
+	if (out->err)
+		die("out of memory");
+}
+
+/* A file content map whose file digests are in FALGS. */
+static void file_content(struct cw *c, const uint16_t *falgs, size_t n)
+{
+	struct hg_digests fd;
+
+	file_digests("stand-in for a config file\n", falgs, n, &fd);
+	cw_init(c);
+	cw_map(c, 5);
+	cw_uint(c, 0);
+	cw_uint(c, HG_CT_FILE);
+	cw_uint(c, 1);
+	cw_textz(c, "config");
+	cw_uint(c, 2);
+	cw_textz(c, "/etc/hostgate/vm.xml");
+	cw_uint(c, 3);
+	cw_uint(c, 27);
+	cw_uint(c, 4);
+	cw_array(c, fd.n);
+	for (size_t i = 0; i < fd.n; i++) {
+		cw_array(c, 2);
+		cw_uint(c, fd.v[i].alg);
+		cw_bytes(c, fd.v[i].d, fd.v[i].len);
+	}
+	if (c->err)
+		die("out of memory");
+}
+
+/* Seeds that are valid CBOR, signed and hash-bound, but break one rule. */
+static void rule_seeds(EVP_PKEY *k, const struct cw *key, const uint16_t *algs,
+		       const struct cw *pay)
+{
+	static const uint16_t sha256[] = { HG_ALG_SHA256 };
+	static const uint16_t sha1_384[] = { HG_ALG_SHA1, HG_ALG_SHA384 };
+	static const uint16_t sha384_512[] = { HG_ALG_SHA384, HG_ALG_SHA512 };
+	struct cw f0, f2p, k1, badk, bank1, c, r;
+	struct hg_digests fd;
+	EVP_PKEY *k2 = EVP_EC_gen("P-256");
+	uint8_t *bad;
+
+	if (!k2)
+		die("EVP_EC_gen(P-256) failed");
+
+	/* Record 0 is a file record. */
+	file_digests("x", algs, 2, &fd);
+	cw_init(&f0);
+	if (hg_cel_encode_file(0, PCR, HG_KIND_IMAGE, "/var/lib/vm.img", 1,
+			       &fd, &f0) < 0)
+		die("hg_cel_encode_file failed");
+	put_log("seed-bad-first-file", (EVP_PKEY *[]){ k },
+		(const struct cw *[]){ &f0 }, 1,
+		"first record does not pin the log key");
+
+	/* Record 0's key is not on P-256 (y changed). */
+	bad = malloc(key->len);
+	if (!bad)
+		die("out of memory");
+	memcpy(bad, key->buf, key->len);
+	bad[key->len - 1] ^= 0x01;
+	cw_init(&badk);
+	if (hg_cel_encode_log_key(0, PCR, algs, 2, bad, key->len, &badk) < 0)
+		die("hg_cel_encode_log_key failed");
+	put_log("seed-bad-key", (EVP_PKEY *[]){ k },
+		(const struct cw *[]){ &badk }, 1,
+		"not on P-256");
+	free(bad);
+
+	/* Record 1 uses sha256 only. */
+	file_digests("x", sha256, 1, &fd);
+	cw_init(&bank1);
+	if (hg_cel_encode_file(1, PCR, HG_KIND_CONFIG, "/etc/x", 1, &fd,
+			       &bank1) < 0)
+		die("hg_cel_encode_file failed");
+	put_log("seed-bad-banks", (EVP_PKEY *[]){ k, k },
+		(const struct cw *[]){ &pay[0], &bank1 }, 2,
+		"other banks than record 0");
+
+	/* Record 1 is a second log-key record. */
+	cw_init(&k1);
+	if (hg_cel_encode_log_key(1, PCR, algs, 2, key->buf, key->len, &k1) < 0)
+		die("hg_cel_encode_log_key failed");
+	put_log("seed-bad-second-key", (EVP_PKEY *[]){ k, k },
+		(const struct cw *[]){ &pay[0], &k1 }, 2,
+		"second log-key record");
+
+	/* Record 1 signed by another key; record 2 at position 1. */
+	put_log("seed-bad-sig", (EVP_PKEY *[]){ k, k2 },
+		(const struct cw *[]){ &pay[0], &pay[1] }, 2,
+		"signature invalid");
+	put_log("seed-bad-recnum", (EVP_PKEY *[]){ k, k },
+		(const struct cw *[]){ &pay[0], &pay[2] }, 2,
+		"recnum out of sequence");
+
+	/* A valid log over two PCRs. */
+	file_digests("y", algs, 2, &fd);
+	cw_init(&f2p);
+	if (hg_cel_encode_file(2, PCR + 1, HG_KIND_IMAGE, "/var/lib/vm.img",
+			       1, &fd, &f2p) < 0)
+		die("hg_cel_encode_file failed");
+	put_log("seed-log3-2pcr", (EVP_PKEY *[]){ k, k, k },
+		(const struct cw *[]){ &pay[0], &pay[1], &f2p }, 3,
+		NULL);
+
+	/* CEL: file digests in fewer banks than the record, or others. */
+	file_content(&c, algs, 1);
+	raw_record(&r, 1, PCR, algs, 2, &c);
+	put_cel("seed-cel-bad-banks-count", &r, "cover different banks");
+	cw_free(&r);
+	cw_free(&c);
+	file_content(&c, sha1_384, 2);
+	raw_record(&r, 1, PCR, algs, 2, &c);
+	put_cel("seed-cel-bad-banks-set", &r, "cover different banks");
+	cw_free(&r);
+	cw_free(&c);
+	cw_init(&r);
+	if (hg_cel_encode_log_key(0, PCR, sha384_512, 2, key->buf, key->len,
+				  &r) < 0)
+		die("hg_cel_encode_log_key failed");
+	put_cel("seed-cel-logkey-sha384-512", &r, NULL);
+	cw_free(&r);
+
+	cw_free(&f2p);
+	cw_free(&k1);
+	cw_free(&bank1);
+	cw_free(&badk);
+	cw_free(&f0);
+	EVP_PKEY_free(k2);
 }
 
 int main(int argc, char **argv)
@@ -135,6 +344,8 @@ int main(int argc, char **argv)
 	put("fuzz_log", "seed-log3", log.buf, log.len);
 	put("fuzz_log", "seed-log1", log.buf, rec_end[0]);
 	put("fuzz_log", "seed-log3-torn", log.buf, rec_end[2] - 5);
+
+	rule_seeds(k, &key, algs, pay);
 
 	put("fuzz_cel", "seed-cel-file", pay[1].buf, pay[1].len);
 	put("fuzz_cel", "seed-cel-logkey", pay[0].buf, pay[0].len);

@@ -12,15 +12,20 @@
 # paths are printed. Exit status: 0 all passed, 1 a target failed, 2 the
 # build or the seed generation failed.
 #
-# Usage: tests/fuzz/run.sh [--build-only] [TARGET...]
+# Usage: tests/fuzz/run.sh [--build-only | --coverage] [TARGET...]
 #   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor (default: all)
 #   --build-only  build the targets and the seeds, run nothing
+#   --coverage    fuzz nothing: build source-coverage variants of the
+#                 targets into build-fuzz/cov/, run each once over its
+#                 corpus and print line and branch coverage of lib/
 # Environment:
 #   FUZZ_SECONDS  seconds per target (default 60; 10 is a smoke run)
 #   FUZZ_JOBS     targets run at the same time (default 1)
 #   FUZZ_FLAGS    extra libFuzzer flags, e.g. "-workers=2 -jobs=2"
 #   FUZZ_OUT      build, corpus, artefact and log directory (default
 #                 build-fuzz; 'make clean' removes only that one)
+#   FUZZ_PKGS     pkg-config packages to link (default libcrypto libcbor,
+#                 plus tss2-mu / json-c when lib/ includes their headers)
 #   CLANG         compiler (default clang)
 # Logs: build-fuzz/logs/<target>.log (the whole libFuzzer output).
 set -u
@@ -32,17 +37,19 @@ FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 CLANG=${CLANG:-clang}
 DICT=tests/fuzz/cbor.dict
-ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor"
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
 
 build_only=0
+coverage=0
 targets=""
 for a in "$@"; do
 	case $a in
 	--build-only) build_only=1 ;;
+	--coverage) coverage=1 ;;
 	fuzz_*) targets="$targets $a" ;;
-	*) echo "usage: $0 [--build-only] [TARGET...]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--build-only | --coverage] [TARGET...]" >&2; exit 2 ;;
 	esac
 done
 targets=${targets:-$ALL_TARGETS}
@@ -56,10 +63,18 @@ if ! command -v "$CLANG" >/dev/null; then
 	echo "run.sh: $CLANG not found (make deps installs clang)" >&2
 	exit 2
 fi
-if ! PKG=$(pkg-config --cflags --libs libcrypto libcbor); then
-	echo "run.sh: pkg-config libcrypto libcbor failed (make deps)" >&2
+# Every lib/*.c is linked in, so link what lib/ includes.
+PKGS="libcrypto libcbor"
+grep -qs '<tss2/' lib/*.[ch] && PKGS="$PKGS tss2-mu"
+# fuzz_policy includes verifier/policy.c, which needs json-c.
+PKGS="$PKGS json-c"
+PKGS=${FUZZ_PKGS:-$PKGS}
+# shellcheck disable=SC2086
+if ! PKG=$(pkg-config --cflags --libs $PKGS); then
+	echo "run.sh: pkg-config $PKGS failed (make deps)" >&2
 	exit 2
 fi
+PKG="$PKG -pthread"
 # Stacks with file:line in the logs.
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
 	for s in llvm-symbolizer /usr/lib/llvm-14/bin/llvm-symbolizer; do
@@ -77,18 +92,6 @@ mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs" || exit 2
 
 # --- build ------------------------------------------------------------------
 LIB_SRC=$(ls lib/*.c)
-for t in $targets; do
-	echo "  CLANG  $OUT/$t"
-	# shellcheck disable=SC2086
-	if ! "$CLANG" $CFLAGS_FUZZ -o "$OUT/$t" "tests/fuzz/$t.c" $LIB_SRC $PKG \
-		2>"$OUT/logs/$t.build.log"; then
-		cat "$OUT/logs/$t.build.log" >&2
-		echo "run.sh: building $t failed" >&2
-		exit 2
-	fi
-	[ -s "$OUT/logs/$t.build.log" ] &&
-		echo "         warnings: $OUT/logs/$t.build.log"
-done
 echo "  CLANG  $OUT/make-seeds"
 # shellcheck disable=SC2086
 if ! "$CLANG" -Wall -Wextra -g -O1 $SAN -Ilib -o "$OUT/make-seeds" tests/fuzz/make-seeds.c \
@@ -102,6 +105,98 @@ if ! "$OUT/make-seeds" "$OUT/corpus"; then
 	echo "run.sh: make-seeds failed" >&2
 	exit 2
 fi
+# Seeds only a TPM can make: real evidence from a private swtpm, so that
+# fuzz_evidence starts from a quote that verifies. The policies shipped in
+# policies/ seed fuzz_policy.
+mkdir -p "$OUT/corpus/fuzz_evidence" "$OUT/corpus/fuzz_policy"
+cp policies/*.json "$OUT/corpus/fuzz_policy/"
+if [ -x build/bin/hostgate-attest ] &&
+	swtpm_out=$(swtpm-fixtures/swtpm-start.sh --banks sha1,sha256 --no-ek-certs 2>/dev/null); then
+	eval "$swtpm_out"
+	seed=$(mktemp -d)
+	if HOSTGATE_TCTI=$SWTPM_TCTI HOSTGATE_STATE=$seed/state HOSTGATE_LOG=$seed/log.cel \
+		sh -c 'build/bin/hostgate-attest init >/dev/null &&
+			build/bin/hostgate-attest measure --kind hypervisor /bin/true >/dev/null &&
+			build/bin/hostgate-attest quote --nonce 00112233445566778899aabbccddeeff -o "$0"' \
+		"$OUT/corpus/fuzz_evidence/real.cbor"; then
+		cp "$seed/state/ak.pub" "$OUT/corpus/fuzz_evidence/ak.pub"
+	else
+		echo "         no real evidence seed (hostgate-attest failed)"
+	fi
+	swtpm-fixtures/swtpm-stop.sh "$SWTPM_DIR" >/dev/null 2>&1
+	rm -rf "$seed"
+else
+	echo "         no real evidence seed (build first, and swtpm is needed)"
+fi
+
+build() { # TARGET OUTPUT FLAGS...: 0 or exit 2
+	local t=$1 bin=$2
+
+	shift 2
+	echo "  CLANG  $bin"
+	# shellcheck disable=SC2086
+	if ! "$CLANG" "$@" -o "$bin" "tests/fuzz/$t.c" $LIB_SRC $PKG \
+		2>"$OUT/logs/$t.build.log"; then
+		cat "$OUT/logs/$t.build.log" >&2
+		echo "run.sh: building $t failed" >&2
+		exit 2
+	fi
+	if [ -s "$OUT/logs/$t.build.log" ]; then
+		echo "         warnings: $OUT/logs/$t.build.log"
+	fi
+}
+
+# --- coverage -----------------------------------------------------------------
+# The lib/ files each target is about.
+lib_files_of() {
+	case $1 in
+	fuzz_log) echo lib/hglog.c lib/cel.c lib/cose.c lib/cbor_r.c lib/digest.c ;;
+	fuzz_cel) echo lib/cel.c lib/cbor_r.c lib/digest.c ;;
+	fuzz_cose) echo lib/cose.c lib/cbor_r.c ;;
+	fuzz_evidence) echo lib/evidence.c lib/tpmpub.c lib/quote.c lib/pcrs.c ;;
+	fuzz_policy) echo verifier/policy.c ;;
+	*) echo lib/cbor_r.c ;;
+	esac
+}
+
+if [ "$coverage" = 1 ]; then
+	PROFDATA=$(command -v llvm-profdata || command -v llvm-profdata-14)
+	LLVMCOV=$(command -v llvm-cov || command -v llvm-cov-14)
+	if [ -z "$PROFDATA" ] || [ -z "$LLVMCOV" ]; then
+		echo "run.sh: llvm-profdata and llvm-cov are needed (package llvm-14)" >&2
+		exit 2
+	fi
+	mkdir -p "$OUT/cov" || exit 2
+	for t in $targets; do
+		build "$t" "$OUT/cov/$t" -g -O1 -fsanitize=fuzzer \
+			-fprofile-instr-generate -fcoverage-mapping -Ilib
+		rm -f "$OUT/cov/$t.profraw"
+		mkdir -p "$OUT/corpus/$t"
+		LLVM_PROFILE_FILE="$OUT/cov/$t.profraw" "$OUT/cov/$t" -runs=0 \
+			"$OUT/corpus/$t" >"$OUT/logs/$t.cov.log" 2>&1
+		if ! "$PROFDATA" merge -o "$OUT/cov/$t.profdata" "$OUT/cov/$t.profraw"; then
+			echo "run.sh: no profile for $t; see $OUT/logs/$t.cov.log" >&2
+			exit 2
+		fi
+		n=$(find "$OUT/corpus/$t" -type f | wc -l)
+		echo "$t over $n corpus inputs (lines, branches covered):"
+		# shellcheck disable=SC2046
+		"$LLVMCOV" report "$OUT/cov/$t" -instr-profile="$OUT/cov/$t.profdata" \
+			$(lib_files_of "$t") |
+			awk -v root="$PWD/" '$1 ~ /\.c$/ || $1 == "TOTAL" {
+				f = $1; sub(root, "", f)
+				if (f != "TOTAL" && f !~ /\//) f = "lib/" f
+				printf "  %-14s lines %7s (%s of %s missed)  branches %7s (%s of %s missed)\n",
+					f, $10, $9, $8, $13, $12, $11 }'
+	done
+	echo "Per-line detail: $LLVMCOV show $OUT/cov/TARGET -instr-profile=$OUT/cov/TARGET.profdata lib/FILE.c"
+	exit 0
+fi
+
+for t in $targets; do
+	# shellcheck disable=SC2086
+	build "$t" "$OUT/$t" $CFLAGS_FUZZ
+done
 [ "$build_only" = 1 ] && exit 0
 
 # --- run --------------------------------------------------------------------
