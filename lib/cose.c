@@ -1,6 +1,8 @@
 /* cose.c: see cose.h. */
 #include "cose.h"
 
+#include "digest.h"
+
 #include <string.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -38,7 +40,7 @@ int hg_cose_sign1(EVP_PKEY *key, const uint8_t *payload, size_t len,
 	if (sig_structure(payload, len, &tbs) < 0)
 		goto out;
 	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
+	if (!md || EVP_DigestSignInit(md, NULL, hg_bank_md(hg_bank_by_alg(HG_ALG_SHA256)), NULL, key) != 1 ||
 	    EVP_DigestSign(md, NULL, &derlen, tbs.buf, tbs.len) != 1)
 		goto out;
 	der = OPENSSL_malloc(derlen);
@@ -142,7 +144,7 @@ int hg_cose_sign1_verify(EVP_PKEY *pub, const struct hg_cose_sign1 *s)
 	if (derlen <= 0)
 		goto out;
 	md = EVP_MD_CTX_new();
-	if (!md || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) != 1)
+	if (!md || EVP_DigestVerifyInit(md, NULL, hg_bank_md(hg_bank_by_alg(HG_ALG_SHA256)), NULL, pub) != 1)
 		goto out;
 	/* From here on a failure is the signature's fault, not ours. */
 	ret = EVP_DigestVerify(md, der, (size_t)derlen, tbs.buf, tbs.len) == 1

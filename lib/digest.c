@@ -1,6 +1,7 @@
 /* digest.c: see digest.h. */
 #include "digest.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static const struct hg_bank banks[] = {
@@ -26,10 +27,26 @@ const struct hg_bank *hg_bank_by_name(const char *name)
 	return NULL;
 }
 
+#define NBANKS (sizeof(banks) / sizeof(banks[0]))
+
+static EVP_MD *fetched[NBANKS];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+/* OpenSSL 3 re-fetches a legacy EVP_MD (EVP_get_digestbyname) from the
+ * provider on every Init, under a lock: a tenth of a quote check. Fetch
+ * each once for the process; they live until exit by design. */
+static void fetch_all(void)
+{
+	for (size_t i = 0; i < NBANKS; i++)
+		fetched[i] = EVP_MD_fetch(NULL, banks[i].ossl, NULL);
+}
+
 const EVP_MD *hg_bank_md(const struct hg_bank *b)
 {
-	/* The EVP_get_digestbyname() objects are static: no free needed. */
-	return b ? EVP_get_digestbyname(b->ossl) : NULL;
+	if (!b || b < banks || b >= banks + NBANKS)
+		return NULL;
+	pthread_once(&fetch_once, fetch_all);
+	return fetched[b - banks];
 }
 
 const struct hg_digest *hg_digests_get(const struct hg_digests *d,

@@ -83,15 +83,48 @@ static EVP_PKEY *rsa_key(const TPMT_PUBLIC *p, const char **why)
 	return key;
 }
 
+/* Name = nameAlg || H_nameAlg(TPMT_PUBLIC) (Part 1 §16). */
+static int name_of(const TPMT_PUBLIC *p, uint8_t *name, size_t *name_len)
+{
+	uint8_t tmp[sizeof(TPMT_PUBLIC)];
+	size_t off = 0;
+	struct hg_digest h;
+
+	if (Tss2_MU_TPMT_PUBLIC_Marshal(p, tmp, sizeof(tmp), &off) != 0 ||
+	    hg_hash(p->nameAlg, tmp, off, &h) < 0)
+		return -1;
+	name[0] = (uint8_t)(p->nameAlg >> 8);
+	name[1] = (uint8_t)p->nameAlg;
+	memcpy(name + 2, h.d, h.len);
+	*name_len = 2u + h.len;
+	return 0;
+}
+
+int hg_ak_name(const uint8_t *buf, size_t len, uint8_t *name, size_t *name_len,
+	       const char **why)
+{
+	TPM2B_PUBLIC pub;
+	size_t off = 0;
+
+	memset(&pub, 0, sizeof(pub));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &pub) != 0 || off != len) {
+		*why = "not exactly one TPM2B_PUBLIC";
+		return -1;
+	}
+	if (name_of(&pub.publicArea, name, name_len) < 0) {
+		*why = "AK nameAlg is not a known hash";
+		return -1;
+	}
+	return 0;
+}
+
 int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
 		 const char **why)
 {
 	const TPMT_PUBLIC *p = &ak->pub.publicArea;
 	const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
 				 TPMA_OBJECT_FIXEDTPM;
-	uint8_t tmp[sizeof(TPMT_PUBLIC)];
 	size_t off = 0;
-	struct hg_digest h;
 
 	memset(ak, 0, sizeof(*ak));
 	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &ak->pub) != 0) {
@@ -141,18 +174,11 @@ int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
 		hg_ak_free(ak);
 		return -1;
 	}
-	/* Name = nameAlg || H_nameAlg(TPMT_PUBLIC) (Part 1 §16). */
-	off = 0;
-	if (Tss2_MU_TPMT_PUBLIC_Marshal(p, tmp, sizeof(tmp), &off) != 0 ||
-	    hg_hash(p->nameAlg, tmp, off, &h) < 0) {
+	if (name_of(p, ak->name, &ak->name_len) < 0) {
 		*why = "AK nameAlg is not a known hash";
 		hg_ak_free(ak);
 		return -1;
 	}
-	ak->name[0] = (uint8_t)(p->nameAlg >> 8);
-	ak->name[1] = (uint8_t)p->nameAlg;
-	memcpy(ak->name + 2, h.d, h.len);
-	ak->name_len = 2u + h.len;
 	return 0;
 }
 

@@ -30,6 +30,11 @@ struct hg_ak {
 
 int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
 		 const char **why);
+/* Only the Name of a TPM2B_PUBLIC (exact decode, no key built): cheap
+ * enough to compare a bundle's AK with the verifier's on every check.
+ * NAME must hold 2 + 64 bytes. */
+int hg_ak_name(const uint8_t *buf, size_t len, uint8_t *name, size_t *name_len,
+	       const char **why);
 void hg_ak_free(struct hg_ak *ak);
 
 #endif

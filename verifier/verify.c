@@ -132,18 +132,17 @@ static int check_quote(struct run *r)
 		}
 		ak = &res->own_ak;
 	} else {
-		struct hg_ak evak;
+		uint8_t name[2 + HG_MAX_DIGEST];
+		size_t name_len;
 
 		/* The signature check below is what matters; this names the
-		 * usual cause of its failure plainly. */
-		if (hg_ak_decode(res->ev.ak, res->ev.ak_len, &evak, &why) < 0) {
+		 * usual cause of its failure plainly. Only the Name is needed:
+		 * building a second key would cost a third of a check. */
+		if (hg_ak_name(res->ev.ak, res->ev.ak_len, name, &name_len, &why) < 0) {
 			FAIL(r, HV_AK, "evidence AK: %s", why);
 			return -1;
 		}
-		rc = evak.name_len != ak->name_len ||
-		     memcmp(evak.name, ak->name, ak->name_len);
-		hg_ak_free(&evak);
-		if (rc) {
+		if (name_len != ak->name_len || memcmp(name, ak->name, name_len)) {
 			FAIL(r, HV_AK, "evidence was made with another AK than --ak");
 			return -1;
 		}
