@@ -5,7 +5,9 @@
 #   make demo       install missing packages, build, run the demo
 #   make asan       the whole test suite under ASan + UBSan
 #   make fuzz       build and run the libFuzzer targets (clang)
-#   make bench      benchmarks against openssl dgst and sha256sum
+#   make bench      benchmarks: measure vs openssl dgst and sha256sum
+#                   (bench-measure), the verifier vs openssl speed and
+#                   tpm2_checkquote (bench-verify)
 #   make install    PREFIX=/usr DESTDIR=
 #   make clean
 
@@ -121,9 +123,15 @@ asan: deps
 fuzz: deps
 	@tests/fuzz/run.sh
 
-bench: deps
+bench: bench-measure bench-verify
+
+bench-measure: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-measure.sh
+
+bench-verify: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench-verify.sh
 
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR)
@@ -132,7 +140,7 @@ install: $(BINS)
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all deps check demo asan fuzz bench install clean
+.PHONY: all deps check demo asan fuzz bench bench-measure bench-verify install clean
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -21,8 +21,8 @@
 # Evidence is real: hostgate-attest init/measure/quote against a private
 # swtpm (sha256 bank), policies from 'hostgate-verify learn'; every
 # evidence is checked to be trusted first (a benchmark of a failing check
-# measures nothing). Making the 100,000-record log takes minutes (each
-# 'measure' re-reads and re-verifies the whole log before appending), so
+# measures nothing). Making the 100,000-record log takes about a minute
+# (each 'measure' re-reads the whole log before appending), so
 # BENCH_EVIDENCE=DIR keeps the evidence in DIR and a later run reuses it.
 #
 # Every timed thing runs pinned to one core (taskset -c $BENCH_CPU) and is
@@ -123,19 +123,29 @@ wait_idle() {
 	done
 }
 
-# --- bench_verify: the Makefile's binary, or built here the same way ------
-BV=$B/bench/bench_verify
-if [ ! -x "$BV" ]; then
-	BV=$WORK/bench_verify
+# --- the binaries, copied: a rebuild during the run must not mix versions --
+# Stale binaries would benchmark other code than the tree's: say so.
+stale=$(find lib verifier attest tests/bench -name '*.[ch]' -newer "$VERIFY" | head -3 | xargs)
+[ -z "$stale" ] || echo "warning: newer than $VERIFY: $stale (run make first)"
+mkdir -p "$WORK/bin"
+cp "$ATTEST" "$VERIFY" "$WORK/bin/"
+ATTEST=$WORK/bin/hostgate-attest
+VERIFY=$WORK/bin/hostgate-verify
+BV=$WORK/bin/bench_verify
+if [ -x "$B/bench/bench_verify" ]; then
+	cp "$B/bench/bench_verify" "$BV"
+else
+	# As the Makefile's $(BUILD)/bench/% rule would (lib + verifier, no main.o).
 	PKGS="tss2-mu libcrypto libcbor json-c"
 	# shellcheck disable=SC2046,SC2086
 	cc -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 \
 		-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
 		$(pkg-config --cflags $PKGS) -pie -Wl,-z,relro,-z,now -o "$BV" \
-		tests/bench/bench_verify.c lib/*.c verifier/verify.c \
-		verifier/policy.c verifier/inputs.c $(pkg-config --libs $PKGS) ||
-		die "building bench_verify failed"
+		tests/bench/bench_verify.c lib/*.c $(ls verifier/*.c | grep -v '/main\.c$') \
+		$(pkg-config --libs $PKGS) || die "building bench_verify failed"
 fi
+CODE=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+git diff --quiet HEAD -- lib verifier tests/bench 2>/dev/null || CODE="$CODE + uncommitted changes"
 
 # --- evidence: 0, 2, 1,000 and $BIG records, from one swtpm and one log -----
 # records NAME: the log records hv_verify counted in evidence NAME (checks
@@ -339,6 +349,7 @@ hostgate verifier benchmark ($(nproc) cores; everything timed on cpu $CPU; media
 load average: $LOAD0 before timing, $LOAD1 after (1/5/15 min)
 other cores busy while timing: rounds ${RB[*]} %, big-log runs ${CB[*]} %
 evidence: swtpm sha256 bank, PCRs 0-9 + 13 quoted, ES256 log records
+code: $CODE (lib, verifier, bench driver)
 
 A. in-process, hv_verify() loop (want_json = 0), ${SECS} s per run
    openssl speed ecdsap256     ${os} verify/s   ($(calc "1000000 / $os") us each)
