@@ -73,15 +73,16 @@ static int parse_pcrs(char *text, struct hg_pcr_values *v)
 int main(int argc, char **argv)
 {
 	static struct hg_evidence e;
-	uint8_t *buf = NULL, *repl = NULL, *out;
+	uint8_t *buf = NULL, *repl = NULL, *out = NULL;
 	size_t len, rlen = 0, olen;
 	const uint8_t **p;
 	size_t *n;
 	const char *why;
 	struct cw w;
-	int set;
+	int set, ret = 1;
 
 	hg_progname = "evtool";
+	cw_init(&w);
 	if (argc < 4 || (strcmp(argv[1], "get") && strcmp(argv[1], "set")) ||
 	    (set = !strcmp(argv[1], "set"), argc != (set ? 5 : 4))) {
 		fprintf(stderr, "usage: evtool get FIELD EVIDENCE | set FIELD FILE EVIDENCE\n");
@@ -90,38 +91,46 @@ int main(int argc, char **argv)
 	if (hg_read_file(argv[argc - 1], HG_EVIDENCE_MAX_SIZE, 0, &buf, &len) < 0 ||
 	    hg_evidence_decode(buf, len, &e, &why) < 0) {
 		hg_err("%s: unreadable evidence", argv[argc - 1]);
-		return 1;
+		goto out;
 	}
 	if (!set) {
 		if (!strcmp(argv[2], "pcrs")) {
 			print_pcrs(&e);
-			return 0;
+			ret = 0;
+		} else if (field_ptr(&e, argv[2], &p, &n) == 0 && *p) {
+			ret = hg_write_all(STDOUT_FILENO, *p, *n) < 0;
 		}
-		if (field_ptr(&e, argv[2], &p, &n) < 0 || !*p)
-			return 1;
-		return hg_write_all(STDOUT_FILENO, *p, *n) < 0;
+		goto out;
 	}
 	if (hg_read_file(argv[3], HG_EVIDENCE_MAX_SIZE, 0, &repl, &rlen) < 0) {
 		hg_err("%s: unreadable", argv[3]);
-		return 1;
+		goto out;
 	}
 	if (!strcmp(argv[2], "pcrs")) {
 		char *text = strndup((const char *)repl, rlen);
+		int bad = !text || parse_pcrs(text, &e.pcrs) < 0;
 
-		if (!text || parse_pcrs(text, &e.pcrs) < 0) {
-			hg_err("%s: not lines of \"bank pcr hex\"", argv[3]);
-			return 1;
-		}
 		free(text);
+		if (bad) {
+			hg_err("%s: not lines of \"bank pcr hex\"", argv[3]);
+			goto out;
+		}
 	} else {
-		if (field_ptr(&e, argv[2], &p, &n) < 0)
-			return 2;
+		if (field_ptr(&e, argv[2], &p, &n) < 0) {
+			ret = 2;
+			goto out;
+		}
 		*p = repl;
 		*n = rlen;
 	}
-	cw_init(&w);
 	if (hg_evidence_encode(&e, &w) < 0)
-		return 1;
+		goto out;
 	out = cw_take(&w, &olen);
-	return hg_write_all(STDOUT_FILENO, out, olen) < 0;
+	ret = hg_write_all(STDOUT_FILENO, out, olen) < 0;
+out:
+	free(buf);
+	free(repl);
+	free(out);
+	cw_free(&w);
+	return ret;
 }
