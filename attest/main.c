@@ -39,8 +39,16 @@ int main(int argc, char **argv)
 		return HG_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			static char name[64];
+
+			/* getopt prints argv[0] in its messages: make it say
+			 * "hostgate-attest measure: unrecognized option". */
+			snprintf(name, sizeof(name), "%s %s", hg_progname,
+				 commands[i].name);
+			argv[1] = name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	hg_err("unknown command \"%s\"; see 'hostgate-attest --help'", argv[1]);
 	return HG_EXIT_USAGE;
 }

@@ -248,7 +248,7 @@ inproc() {
 }
 num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$2: a measurement failed"; }
 
-declare -a OS H0 H2 H1K TQ HC HQ RB CW CM CB
+declare -a OS H0 H2 H1K TQ HC HQ RB CW CM CB QA QB QC QQ
 DEADLINE=$(($(date +%s) + WAIT))
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "timing: $ROUNDS rounds on cpu $CPU ..."
@@ -273,6 +273,9 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	fi
 	r=$((r + 1))
 	OS+=("$os"); H0+=("$h0"); H2+=("$h2"); H1K+=("$h1k"); TQ+=("$tq"); HC+=("$hc"); HQ+=("$hq"); RB+=("$b")
+	# Ratios within the round: both sides ran under the same conditions.
+	QA+=("$(ratio "$h0" "$os")"); QB+=("$(ratio "$h1k * 1000" "$os")")
+	QC+=("$(ratio "$hc" "$tq")"); QQ+=("$(ratio "$hq" "$tq")")
 	echo "  round $r: $line"
 done
 
@@ -343,9 +346,11 @@ os=$(median "${OS[@]}"); h0=$(median "${H0[@]}"); h2=$(median "${H2[@]}")
 h1k=$(median "${H1K[@]}"); tq=$(median "${TQ[@]}"); hc=$(median "${HC[@]}")
 hq=$(median "${HQ[@]}"); cw=$(median "${CW[@]}"); cm=$(median "${CM[@]}")
 cmax=$(maxof "${CM[@]}")
+qa=$(median "${QA[@]}"); qb=$(median "${QB[@]}"); qc=$(median "${QC[@]}"); qq=$(median "${QQ[@]}")
 cat <<REPORT
 
-hostgate verifier benchmark ($(nproc) cores; everything timed on cpu $CPU; median of $ROUNDS)
+hostgate verifier benchmark ($(nproc) cores; everything timed on cpu $CPU; median of $ROUNDS;
+ratios are the median of the per-round ratios)
 load average: $LOAD0 before timing, $LOAD1 after (1/5/15 min)
 other cores busy while timing: rounds ${RB[*]} %, big-log runs ${CB[*]} %
 evidence: swtpm sha256 bank, PCRs 0-9 + 13 quoted, ES256 log records
@@ -353,13 +358,13 @@ code: $CODE (lib, verifier, bench driver)
 
 A. in-process, hv_verify() loop (want_json = 0), ${SECS} s per run
    openssl speed ecdsap256     ${os} verify/s   ($(calc "1000000 / $os") us each)
-   quote only (empty log)      ${h0} checks/s   $(ratio "$h0" "$os")x openssl (target >= 0.8)
+   quote only (empty log)      ${h0} checks/s   ${qa}x openssl (target >= 0.8; rounds: ${QA[*]})
                                $(calc "1000000 / $h0") us each: $(calc "1000000 / $h0 - 1000000 / $os") us beyond one ECDSA verify
    2-record log (key + 1 file) ${h2} checks/s   $(ratio "$h2" "$os")x openssl
                                $(calc "1000000 / $h2") us each: $(calc "1000000 / $h2 - 1000000 / $h0") us more than quote only
 B. in-process, 1,000-record log
    hostgate                    ${h1k} checks/s  (target >= 2000)
-   = $(calc "$h1k * 1000" 0) records/s, $(calc "1000000 / ($h1k * 1000)") us each; $(ratio "$h1k * 1000" "$os")x openssl's verify/s
+   = $(calc "$h1k * 1000" 0) records/s, $(calc "1000000 / ($h1k * 1000)") us each; ${qb}x openssl's verify/s
    ceiling with one ES256 verify per record (1,000 + the quote): $(calc "$os / 1001") checks/s
 C. ${BIG}-record log ($(stat -c %s "$EV/evbig.cbor") bytes of evidence), one 'check --quiet'
    peak RSS  $((cm / 1024)) MiB median, $((cmax / 1024)) MiB max (${cm} KiB; target < 64 MiB)
@@ -368,8 +373,8 @@ C. ${BIG}-record log ($(stat -c %s "$EV/evbig.cbor") bytes of evidence), one 'ch
    (making the log: ${gen} s for $((BIG - 1000)) records through measure + swtpm)
 D. one process per check, ${PROCS} sequential processes per run, same quote (ev0)
    tpm2_checkquote -f pcrs     ${tq} checks/s
-   hostgate-verify check -q    ${hc} checks/s   $(ratio "$hc" "$tq")x tpm2_checkquote  (evidence + policy)
-   hostgate-verify quote       ${hq} checks/s   $(ratio "$hq" "$tq")x tpm2_checkquote  (bare quote, as checkquote)
+   hostgate-verify check -q    ${hc} checks/s   ${qc}x tpm2_checkquote  (evidence + policy; rounds: ${QC[*]})
+   hostgate-verify quote       ${hq} checks/s   ${qq}x tpm2_checkquote  (bare quote, as checkquote; rounds: ${QQ[*]})
    hostgate in-process         ${h0} checks/s   $(ratio "$h0" "$tq")x tpm2_checkquote
 REPORT
 if [ -n "$PROF" ]; then

@@ -42,8 +42,16 @@ int main(int argc, char **argv)
 		return HV_EXIT_TRUSTED;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			static char name[64];
+
+			/* getopt prints argv[0] in its messages: make it say
+			 * "hostgate-verify check: unrecognized option". */
+			snprintf(name, sizeof(name), "%s %s", hg_progname,
+				 commands[i].name);
+			argv[1] = name;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	hg_err("unknown command \"%s\"; see 'hostgate-verify --help'", argv[1]);
 	return HV_EXIT_USAGE;
 }
