@@ -18,9 +18,9 @@ PKG_CONFIG ?= pkg-config
 BUILD ?= build
 V ?= 0
 
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libvirt
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libvirt libxml-2.0
 VERIFY_PKGS := tss2-mu libcrypto libcbor json-c
-TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c
+TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c libxml-2.0
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
@@ -87,6 +87,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
 # __wrap_realloc (tests/unit/test_hglog.c). TEST_LIBS, not LDFLAGS, so that
 # `make asan` (which sets LDFLAGS on the command line) keeps the flag.
 $(BUILD)/tests/test_hglog: TEST_LIBS += -Wl,--wrap=realloc
+# test_domxml tests a module of the host side (attest/domxml.c).
+$(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers

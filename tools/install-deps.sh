@@ -13,7 +13,7 @@ build-essential pkg-config
 libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev
 libcmocka-dev
 clang libclang-rt-14-dev
-swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc
+swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 "
