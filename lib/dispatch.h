@@ -1,0 +1,25 @@
+/* dispatch.h: the table dispatch both binaries' main() use (the
+ * wireguard-tools wg.c pattern): "PROG COMMAND [OPTIONS]", --help, and
+ * getopt messages that name "PROG COMMAND".
+ *
+ * Contract: hg_dispatch() sets hg_progname to PROG, runs the command's
+ * function with argv shifted so that argv[0] is "PROG COMMAND", and
+ * returns its exit code; with no or an unknown command it prints the
+ * usage (stderr) and returns USAGE_EXIT; with -h/--help/help it prints the
+ * usage on stdout and returns 0. FOOTER (the exit codes) ends the usage.
+ */
+#ifndef HG_DISPATCH_H
+#define HG_DISPATCH_H
+
+#include <stddef.h>
+
+struct hg_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *desc;
+};
+
+int hg_dispatch(const char *prog, const struct hg_command *cmds, size_t n,
+		const char *footer, int usage_exit, int argc, char **argv);
+
+#endif
