@@ -43,7 +43,10 @@ int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PUB) < 0)
 		goto out;
 	if (hg_read_file(path, TPM2B_FILE_MAX, 1, &buf, &len) < 0) {
-		hg_err("%s: %s", path, strerror(errno));
+		if (errno == ENOENT)
+			hg_err("%s: no AK; run 'hostgate-attest init' first", path);
+		else
+			hg_err("%s: %s", path, strerror(errno));
 		goto out;
 	}
 	off = 0;

@@ -70,3 +70,9 @@ got=$(jq -c '[.nonce, .log.valid, (.log.records | length), (.pcrs.sha256 | keys 
 [ "$got" = "[\"$N\",true,5,11]" ] && pass "show-evidence-json-content" || fail "show-evidence-json-content" "$got"
 head -c 100 "$WORK/ev2.cbor" >"$WORK/cut.cbor"
 expect_exit 3 "show-truncated-evidence" "$HG_VERIFY" show "$WORK/cut.cbor"
+
+# quote needs an AK, and says how to get one.
+expect_exit 1 "quote-before-init" "$HG_ATTEST" quote --state "$WORK/nostate" --nonce $N
+expect_err "no AK; run 'hostgate-attest init' first" "quote-before-init-message"
+expect_exit 2 "quote-short-nonce" "$HG_ATTEST" quote --nonce 0011
+expect_exit 2 "quote-bad-pcrs" "$HG_ATTEST" quote --nonce $N --pcrs 0-24
