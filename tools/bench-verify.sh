@@ -137,11 +137,13 @@ if [ -x "$B/bench/bench_verify" ]; then
 else
 	# As the Makefile's $(BUILD)/bench/% rule would (lib + verifier, no main.o).
 	PKGS="tss2-mu libcrypto libcbor json-c"
+	VSRC=()
+	for f in verifier/*.c; do [ "$f" = verifier/main.c ] || VSRC+=("$f"); done
 	# shellcheck disable=SC2046,SC2086
 	cc -O2 -g -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 \
 		-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
 		$(pkg-config --cflags $PKGS) -pie -Wl,-z,relro,-z,now -o "$BV" \
-		tests/bench/bench_verify.c lib/*.c $(ls verifier/*.c | grep -v '/main\.c$') \
+		tests/bench/bench_verify.c lib/*.c "${VSRC[@]}" \
 		$(pkg-config --libs $PKGS) || die "building bench_verify failed"
 fi
 CODE=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
@@ -217,7 +219,7 @@ else
 	echo "$gen" >"$EV/gen"
 	touch "$EV/complete"
 fi
-ls -l "$EV"/*.cbor "$EV"/*.json | awk '{print "  " $5 "\t" $NF}'
+stat -c '  %s	%n' "$EV"/*.cbor "$EV"/*.json
 
 mkdir -p "$WORK/q"
 "$BV" --export "$EV/ev0.cbor" "$WORK/q"
@@ -237,6 +239,7 @@ fi
 procs() {
 	local t0 t1
 	t0=$(now)
+	# shellcheck disable=SC2016
 	pin bash -c 'for ((i = 0; i < $0; i++)); do "$@" >/dev/null 2>&1 || exit 1; done' \
 		"$PROCS" "$@" || die "a check failed: $*"
 	t1=$(now)
