@@ -83,10 +83,12 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # --- unit tests: per-test link flags -------------------------------------
-# test_hglog injects allocation failures into hg_log_parse() through
-# __wrap_realloc (tests/unit/test_hglog.c). TEST_LIBS, not LDFLAGS, so that
+# test_hglog_alloc injects allocation failures into hg_log_parse() through
+# __wrap_realloc (tests/unit/test_hglog_alloc.c). TEST_LIBS, not LDFLAGS, so that
 # `make asan` (which sets LDFLAGS on the command line) keeps the flag.
-$(BUILD)/tests/test_hglog: TEST_LIBS += -Wl,--wrap=realloc
+$(BUILD)/tests/test_hglog_alloc: TEST_LIBS += -Wl,--wrap=realloc
+# Both hglog tests mutate the log that hglog_fx.c builds.
+$(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/hglog_fx.o
 # test_domxml tests a module of the host side (attest/domxml.c).
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o
 # --- end unit tests: per-test link flags ---------------------------------
