@@ -89,6 +89,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
 $(BUILD)/tests/test_hglog_alloc: TEST_LIBS += -Wl,--wrap=realloc
 # Both hglog tests mutate the log that hglog_fx.c builds.
 $(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/hglog_fx.o
+# Both CEL tests share their hashing helpers (tests/unit/cel_fx.c).
+$(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad: $(BUILD)/tests/unit/cel_fx.o
 # test_domxml tests a module of the host side (attest/domxml.c).
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o
 # --- end unit tests: per-test link flags ---------------------------------

@@ -1,8 +1,6 @@
-/* test_cel.c: hostgate's CEL-CBOR records (lib/cel.h).
- *
- * Malformed records are built by hand with cw_*, each with a correct
- * digest binding unless the binding is what the row breaks, so that every
- * row reaches the check it targets; each is pinned to its exact reason.
+/* test_cel.c: hostgate's CEL-CBOR records (lib/cel.h): encode/decode
+ * round trips, the binding of digests to content, and what the encoder
+ * refuses. Hand-built malformed records are in test_cel_bad.c.
  */
 #define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
@@ -19,51 +17,7 @@
 #include "../../lib/cel.h"
 #include "../../lib/cose.h"
 #include "../../lib/digest.h"
-
-static const uint16_t three[] = { HG_ALG_SHA1, HG_ALG_SHA256, HG_ALG_SHA384 };
-
-/* Hash with OpenSSL directly, not through lib/digest.c. */
-static void evp_hash(uint16_t alg, const void *p, size_t n, struct hg_digest *out)
-{
-	const EVP_MD *md = alg == HG_ALG_SHA1 ? EVP_sha1() :
-			   alg == HG_ALG_SHA256 ? EVP_sha256() :
-			   alg == HG_ALG_SHA384 ? EVP_sha384() : EVP_sha512();
-	unsigned int len = 0;
-
-	assert_int_equal(EVP_Digest(p, n, out->d, &len, md, NULL), 1);
-	out->alg = alg;
-	out->len = (uint8_t)len;
-}
-
-static void file_digests(const uint16_t *algs, size_t n, const char *data,
-			 struct hg_digests *d)
-{
-	memset(d, 0, sizeof(*d));
-	for (size_t i = 0; i < n; i++)
-		evp_hash(algs[i], data, strlen(data), &d->v[i]);
-	d->n = n;
-}
-
-static void put_digests(struct cw *w, const struct hg_digests *d)
-{
-	cw_array(w, d->n);
-	for (size_t i = 0; i < d->n; i++) {
-		cw_array(w, 2);
-		cw_uint(w, d->v[i].alg);
-		cw_bytes(w, d->v[i].d, d->v[i].len);
-	}
-}
-
-static void assert_digests_equal(const struct hg_digests *a,
-				 const struct hg_digests *b)
-{
-	assert_int_equal(a->n, b->n);
-	for (size_t i = 0; i < a->n; i++) {
-		assert_int_equal(a->v[i].alg, b->v[i].alg);
-		assert_int_equal(a->v[i].len, b->v[i].len);
-		assert_memory_equal(a->v[i].d, b->v[i].d, a->v[i].len);
-	}
-}
+#include "cel_fx.h"
 
 /* ---- round trips ---- */
 
@@ -76,7 +30,7 @@ static void test_file_roundtrip(void **state)
 	const char *why = "unset";
 
 	(void)state;
-	file_digests(three, 3, "firmware image bytes", &fd);
+	cfx_file_digests(cfx_three, 3, "firmware image bytes", &fd);
 	cw_init(&w);
 	assert_int_equal(hg_cel_encode_file(7, 13, HG_KIND_FIRMWARE, name,
 					    3653632, &fd, &w), 0);
@@ -88,7 +42,7 @@ static void test_file_roundtrip(void **state)
 	assert_int_equal(rec.name_len, strlen(name));
 	assert_memory_equal(rec.name, name, strlen(name));
 	assert_int_equal(rec.size, 3653632);
-	assert_digests_equal(&rec.file, &fd);
+	cfx_assert_digests_equal(&rec.file, &fd);
 	assert_null(rec.key);
 	assert_int_equal(rec.key_len, 0);
 
@@ -105,7 +59,7 @@ static void test_file_roundtrip(void **state)
 	cw_uint(&want, 3);
 	cw_uint(&want, 3653632);
 	cw_uint(&want, 4);
-	put_digests(&want, &fd);
+	cfx_put_digests(&want, &fd);
 	assert_int_equal(want.err, 0);
 	assert_int_equal(rec.content_len, want.len);
 	assert_memory_equal(rec.content, want.buf, want.len);
@@ -117,9 +71,9 @@ static void test_file_roundtrip(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		struct hg_digest h, e;
 
-		assert_int_equal(rec.digests.v[i].alg, three[i]);
-		assert_int_equal(hg_hash(three[i], rec.content, rec.content_len, &h), 0);
-		evp_hash(three[i], want.buf, want.len, &e);
+		assert_int_equal(rec.digests.v[i].alg, cfx_three[i]);
+		assert_int_equal(hg_hash(cfx_three[i], rec.content, rec.content_len, &h), 0);
+		cfx_evp_hash(cfx_three[i], want.buf, want.len, &e);
 		assert_int_equal(rec.digests.v[i].len, e.len);
 		assert_memory_equal(rec.digests.v[i].d, h.d, h.len);
 		assert_memory_equal(rec.digests.v[i].d, e.d, e.len);
@@ -128,29 +82,17 @@ static void test_file_roundtrip(void **state)
 	cw_free(&w);
 }
 
-static uint8_t *cose_key(size_t *len)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-	struct cw w;
-
-	assert_non_null(k);
-	cw_init(&w);
-	assert_int_equal(hg_cose_key_encode(k, &w), 0);
-	EVP_PKEY_free(k);
-	return cw_take(&w, len);
-}
-
 static void test_log_key_roundtrip(void **state)
 {
 	size_t klen;
-	uint8_t *kb = cose_key(&klen);
+	uint8_t *kb = cfx_cose_key(&klen);
 	struct cw w;
 	struct hg_cel_rec rec;
 	const char *why = "unset";
 
 	(void)state;
 	cw_init(&w);
-	assert_int_equal(hg_cel_encode_log_key(0, 23, three + 1, 2, kb, klen, &w), 0);
+	assert_int_equal(hg_cel_encode_log_key(0, 23, cfx_three + 1, 2, kb, klen, &w), 0);
 	assert_int_equal(hg_cel_decode(w.buf, w.len, &rec, &why), 0);
 	assert_int_equal(rec.recnum, 0);
 	assert_int_equal(rec.pcr, 23);
@@ -167,8 +109,8 @@ static void test_log_key_roundtrip(void **state)
 	for (size_t i = 0; i < 2; i++) {
 		struct hg_digest e;
 
-		evp_hash(three[1 + i], rec.content, rec.content_len, &e);
-		assert_int_equal(rec.digests.v[i].alg, three[1 + i]);
+		cfx_evp_hash(cfx_three[1 + i], rec.content, rec.content_len, &e);
+		assert_int_equal(rec.digests.v[i].alg, cfx_three[1 + i]);
 		assert_memory_equal(rec.digests.v[i].d, e.d, e.len);
 	}
 	cw_free(&w);
@@ -201,7 +143,7 @@ static void test_encode_refuses(void **state)
 	char longname[HG_CEL_MAX_NAME + 2];
 
 	(void)state;
-	file_digests(three, 2, "x", &fd);
+	cfx_file_digests(cfx_three, 2, "x", &fd);
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[0] = '/';
 	longname[sizeof(longname) - 1] = '\0';
@@ -214,471 +156,11 @@ static void test_encode_refuses(void **state)
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "relative/x", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, longname, 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "n", 1, &none, &w), -1);
-	assert_int_equal(hg_cel_encode_log_key(0, 1, three, 0, (const uint8_t *)"\xa0", 1, &w), -1);
+	assert_int_equal(hg_cel_encode_log_key(0, 1, cfx_three, 0, (const uint8_t *)"\xa0", 1, &w), -1);
 	assert_int_equal(w.len, 0);
 	/* the longest allowed name is fine */
 	longname[HG_CEL_MAX_NAME] = '\0';
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, longname, 1, &fd, &w), 0);
-	cw_free(&w);
-}
-
-/* ---- hand-built records ---- */
-
-/* Content of a file record, field by field. A zero knob takes the value
- * of the good record ({0: 2, 1: "config", 2: "/etc/hostgate/vm.xml",
- * 3: 1234, 4: file digests over sha1, sha256}); OMIT drops the field. */
-#define OMIT INT64_MIN
-#define ZERO (INT64_MIN + 1)
-static const char omit_str[] = "omit";
-static const uint16_t omit_algs[1];
-#define OMITS omit_str
-#define OMITA omit_algs
-
-static const uint16_t two[] = { HG_ALG_SHA1, HG_ALG_SHA256 };
-
-struct fcontent {
-	int64_t type;            /* 0: 2 (file); ZERO: 0 */
-	const char *kind;
-	const char *name;
-	size_t name_len;         /* 0: strlen(name) */
-	int64_t size;
-	const uint16_t *falgs;
-	size_t nfalgs;           /* 0: 2 */
-	int key_field;           /* add 5: {} */
-	int swap_kind_name;      /* emit 2 before 1 */
-	int dup_name;            /* emit 2 twice */
-};
-
-static void put_fcontent(struct cw *c, const struct fcontent *in)
-{
-	struct fcontent f = *in;
-	int has_type, has_kind, has_name, has_size, has_falgs;
-	size_t n, nl;
-
-	if (!f.type)
-		f.type = 2;
-	if (f.type == ZERO)
-		f.type = 0;
-	if (!f.kind)
-		f.kind = "config";
-	if (!f.name)
-		f.name = "/etc/hostgate/vm.xml";
-	if (!f.size)
-		f.size = 1234;
-	if (!f.falgs)
-		f.falgs = two;
-	if (!f.nfalgs)
-		f.nfalgs = 2;
-	has_type = f.type != OMIT;
-	has_kind = f.kind != OMITS;
-	has_name = f.name != OMITS;
-	has_size = f.size != OMIT;
-	has_falgs = f.falgs != OMITA;
-	nl = f.name_len ? f.name_len : strlen(f.name);
-	n = (size_t)(has_type + has_kind + has_name + has_size + has_falgs +
-		     !!f.key_field + !!f.dup_name);
-
-	cw_map(c, n);
-	if (has_type) {
-		cw_uint(c, 0);
-		cw_uint(c, (uint64_t)f.type);
-	}
-	if (f.swap_kind_name) {
-		cw_uint(c, 2);
-		cw_text(c, f.name, nl);
-		cw_uint(c, 1);
-		cw_textz(c, f.kind);
-	} else {
-		if (has_kind) {
-			cw_uint(c, 1);
-			cw_textz(c, f.kind);
-		}
-		if (has_name) {
-			cw_uint(c, 2);
-			cw_text(c, f.name, nl);
-		}
-		if (f.dup_name) {
-			cw_uint(c, 2);
-			cw_text(c, f.name, nl);
-		}
-	}
-	if (has_size) {
-		cw_uint(c, 3);
-		cw_uint(c, (uint64_t)f.size);
-	}
-	if (has_falgs) {
-		struct hg_digests d;
-
-		file_digests(f.falgs, f.nfalgs, "file", &d);
-		cw_uint(c, 4);
-		put_digests(c, &d);
-	}
-	if (f.key_field) {
-		cw_uint(c, 5);
-		cw_map(c, 0);
-	}
-}
-
-enum rflags {
-	R_TRAIL = 1 << 0,        /* a byte after the record */
-	R_NO_PCR = 1 << 1,       /* map of 3: recnum, digests, content */
-	R_KEYS_SWAPPED = 1 << 2, /* pcr key before recnum key */
-	R_BAD_BIND = 1 << 3,     /* last record digest byte flipped */
-	R_NEG_RECNUM = 1 << 4,
-	R_SHORT_DIGEST = 1 << 5, /* first digest one byte short */
-	R_DUP_ALG = 1 << 6,      /* first bank listed twice */
-	R_NO_DIGESTS = 1 << 7,   /* empty digests array */
-	R_ALG_SM3 = 1 << 8,      /* first bank TPM_ALG_SM3_256 (0x12) */
-};
-
-/* A record around CONTENT with the digests bound to it (computed with
- * OpenSSL directly). */
-static uint8_t *wrap(uint64_t recnum, uint64_t pcr, const uint16_t *algs,
-		     size_t nalgs, const struct cw *content, unsigned flags,
-		     size_t *len)
-{
-	struct hg_digests d = { 0 };
-	struct cw w;
-
-	assert_int_equal(content->err, 0);
-	for (size_t i = 0; i < nalgs; i++)
-		evp_hash(algs[i], content->buf, content->len, &d.v[i]);
-	d.n = nalgs;
-	if (flags & R_BAD_BIND)
-		d.v[nalgs - 1].d[0] ^= 0x01;
-	if (flags & R_SHORT_DIGEST)
-		d.v[0].len--;
-	if (flags & R_DUP_ALG) {
-		d.v[d.n] = d.v[0];
-		d.n++;
-	}
-	if (flags & R_NO_DIGESTS)
-		d.n = 0;
-	if (flags & R_ALG_SM3)
-		d.v[0].alg = 0x0012;
-	cw_init(&w);
-	cw_map(&w, flags & R_NO_PCR ? 3 : 4);
-	if (flags & R_KEYS_SWAPPED) {
-		cw_uint(&w, 1);
-		cw_uint(&w, pcr);
-		cw_uint(&w, 0);
-		cw_uint(&w, recnum);
-	} else {
-		cw_uint(&w, 0);
-		if (flags & R_NEG_RECNUM)
-			cw_int(&w, -1);
-		else
-			cw_uint(&w, recnum);
-		if (!(flags & R_NO_PCR)) {
-			cw_uint(&w, 1);
-			cw_uint(&w, pcr);
-		}
-	}
-	cw_uint(&w, 3);
-	put_digests(&w, &d);
-	cw_uint(&w, HG_CEL_CONTENT_HOSTGATE);
-	cw_raw(&w, content->buf, content->len);
-	if (flags & R_TRAIL)
-		cw_uint(&w, 0);
-	assert_int_equal(w.err, 0);
-	return cw_take(&w, len);
-}
-
-#define WHY_BIND "digest does not match the record content"
-#define WHY_TRAIL "trailing bytes after record"
-#define WHY_PCR "pcr is not in 0..23"
-#define WHY_KIND "content: unknown kind"
-#define WHY_NAME "content: name not an absolute path, too long or with control characters"
-#define WHY_FILE_FIELDS "content: file record needs exactly kind, name, size, digests"
-#define WHY_LOGKEY_FIELDS "content: log-key record needs exactly the key"
-#define WHY_BANKS "file digests and record digests cover different banks"
-#define WHY_TYPE "content: unknown type"
-#define WHY_TYPE_MISSING "content: type missing"
-#define WHY_ORDER "content: key unknown, repeated or out of order"
-#define WHY_REC_MAP "record is not a map of recnum, pcr, digests, content"
-#define WHY_REC_KEYS "record keys are not 0, 1, 3, 128 in order"
-#define WHY_RECNUM "recnum is not an unsigned integer"
-#define WHY_DIG_ARRAY "digests: not an array of 1..5 [alg, digest] pairs"
-#define WHY_DIG_ALG "digests: unknown hash algorithm"
-#define WHY_DIG_TWICE "digests: algorithm listed twice"
-#define WHY_DIG_LEN "digests: digest length does not match algorithm"
-#define WHY_CMAP "content: not a map of 2..5 entries"
-#define WHY_KEY_CBOR "content: key is not CBOR"
-
-static const uint16_t other2[] = { HG_ALG_SHA1, HG_ALG_SHA384 };
-static char name4097[HG_CEL_MAX_NAME + 1];
-
-struct frow {
-	const char *what;
-	uint64_t pcr;
-	struct fcontent c;
-	unsigned flags;
-	const char *why;          /* NULL: must decode */
-};
-
-static const struct frow frows[] = {
-	{ "good (control)", 9, { 0 }, 0, NULL },
-	{ "pcr 23 (control)", 23, { 0 }, 0, NULL },
-	{ "name 4096 bytes (control)", 9, { .name = name4097,
-	  .name_len = HG_CEL_MAX_NAME }, 0, NULL },
-	{ "binding broken", 9, { 0 }, R_BAD_BIND, WHY_BIND },
-	{ "trailing byte", 9, { 0 }, R_TRAIL, WHY_TRAIL },
-	{ "pcr 24", 24, { 0 }, 0, WHY_PCR },
-	{ "pcr 2^32", 1ull << 32, { 0 }, 0, WHY_PCR },
-	{ "unknown kind", 9, { .kind = "kernel" }, 0, WHY_KIND },
-	{ "name with LF", 9, { .name = "/etc/a\nb" }, 0, WHY_NAME },
-	{ "name with DEL", 9, { .name = "/etc/a\x7f" }, 0, WHY_NAME },
-	{ "relative name", 9, { .name = "etc/hostname" }, 0, WHY_NAME },
-	{ "name with NUL", 9, { .name = "/etc/a\0b", .name_len = 8 }, 0, WHY_NAME },
-	{ "name empty", 9, { .name = "", .name_len = 0 }, 0, WHY_NAME },
-	{ "name 4097 bytes", 9, { .name = name4097,
-	  .name_len = HG_CEL_MAX_NAME + 1 }, 0, WHY_NAME },
-	{ "size missing", 9, { .size = OMIT }, 0, WHY_FILE_FIELDS },
-	{ "kind missing", 9, { .kind = OMITS }, 0, WHY_FILE_FIELDS },
-	{ "file digests missing", 9, { .falgs = OMITA }, 0, WHY_FILE_FIELDS },
-	{ "key instead of file digests", 9, { .falgs = OMITA, .key_field = 1 },
-	  0, WHY_FILE_FIELDS },
-	{ "type missing", 9, { .type = OMIT }, 0, WHY_TYPE_MISSING },
-	{ "type 3", 9, { .type = 3 }, 0, WHY_TYPE },
-	{ "type 0", 9, { .type = ZERO }, 0, WHY_TYPE },
-	{ "type log-key with file fields", 9, { .type = 1 }, 0, WHY_LOGKEY_FIELDS },
-	{ "name before kind", 9, { .swap_kind_name = 1 }, 0, WHY_ORDER },
-	{ "name twice", 9, { .size = OMIT, .dup_name = 1 }, 0, WHY_ORDER },
-	{ "file digests over other banks", 9, { .falgs = other2 }, 0, WHY_BANKS },
-	{ "file digests over fewer banks", 9, { .falgs = two + 1, .nfalgs = 1 },
-	  0, WHY_BANKS },
-	{ "file digests over more banks", 9, { .falgs = three, .nfalgs = 3 },
-	  0, WHY_BANKS },
-	{ "record without pcr", 9, { 0 }, R_NO_PCR, WHY_REC_MAP },
-	{ "record keys swapped", 9, { 0 }, R_KEYS_SWAPPED, WHY_REC_KEYS },
-	{ "recnum negative", 9, { 0 }, R_NEG_RECNUM, WHY_RECNUM },
-	{ "digest one byte short", 9, { 0 }, R_SHORT_DIGEST, WHY_DIG_LEN },
-	{ "bank listed twice", 9, { 0 }, R_DUP_ALG, WHY_DIG_TWICE },
-	{ "no digests", 9, { 0 }, R_NO_DIGESTS, WHY_DIG_ARRAY },
-	{ "unknown bank", 9, { 0 }, R_ALG_SM3, WHY_DIG_ALG },
-	{ "content map of 1", 9, { .kind = OMITS, .name = OMITS, .size = OMIT, .falgs = OMITA },
-	  0, WHY_CMAP },
-};
-
-static void run_row(const char *what, const uint8_t *p, size_t len,
-		    const char *want)
-{
-	struct hg_cel_rec rec;
-	const char *why = NULL;
-	int ret = hg_cel_decode(p, len, &rec, &why);
-
-	if (want) {
-		if (ret == 0 || !why || strcmp(why, want))
-			print_error("row \"%s\": ret %d why \"%s\", want \"%s\"\n",
-				    what, ret, why ? why : "(null)", want);
-		assert_int_equal(ret, -1);
-		assert_non_null(why);
-		assert_string_equal(why, want);
-	} else {
-		if (ret != 0)
-			print_error("row \"%s\": refused: %s\n", what, why);
-		assert_int_equal(ret, 0);
-	}
-}
-
-static void test_file_bad_inputs(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof(frows) / sizeof(frows[0]); i++) {
-		const struct frow *f = &frows[i];
-		struct cw c;
-		size_t len;
-		uint8_t *rec;
-
-		cw_init(&c);
-		put_fcontent(&c, &f->c);
-		rec = wrap(3, f->pcr, two, 2, &c, f->flags, &len);
-		run_row(f->what, rec, len, f->why);
-		free(rec);
-		cw_free(&c);
-	}
-}
-
-/* A 7-byte kind "config\0" is not "config" (hg_kind_parse compares
- * lengths); cw_textz would stop at the NUL, so build it by hand. */
-static void test_kind_with_nul(void **state)
-{
-	struct cw c;
-	struct hg_digests d;
-	size_t len;
-	uint8_t *rec;
-
-	(void)state;
-	file_digests(two, 2, "file", &d);
-	cw_init(&c);
-	cw_map(&c, 5);
-	cw_uint(&c, 0);
-	cw_uint(&c, 2);
-	cw_uint(&c, 1);
-	cw_text(&c, "config\0", 7);
-	cw_uint(&c, 2);
-	cw_textz(&c, "n");
-	cw_uint(&c, 3);
-	cw_uint(&c, 1);
-	cw_uint(&c, 4);
-	put_digests(&c, &d);
-	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("kind \"config\\0\"", rec, len, WHY_KIND);
-	free(rec);
-	cw_free(&c);
-}
-
-/* A byte flipped inside the content, after encoding: only the binding
- * can catch it. */
-static void test_content_flip_breaks_binding(void **state)
-{
-	struct hg_digests fd;
-	struct cw w;
-	struct hg_cel_rec rec;
-	const char *why;
-	size_t coff, clen;
-
-	(void)state;
-	file_digests(three, 3, "data", &fd);
-	cw_init(&w);
-	assert_int_equal(hg_cel_encode_file(1, 9, HG_KIND_IMAGE, "/img/disk.qcow2",
-					    10, &fd, &w), 0);
-	assert_int_equal(hg_cel_decode(w.buf, w.len, &rec, &why), 0);
-	coff = (size_t)(rec.content - w.buf);
-	clen = rec.content_len;
-	/* the last byte of the last file digest */
-	w.buf[coff + clen - 1] ^= 0x01;
-	run_row("last file digest byte flipped", w.buf, w.len, WHY_BIND);
-	w.buf[coff + clen - 1] ^= 0x01;
-	/* a letter of the name: "/img" -> "/ilg" */
-	{
-		uint8_t *n = memmem(w.buf + coff, clen, "/img/disk", 9);
-
-		assert_non_null(n);
-		n[2] ^= 0x01;
-		run_row("name byte flipped", w.buf, w.len, WHY_BIND);
-		n[2] ^= 0x01;
-	}
-	/* the size (10 -> 11) */
-	{
-		uint8_t *s = memmem(w.buf + coff, clen, "\x03\x0a", 2);
-
-		assert_non_null(s);
-		s[1] ^= 0x01;
-		run_row("size flipped", w.buf, w.len, WHY_BIND);
-		s[1] ^= 0x01;
-	}
-	/* a record digest byte of each bank */
-	for (size_t i = 0; i < 3; i++) {
-		uint8_t *d = memmem(w.buf, coff, rec.digests.v[i].d, rec.digests.v[i].len);
-
-		assert_non_null(d);
-		d[5] ^= 0x80;
-		run_row("record digest flipped", w.buf, w.len, WHY_BIND);
-		d[5] ^= 0x80;
-	}
-	run_row("restored", w.buf, w.len, NULL);
-	cw_free(&w);
-}
-
-static void test_log_key_bad_inputs(void **state)
-{
-	size_t klen, len;
-	uint8_t *kb = cose_key(&klen), *rec;
-	struct cw c;
-
-	(void)state;
-	/* {0: 1, 5: key} is good */
-	cw_init(&c);
-	cw_map(&c, 2);
-	cw_uint(&c, 0);
-	cw_uint(&c, 1);
-	cw_uint(&c, 5);
-	cw_raw(&c, kb, klen);
-	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("log-key (control)", rec, len, NULL);
-	free(rec);
-	rec = wrap(0, 9, two, 2, &c, R_TRAIL, &len);
-	run_row("log-key trailing byte", rec, len, WHY_TRAIL);
-	free(rec);
-	rec = wrap(0, 9, two, 2, &c, R_BAD_BIND, &len);
-	run_row("log-key binding broken", rec, len, WHY_BIND);
-	free(rec);
-	cw_free(&c);
-
-	/* {0: 1, 2: "/n", 5: key}: a name on a log-key record */
-	cw_init(&c);
-	cw_map(&c, 3);
-	cw_uint(&c, 0);
-	cw_uint(&c, 1);
-	cw_uint(&c, 2);
-	cw_textz(&c, "/n");
-	cw_uint(&c, 5);
-	cw_raw(&c, kb, klen);
-	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("log-key with a name", rec, len, WHY_LOGKEY_FIELDS);
-	free(rec);
-	cw_free(&c);
-
-	/* {0: 1, 3: 5}: no key */
-	cw_init(&c);
-	cw_map(&c, 2);
-	cw_uint(&c, 0);
-	cw_uint(&c, 1);
-	cw_uint(&c, 3);
-	cw_uint(&c, 5);
-	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("log-key without key", rec, len, WHY_LOGKEY_FIELDS);
-	free(rec);
-	cw_free(&c);
-
-	/* {0: 1, 5: <float>}: the key is not CBOR we accept */
-	cw_init(&c);
-	cw_map(&c, 2);
-	cw_uint(&c, 0);
-	cw_uint(&c, 1);
-	cw_uint(&c, 5);
-	cw_raw(&c, "\xf9\x3c\x00", 3);
-	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("log-key key is a float", rec, len, WHY_KEY_CBOR);
-	free(rec);
-	cw_free(&c);
-
-	/* {0: 1, 6: 0}: key 6 is unknown */
-	cw_init(&c);
-	cw_map(&c, 2);
-	cw_uint(&c, 0);
-	cw_uint(&c, 1);
-	cw_uint(&c, 6);
-	cw_uint(&c, 0);
-	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("content key 6", rec, len, WHY_ORDER);
-	free(rec);
-	cw_free(&c);
-	free(kb);
-}
-
-/* Every truncation of a valid record is refused (never read past LEN). */
-static void test_every_prefix_refused(void **state)
-{
-	struct hg_digests fd;
-	struct cw w;
-
-	(void)state;
-	file_digests(three, 3, "data", &fd);
-	cw_init(&w);
-	assert_int_equal(hg_cel_encode_file(1, 9, HG_KIND_IMAGE, "/img", 10, &fd, &w), 0);
-	for (size_t k = 0; k < w.len; k++) {
-		struct hg_cel_rec rec;
-		const char *why = NULL;
-		uint8_t *copy = malloc(k ? k : 1);
-
-		assert_non_null(copy);
-		memcpy(copy, w.buf, k);
-		assert_int_equal(hg_cel_decode(copy, k, &rec, &why), -1);
-		assert_non_null(why);
-		free(copy);
-	}
 	cw_free(&w);
 }
 
@@ -689,14 +171,7 @@ int main(void)
 		cmocka_unit_test(test_log_key_roundtrip),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_encode_refuses),
-		cmocka_unit_test(test_file_bad_inputs),
-		cmocka_unit_test(test_kind_with_nul),
-		cmocka_unit_test(test_content_flip_breaks_binding),
-		cmocka_unit_test(test_log_key_bad_inputs),
-		cmocka_unit_test(test_every_prefix_refused),
 	};
 
-	memset(name4097, 'n', sizeof(name4097));
-	name4097[0] = '/';
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
