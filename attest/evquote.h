@@ -1,0 +1,33 @@
+/* evquote.h: take a quote and build the evidence bundle, in process.
+ *
+ * The engine behind `hostgate-attest quote` and the libvirt gate: TPM2_Quote
+ * by the AK over MASK in every active bank, the PCR values read with it,
+ * the AK public area and the event log (lib/evidence.h).
+ *
+ * Log and quote must agree, so the log's shared lock is held from reading
+ * the log until the quote is made: no measure can append in between. If
+ * the log does not replay to the PCR (a crashed measure left a pending or
+ * torn record), the lock is retaken exclusively and the log recovered as
+ * measure would (attest/logw.h) before quoting.
+ *
+ * PCRs can still move between TPM2_Quote and TPM2_PCR_Read (another tool
+ * extending PCR 0-9, say): the values read are hashed and compared with
+ * the quote's pcrDigest, and the pair is retaken on a mismatch.
+ *
+ * Contract: TPM is open; *out is a fresh buffer the caller frees. Returns
+ * an exit code of cmds.h; errors are printed.
+ */
+#ifndef HG_EVQUOTE_H
+#define HG_EVQUOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "opts.h"
+#include "tpm.h"
+
+int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
+		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+		      uint8_t **out, size_t *outlen);
+
+#endif
