@@ -93,6 +93,7 @@ $(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/h
 $(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad: $(BUILD)/tests/unit/cel_fx.o
 # test_domxml tests a module of the host side (attest/domxml.c).
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o
+$(BUILD)/tests/test_idcache: $(BUILD)/attest/idcache.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers
