@@ -5,6 +5,11 @@
 # Usage: tools/install-deps.sh [--check]
 #   --check  only report whether something is missing (exit 1 if so)
 #
+# libvirt-daemon-system creates the libvirt-qemu user and /etc/libvirt/
+# qemu.conf (without them libvirtd fails "Failed to parse user
+# 'libvirt-qemu'"); socat catches syslog on a host without a syslogd
+# (tests/integration/libvirt.sh).
+#
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
 set -eu
 
@@ -16,6 +21,7 @@ clang libclang-rt-14-dev
 swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
+libvirt-daemon-system socat
 "
 
 missing=""
