@@ -24,7 +24,7 @@
 #define MAGIC "hostgate-idcache"
 #define VERSION "1"
 #define BOOT_ID_LEN 36
-#define LOGID_LEN 64
+#define LOGID_LEN 64   /* at most */
 /* KIND + 9 numbers of at most 20 digits and a sign, spaces, a path. */
 #define LINE_MAX_LEN (16 + 9 * 22 + HG_CEL_MAX_NAME + 2)
 
@@ -84,12 +84,15 @@ static int boot_id_ok(const char *s)
 	return 1;
 }
 
+/* An opaque token: 1..64 printable ASCII characters, no space. */
 static int logid_ok(const char *s)
 {
-	if (strlen(s) != LOGID_LEN)
+	size_t n = strlen(s);
+
+	if (n == 0 || n > LOGID_LEN)
 		return 0;
-	for (int i = 0; i < LOGID_LEN; i++)
-		if (!is_hex_lower(s[i]))
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f)
 			return 0;
 	return 1;
 }
@@ -194,7 +197,7 @@ static struct hg_idcache *cache_new(const char *boot_id, const char *logid)
 	if (!c)
 		return NULL;
 	memcpy(c->boot_id, boot_id, BOOT_ID_LEN + 1);
-	memcpy(c->logid, logid, LOGID_LEN + 1);
+	memcpy(c->logid, logid, strlen(logid) + 1);
 	if (rehash(c, 64) < 0) {
 		free(c);
 		return NULL;
@@ -236,7 +239,9 @@ int hg_idcache_put(struct hg_idcache *c, enum hg_kind kind, const char *path,
 	size_t i;
 	char *copy;
 
-	if (!c || !path || !id || kind <= HG_KIND_NONE || kind > HG_KIND_IMAGE || !path_ok(path)) {
+	/* Any kind lib/cel.c can name: the file stores kinds by name. */
+	if (!c || !path || !id || !strcmp(hg_kind_name(kind), "?") ||
+	    !path_ok(path)) {
 		errno = EINVAL;
 		return -1;
 	}

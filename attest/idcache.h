@@ -18,9 +18,10 @@
  * File format (text, one line each, written atomically):
  *   hostgate-idcache 1 BOOT_ID LOGID
  *   KIND DEV INO SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS RECNUM PATH
- * BOOT_ID is /proc/sys/kernel/random/boot_id; LOGID the hex sha256 of the
- * log's record 0 (its log-key record) so a new log, even in the same
- * boot, starts an empty cache. PATH is the rest of the line (absolute, no
+ * BOOT_ID is /proc/sys/kernel/random/boot_id; LOGID an opaque token of 1
+ * to 64 printable ASCII characters without spaces that names the log
+ * (measureset.c uses the log file's "dev:ino"), so a new log, even in the
+ * same boot, starts an empty cache. PATH is the rest of the line (absolute, no
  * newline). A cache of another boot or log, a missing file, or any
  * malformed line gives an empty cache (a cache miss costs a hash, never
  * correctness); only I/O errors other than ENOENT are errors, and so is
