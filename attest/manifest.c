@@ -129,6 +129,10 @@ static int parse_line(const uint8_t *s, size_t n, enum hg_kind *kind,
 			snprintf(err->why, sizeof(err->why),
 				 "kind image is for VM disk images "
 				 "(the libvirt gate measures them)");
+		else if (*kind != HG_KIND_NONE)
+			snprintf(err->why, sizeof(err->why),
+				 "kind %s does not belong in the host manifest "
+				 "(hypervisor or firmware)", hg_kind_name(*kind));
 		else {
 			safe_token(s + k0, i - k0, tok, sizeof(tok));
 			snprintf(err->why, sizeof(err->why),
