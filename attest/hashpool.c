@@ -32,7 +32,6 @@ static void on_progress(void *arg, uint64_t delta)
 
 static void hash_one(struct pool *p, struct hg_hash_job *j)
 {
-	struct stat st;
 	int fd;
 
 	fd = open(j->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
@@ -40,9 +39,9 @@ static void hash_one(struct pool *p, struct hg_hash_job *j)
 		j->err = errno;
 		return;
 	}
-	if (fstat(fd, &st) < 0)
+	if (fstat(fd, &j->st) < 0)
 		j->err = errno;
-	else if (!S_ISREG(st.st_mode))
+	else if (!S_ISREG(j->st.st_mode))
 		j->err = EINVAL;
 	else if (hg_hash_fd(fd, p->algs, p->nalgs, &j->d, &j->size,
 			    on_progress, p) < 0)

@@ -8,12 +8,16 @@
  *    value in err; the function returns -1 if any job failed.
  *  - With PROGRESS set, a one-line progress bar is drawn on stderr while
  *    the work lasts; memory is one HG_HASH_CHUNK buffer per worker.
+ *  - ST is the fstat() of the descriptor that was hashed, taken before
+ *    reading: callers compare it with the path's identity before and after
+ *    (measureset.c) to catch a file swapped while it was measured.
  */
 #ifndef HG_HASHPOOL_H
 #define HG_HASHPOOL_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../lib/digest.h"
 
@@ -21,6 +25,7 @@ struct hg_hash_job {
 	const char *path;
 	struct hg_digests d;
 	uint64_t size;
+	struct stat st;
 	int err;
 };
 

@@ -7,6 +7,8 @@ static const struct hg_command commands[] = {
 	{ "init", init_main, "create or load the AK and the log key" },
 	{ "measure", measure_main, "measure files into the PCR and the signed log" },
 	{ "quote", quote_main, "quote the PCRs and write an evidence bundle" },
+	{ "gate", gate_main, "decide whether a domain may start here (dry run of the hook)" },
+	{ "hook", hook_main, "install, remove or run the libvirt qemu hook" },
 };
 
 int main(int argc, char **argv)

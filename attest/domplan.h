@@ -1,0 +1,55 @@
+/* domplan.h: what the gate measures for one domain, read from its
+ * canonical form (domxml.h) so that the files gated are exactly the files
+ * named by the config that was measured.
+ *
+ * Rules (README "Gate: what is measured"):
+ *  - file disks: the backing chain is resolved from the image headers
+ *    (imgchain.h) inside the configured image directories. Every backing
+ *    layer is golden (kind image, hashed). The top layer is golden when it
+ *    is <readonly/> or lies under a golden directory, else it is a
+ *    writable overlay (kind overlay, recorded by path, not hashed).
+ *  - a driver without @type is raw, as libvirt treats it (no probing).
+ *  - an empty cdrom/floppy is skipped; any other disk type (block,
+ *    network, volume, dir) and an explicit <backingStore> with a source
+ *    are refused: the gate cannot vouch for what it cannot hash, and an
+ *    explicit chain would let qemu open files the headers do not name.
+ *  - <os>: kernel, initrd and dtb are golden images (same directory rule);
+ *    loader and the nvram template are firmware; nvram is an overlay.
+ *  - the domain config itself is kind config named
+ *    /etc/libvirt/qemu/NAME.xml (where libvirt keeps it; the digest is of
+ *    the canonical form, not of that file).
+ *
+ * Contract: on 0, P holds unique (kind, path) items, paths owned by P
+ * (hg_plan_free). On -1, WHY holds a one-line reason naming the disk or
+ * file. A domain name with '/', a control character or a leading '.' is
+ * refused (libvirt refuses them too).
+ */
+#ifndef HG_DOMPLAN_H
+#define HG_DOMPLAN_H
+
+#include <stddef.h>
+
+#include "../lib/cel.h"
+#include "gateconf.h"
+
+#define HG_PLAN_MAX 256
+
+struct hg_plan_item {
+	enum hg_kind kind;
+	char *path;
+};
+
+struct hg_plan {
+	size_t n;
+	struct hg_plan_item v[HG_PLAN_MAX];
+};
+
+int hg_domplan(const char *canon, size_t len, const struct hg_gateconf *cfg,
+	       struct hg_plan *p, char *why, size_t whylen);
+void hg_plan_free(struct hg_plan *p);
+
+/* "/etc/libvirt/qemu/NAME.xml" into BUF; -1 (WHY set) if NAME is bad. */
+int hg_domain_config_name(const char *name, char *buf, size_t len,
+			  const char **why);
+
+#endif

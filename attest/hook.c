@@ -1,0 +1,350 @@
+/* hook.c: hostgate-attest hook run|install|uninstall, and gate.
+ *
+ * libvirt runs every file in /etc/libvirt/hooks/qemu.d (or the single legacy
+ * /etc/libvirt/hooks/qemu) as `HOOK NAME OP SUBOP EXTRA` with the domain
+ * XML on stdin, no useful environment, and turns a non-zero exit of the
+ * "prepare begin" call into a failed start whose error carries the hook's
+ * stderr (libvirt docs "Hooks for specific system management",
+ * src/util/virhook.c). So:
+ *  - only "prepare begin" is gated; every other call returns 0 before
+ *    reading anything: libvirtd kills a running VM whose "reconnect" or
+ *    "attach" hook fails, and a restart of libvirtd must never do that;
+ *  - the hook never calls back into libvirt (the docs warn of deadlock);
+ *  - a refusal is exit 1 with one line "hostgate: NAME: refused: REASON".
+ * The installed file is a two-line sh script that execs this binary
+ * with the config path fixed at install time.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "../lib/util.h"
+#include "cmds.h"
+#include "domxml.h"
+#include "gate.h"
+#include "gateconf.h"
+
+#define HOOK_DIR "/etc/libvirt/hooks"
+#define HOOK_D HOOK_DIR "/qemu.d"
+#define HOOK_FILE HOOK_D "/hostgate"
+#define HOOK_LEGACY HOOK_DIR "/qemu"
+#define HOOK_MARK "# hostgate-attest hook install"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: hostgate-attest hook install [--config FILE] [--legacy] [--no-reload]\n"
+		   "       hostgate-attest hook uninstall [--legacy] [--no-reload]\n"
+		   "       hostgate-attest hook run [--config FILE] NAME OP SUBOP EXTRA < XML\n\n"
+		   "install    write " HOOK_FILE " (with --legacy,\n"
+		   "           " HOOK_LEGACY ") and send libvirtd SIGHUP so it loads it\n"
+		   "uninstall  remove it (only if hostgate installed it) and reload\n"
+		   "run        what libvirt calls: gate \"prepare begin\", allow the rest\n\n"
+		   "  --config FILE  gate configuration (default " HG_GATECONF_DEFAULT ")\n"
+		   "  --legacy       the single-file hook, for libvirt before 6.5\n"
+		   "  --no-reload    do not signal libvirtd\n"
+		   "  -h, --help     this text\n\n"
+		   "Exit codes: 0 allowed (or done), 1 refused (or failed), 2 usage.\n");
+}
+
+/* SIGHUP makes libvirtd re-scan its hooks (and reload its config). */
+static void reload_libvirtd(void)
+{
+	static const char *const pidfiles[] = { "/run/libvirtd.pid", "/run/virtqemud.pid" };
+	int sent = 0;
+
+	for (size_t i = 0; i < sizeof(pidfiles) / sizeof(pidfiles[0]); i++) {
+		uint8_t *buf = NULL;
+		size_t len = 0;
+		unsigned long pid;
+		char s[32];
+
+		if (hg_read_file(pidfiles[i], 31, 1, &buf, &len) < 0)
+			continue;
+		snprintf(s, sizeof(s), "%.*s", (int)len, (char *)buf);
+		s[strcspn(s, "\n")] = '\0';
+		free(buf);
+		if (hg_parse_uint(s, 4194304, &pid) == 0 && pid > 1 &&
+		    kill((pid_t)pid, SIGHUP) == 0) {
+			printf("reloaded %s (pid %lu)\n", pidfiles[i] + 5, pid);
+			sent = 1;
+		}
+	}
+	if (!sent)
+		printf("libvirtd is not running: it will load the hook when it starts\n");
+}
+
+/* Is PATH a hook this command wrote? */
+static int ours(const char *path)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (hg_read_file(path, 4096, 1, &buf, &len) < 0)
+		return errno == ENOENT ? 0 : -1;
+	r = memmem(buf, len, HOOK_MARK, strlen(HOOK_MARK)) != NULL;
+	free(buf);
+	return r ? 1 : -2;
+}
+
+static int install(const char *config, int legacy, int reload)
+{
+	const char *path = legacy ? HOOK_LEGACY : HOOK_FILE;
+	char self[PATH_MAX], script[3 * PATH_MAX], *cfg = NULL;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int ret = HG_EXIT_FAIL;
+
+	if (n <= 0) {
+		hg_err("hook install: cannot find this binary: %s", strerror(errno));
+		goto out;
+	}
+	self[n] = '\0';
+	cfg = realpath(config, NULL);
+	if (!cfg) {
+		hg_err("hook install: %s: %s (write the gate config first)", config, strerror(errno));
+		goto out;
+	}
+	/* Single-quoted in the script: a quote in a path cannot be. */
+	if (strchr(self, '\'') || strchr(cfg, '\'')) {
+		hg_err("hook install: paths with a single quote are not supported");
+		goto out;
+	}
+	if (ours(path) < -1) {
+		hg_err("hook install: %s exists and is not hostgate's; use the qemu.d hook", path);
+		goto out;
+	}
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n" HOOK_MARK "\n"
+		 "# Gates VM starts; see hostgate's README \"The gate\".\n"
+		 "exec '%s' hook run --config '%s' \"$@\"\n", self, cfg);
+	if (hg_mkdir_p(legacy ? HOOK_DIR : HOOK_D, 0755) < 0 ||
+	    hg_write_file_atomic(path, script, strlen(script), 0755) < 0) {
+		hg_err("hook install: %s: %s", path, strerror(errno));
+		goto out;
+	}
+	printf("installed %s\n", path);
+	if (reload)
+		reload_libvirtd();
+	ret = HG_EXIT_OK;
+out:
+	free(cfg);
+	return ret;
+}
+
+static int uninstall(int legacy, int reload)
+{
+	const char *path = legacy ? HOOK_LEGACY : HOOK_FILE;
+	int r = ours(path);
+
+	if (r == 0) {
+		printf("%s is not installed\n", path);
+		return HG_EXIT_OK;
+	}
+	if (r < 0) {
+		hg_err("hook uninstall: %s %s", path,
+		       r == -2 ? "is not hostgate's: left alone" : "cannot be read");
+		return HG_EXIT_FAIL;
+	}
+	if (unlink(path) < 0) {
+		hg_err("hook uninstall: %s: %s", path, strerror(errno));
+		return HG_EXIT_FAIL;
+	}
+	printf("removed %s\n", path);
+	if (reload)
+		reload_libvirtd();
+	return HG_EXIT_OK;
+}
+
+/* The domain XML, bounded: a larger one is refused by the canonicaliser
+ * anyway, and must not be read whole first. */
+static int read_xml(int fd, uint8_t **xml, size_t *len)
+{
+	return hg_read_fd(fd, HG_DOMXML_MAX + 1, xml, len);
+}
+
+static int decide_and_report(const char *config, const char *name,
+			     const uint8_t *xml, size_t len)
+{
+	struct hg_gateconf cfg;
+	char reason[2048];
+	enum hg_verdict v;
+
+	if (hg_gateconf_load(config, &cfg) < 0) {
+		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=gate config %s unusable",
+		       name ? name : "?", config);
+		fprintf(stderr, "hostgate: %s: refused: gate config %s is missing or invalid\n",
+			name ? name : "?", config);
+		return HG_EXIT_FAIL;
+	}
+	v = hg_gate_decide(&cfg, (const char *)xml, len, name, reason, sizeof(reason));
+	hg_gateconf_free(&cfg);
+	switch (v) {
+	case HG_ALLOW:
+		return HG_EXIT_OK;
+	case HG_BREAK_GLASS:
+		fprintf(stderr, "hostgate: %s: allowed by break-glass (%s)\n", name ? name : "?",
+			reason);
+		return HG_EXIT_OK;
+	default:
+		fprintf(stderr, "hostgate: %s: refused: %s\n", name ? name : "?", reason);
+		return HG_EXIT_FAIL;
+	}
+}
+
+static int run(const char *config, int argc, char **argv)
+{
+	uint8_t *xml = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (argc < 3)
+		return HG_EXIT_OK; /* not a call libvirt makes; never block */
+	if (strcmp(argv[1], "prepare") || strcmp(argv[2], "begin"))
+		return HG_EXIT_OK;
+	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
+	if (read_xml(STDIN_FILENO, &xml, &len) < 0) {
+		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=domain XML unreadable", argv[0]);
+		fprintf(stderr, "hostgate: %s: refused: domain XML on stdin: %s\n", argv[0],
+			errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		ret = HG_EXIT_FAIL;
+	} else {
+		ret = decide_and_report(config, argv[0], xml, len);
+	}
+	free(xml);
+	closelog();
+	return ret;
+}
+
+int hook_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "legacy", no_argument, NULL, 'l' },
+		{ "no-reload", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = getenv("HOSTGATE_GATE_CONF"), *sub;
+	int c, legacy = 0, reload = 1;
+
+	if (!config)
+		config = HG_GATECONF_DEFAULT;
+	/* "+": options stop at the first operand, so that "run NAME
+	 * prepare begin -" never has its "-" taken for an option. */
+	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'l': legacy = 1; break;
+		case 'n': reload = 0; break;
+		case 'h':
+			usage(stdout);
+			return HG_EXIT_OK;
+		default:
+			usage(stderr);
+			return HG_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return HG_EXIT_USAGE;
+	}
+	sub = argv[optind++];
+	if (!strcmp(sub, "run")) {
+		/* Options may also follow "run" (the installed script). */
+		while (optind < argc && !strcmp(argv[optind], "--config") && optind + 1 < argc) {
+			config = argv[optind + 1];
+			optind += 2;
+		}
+		return run(config, argc - optind, argv + optind);
+	}
+	if (optind != argc) {
+		hg_err("hook %s: unexpected argument \"%s\"", sub, argv[optind]);
+		return HG_EXIT_USAGE;
+	}
+	if (!strcmp(sub, "install"))
+		return install(config, legacy, reload);
+	if (!strcmp(sub, "uninstall"))
+		return uninstall(legacy, reload);
+	hg_err("hook: unknown subcommand \"%s\" (install, uninstall, run)", sub);
+	return HG_EXIT_USAGE;
+}
+
+static void gate_usage(FILE *f)
+{
+	fprintf(f, "Usage: hostgate-attest gate [--config FILE] --domain-xml FILE\n\n"
+		   "Decide, as the libvirt hook would at \"prepare begin\", whether the\n"
+		   "domain may start here: measure its config, golden images and the host\n"
+		   "set, quote, and run the verifier. Prints \"allow\" or \"refuse: REASON\".\n"
+		   "Measurements are real (they go to the log and the PCR).\n\n"
+		   "  --config FILE      gate configuration (default " HG_GATECONF_DEFAULT ")\n"
+		   "  --domain-xml FILE  the domain XML (virsh dumpxml)\n"
+		   "  -h, --help         this text\n\n"
+		   "Exit codes: 0 allowed, 1 refused, 2 usage.\n");
+}
+
+int gate_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "domain-xml", required_argument, NULL, 'x' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = getenv("HOSTGATE_GATE_CONF"), *xmlpath = NULL;
+	struct hg_gateconf cfg;
+	uint8_t *xml = NULL;
+	size_t len = 0;
+	char reason[2048];
+	enum hg_verdict v;
+	int c, ret = HG_EXIT_USAGE;
+
+	if (!config)
+		config = HG_GATECONF_DEFAULT;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config = optarg; break;
+		case 'x': xmlpath = optarg; break;
+		case 'h':
+			gate_usage(stdout);
+			return HG_EXIT_OK;
+		default:
+			gate_usage(stderr);
+			return HG_EXIT_USAGE;
+		}
+	}
+	if (!xmlpath || optind != argc) {
+		hg_err("gate: needs --domain-xml FILE and nothing else");
+		return HG_EXIT_USAGE;
+	}
+	if (hg_read_file(xmlpath, HG_DOMXML_MAX + 1, 0, &xml, &len) < 0) {
+		hg_err("%s: %s", xmlpath, errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		return HG_EXIT_FAIL;
+	}
+	if (hg_gateconf_load(config, &cfg) < 0) {
+		ret = HG_EXIT_FAIL;
+		goto out;
+	}
+	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
+	v = hg_gate_decide(&cfg, (const char *)xml, len, NULL, reason, sizeof(reason));
+	closelog();
+	hg_gateconf_free(&cfg);
+	if (v == HG_REFUSE) {
+		printf("refuse: %s\n", reason);
+		ret = HG_EXIT_FAIL;
+	} else {
+		printf("%s%s%s\n", v == HG_ALLOW ? "allow" : "allow (break-glass): ",
+		       v == HG_ALLOW ? "" : "", v == HG_ALLOW ? "" : reason);
+		ret = HG_EXIT_OK;
+	}
+out:
+	free(xml);
+	return ret;
+}
