@@ -13,6 +13,7 @@ enum {
 
 int init_main(int argc, char **argv);
 int measure_main(int argc, char **argv);
+int measure_host_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
 int gate_main(int argc, char **argv);
 int hook_main(int argc, char **argv);

@@ -6,6 +6,7 @@
 static const struct hg_command commands[] = {
 	{ "init", init_main, "create or load the AK and the log key" },
 	{ "measure", measure_main, "measure files into the PCR and the signed log" },
+	{ "measure-host", measure_host_main, "measure the hypervisor set named by the manifest" },
 	{ "quote", quote_main, "quote the PCRs and write an evidence bundle" },
 	{ "gate", gate_main, "decide whether a domain may start here (dry run of the hook)" },
 	{ "hook", hook_main, "install, remove or run the libvirt qemu hook" },
