@@ -15,7 +15,14 @@ struct disk {
 	const char *src;          /* source@file */
 	size_t src_len, fmt_len, type_len, device_len, target_len;
 	int other_source;         /* source@dev, @name, @pool, @dir */
-	int readonly, backing;
+	int readonly;
+	/* <backingStore> as the XML gives it (libvirt's detected chain in a
+	 * running domain's XML, or one the user wrote): bs[k] is the source
+	 * of the layer k deep; bs_end the depth of the empty terminator. */
+	const char *bs[HG_CHAIN_MAX_DEPTH + 1];
+	size_t bs_len[HG_CHAIN_MAX_DEPTH + 1];
+	size_t bs_end;
+	int bs_any, bs_bad;
 };
 
 /* A value from the form, NUL-terminated into BUF. */
@@ -96,6 +103,34 @@ static int add(struct hg_plan *p, enum hg_kind kind, const char *path,
 	return 0;
 }
 
+/* qemu opens the chain libvirt gives it, which is the XML's when the XML
+ * has one: it must be, layer by layer, the chain the headers name (and
+ * that the gate hashes). */
+static int check_backing(const struct disk *d, const struct hg_chain *ch)
+{
+	if (d->bs_bad || (d->bs_end && d->bs_end != ch->n))
+		return -1;
+	for (size_t k = 1; k <= HG_CHAIN_MAX_DEPTH; k++) {
+		char path[PATH_MAX], *real;
+		int same;
+
+		if (k >= ch->n) {
+			if (d->bs[k])
+				return -1;
+			continue;
+		}
+		if (!d->bs[k] || d->bs_len[k] >= sizeof(path))
+			return -1;
+		val(d->bs[k], d->bs_len[k], path, sizeof(path));
+		real = realpath(path, NULL);
+		same = real && !strcmp(real, ch->layer[k].path);
+		free(real);
+		if (!same)
+			return -1;
+	}
+	return 0;
+}
+
 static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *cfg,
 		     struct hg_plan *p, char *why, size_t whylen)
 {
@@ -116,11 +151,6 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 			 tgt, type);
 		return -1;
 	}
-	if (d->backing) {
-		snprintf(why, whylen, "disk %s: an explicit <backingStore> in the domain XML is not supported (the gate follows the image headers)",
-			 tgt);
-		return -1;
-	}
 	if (d->src_len >= sizeof(src)) {
 		snprintf(why, whylen, "disk %s: source path too long", tgt);
 		return -1;
@@ -130,6 +160,11 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 	if (hg_chain_resolve(src, fmt, (const char *const *)cfg->image_dirs, cfg->nimage_dirs,
 			     &ch, cwhy, sizeof(cwhy)) < 0) {
 		snprintf(why, whylen, "disk %s: %s", tgt, cwhy);
+		goto out;
+	}
+	if (d->bs_any && check_backing(d, &ch) < 0) {
+		snprintf(why, whylen, "disk %s: the <backingStore> chain in the domain XML differs from the image headers",
+			 tgt);
 		goto out;
 	}
 	for (size_t l = 0; l < ch.n; l++) {
@@ -218,10 +253,29 @@ static void disk_attr(struct disk *d, const char *r, size_t rn, const char *v, s
 		d->other_source = 1;
 	} else if (is(r, rn, "/readonly")) {
 		d->readonly = 1;
-	} else if (starts(r, rn, "/backingStore/")) {
-		/* "backingStore=" alone is the empty <backingStore/>: no
-		 * backing, which libvirt honours; anything inside names one. */
-		d->backing = 1;
+	} else if (starts(r, rn, "/backingStore")) {
+		size_t k = 0;
+
+		d->bs_any = 1;
+		while (starts(r, rn, "/backingStore")) {
+			r += 13;
+			rn -= 13;
+			if (rn && *r == '[') {   /* two chains in one disk */
+				d->bs_bad = 1;
+				return;
+			}
+			k++;
+		}
+		if (k > HG_CHAIN_MAX_DEPTH) {
+			d->bs_bad = 1;
+		} else if (rn == 0 && vn == 0) {
+			d->bs_end = k;  /* the empty <backingStore/> */
+		} else if (is(r, rn, "/source@file")) {
+			d->bs[k] = v;
+			d->bs_len[k] = vn;
+		} else if (starts(r, rn, "/source@") && !is(r, rn, "/source@index")) {
+			d->bs_bad = 1;  /* a backing layer that is not a file */
+		}
 	}
 }
 

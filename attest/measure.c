@@ -1,10 +1,16 @@
 /* measure.c: hostgate-attest measure --kind KIND FILE...
+ *            hostgate-attest measure --domain NAME | --domain-xml FILE
+ *                                    [--images] [--config GATECONF]
  *
  * Order of work: resolve every path, hash all files in parallel (no lock
  * held: hashing a large image must not block a quote), then take the log's
  * exclusive lock, recover (see logw.h) and append-then-extend one record
  * per file in argument order. If any file cannot be hashed, nothing is
  * measured: a partial run would leave the operator guessing.
+ *
+ * --kind overlay records each path only (a writable disk layer: its
+ * content changes while the VM runs, so a digest would mean nothing).
+ * The domain forms are in measuredom.c.
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,18 +24,32 @@
 #include "cmds.h"
 #include "hashpool.h"
 #include "logw.h"
+#include "measuredom.h"
 #include "opts.h"
 #include "state.h"
 #include "tpm.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-attest measure --kind KIND [OPTIONS] FILE...\n\n"
+	fprintf(f, "Usage: hostgate-attest measure --kind KIND [OPTIONS] FILE...\n"
+		   "       hostgate-attest measure (--domain NAME | --domain-xml FILE)\n"
+		   "                               [--images] [--config FILE] [OPTIONS]\n\n"
 		   "Hash each FILE in every active PCR bank, append one signed record\n"
 		   "per file to the event log, and extend the hostgate PCR with a\n"
 		   "value binding kind, name, size and digests. Prints one line per\n"
-		   "file: recnum, kind, sha256 (or first bank) digest, path.\n\n"
-		   "  --kind KIND   hypervisor, firmware, config or image\n"
+		   "file: recnum, kind, sha256 (or first bank) digest, path.\n"
+		   "With --domain or --domain-xml, measure a libvirt domain's canonical\n"
+		   "config (kind config, /etc/libvirt/qemu/NAME.xml) as the gate does,\n"
+		   "reusing records that still stand (\"(unchanged)\").\n\n"
+		   "  --kind KIND        hypervisor, firmware, config, image, breakglass,\n"
+		   "                     or overlay (recorded by path, not hashed)\n"
+		   "  --domain NAME      the domain's persistent XML, via libvirt (read-only)\n"
+		   "  --domain-xml FILE  a domain XML file\n"
+		   "  --images           also the domain's disks: golden layers as image,\n"
+		   "                     writable ones as overlay (README \"The gate\")\n"
+		   "  --config FILE      gate config for image-dirs and golden-dirs\n"
+		   "                     (default " HG_GATECONF_DEFAULT ")\n"
+		   "  --connect URI      libvirt URI for --domain (qemu:///system)\n"
 		   HG_COMMON_HELP);
 }
 
@@ -37,6 +57,11 @@ int measure_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "kind", required_argument, NULL, 'k' },
+		{ "domain", required_argument, NULL, 'd' },
+		{ "domain-xml", required_argument, NULL, 'x' },
+		{ "images", no_argument, NULL, 'i' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "connect", required_argument, NULL, 'u' },
 		HG_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -47,6 +72,7 @@ int measure_main(int argc, char **argv)
 	char **paths = NULL;
 	EVP_PKEY *key = NULL;
 	enum hg_kind kind = HG_KIND_NONE;
+	struct hg_domreq dom = { .uri = "qemu:///system", .config = HG_GATECONF_DEFAULT };
 	uint16_t algs[HG_MAX_BANKS];
 	size_t nalgs = 0, n = 0;
 	int c, ret = HG_EXIT_USAGE;
@@ -61,10 +87,15 @@ int measure_main(int argc, char **argv)
 			kind = hg_kind_parse(optarg, strlen(optarg));
 			if (kind == HG_KIND_NONE) {
 				hg_err("--kind: \"%s\" is not hypervisor, firmware, "
-				       "config or image", optarg);
+				       "config, image, overlay or breakglass", optarg);
 				goto out;
 			}
 			break;
+		case 'd': dom.name = optarg; break;
+		case 'x': dom.xml_path = optarg; break;
+		case 'i': dom.images = 1; break;
+		case 'c': dom.config = optarg; break;
+		case 'u': dom.uri = optarg; break;
 		case 'h':
 			usage(stdout);
 			ret = HG_EXIT_OK;
@@ -73,6 +104,20 @@ int measure_main(int argc, char **argv)
 			usage(stderr);
 			goto out;
 		}
+	}
+	if (dom.name || dom.xml_path) {
+		if ((dom.name && dom.xml_path) || optind != argc ||
+		    (kind != HG_KIND_NONE && kind != HG_KIND_CONFIG)) {
+			hg_err("measure: --domain or --domain-xml takes no FILE, no other kind "
+			       "than config, and not both");
+			goto out;
+		}
+		ret = hg_measure_domain(&o, &dom);
+		goto out;
+	}
+	if (dom.images) {
+		hg_err("measure: --images needs --domain or --domain-xml");
+		goto out;
 	}
 	if (kind == HG_KIND_NONE) {
 		hg_err("measure: --kind is required");
@@ -107,7 +152,8 @@ int measure_main(int argc, char **argv)
 	if (hg_tpm_open(o.tcti, &tpm) < 0 ||
 	    hg_tpm_banks(&tpm, algs, &nalgs) < 0)
 		goto out;
-	if (hg_hash_files(jobs, n, algs, nalgs, isatty(STDOUT_FILENO)) < 0) {
+	if (kind != HG_KIND_OVERLAY &&
+	    hg_hash_files(jobs, n, algs, nalgs, isatty(STDOUT_FILENO)) < 0) {
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].err)
 				hg_err("%s: %s", jobs[i].path,
@@ -126,6 +172,14 @@ int measure_main(int argc, char **argv)
 		char hex[2 * HG_MAX_DIGEST + 1];
 		uint64_t recnum;
 
+		if (kind == HG_KIND_OVERLAY) {
+			ret = hg_logw_append_path(&lw, &tpm, kind, jobs[i].path, &recnum);
+			if (ret != HG_EXIT_OK)
+				goto out;
+			printf("%llu %s - %s\n", (unsigned long long)recnum,
+			       hg_kind_name(kind), jobs[i].path);
+			continue;
+		}
 		ret = hg_logw_append_file(&lw, &tpm, kind, jobs[i].path,
 					  jobs[i].size, &jobs[i].d, &recnum, NULL);
 		if (ret != HG_EXIT_OK)

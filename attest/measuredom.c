@@ -1,0 +1,156 @@
+/* measuredom.c: hostgate-attest measure --domain NAME | --domain-xml FILE
+ *
+ * Measures a domain's canonical config (kind config, named
+ * /etc/libvirt/qemu/NAME.xml, domplan.h) and, with --images, the disks the
+ * gate would measure for it, through the same engine and rules as the
+ * gate (measureset.h, domplan.h): what this records is exactly what the
+ * gate will find, so a policy learned from it admits the domain.
+ *
+ * --domain reads the domain's persistent (inactive) XML through the
+ * libvirt API, read-only. The live XML of a running domain carries the
+ * backing chain libvirt detected, which the hook's "prepare begin" XML
+ * does not; the inactive XML is what the hook will see.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "../lib/util.h"
+#include "cmds.h"
+#include "domplan.h"
+#include "domxml.h"
+#include "measuredom.h"
+#include "measureset.h"
+#include "tpm.h"
+
+static void quiet_libvirt(void *arg, virErrorPtr e)
+{
+	(void)arg;
+	(void)e;
+}
+
+static char *domain_xml(const char *uri, const char *name)
+{
+	virConnectPtr conn = NULL;
+	virDomainPtr dom = NULL;
+	char *xml = NULL;
+
+	virSetErrorFunc(NULL, quiet_libvirt);
+	conn = virConnectOpenReadOnly(uri);
+	if (!conn) {
+		hg_err("%s: cannot connect: %s", uri, virGetLastErrorMessage());
+		goto out;
+	}
+	dom = virDomainLookupByName(conn, name);
+	if (!dom) {
+		hg_err("domain %s: %s", name, virGetLastErrorMessage());
+		goto out;
+	}
+	xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+	if (!xml)
+		hg_err("domain %s: %s", name, virGetLastErrorMessage());
+out:
+	if (dom)
+		virDomainFree(dom);
+	if (conn)
+		virConnectClose(conn);
+	return xml;
+}
+
+static void print_item(const struct hg_mitem *it)
+{
+	const struct hg_digest *d = hg_digests_get(&it->file, HG_ALG_SHA256);
+	char hex[2 * HG_MAX_DIGEST + 1];
+
+	if (!d && it->file.n)
+		d = &it->file.v[0];
+	if (d) {
+		hg_hex_encode(d->d, d->len, hex);
+		printf("%llu %s %s:%s %s%s\n", (unsigned long long)it->recnum,
+		       hg_kind_name(it->kind), hg_bank_by_alg(d->alg)->name, hex, it->path,
+		       it->fresh ? "" : " (unchanged)");
+	} else {
+		printf("%llu %s - %s%s\n", (unsigned long long)it->recnum,
+		       hg_kind_name(it->kind), it->path, it->fresh ? "" : " (unchanged)");
+	}
+}
+
+int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
+{
+	struct hg_gateconf cfg = { 0 };
+	struct hg_tpm tpm = { 0 };
+	struct hg_mset m = { 0 };
+	struct hg_plan *plan = NULL;
+	struct hg_mitem *items = NULL;
+	char *xml = NULL, *canon = NULL, *name = NULL, cfgname[4096], why[1024];
+	uint8_t *buf = NULL;
+	size_t len = 0, canon_len = 0, n = 0;
+	const char *cwhy = NULL;
+	int ret = HG_EXIT_FAIL;
+
+	if (access(req->config, F_OK) == 0 ? hg_gateconf_load(req->config, &cfg) < 0
+					   : hg_gateconf_defaults(&cfg) < 0)
+		goto out;
+	if (req->xml_path) {
+		if (hg_read_file(req->xml_path, HG_DOMXML_MAX + 1, 0, &buf, &len) < 0) {
+			hg_err("%s: cannot read the domain XML", req->xml_path);
+			goto out;
+		}
+	} else {
+		if (!(xml = domain_xml(req->uri, req->name)))
+			goto out;
+		buf = (uint8_t *)xml;
+		xml = NULL;
+		len = strlen((char *)buf);
+	}
+	if (hg_domxml_canonical((const char *)buf, len, &canon, &canon_len, &name, &cwhy) < 0) {
+		hg_err("%s: %s", req->xml_path ? req->xml_path : req->name, cwhy);
+		goto out;
+	}
+	if (hg_domain_config_name(name, cfgname, sizeof(cfgname), &cwhy) < 0) {
+		hg_err("domain %s: %s", name, cwhy);
+		goto out;
+	}
+	plan = calloc(1, sizeof(*plan));
+	items = calloc(HG_PLAN_MAX + 1, sizeof(*items));
+	if (!plan || !items) {
+		hg_err("out of memory");
+		goto out;
+	}
+	if (req->images && hg_domplan(canon, canon_len, &cfg, plan, why, sizeof(why)) < 0) {
+		hg_err("domain %s: %s", name, why);
+		goto out;
+	}
+	items[n].kind = HG_KIND_CONFIG;
+	items[n].path = cfgname;
+	items[n].data = (const uint8_t *)canon;
+	items[n++].len = canon_len;
+	for (size_t i = 0; i < plan->n; i++) {
+		items[n].kind = plan->v[i].kind;
+		items[n++].path = plan->v[i].path;
+	}
+	if (hg_tpm_open(o->tcti, &tpm) < 0 || hg_mset_open(&m, o, &tpm) < 0)
+		goto out;
+	m.progress = isatty(STDOUT_FILENO);
+	if ((ret = hg_mset_measure(&m, items, n)) != HG_EXIT_OK)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		print_item(&items[i]);
+	ret = fflush(stdout) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
+out:
+	hg_mset_close(&m);
+	hg_tpm_close(&tpm);
+	if (plan)
+		hg_plan_free(plan);
+	hg_gateconf_free(&cfg);
+	free(plan);
+	free(items);
+	free(canon);
+	free(name);
+	free(buf);
+	free(xml);
+	return ret;
+}
