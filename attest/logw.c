@@ -349,3 +349,22 @@ out:
 	cw_free(&p);
 	return ret;
 }
+
+int hg_logw_append_path(struct hg_logw *w, struct hg_tpm *tpm,
+			enum hg_kind kind, const char *name, uint64_t *recnum)
+{
+	struct cw p;
+	int ret = HG_EXIT_FAIL;
+
+	cw_init(&p);
+	*recnum = w->next_recnum;
+	if (hg_cel_encode_path(w->next_recnum, w->pcr, kind, name, w->algs,
+			       w->nalgs, &p) < 0) {
+		hg_err("%s: cannot encode a path record for %s", w->path, name);
+		goto out;
+	}
+	ret = append_record(w, tpm, p.buf, p.len, NULL);
+out:
+	cw_free(&p);
+	return ret;
+}

@@ -59,6 +59,11 @@ int hg_logw_append_file(struct hg_logw *w, struct hg_tpm *tpm,
 			enum hg_kind kind, const char *name, uint64_t size,
 			const struct hg_digests *file, uint64_t *recnum,
 			struct hg_digests *extended);
+/* Append one path-only record (cel.h: KIND must be HG_KIND_OVERLAY) in
+ * the log's banks (w->algs, set by recover) and extend it. *RECNUM gets
+ * its record number. Returns an exit code as above. */
+int hg_logw_append_path(struct hg_logw *w, struct hg_tpm *tpm,
+			enum hg_kind kind, const char *name, uint64_t *recnum);
 void hg_logw_close(struct hg_logw *w);
 
 #endif

@@ -5,26 +5,41 @@
 
 #include "cbor_r.h"
 
-static const char *const kind_names[] = {
+static const char *const kind_names[HG_KIND_MAX] = {
 	[HG_KIND_HYPERVISOR] = "hypervisor",
 	[HG_KIND_FIRMWARE] = "firmware",
 	[HG_KIND_CONFIG] = "config",
 	[HG_KIND_IMAGE] = "image",
+	[HG_KIND_OVERLAY] = "overlay",
+	[HG_KIND_BREAKGLASS] = "breakglass",
 };
+
+static int kind_ok(enum hg_kind k)
+{
+	return k > HG_KIND_NONE && k < HG_KIND_MAX;
+}
 
 const char *hg_kind_name(enum hg_kind k)
 {
-	if (k <= HG_KIND_NONE || k > HG_KIND_IMAGE)
-		return "?";
-	return kind_names[k];
+	return kind_ok(k) ? kind_names[k] : "?";
 }
 
 enum hg_kind hg_kind_parse(const char *s, size_t n)
 {
-	for (int k = HG_KIND_HYPERVISOR; k <= HG_KIND_IMAGE; k++)
+	for (int k = HG_KIND_NONE + 1; k < HG_KIND_MAX; k++)
 		if (strlen(kind_names[k]) == n && !memcmp(kind_names[k], s, n))
 			return (enum hg_kind)k;
 	return HG_KIND_NONE;
+}
+
+int hg_kind_hashed(enum hg_kind k)
+{
+	return kind_ok(k) && k != HG_KIND_OVERLAY;
+}
+
+int hg_kind_is_workload(enum hg_kind k)
+{
+	return k == HG_KIND_CONFIG || k == HG_KIND_IMAGE || k == HG_KIND_OVERLAY;
 }
 
 /* Names are canonical absolute paths (measure records realpath()), the
@@ -74,6 +89,20 @@ static int put_record(uint64_t recnum, uint32_t pcr, const uint16_t *algs,
 	return out->err ? -1 : 0;
 }
 
+/* The head every file record's content starts with: type, kind, name.
+ * NFIELDS is the map's size (3 by path, 5 hashed). */
+static void put_file_head(struct cw *c, size_t nfields, enum hg_kind kind,
+			  const char *name)
+{
+	cw_map(c, nfields);
+	cw_uint(c, 0);
+	cw_uint(c, HG_CT_FILE);
+	cw_uint(c, 1);
+	cw_textz(c, hg_kind_name(kind));
+	cw_uint(c, 2);
+	cw_textz(c, name);
+}
+
 int hg_cel_encode_file(uint64_t recnum, uint32_t pcr, enum hg_kind kind,
 		       const char *name, uint64_t size,
 		       const struct hg_digests *file, struct cw *out)
@@ -83,24 +112,34 @@ int hg_cel_encode_file(uint64_t recnum, uint32_t pcr, enum hg_kind kind,
 	int ret = -1;
 
 	cw_init(&c);
-	if (kind <= HG_KIND_NONE || kind > HG_KIND_IMAGE ||
-	    !name_ok(name, strlen(name)) || file->n == 0 ||
-	    file->n > HG_MAX_BANKS)
+	if (!hg_kind_hashed(kind) || !name_ok(name, strlen(name)) ||
+	    file->n == 0 || file->n > HG_MAX_BANKS)
 		goto out;
 	for (size_t i = 0; i < file->n; i++)
 		algs[i] = file->v[i].alg;
-	cw_map(&c, 5);
-	cw_uint(&c, 0);
-	cw_uint(&c, HG_CT_FILE);
-	cw_uint(&c, 1);
-	cw_textz(&c, hg_kind_name(kind));
-	cw_uint(&c, 2);
-	cw_textz(&c, name);
+	put_file_head(&c, 5, kind, name);
 	cw_uint(&c, 3);
 	cw_uint(&c, size);
 	cw_uint(&c, 4);
 	put_digests(&c, file);
 	ret = put_record(recnum, pcr, algs, file->n, &c, out);
+out:
+	cw_free(&c);
+	return ret;
+}
+
+int hg_cel_encode_path(uint64_t recnum, uint32_t pcr, enum hg_kind kind,
+		       const char *name, const uint16_t *algs, size_t nalgs,
+		       struct cw *out)
+{
+	struct cw c;
+	int ret = -1;
+
+	cw_init(&c);
+	if (kind != HG_KIND_OVERLAY || !name_ok(name, strlen(name)))
+		goto out;
+	put_file_head(&c, 3, kind, name);
+	ret = put_record(recnum, pcr, algs, nalgs, &c, out);
 out:
 	cw_free(&c);
 	return ret;
@@ -165,12 +204,60 @@ static int get_digests(struct cr *r, struct hg_digests *d, const char **why)
 	return 0;
 }
 
+/* Each type has exactly its own fields, and a file record's depend on
+ * its kind; HAVE has bit K set for each content key K present. The
+ * message names the field at fault. */
+static int check_fields(const struct hg_cel_rec *out, unsigned have,
+			const char **why)
+{
+	if (out->type == HG_CT_LOG_KEY) {
+		if (have != (1u << 0 | 1u << 5)) {
+			*why = "content: log-key record needs exactly the key";
+			return -1;
+		}
+		return 0;
+	}
+	if (!(have & 1u << 1)) {
+		*why = "content: file record has no kind";
+		return -1;
+	}
+	if (!(have & 1u << 2)) {
+		*why = "content: file record has no name";
+		return -1;
+	}
+	if (have & 1u << 5) {
+		*why = "content: file record carries a log key";
+		return -1;
+	}
+	if (!hg_kind_hashed(out->kind)) {
+		if (have & 1u << 3) {
+			*why = "content: overlay record has a size (overlays are recorded by path only)";
+			return -1;
+		}
+		if (have & 1u << 4) {
+			*why = "content: overlay record has file digests (overlays are recorded by path only)";
+			return -1;
+		}
+		return 0;
+	}
+	if (!(have & 1u << 3)) {
+		*why = "content: file record has no size (only overlay records go without)";
+		return -1;
+	}
+	if (!(have & 1u << 4)) {
+		*why = "content: file record has no file digests (only overlay records go without)";
+		return -1;
+	}
+	return 0;
+}
+
 static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 {
 	size_t n, len;
 	uint64_t key, v;
 	const char *s;
 	int64_t prev = -1;
+	unsigned have = 0;
 
 	if (cr_map(r, &n) != CR_OK || n < 2 || n > 5) {
 		*why = "content: not a map of 2..5 entries";
@@ -183,6 +270,7 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 			return -1;
 		}
 		prev = (int64_t)key;
+		have |= 1u << key;
 		if (i == 0 && key != 0) {
 			*why = "content: type missing";
 			return -1;
@@ -233,17 +321,7 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 		}
 		}
 	}
-	/* Each type has exactly its own fields. */
-	if (out->type == HG_CT_FILE &&
-	    (n != 5 || out->file.n == 0 || out->key)) {
-		*why = "content: file record needs exactly kind, name, size, digests";
-		return -1;
-	}
-	if (out->type == HG_CT_LOG_KEY && (n != 2 || !out->key)) {
-		*why = "content: log-key record needs exactly the key";
-		return -1;
-	}
-	return 0;
+	return check_fields(out, have, why);
 }
 
 int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,
@@ -296,7 +374,7 @@ int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,
 		return -1;
 	}
 	/* The file digests must cover exactly the record's banks. */
-	if (out->type == HG_CT_FILE) {
+	if (out->type == HG_CT_FILE && hg_kind_hashed(out->kind)) {
 		if (out->file.n != out->digests.n) {
 			*why = "file digests and record digests cover different banks";
 			return -1;

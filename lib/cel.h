@@ -6,11 +6,16 @@
  *   3: digests  [[alg: uint (TPM_ALG_ID), digest: bstr], ...], one per bank
  *   128: content (hostgate private content type), a map:
  *        0: type  uint, 1 = log-key, 2 = file
- *        file:    1: kind (text: hypervisor|firmware|config|image)
+ *        file:    1: kind (text: hypervisor|firmware|config|image|
+ *                    overlay|breakglass)
  *                 2: name (text, absolute path, 1..4096 bytes, no
  *                    control characters)
  *                 3: size (uint, bytes hashed)
  *                 4: file digests [[alg, bstr], ...] (same banks)
+ *                 Kind overlay (a writable disk layer: its bytes change
+ *                 while the VM runs, so hashing them would vouch for
+ *                 nothing) is recorded by path only: keys 3 and 4 are
+ *                 absent, and present on every other kind.
  *        log-key: 5: COSE_Key (EC2 P-256) of the log signing key
  * The keys 0, 1, 3 are CEL's recnum/pcr/digests type values (TCG CEL
  * v1.0 §5.1); 128 is outside TCG's assigned content types.
@@ -18,7 +23,8 @@
  * Binding: each digests[alg] == alg-hash of the exact encoded bytes of the
  * content map. That value is what gets extended into the PCR, so a quote
  * over the PCR vouches for kind, name, size and every file digest (as IMA's
- * template hash binds file hash and name). The decoder enforces it.
+ * template hash binds file hash and name). The decoder enforces it. For an
+ * overlay record the binding covers kind and name, all there is.
  *
  * Contract: decoded pointers borrow the input buffer. Decoding is exact:
  * unknown, missing, duplicate or out-of-order keys and trailing bytes are
@@ -48,10 +54,26 @@ enum hg_kind {
 	HG_KIND_FIRMWARE,
 	HG_KIND_CONFIG,
 	HG_KIND_IMAGE,
+	HG_KIND_OVERLAY,        /* writable disk layer, path only */
+	HG_KIND_BREAKGLASS,     /* operator override file, hashed */
 };
 
+/* One past the last kind: size arrays indexed by kind with this. A macro,
+ * not an enumerator, so switches over enum hg_kind need no case for it. */
+#define HG_KIND_MAX (HG_KIND_BREAKGLASS + 1)
+
+/* "?" for HG_KIND_NONE and out-of-range values. */
 const char *hg_kind_name(enum hg_kind k);
+/* HG_KIND_NONE unless S (N bytes, no NUL needed) is exactly a kind name. */
 enum hg_kind hg_kind_parse(const char *s, size_t n);
+/* Whether records of K carry size and file digests (all but overlay). */
+int hg_kind_hashed(enum hg_kind k);
+/* Workload kinds (config, image, overlay) describe one VM's start: a
+ * later record of the same kind and name supersedes an earlier one.
+ * Host kinds (hypervisor, firmware, breakglass) accumulate: whatever was
+ * measured may have run. The verifier's judgement rests on this split
+ * (policies/README.md, "How a record is judged"). */
+int hg_kind_is_workload(enum hg_kind k);
 
 struct hg_cel_rec {
 	uint64_t recnum;
@@ -64,18 +86,26 @@ struct hg_cel_rec {
 	enum hg_kind kind;
 	const char *name;            /* not NUL-terminated */
 	size_t name_len;
-	uint64_t size;
-	struct hg_digests file;
+	uint64_t size;               /* 0 for overlay */
+	struct hg_digests file;      /* n == 0 for overlay */
 	/* log-key */
 	const uint8_t *key;          /* COSE_Key bytes */
 	size_t key_len;
 };
 
 /* Encode a record; digests are computed here from the content, in the
- * banks ALGS. For a file record, FILE must hold exactly those banks. */
+ * banks ALGS. For a file record, FILE must hold exactly those banks, and
+ * KIND must be a hashed kind (not overlay). Returns 0 or -1 (bad
+ * argument or encoding error); OUT gets the record appended. */
 int hg_cel_encode_file(uint64_t recnum, uint32_t pcr, enum hg_kind kind,
 		       const char *name, uint64_t size,
 		       const struct hg_digests *file, struct cw *out);
+/* A file record by path only: content {0: 2, 1: kind, 2: name}. KIND
+ * must be HG_KIND_OVERLAY; the extended digests are computed in the
+ * banks ALGS (1..HG_MAX_BANKS) over the content, as for file records. */
+int hg_cel_encode_path(uint64_t recnum, uint32_t pcr, enum hg_kind kind,
+		       const char *name, const uint16_t *algs, size_t nalgs,
+		       struct cw *out);
 int hg_cel_encode_log_key(uint64_t recnum, uint32_t pcr,
 			  const uint16_t *algs, size_t nalgs,
 			  const uint8_t *cose_key, size_t key_len,

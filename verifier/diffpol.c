@@ -209,7 +209,7 @@ static void diff_pcr_index(struct ctx *c)
 
 static void diff_unknown(struct ctx *c)
 {
-	for (int k = HG_KIND_HYPERVISOR; k <= HG_KIND_IMAGE; k++) {
+	for (int k = HG_KIND_NONE + 1; k < HG_KIND_MAX; k++) {
 		int va = c->a->allow_unknown[k], vb = c->b->allow_unknown[k];
 		json_object *o, *old, *new;
 		struct line l;

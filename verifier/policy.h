@@ -40,7 +40,7 @@ struct hg_policy {
 	size_t nbanks;
 	uint16_t banks[HG_MAX_BANKS];      /* accepted banks, in order given */
 	uint32_t pcr;                      /* the hostgate PCR */
-	int allow_unknown[HG_KIND_IMAGE + 1];
+	int allow_unknown[HG_KIND_MAX];   /* by kind; 0 (deny) unless "allow" */
 	size_t n;
 	struct hg_policy_entry *entries;
 	struct hg_pcr_values pcrs;         /* required PCR values */

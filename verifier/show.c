@@ -94,8 +94,12 @@ static json_object *record_json(const struct hg_log_rec *r)
 				       json_object_new_string(hg_kind_name(c->kind)));
 		json_object_object_add(o, "name",
 				       json_object_new_string_len(c->name, (int)c->name_len));
-		json_object_object_add(o, "size", json_object_new_uint64(c->size));
-		json_object_object_add(o, "file_digests", digests_json(&c->file));
+		/* An overlay is recorded by path only (cel.h): it has no
+		 * size or file digests to show, so none are made up. */
+		if (hg_kind_hashed(c->kind)) {
+			json_object_object_add(o, "size", json_object_new_uint64(c->size));
+			json_object_object_add(o, "file_digests", digests_json(&c->file));
+		}
 	} else {
 		json_object_object_add(o, "key", hexstr(c->key, c->key_len));
 	}
@@ -174,7 +178,10 @@ static void print_human(const char *label, const struct hg_log *log)
 			printf("#%llu pcr %u %s ", (unsigned long long)c->recnum,
 			       c->pcr, hg_kind_name(c->kind));
 			print_name(c->name, c->name_len);
-			printf(" (%llu bytes)\n", (unsigned long long)c->size);
+			if (hg_kind_hashed(c->kind))
+				printf(" (%llu bytes)\n", (unsigned long long)c->size);
+			else
+				printf(" (path only, not hashed)\n");
 			print_digests("file", &c->file);
 		}
 		print_digests("extended", &c->digests);

@@ -69,11 +69,18 @@ static void check_fields(const uint8_t *data, size_t size,
 	CHECK(c->content_len > 0 && inside(data, size, c->content, c->content_len));
 	CHECK(c->content + c->content_len == data + size);
 	if (c->type == HG_CT_FILE) {
-		CHECK(c->kind > HG_KIND_NONE && c->kind <= HG_KIND_IMAGE);
+		CHECK(c->kind > HG_KIND_NONE && c->kind < HG_KIND_MAX);
 		CHECK(c->name_len >= 1 && c->name_len <= HG_CEL_MAX_NAME);
 		CHECK(inside(c->content, c->content_len, c->name, c->name_len));
 		for (size_t i = 0; i < c->name_len; i++)
 			CHECK((unsigned char)c->name[i] >= 0x20 && c->name[i] != 0x7f);
+		/* overlay: path only, no size, no file digests */
+		if (!hg_kind_hashed(c->kind)) {
+			CHECK(c->kind == HG_KIND_OVERLAY);
+			CHECK(c->file.n == 0 && c->size == 0);
+			CHECK(c->key == NULL && c->key_len == 0);
+			return;
+		}
 		CHECK(c->file.n == c->digests.n);
 		for (size_t i = 0; i < c->digests.n; i++)
 			CHECK(hg_digests_get(&c->file, c->digests.v[i].alg));
@@ -92,21 +99,24 @@ static void round_trip(const struct hg_cel_rec *c)
 	struct hg_cel_rec c2;
 	const char *why = NULL;
 	struct cw w;
+	uint16_t algs[HG_MAX_BANKS];
 	int ret;
 
 	cw_init(&w);
+	for (size_t i = 0; i < c->digests.n; i++)
+		algs[i] = c->digests.v[i].alg;
 	if (c->type == HG_CT_FILE) {
 		char name[HG_CEL_MAX_NAME + 1];
 
 		memcpy(name, c->name, c->name_len);
 		name[c->name_len] = '\0';
-		ret = hg_cel_encode_file(c->recnum, c->pcr, c->kind, name,
-					 c->size, &c->file, &w);
+		if (hg_kind_hashed(c->kind))
+			ret = hg_cel_encode_file(c->recnum, c->pcr, c->kind, name,
+						 c->size, &c->file, &w);
+		else
+			ret = hg_cel_encode_path(c->recnum, c->pcr, c->kind, name,
+						 algs, c->digests.n, &w);
 	} else {
-		uint16_t algs[HG_MAX_BANKS];
-
-		for (size_t i = 0; i < c->digests.n; i++)
-			algs[i] = c->digests.v[i].alg;
 		ret = hg_cel_encode_log_key(c->recnum, c->pcr, algs,
 					    c->digests.n, c->key, c->key_len,
 					    &w);

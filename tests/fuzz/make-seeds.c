@@ -267,6 +267,29 @@ static void rule_seeds(EVP_PKEY *k, const struct cw *key, const uint16_t *algs,
 	put_cel("seed-cel-logkey-sha384-512", &r, NULL);
 	cw_free(&r);
 
+	/* CEL: an overlay (path only), and one that carries a size. */
+	cw_init(&r);
+	if (hg_cel_encode_path(3, PCR, HG_KIND_OVERLAY,
+			       "/var/lib/libvirt/images/vm1.qcow2", algs, 2,
+			       &r) < 0)
+		die("hg_cel_encode_path failed");
+	put_cel("seed-cel-overlay", &r, NULL);
+	cw_free(&r);
+	cw_init(&c);
+	cw_map(&c, 4);
+	cw_uint(&c, 0);
+	cw_uint(&c, HG_CT_FILE);
+	cw_uint(&c, 1);
+	cw_textz(&c, "overlay");
+	cw_uint(&c, 2);
+	cw_textz(&c, "/var/lib/libvirt/images/vm1.qcow2");
+	cw_uint(&c, 3);
+	cw_uint(&c, 0);
+	raw_record(&r, 3, PCR, algs, 2, &c);
+	put_cel("seed-cel-overlay-with-size", &r, "overlay record has a size");
+	cw_free(&r);
+	cw_free(&c);
+
 	cw_free(&f2p);
 	cw_free(&k1);
 	cw_free(&bank1);

@@ -117,12 +117,85 @@ static void test_log_key_roundtrip(void **state)
 	free(kb);
 }
 
-static void test_kind_names(void **state)
+/* An overlay is recorded by path: content {0: 2, 1: "overlay", 2: name},
+ * no size, no file digests; the extended digests still bind it. */
+static void test_overlay_roundtrip(void **state)
 {
-	static const char *const names[] = { "hypervisor", "firmware", "config", "image" };
+	static const char name[] = "/var/lib/libvirt/images/vm1.qcow2";
+	struct cw w, want;
+	struct hg_cel_rec rec;
+	const char *why = "unset";
 
 	(void)state;
-	for (int k = HG_KIND_HYPERVISOR; k <= HG_KIND_IMAGE; k++) {
+	cw_init(&w);
+	assert_int_equal(hg_cel_encode_path(4, 13, HG_KIND_OVERLAY, name,
+					    cfx_three, 3, &w), 0);
+	assert_int_equal(hg_cel_decode(w.buf, w.len, &rec, &why), 0);
+	assert_int_equal(rec.recnum, 4);
+	assert_int_equal(rec.pcr, 13);
+	assert_int_equal(rec.type, HG_CT_FILE);
+	assert_int_equal(rec.kind, HG_KIND_OVERLAY);
+	assert_int_equal(rec.name_len, strlen(name));
+	assert_memory_equal(rec.name, name, strlen(name));
+	assert_int_equal(rec.size, 0);
+	assert_int_equal(rec.file.n, 0);
+	assert_null(rec.key);
+
+	cw_init(&want);
+	cw_map(&want, 3);
+	cw_uint(&want, 0);
+	cw_uint(&want, 2);
+	cw_uint(&want, 1);
+	cw_textz(&want, "overlay");
+	cw_uint(&want, 2);
+	cw_textz(&want, name);
+	assert_int_equal(want.err, 0);
+	assert_int_equal(rec.content_len, want.len);
+	assert_memory_equal(rec.content, want.buf, want.len);
+	assert_int_equal(rec.digests.n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		struct hg_digest e;
+
+		cfx_evp_hash(cfx_three[i], want.buf, want.len, &e);
+		assert_int_equal(rec.digests.v[i].alg, cfx_three[i]);
+		assert_int_equal(rec.digests.v[i].len, e.len);
+		assert_memory_equal(rec.digests.v[i].d, e.d, e.len);
+	}
+	cw_free(&want);
+	cw_free(&w);
+}
+
+/* breakglass is an ordinary hashed file record. */
+static void test_breakglass_roundtrip(void **state)
+{
+	static const char name[] = "/etc/hostgate/breakglass";
+	struct hg_digests fd;
+	struct cw w;
+	struct hg_cel_rec rec;
+	const char *why = "unset";
+
+	(void)state;
+	cfx_file_digests(cfx_three + 1, 2, "vm1 2024-05-01 ticket 4711\n", &fd);
+	cw_init(&w);
+	assert_int_equal(hg_cel_encode_file(9, 13, HG_KIND_BREAKGLASS, name, 27,
+					    &fd, &w), 0);
+	assert_int_equal(hg_cel_decode(w.buf, w.len, &rec, &why), 0);
+	assert_int_equal(rec.kind, HG_KIND_BREAKGLASS);
+	assert_int_equal(rec.size, 27);
+	assert_memory_equal(rec.name, name, strlen(name));
+	cfx_assert_digests_equal(&rec.file, &fd);
+	assert_non_null(memmem(rec.content, rec.content_len, "breakglass", 10));
+	cw_free(&w);
+}
+
+static void test_kind_names(void **state)
+{
+	static const char *const names[] = { "hypervisor", "firmware", "config",
+					     "image", "overlay", "breakglass" };
+
+	(void)state;
+	assert_int_equal(HG_KIND_MAX - 1, sizeof(names) / sizeof(names[0]));
+	for (int k = HG_KIND_HYPERVISOR; k < HG_KIND_MAX; k++) {
 		const char *n = names[k - 1];
 
 		assert_string_equal(hg_kind_name((enum hg_kind)k), n);
@@ -134,6 +207,19 @@ static void test_kind_names(void **state)
 	assert_int_equal(hg_kind_parse("", 0), HG_KIND_NONE);
 	assert_string_equal(hg_kind_name(HG_KIND_NONE), "?");
 	assert_string_equal(hg_kind_name((enum hg_kind)99), "?");
+	assert_string_equal(hg_kind_name((enum hg_kind)HG_KIND_MAX), "?");
+	/* What is hashed, and what a later record supersedes. */
+	assert_false(hg_kind_hashed(HG_KIND_OVERLAY));
+	assert_false(hg_kind_hashed(HG_KIND_NONE));
+	assert_true(hg_kind_hashed(HG_KIND_BREAKGLASS));
+	assert_true(hg_kind_hashed(HG_KIND_IMAGE));
+	assert_true(hg_kind_is_workload(HG_KIND_CONFIG));
+	assert_true(hg_kind_is_workload(HG_KIND_IMAGE));
+	assert_true(hg_kind_is_workload(HG_KIND_OVERLAY));
+	assert_false(hg_kind_is_workload(HG_KIND_HYPERVISOR));
+	assert_false(hg_kind_is_workload(HG_KIND_FIRMWARE));
+	assert_false(hg_kind_is_workload(HG_KIND_BREAKGLASS));
+	assert_false(hg_kind_is_workload(HG_KIND_NONE));
 }
 
 static void test_encode_refuses(void **state)
@@ -150,7 +236,16 @@ static void test_encode_refuses(void **state)
 	cw_init(&w);
 	assert_int_equal(hg_cel_encode_file(0, 24, HG_KIND_IMAGE, "n", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_NONE, "n", 1, &fd, &w), -1);
-	assert_int_equal(hg_cel_encode_file(0, 1, (enum hg_kind)5, "n", 1, &fd, &w), -1);
+	assert_int_equal(hg_cel_encode_file(0, 1, (enum hg_kind)HG_KIND_MAX, "/n", 1, &fd, &w), -1);
+	/* an overlay has no digests to give: by path only */
+	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_OVERLAY, "/n", 1, &fd, &w), -1);
+	/* and only an overlay goes by path */
+	assert_int_equal(hg_cel_encode_path(0, 1, HG_KIND_IMAGE, "/n", cfx_three, 2, &w), -1);
+	assert_int_equal(hg_cel_encode_path(0, 1, HG_KIND_NONE, "/n", cfx_three, 2, &w), -1);
+	assert_int_equal(hg_cel_encode_path(0, 1, HG_KIND_OVERLAY, "n", cfx_three, 2, &w), -1);
+	assert_int_equal(hg_cel_encode_path(0, 1, HG_KIND_OVERLAY, "/a\tb", cfx_three, 2, &w), -1);
+	assert_int_equal(hg_cel_encode_path(0, 24, HG_KIND_OVERLAY, "/n", cfx_three, 2, &w), -1);
+	assert_int_equal(hg_cel_encode_path(0, 1, HG_KIND_OVERLAY, "/n", cfx_three, 0, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "a\nb", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "", 1, &fd, &w), -1);
 	assert_int_equal(hg_cel_encode_file(0, 1, HG_KIND_IMAGE, "relative/x", 1, &fd, &w), -1);
@@ -169,6 +264,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_roundtrip),
 		cmocka_unit_test(test_log_key_roundtrip),
+		cmocka_unit_test(test_overlay_roundtrip),
+		cmocka_unit_test(test_breakglass_roundtrip),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_encode_refuses),
 	};

@@ -188,7 +188,13 @@ static uint8_t *wrap(uint64_t recnum, uint64_t pcr, const uint16_t *algs,
 #define WHY_PCR "pcr is not in 0..23"
 #define WHY_KIND "content: unknown kind"
 #define WHY_NAME "content: name not an absolute path, too long or with control characters"
-#define WHY_FILE_FIELDS "content: file record needs exactly kind, name, size, digests"
+#define WHY_NO_KIND "content: file record has no kind"
+#define WHY_NO_NAME "content: file record has no name"
+#define WHY_NO_SIZE "content: file record has no size (only overlay records go without)"
+#define WHY_NO_FDIG "content: file record has no file digests (only overlay records go without)"
+#define WHY_FILE_KEY "content: file record carries a log key"
+#define WHY_OVL_SIZE "content: overlay record has a size (overlays are recorded by path only)"
+#define WHY_OVL_FDIG "content: overlay record has file digests (overlays are recorded by path only)"
 #define WHY_LOGKEY_FIELDS "content: log-key record needs exactly the key"
 #define WHY_BANKS "file digests and record digests cover different banks"
 #define WHY_TYPE "content: unknown type"
@@ -232,11 +238,40 @@ static const struct frow frows[] = {
 	{ "name empty", 9, { .name = "", .name_len = 0 }, 0, WHY_NAME },
 	{ "name 4097 bytes", 9, { .name = name4097,
 	  .name_len = HG_CEL_MAX_NAME + 1 }, 0, WHY_NAME },
-	{ "size missing", 9, { .size = OMIT }, 0, WHY_FILE_FIELDS },
-	{ "kind missing", 9, { .kind = OMITS }, 0, WHY_FILE_FIELDS },
-	{ "file digests missing", 9, { .falgs = OMITA }, 0, WHY_FILE_FIELDS },
+	{ "size missing", 9, { .size = OMIT }, 0, WHY_NO_SIZE },
+	{ "kind missing", 9, { .kind = OMITS }, 0, WHY_NO_KIND },
+	{ "name missing", 9, { .name = OMITS }, 0, WHY_NO_NAME },
+	{ "file digests missing", 9, { .falgs = OMITA }, 0, WHY_NO_FDIG },
+	{ "size and file digests missing", 9, { .size = OMIT, .falgs = OMITA },
+	  0, WHY_NO_SIZE },
 	{ "key instead of file digests", 9, { .falgs = OMITA, .key_field = 1 },
-	  0, WHY_FILE_FIELDS },
+	  0, WHY_FILE_KEY },
+	{ "key besides file digests", 9, { .size = OMIT, .key_field = 1 },
+	  0, WHY_FILE_KEY },
+	/* Only overlay goes without size and file digests, and it must. */
+	{ "image without size, file digests", 9, { .kind = "image", .size = OMIT,
+	  .falgs = OMITA }, 0, WHY_NO_SIZE },
+	{ "image without file digests", 9, { .kind = "image", .falgs = OMITA },
+	  0, WHY_NO_FDIG },
+	{ "hypervisor without file digests", 9, { .kind = "hypervisor",
+	  .falgs = OMITA }, 0, WHY_NO_FDIG },
+	{ "breakglass without size", 9, { .kind = "breakglass", .size = OMIT },
+	  0, WHY_NO_SIZE },
+	{ "breakglass (control)", 9, { .kind = "breakglass" }, 0, NULL },
+	{ "overlay by path (control)", 9, { .kind = "overlay", .size = OMIT,
+	  .falgs = OMITA }, 0, NULL },
+	{ "overlay with size and file digests", 9, { .kind = "overlay" }, 0,
+	  WHY_OVL_SIZE },
+	{ "overlay with size", 9, { .kind = "overlay", .falgs = OMITA }, 0,
+	  WHY_OVL_SIZE },
+	{ "overlay with file digests", 9, { .kind = "overlay", .size = OMIT },
+	  0, WHY_OVL_FDIG },
+	{ "overlay with a key", 9, { .kind = "overlay", .size = OMIT,
+	  .falgs = OMITA, .key_field = 1 }, 0, WHY_FILE_KEY },
+	{ "overlay without name", 9, { .kind = "overlay", .name = OMITS,
+	  .size = OMIT, .falgs = OMITA }, 0, WHY_NO_NAME },
+	{ "overlay binding broken", 9, { .kind = "overlay", .size = OMIT,
+	  .falgs = OMITA }, R_BAD_BIND, WHY_BIND },
 	{ "type missing", 9, { .type = OMIT }, 0, WHY_TYPE_MISSING },
 	{ "type 3", 9, { .type = 3 }, 0, WHY_TYPE },
 	{ "type 0", 9, { .type = ZERO }, 0, WHY_TYPE },
@@ -457,7 +492,24 @@ static void test_log_key_bad_inputs(void **state)
 	free(kb);
 }
 
-/* Every truncation of a valid record is refused (never read past LEN). */
+/* Every truncation of a valid record is refused (never read past LEN):
+ * a hashed file record and an overlay, which is shorter and ends with
+ * its name. */
+static void assert_prefixes_refused(const struct cw *w)
+{
+	for (size_t k = 0; k < w->len; k++) {
+		struct hg_cel_rec rec;
+		const char *why = NULL;
+		uint8_t *copy = malloc(k ? k : 1);
+
+		assert_non_null(copy);
+		memcpy(copy, w->buf, k);
+		assert_int_equal(hg_cel_decode(copy, k, &rec, &why), -1);
+		assert_non_null(why);
+		free(copy);
+	}
+}
+
 static void test_every_prefix_refused(void **state)
 {
 	struct hg_digests fd;
@@ -467,17 +519,12 @@ static void test_every_prefix_refused(void **state)
 	cfx_file_digests(cfx_three, 3, "data", &fd);
 	cw_init(&w);
 	assert_int_equal(hg_cel_encode_file(1, 9, HG_KIND_IMAGE, "/img", 10, &fd, &w), 0);
-	for (size_t k = 0; k < w.len; k++) {
-		struct hg_cel_rec rec;
-		const char *why = NULL;
-		uint8_t *copy = malloc(k ? k : 1);
-
-		assert_non_null(copy);
-		memcpy(copy, w.buf, k);
-		assert_int_equal(hg_cel_decode(copy, k, &rec, &why), -1);
-		assert_non_null(why);
-		free(copy);
-	}
+	assert_prefixes_refused(&w);
+	cw_free(&w);
+	cw_init(&w);
+	assert_int_equal(hg_cel_encode_path(2, 9, HG_KIND_OVERLAY, "/ovl", cfx_three,
+					    3, &w), 0);
+	assert_prefixes_refused(&w);
 	cw_free(&w);
 }
 
