@@ -144,6 +144,7 @@ bench-verify: deps
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -D -m 0644 contrib/hostgate-measure-host.service $(DESTDIR)$(PREFIX)/lib/systemd/system/hostgate-measure-host.service
 
 clean:
 	rm -rf build build-asan build-fuzz
