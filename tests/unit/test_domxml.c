@@ -533,11 +533,45 @@ static void test_depth_bounded(void **state)
 	free(x);
 }
 
+/* Taken from a real libvirtd 9.0 + qemu 7.2 on Debian 12: the domain's
+ * `virsh dumpxml --inactive` and the XML the qemu hook read on stdin at
+ * "prepare begin" (machine type expanded, no detected backing chain yet).
+ * They must measure the same: learning from the first admits the second. */
+static void test_real_prepare_equals_inactive(void **state)
+{
+	char *a = load("real-inactive.xml"), *b = load("real-prepare-begin.xml");
+	char *ca, *cb;
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_not_equal(a, b);
+	{
+		char *na = NULL, *nb = NULL;
+		const char *why = NULL;
+		size_t la = 0, lb = 0;
+
+		assert_int_equal(hg_domxml_canonical(a, strlen(a), &ca, &la, &na, &why), 0);
+		assert_int_equal(hg_domxml_canonical(b, strlen(b), &cb, &lb, &nb, &why), 0);
+		assert_string_equal(na, "hgprobe");
+		assert_string_equal(nb, "hgprobe");
+		free(na);
+		free(nb);
+	}
+	assert_string_equal(ca, cb);
+	assert_non_null(strstr(ca, "domain/devices/disk/source@file=/var/lib/libvirt/images/hgtest/top.qcow2\n"));
+	free(ca);
+	free(cb);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_live_equals_persistent),
+		cmocka_unit_test(test_real_prepare_equals_inactive),
 		cmocka_unit_test(test_security_changes_differ),
 		cmocka_unit_test(test_hostdev_source_address_kept),
 		cmocka_unit_test(test_memory_units),
