@@ -308,6 +308,9 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 	}
 	if (hg_tpm_open(cfg->tcti, &tpm) < 0) {
 		reasonf(reason, rlen, "TPM %s cannot be opened", cfg->tcti);
+		if (break_glass)
+			syslog(LOG_ALERT, "break-glass %s could not be measured: no TPM",
+			       cfg->break_glass);
 		goto out;
 	}
 	if (break_glass)
