@@ -11,7 +11,7 @@ static void usage(FILE *f, const char *prog, const struct hg_command *cmds,
 {
 	fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].desc);
+		fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].desc);
 	fprintf(f, "\n'%s COMMAND --help' gives each command's options.\n%s",
 		prog, footer);
 }
