@@ -95,6 +95,7 @@ $(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad: $(BUILD)/tests/unit/cel_fx.
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o
 $(BUILD)/tests/test_idcache: $(BUILD)/attest/idcache.o
 $(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o
+$(BUILD)/tests/test_imgchain: $(BUILD)/attest/imgchain.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers

@@ -13,7 +13,8 @@
 # build or the seed generation failed.
 #
 # Usage: tests/fuzz/run.sh [--build-only | --coverage] [TARGET...]
-#   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor (default: all)
+#   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor, fuzz_evidence,
+#                 fuzz_policy, fuzz_imgchain (default: all)
 #   --build-only  build the targets and the seeds, run nothing
 #   --coverage    fuzz nothing: build source-coverage variants of the
 #                 targets into build-fuzz/cov/, run each once over its
@@ -37,7 +38,7 @@ FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 CLANG=${CLANG:-clang}
 DICT=tests/fuzz/cbor.dict
-ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy"
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
 
@@ -128,6 +129,28 @@ if [ -x build/bin/hostgate-attest ] &&
 else
 	echo "         no real evidence seed (build first, and swtpm is needed)"
 fi
+# fuzz_imgchain (attest/imgchain.c, included whole) starts from the
+# headers qemu-img writes: v3 and v2, with and without a backing file,
+# a raw backing format, an external data file.
+mkdir -p "$OUT/corpus/fuzz_imgchain"
+if command -v qemu-img >/dev/null && seed=$(mktemp -d); then
+	(
+		cd "$seed" || exit 1
+		qemu-img create -q -f qcow2 base.qcow2 1M &&
+			qemu-img create -q -f raw base.raw 1M &&
+			qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 v3-backing.qcow2 &&
+			qemu-img create -q -f qcow2 -o compat=0.10 -b base.qcow2 -F qcow2 v2-backing.qcow2 &&
+			qemu-img create -q -f qcow2 -b base.raw -F raw raw-backing.qcow2 &&
+			qemu-img create -q -f qcow2 -o cluster_size=512 -b base.qcow2 -F qcow2 c512.qcow2 &&
+			qemu-img create -q -f qcow2 -o data_file=data.raw data-file.qcow2 1M
+	) || echo "         qemu-img failed: fewer fuzz_imgchain seeds"
+	for f in "$seed"/*.qcow2; do
+		[ -f "$f" ] && head -c 8192 "$f" >"$OUT/corpus/fuzz_imgchain/seed-$(basename "$f" .qcow2)"
+	done
+	rm -rf "$seed"
+else
+	echo "         no fuzz_imgchain seeds (qemu-img is needed)"
+fi
 
 build() { # TARGET OUTPUT FLAGS...: 0 or exit 2
 	local t=$1 bin=$2
@@ -155,6 +178,7 @@ lib_files_of() {
 	fuzz_cose) echo lib/cose.c lib/cbor_r.c ;;
 	fuzz_evidence) echo lib/evidence.c lib/tpmpub.c lib/quote.c lib/pcrs.c ;;
 	fuzz_policy) echo verifier/policy.c ;;
+	fuzz_imgchain) echo attest/imgchain.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
 }
