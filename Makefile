@@ -29,6 +29,10 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP $(HARDEN)
 CFLAGS += $(shell $(PKG_CONFIG) --cflags $(sort $(ATTEST_PKGS) $(VERIFY_PKGS) cmocka) 2>/dev/null)
 LDFLAGS += -pthread $(HARDEN_LD)
+# Sanitizer builds add their flags here rather than overriding CFLAGS on
+# the command line, which would drop every += above (pkg-config's -I too).
+CFLAGS += $(SAN_CFLAGS)
+LDFLAGS += $(SAN_LDFLAGS)
 
 ATTEST_LIBS = $(shell $(PKG_CONFIG) --libs $(ATTEST_PKGS)) -lpthread
 VERIFY_LIBS = $(shell $(PKG_CONFIG) --libs $(VERIFY_PKGS))
@@ -85,7 +89,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJ) $(VERIFY_LIB_OBJ)
 # --- unit tests: per-test link flags -------------------------------------
 # test_hglog_alloc injects allocation failures into hg_log_parse() through
 # __wrap_realloc (tests/unit/test_hglog_alloc.c). TEST_LIBS, not LDFLAGS, so that
-# `make asan` (which sets LDFLAGS on the command line) keeps the flag.
+# `make asan` keeps the flag whatever it does to LDFLAGS.
 $(BUILD)/tests/test_hglog_alloc: TEST_LIBS += -Wl,--wrap=realloc
 # Both hglog tests mutate the log that hglog_fx.c builds.
 $(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/hglog_fx.o
@@ -124,8 +128,8 @@ demo: deps
 # Sanitizers: a separate build tree, the same test driver.
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
-		CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all
+		SAN_CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+		SAN_LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIE" all
 	@BUILD=build-asan ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run.sh
 
