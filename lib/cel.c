@@ -324,6 +324,24 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 	return check_fields(out, have, why);
 }
 
+int hg_cel_decode_content(const uint8_t *p, size_t len,
+			  struct hg_cel_rec *out, const char **why)
+{
+	struct cr r;
+
+	memset(out, 0, sizeof(*out));
+	cr_init(&r, p, len);
+	if (get_content(&r, out, why) < 0)
+		return -1;
+	if (cr_left(&r) != 0) {
+		*why = "trailing bytes after content";
+		return -1;
+	}
+	out->content = p;
+	out->content_len = len;
+	return 0;
+}
+
 int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,
 		  const char **why)
 {

@@ -114,5 +114,11 @@ int hg_cel_encode_log_key(uint64_t recnum, uint32_t pcr,
 /* Decode one record filling LEN exactly; *why names the first problem. */
 int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,
 		  const char **why);
+/* Decode a content map alone, filling LEN exactly, with the same rules
+ * (type, kind, name, size, file, key; recnum, pcr and digests stay 0).
+ * It checks no binding: use it only on the content of a record that
+ * hg_cel_decode() accepted (the verifier re-reads kept records so). */
+int hg_cel_decode_content(const uint8_t *p, size_t len,
+			  struct hg_cel_rec *out, const char **why);
 
 #endif

@@ -1,5 +1,9 @@
 /* check.c: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY
- *          [--quiet] EVIDENCE
+ *          [--workload KIND:NAME]... [--quiet] EVIDENCE
+ *
+ * --workload scopes the judgement of workload records to the named ones
+ * (judge.h says which records are judged and why): the libvirt gate names
+ * the VM's config and disks, so another VM's records cannot refuse it.
  *
  * Prints the JSON verdict (verify.h) on stdout and exits 0 trusted,
  * 1 untrusted, 2 usage or unreadable input, 3 invalid evidence. A failure
@@ -19,16 +23,43 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY\n"
-		   "                             [--quiet] EVIDENCE\n\n"
+		   "                             [--workload KIND:NAME]... [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
-		   "the host against POLICY. Prints a JSON verdict naming every check.\n\n"
+		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
+		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
+		   "of workload records (config, image, overlay) only the latest of\n"
+		   "each name.\n\n"
 		   "  --ak FILE      the host's AK public area (TPM2B_PUBLIC), as enrolled\n"
 		   "  --nonce HEX    the nonce this verifier sent, 8..64 bytes\n"
 		   "  --policy FILE  the policy (policies/README.md)\n"
+		   "  --workload KIND:NAME\n"
+		   "                 judge only these workloads (repeatable): KIND is\n"
+		   "                 config, image or overlay, NAME an absolute path.\n"
+		   "                 Each must have been measured.\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
 		   "3 invalid evidence.\n");
+}
+
+/* Parse KIND:NAME into W (NAME borrowed from ARG). */
+static int parse_workload(const char *arg, struct hv_workload *w)
+{
+	const char *colon = strchr(arg, ':');
+
+	w->kind = colon ? hg_kind_parse(arg, (size_t)(colon - arg)) : HG_KIND_NONE;
+	if (!hg_kind_is_workload(w->kind)) {
+		hg_err("check: --workload \"%s\": not KIND:NAME with KIND config, image or overlay",
+		       arg);
+		return -1;
+	}
+	w->name = colon + 1;
+	if (w->name[0] != '/' || strlen(w->name) > HG_CEL_MAX_NAME) {
+		hg_err("check: --workload \"%s\": NAME is not an absolute path of at most %d bytes",
+		       arg, HG_CEL_MAX_NAME);
+		return -1;
+	}
+	return 0;
 }
 
 int check_main(int argc, char **argv)
@@ -37,6 +68,7 @@ int check_main(int argc, char **argv)
 		{ "ak", required_argument, NULL, 'a' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "policy", required_argument, NULL, 'p' },
+		{ "workload", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -46,15 +78,28 @@ int check_main(int argc, char **argv)
 	struct hg_policy pol = { 0 };
 	struct hv_result *res = NULL;
 	struct hv_inputs in = { 0 };
+	struct hv_workload *wl = NULL;
+	size_t nwl = 0;
 	uint8_t *nonce = NULL, *ev = NULL;
 	size_t nonce_len = 0, ev_len = 0;
 	int c, quiet = 0, ret = HV_EXIT_USAGE;
 
+	/* At most one --workload per argument: argc bounds them. */
+	wl = calloc((size_t)argc, sizeof(*wl));
+	if (!wl) {
+		hg_err("out of memory");
+		goto out;
+	}
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': akpath = optarg; break;
 		case 'n': noncehex = optarg; break;
 		case 'p': polpath = optarg; break;
+		case 'w':
+			if (parse_workload(optarg, &wl[nwl]) < 0)
+				goto out;
+			nwl++;
+			break;
 		case 'q': quiet = 1; break;
 		case 'h':
 			usage(stdout);
@@ -85,6 +130,8 @@ int check_main(int argc, char **argv)
 	in.nonce = nonce;
 	in.nonce_len = nonce_len;
 	in.policy = &pol;
+	in.workloads = nwl ? wl : NULL;
+	in.nworkloads = nwl;
 	in.want_json = !quiet;
 	ret = hv_verify(&in, res);
 	if (!quiet)
@@ -105,6 +152,7 @@ out:
 	free(res);
 	hg_policy_free(&pol);
 	hg_ak_free(&ak);
+	free(wl);
 	free(nonce);
 	free(ev);
 	return ret;

@@ -5,7 +5,8 @@
  *   banks         the accepted banks, as sets (order does not matter)
  *   pcr-index     the hostgate PCR
  *   unknown       allow/deny per kind (absent means deny)
- *   measurement   by kind (hypervisor, firmware, config, image), then
+ *   measurement   by kind (hypervisor, firmware, config, image, overlay,
+ *                 breakglass: cel.h's order), then
  *   required      name (byte order, as policy.c sorts): only in A, only
  *                 in B, required flag, then digests per bank (sha1,
  *                 sha256, sha384, sha512) with the removed and the added
@@ -29,7 +30,9 @@
  * "deny" (unknown), true/false (required), hex digests (measurement
  * changed: only-in-A and only-in-B digests of "bank"; pcr), and
  * "bank:hex" strings for a measurement only in A or only in B, which
- * also carries "required" when that side is a policy.
+ * also carries "required" when that side is a policy. An overlay entry
+ * has no digests (it is logged by path), so its lists are empty and only
+ * its presence and "required" can differ.
  *
  * Contract: both policies stay owned by the caller and must outlive
  * nothing here (names are copied). hv_diffs_free() accepts a zeroed list.

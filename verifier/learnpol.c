@@ -43,7 +43,12 @@ static void on_record(void *arg, const struct hg_cel_rec *rec)
 		c->oom = 1;
 		return;
 	}
-	if (!json_object_object_get_ex(kind, name, &entry)) {
+	/* A host file measured twice may have run in both versions: the
+	 * entry keeps both digests. A workload's later record supersedes
+	 * the earlier (judge.h), so it replaces the entry: learn accepts
+	 * what check would judge. An overlay's entry stays {}. */
+	if (hg_kind_is_workload(rec->kind) ||
+	    !json_object_object_get_ex(kind, name, &entry)) {
 		entry = json_object_new_object();
 		json_object_object_add(kind, name, entry);
 	}

@@ -9,7 +9,11 @@
  *                 rest on SHA-1)
  *   pcr           the PCR the log extends
  *   measurements  every file record: kind -> name -> {bank: [digests]},
- *                 required; a name measured twice keeps both digests
+ *                 required; a host file (hypervisor, firmware,
+ *                 breakglass) measured twice keeps both digests, a
+ *                 workload (config, image, overlay) only its latest
+ *                 record's, as check judges only that (judge.h); an
+ *                 overlay's entry is {} (logged by path only)
  *   pcrs          the quoted values, in the accepted banks, of the PCRs in
  *                 PCRMASK that the log does not extend (firmware, boot)
  *

@@ -124,7 +124,9 @@ static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
 	if (!e->name)
 		return perr(c, "%s", "out of memory");
 	if (!json_object_is_type(o, json_type_object))
-		return perr(c, "%s", "not an object of digests per bank");
+		return perr(c, "%s", hg_kind_hashed(kind)
+			    ? "not an object of digests per bank"
+			    : "not an object: {} or {\"required\": true|false}");
 	json_object_object_foreach(o, key, val) {
 		const struct hg_bank *b;
 		struct hg_policy_digests *d;
@@ -137,6 +139,11 @@ static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
 			pop(c, old);
 			continue;
 		}
+		/* An overlay's bytes change while its VM runs, so the log
+		 * records its path only (cel.h): a digest here could never
+		 * match, and would read as if it were checked. */
+		if (!hg_kind_hashed(kind))
+			return perr(c, "%s", "an overlay is recorded by path only: its entry takes no digests, only \"required\"");
 		if (!(b = hg_bank_by_name(key)))
 			return perr(c, "%s", "not a bank name (sha1, sha256, sha384, sha512) or \"required\"");
 		if (!json_object_is_type(val, json_type_array) ||
@@ -161,7 +168,7 @@ static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
 		}
 		pop(c, old);
 	}
-	if (e->nbanks == 0)
+	if (e->nbanks == 0 && hg_kind_hashed(kind))
 		return perr(c, "%s", "no digests");
 	return 0;
 }

@@ -5,6 +5,8 @@
  *  - hg_policy_load() reads at most 16 MiB, refuses unknown keys, wrong
  *    types and malformed digests, and prints one error naming the file and
  *    the JSON path ("$.measurements.hypervisor[\"/usr/bin/x\"].sha256[1]").
+ *  - Every entry of a hashed kind lists digests in at least one bank; an
+ *    overlay entry lists none (nbanks == 0): overlays are logged by path.
  *  - Entries are sorted by (kind, name) so hg_policy_find() is a binary
  *    search: a check stays fast with thousands of entries.
  *  - hg_policy_free() accepts a zeroed policy.

@@ -218,42 +218,8 @@ static int check_coverage(struct run *r)
 	return 0;
 }
 
-/* Records are judged as they stream by, before the log as a whole is
- * known to be genuine; so the judge keeps its failures aside and they
- * count only once log and replay have passed (commit_judge()). */
-struct judge {
-	struct run *r;
-	uint8_t *seen;               /* per policy entry */
-	size_t n;
-	char first_why[256];
-	json_object *fails;          /* NULL without want_json */
-};
-
-static void jfail(struct judge *j, json_object *f, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void jfail(struct judge *j, json_object *f, const char *fmt, ...)
-{
-	char why[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	if (j->n++ == 0)
-		snprintf(j->first_why, sizeof(j->first_why), "%s", why);
-	if (!j->fails || j->n > HV_MAX_LISTED_FAILURES) {
-		json_object_put(f);
-		return;
-	}
-	if (!f)
-		f = json_object_new_object();
-	json_object_object_add(f, "check", json_object_new_string("policy"));
-	json_object_object_add(f, "reason", json_object_new_string(why));
-	json_object_array_add(j->fails, f);
-}
-
-static void commit_judge(struct run *r, struct judge *j)
+/* The judge's failures count once log and replay have passed. */
+static void commit_judge(struct run *r, struct hv_judge *j)
 {
 	struct hv_result *res = r->res;
 
@@ -276,88 +242,8 @@ static void commit_judge(struct run *r, struct judge *j)
 	res->nfailures += j->n;
 }
 
-static json_object *digests_j(const struct hg_digests *d)
-{
-	json_object *o = json_object_new_object();
-
-	for (size_t i = 0; i < d->n; i++)
-		json_object_object_add(o, bank_name(d->v[i].alg), hexj(d->v[i].d, d->v[i].len));
-	return o;
-}
-
-static json_object *record_failure(const struct hg_cel_rec *rec)
-{
-	json_object *f = json_object_new_object();
-
-	json_object_object_add(f, "record", json_object_new_uint64(rec->recnum));
-	json_object_object_add(f, "kind", json_object_new_string(hg_kind_name(rec->kind)));
-	json_object_object_add(f, "name", json_object_new_string_len(rec->name, (int)rec->name_len));
-	json_object_object_add(f, "digest", digests_j(&rec->file));
-	return f;
-}
-
-static void judge_record(struct judge *j, const struct hg_cel_rec *rec)
-{
-	const struct hg_policy *p = j->r->in->policy;
-	const struct hg_policy_entry *e;
-	int compared = 0, ok = 1;
-
-	if (rec->type != HG_CT_FILE)
-		return;
-	e = hg_policy_find(p, rec->kind, rec->name, rec->name_len);
-	if (!e) {
-		if (!p->allow_unknown[rec->kind])
-			jfail(j, j->fails ? record_failure(rec) : NULL,
-			      "record %llu: %s %.*s is not in the policy",
-			      (unsigned long long)rec->recnum, hg_kind_name(rec->kind),
-			      (int)rec->name_len, rec->name);
-		return;
-	}
-	j->seen[e - p->entries] = 1;
-	/* Every bank both the entry and the policy trust must match:
-	 * a weak bank cannot vouch alone for a strong one's mismatch. */
-	for (size_t b = 0; b < e->nbanks; b++) {
-		const struct hg_policy_digests *pd = &e->banks[b];
-		const struct hg_digest *d;
-		int hit = 0;
-
-		if (!hg_policy_accepts_bank(p, pd->alg) ||
-		    !(d = hg_digests_get(&rec->file, pd->alg)))
-			continue;
-		compared = 1;
-		for (size_t i = 0; i < pd->n && !hit; i++)
-			hit = !memcmp(pd->d[i], d->d, d->len);
-		ok &= hit;
-	}
-	if (compared && ok)
-		return;
-	if (j->fails) {
-		json_object *f = record_failure(rec), *allowed = json_object_new_object();
-
-		for (size_t b = 0; b < e->nbanks; b++) {
-			json_object *a = json_object_new_array();
-
-			for (size_t i = 0; i < e->banks[b].n; i++)
-				json_object_array_add(a, hexj(e->banks[b].d[i],
-							      hg_bank_by_alg(e->banks[b].alg)->size));
-			json_object_object_add(allowed, bank_name(e->banks[b].alg), a);
-		}
-		json_object_object_add(f, "allowed", allowed);
-		jfail(j, f, "record %llu: %s %.*s: %s",
-		      (unsigned long long)rec->recnum, hg_kind_name(rec->kind),
-		      (int)rec->name_len, rec->name,
-		      compared ? "digest not allowed by the policy"
-			       : "no bank the policy accepts to compare");
-	} else {
-		jfail(j, NULL, "record %llu: %.*s: %s",
-		     (unsigned long long)rec->recnum, (int)rec->name_len, rec->name,
-		     compared ? "digest not allowed by the policy"
-			      : "no bank the policy accepts to compare");
-	}
-}
-
 /* log + replay (+ policy judgement of each record as it streams by). */
-static int check_log(struct run *r, struct judge *j)
+static int check_log(struct run *r, struct hv_judge *j)
 {
 	const struct hv_inputs *in = r->in;
 	struct hv_result *res = r->res;
@@ -376,7 +262,7 @@ static int check_log(struct run *r, struct judge *j)
 		before_last = rp;
 		hg_replay_add(&rp, &rec.cel);
 		if (in->policy)
-			judge_record(j, &rec.cel);
+			hv_judge_record(j, &rec.cel);
 		if (in->on_record)
 			in->on_record(in->arg, &rec.cel);
 	}
@@ -443,7 +329,7 @@ out:
 	return ret;
 }
 
-static void check_pcrs_and_policy(struct run *r, struct judge *j)
+static void check_pcrs_and_policy(struct run *r, struct hv_judge *j)
 {
 	const struct hg_policy *p = r->in->policy;
 
@@ -472,20 +358,7 @@ static void check_pcrs_and_policy(struct run *r, struct judge *j)
 		}
 	}
 	pass(r, HV_PCRS);
-	for (size_t i = 0; i < p->n; i++) {
-		const struct hg_policy_entry *e = &p->entries[i];
-		json_object *f = NULL;
-
-		if (!e->required || j->seen[i])
-			continue;
-		if (j->fails) {
-			f = json_object_new_object();
-			json_object_object_add(f, "kind", json_object_new_string(hg_kind_name(e->kind)));
-			json_object_object_add(f, "name", json_object_new_string(e->name));
-		}
-		jfail(j, f, "%s %s is required but was not measured",
-		      hg_kind_name(e->kind), e->name);
-	}
+	hv_judge_finish(j);
 	commit_judge(r, j);
 }
 
@@ -529,20 +402,17 @@ static void build_verdict(struct run *r)
 int hv_verify(const struct hv_inputs *in, struct hv_result *res)
 {
 	struct run r = { .in = in, .res = res };
-	struct judge j = { .r = &r };
+	struct hv_judge j;
 
 	memset(res, 0, sizeof(*res));
+	memset(&j, 0, sizeof(j));
 	res->first_failed = HV_NCHECKS;
-	if (in->want_json) {
+	if (in->want_json)
 		r.failures = json_object_new_array();
-		j.fails = json_object_new_array();
-	}
-	if (in->policy) {
-		j.seen = calloc(in->policy->n ? in->policy->n : 1, 1);
-		if (!j.seen) {
-			FAIL(&r, HV_POLICY, "out of memory");
-			goto done;
-		}
+	if (in->policy && hv_judge_init(&j, in->policy, in->workloads,
+					in->nworkloads, in->want_json) < 0) {
+		FAIL(&r, HV_POLICY, "out of memory");
+		goto done;
 	}
 	if (check_quote(&r) < 0 || check_coverage(&r) < 0 || check_log(&r, &j) < 0)
 		goto done;
@@ -561,8 +431,7 @@ done:
 	if (in->want_json)
 		build_verdict(&r);
 	json_object_put(r.failures);
-	json_object_put(j.fails);
-	free(j.seen);
+	hv_judge_free(&j);
 	return res->exit;
 }
 

@@ -15,10 +15,15 @@
  *  - Inputs are the verifier's own: AK (decoded by the caller; NULL means
  *    "the evidence's own AK", for learn only), nonce (NULL: learn), policy
  *    (NULL: no judgement). Nothing in the evidence chooses them.
- *  - The log is checked streaming: memory does not grow with its length.
+ *  - The log is checked streaming: memory does not grow with its length
+ *    (but for the bounded table of latest workload records, judge.h).
  *    Every log record that verified is passed to ON_RECORD (may be NULL),
  *    in order, before the replay is known to match: a caller must ignore
  *    them unless the result is 0.
+ *  - With a policy, records are judged as judge.h says: host kinds every
+ *    record, workload kinds the latest record of each name, and with
+ *    WORKLOADS (nworkloads > 0) only those workloads, each of which must
+ *    have been measured.
  *  - With want_json, res->verdict holds the verdict (caller puts it).
  *  - Returns the exit code: 0, 1 or 3.
  */
@@ -31,6 +36,7 @@
 #include "../lib/hglog.h"
 #include "../lib/quote.h"
 #include "../lib/tpmpub.h"
+#include "judge.h"
 #include "policy.h"
 
 enum hv_check {
@@ -38,8 +44,6 @@ enum hv_check {
 	HV_BANKS, HV_SELECTION, HV_LOG, HV_REPLAY, HV_PCRS, HV_POLICY,
 	HV_NCHECKS,
 };
-
-#define HV_MAX_LISTED_FAILURES 1000
 
 typedef void (*hv_record_fn)(void *arg, const struct hg_cel_rec *rec);
 
@@ -50,6 +54,8 @@ struct hv_inputs {
 	const uint8_t *nonce;
 	size_t nonce_len;
 	const struct hg_policy *policy;
+	const struct hv_workload *workloads;  /* check --workload; may be NULL */
+	size_t nworkloads;
 	int want_json;
 	hv_record_fn on_record;
 	void *arg;

@@ -188,6 +188,51 @@ static void test_breakglass_roundtrip(void **state)
 	cw_free(&w);
 }
 
+/* The content alone decodes to the same fields (the verifier re-reads
+ * kept workload records so), exactly. */
+static void test_decode_content(void **state)
+{
+	struct hg_digests fd;
+	struct cw w;
+	struct hg_cel_rec rec, c;
+	const char *why = "unset";
+	uint8_t *copy;
+
+	(void)state;
+	cfx_file_digests(cfx_three, 2, "domain xml", &fd);
+	cw_init(&w);
+	assert_int_equal(hg_cel_encode_file(3, 13, HG_KIND_CONFIG, "/etc/libvirt/qemu/vm1.xml",
+					    10, &fd, &w), 0);
+	assert_int_equal(hg_cel_decode(w.buf, w.len, &rec, &why), 0);
+	assert_int_equal(hg_cel_decode_content(rec.content, rec.content_len, &c, &why), 0);
+	assert_int_equal(c.type, HG_CT_FILE);
+	assert_int_equal(c.kind, HG_KIND_CONFIG);
+	assert_int_equal(c.size, 10);
+	assert_ptr_equal(c.name, rec.name);
+	assert_int_equal(c.name_len, rec.name_len);
+	cfx_assert_digests_equal(&c.file, &fd);
+	assert_int_equal(c.recnum, 0);
+	assert_int_equal(c.digests.n, 0);
+	/* exact: one byte more or less is refused */
+	copy = malloc(rec.content_len + 1);
+	assert_non_null(copy);
+	memcpy(copy, rec.content, rec.content_len);
+	copy[rec.content_len] = 0;
+	assert_int_equal(hg_cel_decode_content(copy, rec.content_len + 1, &c, &why), -1);
+	assert_string_equal(why, "trailing bytes after content");
+	assert_int_equal(hg_cel_decode_content(copy, rec.content_len - 1, &c, &why), -1);
+	free(copy);
+	cw_free(&w);
+
+	cw_init(&w);
+	assert_int_equal(hg_cel_encode_path(4, 13, HG_KIND_OVERLAY, "/ovl", cfx_three, 1, &w), 0);
+	assert_int_equal(hg_cel_decode(w.buf, w.len, &rec, &why), 0);
+	assert_int_equal(hg_cel_decode_content(rec.content, rec.content_len, &c, &why), 0);
+	assert_int_equal(c.kind, HG_KIND_OVERLAY);
+	assert_int_equal(c.file.n, 0);
+	cw_free(&w);
+}
+
 static void test_kind_names(void **state)
 {
 	static const char *const names[] = { "hypervisor", "firmware", "config",
@@ -266,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_log_key_roundtrip),
 		cmocka_unit_test(test_overlay_roundtrip),
 		cmocka_unit_test(test_breakglass_roundtrip),
+		cmocka_unit_test(test_decode_content),
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_encode_refuses),
 	};
