@@ -163,11 +163,45 @@ static int uninstall(int legacy, int reload)
 	return HG_EXIT_OK;
 }
 
-/* The domain XML, bounded: a larger one is refused by the canonicaliser
- * anyway, and must not be read whole first. */
+/* The domain XML from libvirt's pipe, bounded: a larger one is refused
+ * (the canonicaliser would refuse it anyway) and is not read whole. */
 static int read_xml(int fd, uint8_t **xml, size_t *len)
 {
-	return hg_read_fd(fd, HG_DOMXML_MAX + 1, xml, len);
+	size_t cap = 64 * 1024, n = 0;
+	uint8_t *buf = malloc(cap), *nb;
+	int ret = -1;
+
+	if (!buf)
+		goto out;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			if (cap > HG_DOMXML_MAX) {
+				errno = EFBIG;
+				goto out;
+			}
+			cap = cap * 2 > HG_DOMXML_MAX + 1 ? HG_DOMXML_MAX + 1 : cap * 2;
+			if (!(nb = realloc(buf, cap)))
+				goto out;
+			buf = nb;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*xml = buf;
+	*len = n;
+	buf = NULL;
+	ret = 0;
+out:
+	free(buf);
+	return ret;
 }
 
 static int decide_and_report(const char *config, const char *name,
@@ -232,38 +266,43 @@ int hook_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *config = getenv("HOSTGATE_GATE_CONF"), *sub;
+	const char *config = getenv("HOSTGATE_GATE_CONF"), *sub = NULL;
 	int c, legacy = 0, reload = 1;
 
 	if (!config)
 		config = HG_GATECONF_DEFAULT;
 	/* "+": options stop at the first operand, so that "run NAME
-	 * prepare begin -" never has its "-" taken for an option. */
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'l': legacy = 1; break;
-		case 'n': reload = 0; break;
-		case 'h':
-			usage(stdout);
-			return HG_EXIT_OK;
-		default:
+	 * prepare begin -" never has its "-" taken for an option. Options
+	 * may come before the subcommand or after it. */
+	for (int pass = 0; pass < 2; pass++) {
+		while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+			switch (c) {
+			case 'c': config = optarg; break;
+			case 'l': legacy = 1; break;
+			case 'n': reload = 0; break;
+			case 'h':
+				usage(stdout);
+				return HG_EXIT_OK;
+			default:
+				usage(stderr);
+				return HG_EXIT_USAGE;
+			}
+		}
+		if (pass == 1)
+			break;
+		if (optind == argc) {
 			usage(stderr);
 			return HG_EXIT_USAGE;
 		}
-	}
-	if (optind == argc) {
-		usage(stderr);
-		return HG_EXIT_USAGE;
-	}
-	sub = argv[optind++];
-	if (!strcmp(sub, "run")) {
-		/* Options may also follow "run" (the installed script). */
-		while (optind < argc && !strcmp(argv[optind], "--config") && optind + 1 < argc) {
-			config = argv[optind + 1];
-			optind += 2;
+		sub = argv[optind++];
+		if (!strcmp(sub, "run")) {
+			/* The installed script: run --config FILE NAME OP ... */
+			while (optind + 1 < argc && !strcmp(argv[optind], "--config")) {
+				config = argv[optind + 1];
+				optind += 2;
+			}
+			return run(config, argc - optind, argv + optind);
 		}
-		return run(config, argc - optind, argv + optind);
 	}
 	if (optind != argc) {
 		hg_err("hook %s: unexpected argument \"%s\"", sub, argv[optind]);
