@@ -34,6 +34,14 @@ static void on_record(void *arg, const struct hg_cel_rec *rec)
 	}
 	if (rec->type != HG_CT_FILE || c->oom)
 		return;
+	/* A break-glass use is an exception by definition: learning it
+	 * would make the next one silent. Allow it by hand if you must. */
+	if (rec->kind == HG_KIND_BREAKGLASS) {
+		hg_err("record %llu: breakglass %.*s is not learned (add it by hand "
+		       "to accept this break-glass use)", (unsigned long long)rec->recnum,
+		       (int)rec->name_len, rec->name);
+		return;
+	}
 	if (!json_object_object_get_ex(c->measurements, hg_kind_name(rec->kind), &kind)) {
 		kind = json_object_new_object();
 		json_object_object_add(c->measurements, hg_kind_name(rec->kind), kind);
