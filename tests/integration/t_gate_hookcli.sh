@@ -112,6 +112,12 @@ else
 	fail no-config-prepare-refused "exit $rc: $(head -c 300 "$WORK/last.err")"
 fi
 
+# No TPM: refused in one line (the TSS's own logging must not add lines:
+# libvirt shows the hook's whole stderr as virsh start's error).
+"$ROOT/swtpm-fixtures/swtpm-stop.sh" "$SWTPM_DIR" >/dev/null 2>&1
+refuse_case no-tpm-refused-in-one-line "$D" "$WORK/good.xml" "TPM"
+gate_host
+
 # --- gate --domain-xml fails closed on disks it cannot hash ---------------
 expect_gate_refuse() {
 	local case=$1 xml=$2 t rc
