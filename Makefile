@@ -7,7 +7,8 @@
 #   make fuzz       build and run the libFuzzer targets (clang)
 #   make bench      benchmarks: measure vs openssl dgst and sha256sum
 #                   (bench-measure), the verifier vs openssl speed and
-#                   tpm2_checkquote (bench-verify)
+#                   tpm2_checkquote (bench-verify), the gate's added VM
+#                   start latency with a real libvirtd (bench-gate)
 #   make install    PREFIX=/usr DESTDIR=
 #   make clean
 
@@ -136,7 +137,7 @@ asan: deps
 fuzz: deps
 	@tests/fuzz/run.sh
 
-bench: bench-measure bench-verify
+bench: bench-measure bench-verify bench-gate
 
 bench-measure: deps
 	@$(MAKE) --no-print-directory all
@@ -146,6 +147,10 @@ bench-verify: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-verify.sh
 
+bench-gate: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench-gate.sh
+
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
@@ -154,7 +159,7 @@ install: $(BINS)
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all deps check demo asan fuzz bench bench-measure bench-verify install clean
+.PHONY: all deps check demo asan fuzz bench bench-measure bench-verify bench-gate install clean
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

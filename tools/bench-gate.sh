@@ -1,0 +1,176 @@
+#!/bin/bash
+# bench-gate.sh: what the gate adds to a VM start, with a real libvirtd and
+# qemu (TCG) and a swtpm (sha256 bank), measured in the same run.
+#
+#   A. unchanged image: 'virsh start' + 'virsh destroy' of one small domain
+#      (golden qcow2 + overlay) with and without the hook installed,
+#      interleaved (ABBA), median of ROUNDS. Target: added <= 50 ms.
+#   B. first start on a new 1 GiB golden image: each round writes a fresh
+#      1 GiB raw golden base (random, so a new digest and a new inode),
+#      times 'openssl dgst -sha256' of it (its digest goes into the policy,
+#      as an operator's update would), then start+destroy with and without
+#      the hook. Target: added <= 1.3x openssl. Both read the image from
+#      the page cache (it was just written).
+#   C. a second start of the same, unchanged 1 GiB image (the identity
+#      cache's case), with and without the hook.
+#
+# Every hooked start must be logged as verdict=allow (when syslog can be
+# read here) and every unhooked one not at all, so that a hook reload race
+# cannot pass for a fast gate. Needs root.
+#
+# Usage: BUILD=build tools/bench-gate.sh   (ROUNDS=7 by default)
+set -uo pipefail
+BUILD=${BUILD:-build}
+ROUNDS=${ROUNDS:-7}
+. "$(dirname "$0")/../tests/integration/lib.sh"
+. "$ROOT/tests/integration/libvirt.sh"
+[ "$(id -u)" = 0 ] || { echo "bench-gate: needs root (libvirtd, /etc/libvirt/hooks)" >&2; exit 2; }
+die() { echo "bench-gate: $*" >&2; exit 1; }
+
+ms_now() { echo $((${EPOCHREALTIME/./} / 1000)); }
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+start_libvirt
+start_syslog
+[ -n "$SYSLOG" ] || echo "bench-gate: not checking decisions in syslog: $SYSLOG_WHY"
+HG_BANKS=sha256 gate_host
+
+# hooked on|off: install or remove the hook (not timed). libvirtd reloads
+# its drivers on SIGHUP; let that settle before timing anything.
+HOOKED=off
+hooked() {
+	[ "$1" = "$HOOKED" ] && return
+	if [ "$1" = on ]; then hook_add >/dev/null 2>&1 || die "hook install failed"
+	else hook_remove; fi
+	HOOKED=$1
+	sleep 1
+}
+
+# cycle DOM: start then destroy DOM; sets T_START and T_CYCLE (ms), and
+# checks the hook decided (on) or stayed out (off).
+cycle() {
+	local t0 t1 t2 m n
+	m=$(syslog_mark)
+	t0=$(ms_now)
+	start_dom "$1" || die "virsh start $1 ($HOOKED): $(start_err "$1")"
+	t1=$(ms_now)
+	virsh_ destroy "$1" >/dev/null 2>&1 || die "virsh destroy $1"
+	t2=$(ms_now)
+	T_START=$((t1 - t0))
+	T_CYCLE=$((t2 - t0))
+	if [ -n "$SYSLOG" ]; then
+		if [ "$HOOKED" = on ]; then
+			wait_syslog "$m" "domain=$1 verdict=allow" >/dev/null ||
+				die "hooked start of $1 left no verdict=allow in syslog"
+		else
+			n=$(syslog_since "$m" | grep -c "domain=$1 ")
+			[ "$n" = 0 ] || die "unhooked start of $1 was gated"
+		fi
+	fi
+}
+
+# run_case KEY HOOK DOM: one timed cycle, kept as KEY_HOOK_{cycle,start}.
+run_case() {
+	hooked "$2"
+	cycle "$3"
+	eval "${1}_${2}_cycle+=($T_CYCLE); ${1}_${2}_start+=($T_START)"
+}
+
+# --- A. unchanged small image ---------------------------------------------
+D=$(dom_name small)
+mk_golden "$GOLDEN/small-base.qcow2"
+mk_overlay "$GOLDEN/small-base.qcow2" "$IMGDIR/small-top.qcow2"
+define_domain "$D" "$IMGDIR/small-top.qcow2" || die "define $D"
+gate_learn "$D" || die "learn"
+hooked on
+cycle "$D" # warm: the first hooked start measures what learn did not
+echo "A. unchanged image, $ROUNDS rounds ..."
+for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+	for h in $order; do run_case A "$h" "$D"; done
+done
+# The gate alone, without libvirt: the dry run on the domain's own XML.
+virsh_ dumpxml --inactive "$D" >"$WORK/small.xml"
+declare -a G
+for r in $(seq "$ROUNDS"); do
+	t0=$(ms_now)
+	"$HG_ATTEST" gate --config "$GATECONF" --domain-xml "$WORK/small.xml" >/dev/null 2>&1 ||
+		die "gate --domain-xml refused the learned domain"
+	G+=($(($(ms_now) - t0)))
+done
+
+# --- B and C. a new 1 GiB golden image each round -------------------------
+B=$(dom_name big)
+BIG=$GOLDEN/big-base.raw
+head -c 1M /dev/zero >"$BIG"
+mk_overlay "$BIG" "$IMGDIR/big-top.qcow2"
+define_domain "$B" "$IMGDIR/big-top.qcow2" || die "define $B"
+gate_learn "$B" || die "learn"
+declare -a O
+echo "B/C. new 1 GiB golden image, $ROUNDS rounds ..."
+for r in $(seq "$ROUNDS"); do
+	rm -f "$BIG" "$IMGDIR/big-top.qcow2"
+	openssl rand -out "$BIG" $((1 << 30)) || die "openssl rand"
+	mk_overlay "$BIG" "$IMGDIR/big-top.qcow2"
+	t0=$(ms_now)
+	digest=$(sha256_of "$BIG")
+	O+=($(($(ms_now) - t0)))
+	policy_allow image "$BIG" "$digest" || die "policy update"
+	# B is the hooked start that first sees the image, C the one after it.
+	if [ $((r % 2)) = 1 ]; then
+		run_case B off "$B"; run_case B on "$B"; run_case C on "$B"; run_case C off "$B"
+	else
+		run_case B on "$B"; run_case B off "$B"; run_case C off "$B"; run_case C on "$B"
+	fi
+done
+hooked off
+
+# paired KEY FIELD: the median, over rounds, of (hook - no hook).
+paired() {
+	local -n on=${1}_on_$2 off=${1}_off_$2
+	local i d=()
+	for i in "${!on[@]}"; do d+=($((on[i] - off[i]))); done
+	median "${d[@]}"
+}
+med() { local -n a=$1; median "${a[@]}"; }
+ratios() { # KEY FIELD: per-round (hook - no hook) / openssl
+	local -n on=${1}_on_$2 off=${1}_off_$2
+	local i
+	for i in "${!on[@]}"; do echo "scale=2; (${on[i]} - ${off[i]}) / ${O[i]}" | bc; done
+}
+verdict() { if [ "$(echo "$1 <= $2" | bc)" = 1 ]; then echo met; else echo MISSED; fi; }
+row() { printf '%-40s %7s %6s %7s' "$1" "$(med "${2}_off_$3")" "$(med "${2}_on_$3")" "$(paired "$2" "$3")"; }
+
+a_add=$(paired A cycle); as_add=$(paired A start)
+mapfile -t RB < <(ratios B cycle)
+mapfile -t RBS < <(ratios B start)
+rb=$(median "${RB[@]}"); rbs=$(median "${RBS[@]}")
+
+cat <<REPORT
+
+hostgate gate benchmark ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); libvirtd $(libvirtd --version | awk '{print $NF}'),
+qemu $(qemu-system-x86_64 --version | awk 'NR==1{print $4}') TCG, swtpm sha256 bank; median of $ROUNDS rounds, hooked and
+unhooked interleaved; "added" is the median of per-round differences; ms)
+
+case                                     no hook   hook   added   target
+$(row "A. start+destroy, unchanged image" A cycle)   <= 50 ms: $(verdict "$a_add" 50)
+$(row "   start only" A start)   <= 50 ms: $(verdict "$as_add" 50)
+   gate --domain-xml alone (dry run)                $(printf '%7s' "$(median "${G[@]}")")
+$(row "B. start+destroy, new 1 GiB image" B cycle)
+$(row "   start only" B start)
+   openssl dgst -sha256 of the image                $(printf '%7s' "$(median "${O[@]}")")
+   added / openssl, start+destroy                   $(printf '%7s' "${rb}x")   <= 1.3x: $(verdict "$rb" 1.3)
+   added / openssl, start only                      $(printf '%7s' "${rbs}x")   <= 1.3x: $(verdict "$rbs" 1.3)
+$(row "C. start+destroy, same image again" C cycle)
+$(row "   start only" C start)
+
+per round (ms)        start+destroy / start
+  A no hook  ${A_off_cycle[*]} / ${A_off_start[*]}
+  A hook     ${A_on_cycle[*]} / ${A_on_start[*]}
+  gate alone ${G[*]}
+  B no hook  ${B_off_cycle[*]} / ${B_off_start[*]}
+  B hook     ${B_on_cycle[*]} / ${B_on_start[*]}
+  openssl    ${O[*]}
+  C no hook  ${C_off_cycle[*]} / ${C_off_start[*]}
+  C hook     ${C_on_cycle[*]} / ${C_on_start[*]}
+REPORT
