@@ -44,29 +44,36 @@ static struct line *split(const char *s, size_t len, size_t *n)
 	return v;
 }
 
-/* Append the path of L (the text before '='), unless already listed. */
-static void add_path(const struct line *l, char *out, size_t outlen,
-		     size_t *listed, size_t max)
+/* The path of a line: the text before its first '='. */
+static size_t path_len(const struct line *l)
 {
 	const char *eq = memchr(l->s, '=', l->n);
-	size_t pn = eq ? (size_t)(eq - l->s) : l->n, used = strlen(out);
-	char path[512];
 
-	if (pn >= sizeof(path))
-		pn = sizeof(path) - 1;
-	memcpy(path, l->s, pn);
-	path[pn] = '\0';
-	if (*listed >= max || strstr(out, path))
-		return;
-	snprintf(out + used, outlen - used, "%s%s", *listed ? ", " : "", path);
-	(*listed)++;
+	return eq ? (size_t)(eq - l->s) : l->n;
+}
+
+/* Sorted, the lines of one path are adjacent in the merge, so a path is
+ * new exactly when it differs from the previous differing line's. */
+static int same_path(const struct line *a, const struct line *b)
+{
+	return a && path_len(a) == path_len(b) && !memcmp(a->s, b->s, path_len(a));
+}
+
+static void add_path(const struct line *l, char *out, size_t outlen, size_t listed)
+{
+	size_t used = strlen(out), pn = path_len(l);
+
+	if (pn > 400)
+		pn = 400;
+	snprintf(out + used, outlen - used, "%s%.*s", listed ? ", " : "", (int)pn, l->s);
 }
 
 size_t hg_explain_diff(const char *old, size_t oldlen, const char *new_,
 		       size_t newlen, char *out, size_t outlen, size_t max)
 {
 	struct line *a = NULL, *b = NULL;
-	size_t na = 0, nb = 0, i = 0, j = 0, differ = 0, listed = 0;
+	const struct line *prev = NULL;
+	size_t na = 0, nb = 0, i = 0, j = 0, paths = 0;
 
 	out[0] = '\0';
 	a = split(old, oldlen, &na);
@@ -75,23 +82,25 @@ size_t hg_explain_diff(const char *old, size_t oldlen, const char *new_,
 		goto out;
 	while (i < na || j < nb) {
 		int c = i == na ? 1 : j == nb ? -1 : line_cmp(&a[i], &b[j]);
+		const struct line *l;
 
 		if (c == 0) {
 			i++;
 			j++;
 			continue;
 		}
-		differ++;
-		add_path(c < 0 ? &a[i] : &b[j], out, outlen, &listed, max);
-		if (c < 0)
-			i++;
-		else
-			j++;
+		l = c < 0 ? &a[i++] : &b[j++];
+		if (same_path(prev, l))
+			continue;
+		if (paths < max)
+			add_path(l, out, outlen, paths);
+		paths++;
+		prev = l;
 	}
 out:
 	free(a);
 	free(b);
-	return differ;
+	return paths;
 }
 
 static int saved_path(char *buf, size_t len, const char *state, const char *name)

@@ -24,7 +24,8 @@ void hg_explain_config(const char *state, const char *name, const char *canon,
 		       size_t len, const char *cfgname, char *reason, size_t rlen);
 
 /* The element paths of lines in only one of OLD and NEW (both canonical
- * forms), up to MAX, ", "-separated into OUT; returns how many differ. */
+ * forms), up to MAX, ", "-separated into OUT; returns how many paths
+ * differ (possibly more than MAX). */
 size_t hg_explain_diff(const char *old, size_t oldlen, const char *new_,
 		       size_t newlen, char *out, size_t outlen, size_t max);
 
