@@ -21,6 +21,9 @@ struct disk {
 	 * of the layer k deep; bs_end the depth of the empty terminator. */
 	const char *bs[HG_CHAIN_MAX_DEPTH + 1];
 	size_t bs_len[HG_CHAIN_MAX_DEPTH + 1];
+	const char *bs_fmt[HG_CHAIN_MAX_DEPTH + 1];
+	size_t bs_fmt_len[HG_CHAIN_MAX_DEPTH + 1];
+	const char *repeated;     /* a child libvirt reads once, given twice */
 	size_t bs_end;
 	int bs_any, bs_bad;
 };
@@ -127,6 +130,13 @@ static int check_backing(const struct disk *d, const struct hg_chain *ch)
 		free(real);
 		if (!same)
 			return -1;
+		/* The format qemu is told must be the one the header records:
+		 * a qcow2 layer read as raw exposes its metadata, a raw one
+		 * read as qcow2 may name further files. */
+		if (d->bs_fmt[k] &&
+		    !(ch->layer[k].fmt == HG_FMT_QCOW2 ? is(d->bs_fmt[k], d->bs_fmt_len[k], "qcow2")
+							: is(d->bs_fmt[k], d->bs_fmt_len[k], "raw")))
+			return -1;
 	}
 	return 0;
 }
@@ -144,6 +154,10 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 		val(d->target, d->target_len, tgt, sizeof(tgt));
 	else
 		snprintf(tgt, sizeof(tgt), "#%zu", i + 1);
+	if (d->repeated) {
+		snprintf(why, whylen, "disk %s: <%s> given more than once", tgt, d->repeated);
+		return -1;
+	}
 	if (!d->src && !d->other_source && (!strcmp(dev, "cdrom") || !strcmp(dev, "floppy")))
 		return 0;   /* an empty drive */
 	if (strcmp(type, "file") || !d->src) {
@@ -198,6 +212,20 @@ static int plan_os(const char *k, size_t kn, const char *v, size_t vn,
 	char path[PATH_MAX], *real;
 	int ret = -1;
 
+	/* Two <os> or <devices> blocks, or a second <kernel> (...): libvirt
+	 * reads the first, or all; either way not what the plan would. */
+	if (starts(k, kn, "domain/os[") || starts(k, kn, "domain/devices[")) {
+		snprintf(why, whylen, "<%s> given more than once", starts(k, kn, "domain/os[") ? "os" : "devices");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(os) / sizeof(os[0]); i++) {
+		size_t l = strlen(os[i].key);
+
+		if (!strchr(os[i].key, '@') && kn > l && starts(k, kn, os[i].key) && k[l] == '[') {
+			snprintf(why, whylen, "<%s> given more than once", os[i].key + 10);
+			return -1;
+		}
+	}
 	for (size_t i = 0; i < sizeof(os) / sizeof(os[0]); i++) {
 		if (!is(k, kn, os[i].key))
 			continue;
@@ -229,9 +257,32 @@ out:
 	return ret;
 }
 
+/* libvirt reads one of each of these per disk (the first): a second one
+ * would make the plan and qemu disagree, so it is refused. domxml gives
+ * a repeated element an index: "/driver[2]@type". */
+static const char *repeated_child(const char *r, size_t rn)
+{
+	static const char *const once[] = { "driver", "source", "target", "readonly",
+					    "backingStore", "format" };
+
+	for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
+		size_t l = strlen(once[i]);
+
+		if (rn > l + 1 && r[0] == '/' && !memcmp(r + 1, once[i], l) && r[l + 1] == '[')
+			return once[i];
+	}
+	return NULL;
+}
+
 static void disk_attr(struct disk *d, const char *r, size_t rn, const char *v, size_t vn)
 {
+	const char *rep;
+
 	d->used = 1;
+	if ((rep = repeated_child(r, rn))) {
+		d->repeated = rep;
+		return;
+	}
 	if (is(r, rn, "@type")) {
 		d->type = v;
 		d->type_len = vn;
@@ -273,6 +324,11 @@ static void disk_attr(struct disk *d, const char *r, size_t rn, const char *v, s
 		} else if (is(r, rn, "/source@file")) {
 			d->bs[k] = v;
 			d->bs_len[k] = vn;
+		} else if (is(r, rn, "/format@type")) {
+			d->bs_fmt[k] = v;
+			d->bs_fmt_len[k] = vn;
+		} else if (repeated_child(r, rn)) {
+			d->bs_bad = 1;
 		} else if (starts(r, rn, "/source@") && !is(r, rn, "/source@index")) {
 			d->bs_bad = 1;  /* a backing layer that is not a file */
 		}

@@ -10,9 +10,19 @@
  *    writable overlay (kind overlay, recorded by path, not hashed).
  *  - a driver without @type is raw, as libvirt treats it (no probing).
  *  - an empty cdrom/floppy is skipped; any other disk type (block,
- *    network, volume, dir) and an explicit <backingStore> with a source
- *    are refused: the gate cannot vouch for what it cannot hash, and an
- *    explicit chain would let qemu open files the headers do not name.
+ *    network, volume, dir) is refused: the gate cannot vouch for what it
+ *    cannot hash.
+ *  - a <backingStore> chain in the XML (libvirt's detected chain in a
+ *    running domain's XML, or one a user wrote) must name, layer by
+ *    layer, the files and formats the headers name, or the disk is
+ *    refused: qemu opens the chain libvirt gives it. An empty
+ *    <backingStore/> terminator is not in the canonical form (domxml
+ *    drops it as libvirt's runtime output), so "no backing" written by
+ *    a user is not seen: the plan then measures the headers' chain, a
+ *    superset of what qemu opens, which can refuse but never admit more.
+ *  - an element libvirt reads once (a disk's driver, source, target,
+ *    readonly, backingStore, format; <os>, <devices>, <kernel>, ...)
+ *    given twice is refused: the plan and qemu could disagree.
  *  - <os>: kernel, initrd and dtb are golden images (same directory rule);
  *    loader and the nvram template are firmware; nvram is an overlay.
  *  - the domain config itself is kind config named

