@@ -64,7 +64,7 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 	size_t aklen = 0, siglen = 0, nalgs = 0;
 	uint16_t algs[HG_MAX_BANKS];
 	struct cw w;
-	int m, ret = HG_EXIT_FAIL;
+	int m, lock = -1, ret = HG_EXIT_FAIL;
 
 	cw_init(&w);
 	ev = calloc(1, sizeof(*ev));
@@ -98,7 +98,8 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		ret = HG_EXIT_FAIL;
 		lw.size = (size_t)lseek(lw.fd, 0, SEEK_END);
 	}
-	if (hg_tpm_ek_create(tpm, &ek) < 0 ||
+	if ((lock = hg_state_tpm_lock(o->state)) < 0 ||
+	    hg_tpm_ek_create(tpm, &ek) < 0 ||
 	    hg_tpm_ak_load(tpm, ek, &pub, &priv, &ak) < 0)
 		goto out;
 	for (int attempt = 0;; attempt++) {
@@ -152,6 +153,8 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 out:
 	hg_tpm_flush(tpm, ak);
 	hg_tpm_flush(tpm, ek);
+	if (lock >= 0)
+		close(lock);
 	hg_logw_close(&lw);
 	EVP_PKEY_free(logkey);
 	free(attest);

@@ -163,6 +163,14 @@ static int uninstall(int legacy, int reload)
 	return HG_EXIT_OK;
 }
 
+/* libvirt shows the hook's whole stderr as the start error: it must be
+ * hostgate's one line, not the TSS's own log lines (an explicit TSS2_LOG
+ * from the operator still wins). */
+static void quiet_tss(void)
+{
+	setenv("TSS2_LOG", "all+NONE", 0);
+}
+
 /* The domain XML from libvirt's pipe, bounded: a larger one is refused
  * (the canonicaliser would refuse it anyway) and is not read whole. */
 static int read_xml(int fd, uint8_t **xml, size_t *len)
@@ -243,6 +251,7 @@ static int run(const char *config, int argc, char **argv)
 		return HG_EXIT_OK; /* not a call libvirt makes; never block */
 	if (strcmp(argv[1], "prepare") || strcmp(argv[2], "begin"))
 		return HG_EXIT_OK;
+	quiet_tss();
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
 	if (read_xml(STDIN_FILENO, &xml, &len) < 0) {
 		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=domain XML unreadable", argv[0]);
@@ -371,6 +380,7 @@ int gate_main(int argc, char **argv)
 		ret = HG_EXIT_FAIL;
 		goto out;
 	}
+	quiet_tss();
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
 	v = hg_gate_decide(&cfg, (const char *)xml, len, NULL, reason, sizeof(reason));
 	closelog();

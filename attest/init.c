@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,7 +63,7 @@ int init_main(int argc, char **argv)
 	EVP_PKEY *logkey = NULL;
 	const char *ak_out = NULL;
 	enum hg_ak_alg alg = HG_AK_ECC;
-	int alg_given = 0, c, has, ret = HG_EXIT_USAGE;
+	int alg_given = 0, c, has, lock = -1, ret = HG_EXIT_USAGE;
 	char name[2 * 34 + 1];
 
 	if (hg_opts_init(&o) < 0)
@@ -106,7 +107,8 @@ int init_main(int argc, char **argv)
 	}
 	if ((has = hg_state_has_ak(o.state)) < 0)
 		goto out;
-	if (hg_tpm_open(o.tcti, &tpm) < 0 || hg_tpm_ek_create(&tpm, &ek) < 0)
+	if ((lock = hg_state_tpm_lock(o.state)) < 0 ||
+	    hg_tpm_open(o.tcti, &tpm) < 0 || hg_tpm_ek_create(&tpm, &ek) < 0)
 		goto out;
 	if (has) {
 		int is_rsa;
@@ -151,6 +153,8 @@ out:
 		hg_tpm_flush(&tpm, ek);
 	}
 	hg_tpm_close(&tpm);
+	if (lock >= 0)
+		close(lock);
 	EVP_PKEY_free(logkey);
 	free(newpub);
 	free(newpriv);

@@ -2,6 +2,8 @@
 #include "state.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,28 @@ int hg_state_path(char *buf, size_t n, const char *dir, const char *name)
 		return -1;
 	}
 	return 0;
+}
+
+int hg_state_tpm_lock(const char *dir)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (hg_state_path(path, sizeof(path), dir, "tpm.lock") < 0)
+		return -1;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			hg_err("%s: lock: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }
 
 int hg_state_has_ak(const char *dir)

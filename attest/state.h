@@ -34,6 +34,13 @@ int hg_write_tpm2b_public(const char *file, const TPM2B_PUBLIC *pub);
 /* Load the log key; with CREATE, make one first if there is none. */
 int hg_state_log_key(const char *dir, int create, EVP_PKEY **key);
 
+/* Serialise use of TPM object slots: EK and AK are transient objects, and
+ * a TPM without a resource manager in front (swtpm, /dev/tpm0) holds only
+ * a few (3 on swtpm). Two gated VM starts at once would each load two and
+ * fail with TPM_RC_OBJECT_MEMORY. Returns a descriptor holding an
+ * exclusive flock on DIR/tpm.lock (close() releases it), or -1. */
+int hg_state_tpm_lock(const char *dir);
+
 /* "DIR/NAME" into BUF; -1 if it does not fit. */
 int hg_state_path(char *buf, size_t n, const char *dir, const char *name);
 
