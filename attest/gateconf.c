@@ -161,7 +161,7 @@ static const char *set_key(struct hg_gateconf *c, const char *k, char *v)
 	return "unknown key";
 }
 
-int hg_gateconf_load(const char *path, struct hg_gateconf *c)
+int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t errlen)
 {
 	static const char *const keys[] = {
 		"state", "log", "policy", "verifier", "manifest", "break-glass",
@@ -174,14 +174,17 @@ int hg_gateconf_load(const char *path, struct hg_gateconf *c)
 	unsigned lineno = 0;
 	int ret = -1;
 
-	if (hg_gateconf_defaults(c) < 0)
+	err[0] = '\0';
+	if (hg_gateconf_defaults(c) < 0) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
+	}
 	if (hg_read_file(path, GATECONF_MAX, 0, &text, &len) < 0) {
-		hg_err("%s: %s", path, errno == EFBIG ? "larger than 64 KiB" : strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, errno == EFBIG ? "larger than 64 KiB" : strerror(errno));
 		goto out;
 	}
 	if (memchr(text, '\0', len)) {
-		hg_err("%s: contains a NUL byte", path);
+		snprintf(err, errlen, "%s: contains a NUL byte", path);
 		goto out;
 	}
 	for (char *p = (char *)text, *end = (char *)text + len; p < end;) {
@@ -190,7 +193,7 @@ int hg_gateconf_load(const char *path, struct hg_gateconf *c)
 		size_t ki;
 
 		if (!nl) {
-			hg_err("%s: last line has no newline", path);
+			snprintf(err, errlen, "%s: last line has no newline", path);
 			goto out;
 		}
 		*nl = '\0';
@@ -202,7 +205,7 @@ int hg_gateconf_load(const char *path, struct hg_gateconf *c)
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
-			hg_err("%s:%u: not \"key = value\"", path, lineno);
+			snprintf(err, errlen, "%s:%u: not \"key = value\"", path, lineno);
 			goto out;
 		}
 		*eq = '\0';
@@ -212,15 +215,15 @@ int hg_gateconf_load(const char *path, struct hg_gateconf *c)
 			if (!strcmp(k, keys[ki]))
 				break;
 		if (ki < sizeof(keys) / sizeof(keys[0]) && (seen & (1u << ki))) {
-			hg_err("%s:%u: %s: given twice", path, lineno, k);
+			snprintf(err, errlen, "%s:%u: %s: given twice", path, lineno, k);
 			goto out;
 		}
 		if (*v == '\0') {
-			hg_err("%s:%u: %s: empty value", path, lineno, k);
+			snprintf(err, errlen, "%s:%u: %s: empty value", path, lineno, k);
 			goto out;
 		}
 		if ((why = set_key(c, k, v))) {
-			hg_err("%s:%u: %s: %s", path, lineno, k, why);
+			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, k, why);
 			goto out;
 		}
 		seen |= 1u << ki;
@@ -231,4 +234,14 @@ out:
 	if (ret < 0)
 		hg_gateconf_free(c);
 	return ret;
+}
+
+int hg_gateconf_load(const char *path, struct hg_gateconf *c)
+{
+	char err[512];
+	int r = hg_gateconf_read(path, c, err, sizeof(err));
+
+	if (r < 0)
+		hg_err("%s", err);
+	return r;
 }

@@ -38,6 +38,9 @@ struct hg_gateconf {
 int hg_gateconf_defaults(struct hg_gateconf *c);
 /* Defaults, then PATH; -1 with one error line if PATH is missing or bad. */
 int hg_gateconf_load(const char *path, struct hg_gateconf *c);
+/* As hg_gateconf_load(), but the error line goes to ERR, not stderr. */
+int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err,
+		     size_t errlen);
 void hg_gateconf_free(struct hg_gateconf *c);
 /* 1 if the canonical PATH lies under one of DIRS (whole components). */
 int hg_path_under(const char *path, char *const *dirs, size_t n);

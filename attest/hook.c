@@ -216,14 +216,13 @@ static int decide_and_report(const char *config, const char *name,
 			     const uint8_t *xml, size_t len)
 {
 	struct hg_gateconf cfg;
-	char reason[2048];
+	char reason[2048], err[512];
 	enum hg_verdict v;
 
-	if (hg_gateconf_load(config, &cfg) < 0) {
-		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=gate config %s unusable",
-		       name ? name : "?", config);
-		fprintf(stderr, "hostgate: %s: refused: gate config %s is missing or invalid\n",
-			name ? name : "?", config);
+	if (hg_gateconf_read(config, &cfg, err, sizeof(err)) < 0) {
+		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=gate config: %s",
+		       name ? name : "?", err);
+		fprintf(stderr, "hostgate: %s: refused: gate config: %s\n", name ? name : "?", err);
 		return HG_EXIT_FAIL;
 	}
 	v = hg_gate_decide(&cfg, (const char *)xml, len, name, reason, sizeof(reason));
