@@ -428,6 +428,7 @@ expect_refused() {
 	st=$(virsh_ domstate "$dom")
 	[ "$st" = "shut off" ] || { fail "$name" "refused, but domstate is '$st'"; return 1; }
 	pass "$name"
+	echo "       ($(reason_of "$dom" | head -c 300))"
 }
 
 # reason_of DOM: hostgate's reason from the last start's error.

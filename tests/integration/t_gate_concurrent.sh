@@ -43,7 +43,7 @@ check_running() { # DOM RC CASE
 	fi
 }
 
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
 	both
 	check_running "$A" "$RC_A" "round$round-both-good-a-running"
 	check_running "$B" "$RC_B" "round$round-both-good-b-running"
@@ -52,7 +52,7 @@ for round in 1 2 3; do
 done
 
 tamper_image "$GOLDEN/$B-base.qcow2"
-for round in 1 2 3; do
+for round in 1 2 3 4 5; do
 	both
 	check_running "$A" "$RC_A" "round$round-good-a-running-beside-tampered-b"
 	st=$(virsh_ domstate "$B")
