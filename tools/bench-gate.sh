@@ -73,6 +73,8 @@ cycle() {
 	fi
 }
 
+# (read through namerefs in paired/med/ratios)
+# shellcheck disable=SC2034
 declare -a A_off_cycle=() A_off_start=() A_on_cycle=() A_on_start=() \
 	B_off_cycle=() B_off_start=() B_on_cycle=() B_on_start=() \
 	C_off_cycle=() C_off_start=() C_on_cycle=() C_on_start=() \

@@ -173,8 +173,8 @@ syslog_since() {
 # wait_syslog MARK PATTERN: up to 3 s for a decision line matching PATTERN
 # (grep -E) after MARK; prints the matching lines.
 wait_syslog() {
-	local i out
-	for i in $(seq 30); do
+	local out
+	for _ in $(seq 30); do
 		out=$(syslog_since "$1" | grep -E -- "$2")
 		[ -n "$out" ] && { printf '%s\n' "$out"; return 0; }
 		sleep 0.1
@@ -373,7 +373,8 @@ hook_add() {
 }
 
 hook_remove() {
-	"$HG_ATTEST" hook uninstall "$@" >/dev/null 2>&1
+	"$HG_ATTEST" hook uninstall >/dev/null 2>&1
+	"$HG_ATTEST" hook uninstall --legacy >/dev/null 2>&1
 	local f left=0
 	for f in "$HOOK_FILE" "$HOOK_LEGACY"; do
 		if [ -f "$f" ] && grep -q 'hostgate-attest' "$f" 2>/dev/null; then
