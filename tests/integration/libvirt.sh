@@ -81,10 +81,10 @@ trap '_lv_cleanup; cleanup' EXIT
 
 # _lv_stop_daemon NAME PIDFILE: SIGTERM the daemon, wait up to 10 s.
 _lv_stop_daemon() {
-	local pid i
+	local pid
 	pid=$(cat "$2" 2>/dev/null) || return 0
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -93,8 +93,7 @@ _lv_stop_daemon() {
 
 # wait_libvirt: until virsh answers (bounded: 30 s).
 wait_libvirt() {
-	local i
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		virsh_ version >/dev/null 2>&1 && return 0
 		sleep 0.2
 	done
