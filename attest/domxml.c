@@ -613,6 +613,16 @@ static void on_doctype(void *ctx, const xmlChar *name, const xmlChar *eid,
 	xmlStopParser(ctxt);
 }
 
+/* libxml2 reports some errors with no parser context (an input that its
+ * declared encoding cannot convert: "encoding error : input conversion
+ * failed ..."), which XML_PARSE_NOERROR does not silence: they go to the
+ * generic handler, stderr by default, and so into the hook's output. */
+static void quiet(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
 int hg_domxml_canonical(const char *xml, size_t len, char **out,
 			size_t *outlen, char **name, const char **why)
 {
@@ -625,6 +635,8 @@ int hg_domxml_canonical(const char *xml, size_t len, char **out,
 	xmlNodePtr root;
 	xmlChar *dname = NULL;
 	char *dname_copy = NULL;
+	xmlGenericErrorFunc saved_err = xmlGenericError;
+	void *saved_err_ctx = xmlGenericErrorContext;
 	size_t lines = 0;
 	int doctype = 0, ret = -1;
 
@@ -641,9 +653,11 @@ int hg_domxml_canonical(const char *xml, size_t len, char **out,
 	ctxt->sax->internalSubset = on_doctype;
 	/* No XML_PARSE_NOENT (no substitution), no DTD loading, no network;
 	 * errors are reported through *why, never printed by libxml2. */
+	xmlSetGenericErrorFunc(NULL, quiet);
 	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
 				XML_PARSE_NONET | XML_PARSE_NOBLANKS |
 				XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlSetGenericErrorFunc(saved_err_ctx, saved_err);
 	if (doctype || (doc && (doc->intSubset || doc->extSubset))) {
 		c.why = "DOCTYPE not allowed in domain XML";
 		goto out;

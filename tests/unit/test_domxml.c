@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <libxml/parser.h>
 
@@ -533,6 +534,40 @@ static void test_depth_bounded(void **state)
 	free(x);
 }
 
+/* An input its declared encoding cannot convert: libxml2 reports that
+ * with no parser context, past XML_PARSE_NOERROR, on stderr by default.
+ * The hook's stderr is hostgate's one line, so nothing may be printed,
+ * and the caller's own libxml2 error handler is left as it was. */
+static void test_encoding_error_silent(void **state)
+{
+	static const char xml[] =
+		"<?xml version='1.0' encoding='UTF-32'?><domain><name>x</name></domain>";
+	xmlGenericErrorFunc before = xmlGenericError;
+	char *out = NULL, *name = NULL;
+	const char *why = NULL;
+	FILE *tmp = tmpfile();
+	size_t len;
+	int saved, rc;
+
+	(void)state;
+	assert_non_null(tmp);
+	fflush(stderr);
+	saved = dup(2);
+	assert_true(saved >= 0);
+	assert_true(dup2(fileno(tmp), 2) == 2);
+	rc = hg_domxml_canonical(xml, strlen(xml), &out, &len, &name, &why);
+	fflush(stderr);
+	assert_true(dup2(saved, 2) == 2);
+	close(saved);
+	assert_int_equal(rc, -1);
+	assert_string_equal(why, "not well-formed XML");
+	assert_int_equal(fseek(tmp, 0, SEEK_END), 0);
+	if (ftell(tmp) != 0)
+		fail_msg("libxml2 wrote %ld bytes to stderr", ftell(tmp));
+	fclose(tmp);
+	assert_ptr_equal(xmlGenericError, before);
+}
+
 /* Taken from a real libvirtd 9.0 + qemu 7.2 on Debian 12: the domain's
  * `virsh dumpxml --inactive` and the XML the qemu hook read on stdin at
  * "prepare begin" (machine type expanded, no detected backing chain yet).
@@ -579,6 +614,7 @@ int main(void)
 		cmocka_unit_test(test_too_large_refused),
 		cmocka_unit_test(test_output_bounded),
 		cmocka_unit_test(test_depth_bounded),
+		cmocka_unit_test(test_encoding_error_silent),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
