@@ -53,6 +53,45 @@ jq -e --arg g "$GOLDEN/good.qcow2" --arg s "$GOLDEN/swap.qcow2" --arg b "$GOLDEN
 "$HG_ATTEST" gate --config "$GATECONF" --domain-xml "$WORK/race.xml" >"$WORK/gate.out" 2>&1 &&
 	pass unswapped-gate-accepts || fail unswapped-gate-accepts "$(head -c 300 "$WORK/gate.out")"
 
+# Without a race first: what a swap or an in-place edit leaves behind is
+# seen by the next gate, whatever the identity cache holds.
+gate_once() { "$HG_ATTEST" gate --config "$GATECONF" --domain-xml "$WORK/race.xml" >"$WORK/gate.out" 2>&1; }
+expect_gate() { # WANT(0|1) CASE TEXT
+	local rc
+	gate_once
+	rc=$?
+	if [ "$rc" = "$1" ] && grep -qF -- "$3" "$WORK/gate.out"; then
+		pass "$2"
+	else
+		fail "$2" "exit $rc, want $1 with \"$3\": $(head -c 300 "$WORK/gate.out")"
+	fi
+}
+ln -sfn bad.qcow2 "$GOLDEN/.l" && mv -T "$GOLDEN/.l" "$GOLDEN/link.qcow2"
+expect_gate 1 symlink-repointed-refused "$GOLDEN/bad.qcow2"
+ln -sfn good.qcow2 "$GOLDEN/.l" && mv -T "$GOLDEN/.l" "$GOLDEN/link.qcow2"
+expect_gate 0 symlink-back-accepted allow
+cp "$GOLDEN/bad.qcow2" "$GOLDEN/.b" && mv -T "$GOLDEN/.b" "$GOLDEN/swap.qcow2"
+expect_gate 1 renamed-over-refused "$GOLDEN/swap.qcow2"
+cp "$GOLDEN/good.qcow2" "$GOLDEN/.g" && mv -T "$GOLDEN/.g" "$GOLDEN/swap.qcow2"
+expect_gate 0 renamed-back-accepted allow
+# In place, same size, mtime put back: only ctime tells (README, the
+# identity cache's trust boundary).
+expect_gate 0 cached-before-in-place-edit allow
+touch -r "$GOLDEN/swap.qcow2" "$WORK/stamp"
+size0=$(stat -c %s "$GOLDEN/swap.qcow2")
+qemu-io -f qcow2 -c "write -P 0x66 0 64k" "$GOLDEN/swap.qcow2" >/dev/null
+touch -r "$WORK/stamp" "$GOLDEN/swap.qcow2"
+if [ "$(stat -c %s "$GOLDEN/swap.qcow2")" = "$size0" ] &&
+	[ "$(stat -c %Y "$GOLDEN/swap.qcow2")" = "$(stat -c %Y "$WORK/stamp")" ]; then
+	expect_gate 1 in-place-edit-with-mtime-restored-refused "$GOLDEN/swap.qcow2"
+else
+	fail in-place-edit-with-mtime-restored-refused "setup: size or mtime changed"
+fi
+qemu-io -f qcow2 -c "write -P 0x11 0 64k" "$GOLDEN/swap.qcow2" >/dev/null
+touch -r "$WORK/stamp" "$GOLDEN/swap.qcow2"
+[ "$(sha256_of "$GOLDEN/swap.qcow2")" = "$GOOD" ] || fail setup "swap.qcow2 not restored"
+expect_gate 0 in-place-edit-undone-accepted allow
+
 swap_symlink() {
 	while :; do
 		ln -sfn good.qcow2 "$GOLDEN/.l" && mv -T "$GOLDEN/.l" "$GOLDEN/link.qcow2"
