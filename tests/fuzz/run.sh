@@ -14,7 +14,7 @@
 #
 # Usage: tests/fuzz/run.sh [--build-only | --coverage] [TARGET...]
 #   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor, fuzz_evidence,
-#                 fuzz_policy, fuzz_imgchain (default: all)
+#                 fuzz_policy, fuzz_imgchain, fuzz_domxml (default: all)
 #   --build-only  build the targets and the seeds, run nothing
 #   --coverage    fuzz nothing: build source-coverage variants of the
 #                 targets into build-fuzz/cov/, run each once over its
@@ -26,7 +26,8 @@
 #   FUZZ_OUT      build, corpus, artefact and log directory (default
 #                 build-fuzz; 'make clean' removes only that one)
 #   FUZZ_PKGS     pkg-config packages to link (default libcrypto libcbor,
-#                 plus tss2-mu / json-c when lib/ includes their headers)
+#                 plus tss2-mu / json-c when lib/ includes their headers;
+#                 fuzz_domxml adds libxml-2.0 for itself)
 #   CLANG         compiler (default clang)
 # Logs: build-fuzz/logs/<target>.log (the whole libFuzzer output).
 set -u
@@ -37,8 +38,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 CLANG=${CLANG:-clang}
-DICT=tests/fuzz/cbor.dict
-ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain"
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
 
@@ -76,6 +76,15 @@ if ! PKG=$(pkg-config --cflags --libs $PKGS); then
 	exit 2
 fi
 PKG="$PKG -pthread"
+# fuzz_domxml alone needs libxml2: ask for it only when it is built.
+XML_PKG=
+case " $targets " in
+*" fuzz_domxml "*)
+	if ! XML_PKG=$(pkg-config --cflags --libs libxml-2.0); then
+		echo "run.sh: pkg-config libxml-2.0 failed (make deps)" >&2
+		exit 2
+	fi ;;
+esac
 # Stacks with file:line in the logs.
 if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
 	for s in llvm-symbolizer /usr/lib/llvm-14/bin/llvm-symbolizer; do
@@ -151,14 +160,57 @@ if command -v qemu-img >/dev/null && seed=$(mktemp -d); then
 else
 	echo "         no fuzz_imgchain seeds (qemu-img is needed)"
 fi
+# fuzz_domxml starts from the domain XML fixtures of the unit tests:
+# real libvirtd 9 output (inactive and the hook's prepare-begin) and
+# hand-written persistent and live forms.
+mkdir -p "$OUT/corpus/fuzz_domxml"
+for f in tests/unit/domxml/*.xml; do
+	cp "$f" "$OUT/corpus/fuzz_domxml/seed-$(basename "$f" .xml)"
+done
+# And small domains for hg_domplan's branches: <os> files that exist on
+# any host (a plan that succeeds), one path as two kinds, a kernel outside
+# the image directories, several disks of each type, an explicit chain.
+domseed() { # NAME BODY: a domain named NAME around BODY
+	printf '<domain type="kvm">\n<name>%s</name>\n<memory unit="MiB">64</memory>\n%s\n</domain>\n' \
+		"$1" "$2" >"$OUT/corpus/fuzz_domxml/seed-$1"
+}
+domseed os-ok '<os><type arch="x86_64">hvm</type><loader readonly="yes" type="pflash">/bin/sh</loader><nvram template="/bin/true">/var/lib/libvirt/qemu/nvram/os-ok_VARS.fd</nvram></os>
+<devices><disk type="file" device="cdrom"><target dev="sda" bus="sata"/><readonly/></disk><disk type="block" device="floppy"/></devices>'
+domseed os-clash '<os><loader>/bin/sh</loader><nvram>/bin/sh</nvram></os>'
+domseed os-kernel '<os><kernel>/bin/sh</kernel><initrd>/nonexistent</initrd><dtb>rel</dtb></os>'
+domseed disks '<devices><disk type="file" device="disk"><driver name="qemu" type="qcow2"/><source file="/var/lib/libvirt/images/a.qcow2" index="1"/><backingStore type="file" index="2"><format type="qcow2"/><source file="/var/lib/libvirt/images/b.qcow2"/><backingStore/></backingStore><target dev="vda" bus="virtio"/></disk>
+<disk type="block" device="disk"><source dev="/dev/sdb"/><target dev="vdb"/></disk>
+<disk type="network" device="disk"><source protocol="nbd" name="x"/><target dev="vdc"/></disk>
+<disk type="file" device="cdrom"><target dev="sda"/></disk></devices>'
+domseed disk-raw '<devices><disk type="file"><source file="/var/lib/libvirt/images/c.img"/><target dev="vda"/><readonly/></disk></devices>'
+# Nested to HG_DOMXML_MAX_DEPTH exactly: one more level is refused.
+domseed deep "$(for _ in $(seq 63); do printf '<e>'; done; printf '<e a="1"/>'; for _ in $(seq 63); do printf '</e>'; done)"
+
+# What a target links besides itself and lib/*.c. fuzz_imgchain includes
+# attest/imgchain.c whole; fuzz_domxml cannot (domplan.c and imgchain.c
+# share a static name), so it links the host-side sources it reaches.
+extra_of() {
+	case $1 in
+	fuzz_domxml) echo attest/domxml.c attest/domplan.c attest/imgchain.c \
+		attest/gateconf.c "$XML_PKG" ;;
+	esac
+}
+
+# The libFuzzer dictionary of a target.
+dict_of() {
+	case $1 in
+	fuzz_domxml) echo tests/fuzz/xml.dict ;;
+	*) echo tests/fuzz/cbor.dict ;;
+	esac
+}
 
 build() { # TARGET OUTPUT FLAGS...: 0 or exit 2
 	local t=$1 bin=$2
 
 	shift 2
 	echo "  CLANG  $bin"
-	# shellcheck disable=SC2086
-	if ! "$CLANG" "$@" -o "$bin" "tests/fuzz/$t.c" $LIB_SRC $PKG \
+	# shellcheck disable=SC2086,SC2046
+	if ! "$CLANG" "$@" -o "$bin" "tests/fuzz/$t.c" $(extra_of "$t") $LIB_SRC $PKG \
 		2>"$OUT/logs/$t.build.log"; then
 		cat "$OUT/logs/$t.build.log" >&2
 		echo "run.sh: building $t failed" >&2
@@ -179,6 +231,7 @@ lib_files_of() {
 	fuzz_evidence) echo lib/evidence.c lib/tpmpub.c lib/quote.c lib/pcrs.c ;;
 	fuzz_policy) echo verifier/policy.c ;;
 	fuzz_imgchain) echo attest/imgchain.c ;;
+	fuzz_domxml) echo attest/domxml.c attest/domplan.c attest/imgchain.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
 }
@@ -207,13 +260,17 @@ if [ "$coverage" = 1 ]; then
 		# shellcheck disable=SC2046
 		"$LLVMCOV" report "$OUT/cov/$t" -instr-profile="$OUT/cov/$t.profdata" \
 			$(lib_files_of "$t") |
-			awk -v root="$PWD/" '$1 ~ /\.c$/ || $1 == "TOTAL" {
+			awk -v root="$PWD/" -v files="$(lib_files_of "$t")" '
+			BEGIN { n = split(files, fl, " ") }
+			$1 ~ /\.c$/ || $1 == "TOTAL" {
 				f = $1; sub(root, "", f)
-				if (f != "TOTAL" && f !~ /\//) f = "lib/" f
-				printf "  %-14s lines %7s (%s of %s missed)  branches %7s (%s of %s missed)\n",
+				# llvm-cov strips the common directory: put it back.
+				for (i = 1; f != "TOTAL" && f !~ /\// && i <= n; i++)
+					if (fl[i] ~ ("/" f "$")) f = fl[i]
+				printf "  %-17s lines %7s (%s of %s missed)  branches %7s (%s of %s missed)\n",
 					f, $10, $9, $8, $13, $12, $11 }'
 	done
-	echo "Per-line detail: $LLVMCOV show $OUT/cov/TARGET -instr-profile=$OUT/cov/TARGET.profdata lib/FILE.c"
+	echo "Per-line detail: $LLVMCOV show $OUT/cov/TARGET -instr-profile=$OUT/cov/TARGET.profdata FILE.c"
 	exit 0
 fi
 
@@ -248,7 +305,7 @@ run_target() {
 	before=$(artefacts_of "$t" | sort)
 	# shellcheck disable=SC2086
 	"$OUT/$t" -max_total_time="$FUZZ_SECONDS" -max_len=8192 \
-		-rss_limit_mb=512 -timeout=5 -dict="$DICT" \
+		-rss_limit_mb=512 -timeout=5 -dict="$(dict_of "$t")" \
 		-artifact_prefix="$OUT/artifacts/$t-" -print_final_stats=1 \
 		$FUZZ_FLAGS "$corpus" >"$log" 2>&1
 	rc=$?
