@@ -432,4 +432,4 @@ expect_refused() {
 }
 
 # reason_of DOM: hostgate's reason from the last start's error.
-reason_of() { tr '\n' ' ' <"$WORK/start-$1.out" | sed -n 's/.*hostgate: [^:]*: refused: //p'; }
+reason_of() { tr '\n' ' ' <"$WORK/start-$1.out" | sed -n 's/.*hostgate: [^:]*: refused: //p' | sed 's/ *$//'; }
