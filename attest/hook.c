@@ -124,6 +124,9 @@ static int install(const char *config, int legacy, int reload)
 	snprintf(script, sizeof(script),
 		 "#!/bin/sh\n" HOOK_MARK "\n"
 		 "# Gates VM starts; see hostgate's README \"The gate\".\n"
+		 "# Only \"prepare begin\" is gated: the other calls (four per start\n"
+		 "# and stop) end here, before paying for a process start.\n"
+		 "[ \"$2 $3\" = \"prepare begin\" ] || exit 0\n"
 		 "exec '%s' hook run --config '%s' \"$@\"\n", self, cfg);
 	if (hg_mkdir_p(legacy ? HOOK_DIR : HOOK_D, 0755) < 0 ||
 	    hg_write_file_atomic(path, script, strlen(script), 0755) < 0) {
@@ -252,6 +255,7 @@ static int run(const char *config, int argc, char **argv)
 		return HG_EXIT_OK;
 	quiet_tss();
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
+	hg_err_to_syslog = 1;
 	if (read_xml(STDIN_FILENO, &xml, &len) < 0) {
 		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=domain XML unreadable", argv[0]);
 		fprintf(stderr, "hostgate: %s: refused: domain XML on stdin: %s\n", argv[0],

@@ -7,12 +7,14 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <syslog.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 const char *hg_progname = "hostgate";
+int hg_err_to_syslog;
 
 void hg_err(const char *fmt, ...)
 {
@@ -22,6 +24,10 @@ void hg_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (hg_err_to_syslog) {
+		syslog(LOG_ERR, "%s", line);
+		return;
+	}
 	/* One write so that concurrent writers don't interleave mid-line. */
 	fprintf(stderr, "%s: %s\n", hg_progname, line);
 }

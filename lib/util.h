@@ -20,6 +20,9 @@
 #include <sys/types.h>
 
 extern const char *hg_progname;
+/* Set by the libvirt hook: libvirt shows the hook's whole stderr as the
+ * start error, which must be one line; the details go to syslog. */
+extern int hg_err_to_syslog;
 
 void hg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
