@@ -203,10 +203,14 @@ expect_syslog() {
 }
 
 # --- images and domains ---------------------------------------------------
-# mk_golden PATH [SIZE]: a qcow2 with a distinct first cluster of data.
+# mk_golden PATH [SIZE]: a qcow2 with a distinct first cluster of data,
+# owned as libvirt's DAC driver labels it, so that starting a VM does not
+# chown it (which would move its ctime and defeat the gate's identity
+# cache: docs/gate.md).
 mk_golden() {
 	qemu-img create -q -f qcow2 "$1" "${2:-16M}" &&
-		qemu-io -f qcow2 -c "write -P 0x$(openssl rand -hex 1) 0 64k" "$1" >/dev/null
+		qemu-io -f qcow2 -c "write -P 0x$(openssl rand -hex 1) 0 64k" "$1" >/dev/null &&
+		chown libvirt-qemu:kvm "$1"
 }
 
 # mk_overlay BASE TOP: a writable qcow2 layer over BASE.
