@@ -210,7 +210,7 @@ expect_syslog() {
 mk_golden() {
 	qemu-img create -q -f qcow2 "$1" "${2:-16M}" &&
 		qemu-io -f qcow2 -c "write -P 0x$(openssl rand -hex 1) 0 64k" "$1" >/dev/null &&
-		chown libvirt-qemu:kvm "$1"
+		chown libvirt-qemu: "$1"
 }
 
 # mk_overlay BASE TOP: a writable qcow2 layer over BASE.
