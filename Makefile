@@ -8,7 +8,8 @@
 #   make bench      benchmarks: measure vs openssl dgst and sha256sum
 #                   (bench-measure), the verifier vs openssl speed and
 #                   tpm2_checkquote (bench-verify), the gate's added VM
-#                   start latency with a real libvirtd (bench-gate)
+#                   start latency with a real libvirtd (bench-gate), the
+#                   UEFI firmware log parse + replay rate (bench-uefi)
 #   make install    PREFIX=/usr DESTDIR=
 #   make clean
 
@@ -143,7 +144,7 @@ asan: deps
 fuzz: deps
 	@tests/fuzz/run.sh
 
-bench: bench-measure bench-verify bench-gate
+bench: bench-measure bench-verify bench-gate bench-uefi
 
 bench-measure: deps
 	@$(MAKE) --no-print-directory all
@@ -157,6 +158,10 @@ bench-gate: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-gate.sh
 
+bench-uefi: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench-uefi.sh
+
 install: $(BINS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
@@ -165,7 +170,7 @@ install: $(BINS)
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all deps check demo asan fuzz bench bench-measure bench-verify bench-gate install clean
+.PHONY: all deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi install clean
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
