@@ -14,7 +14,8 @@
 #
 # Usage: tests/fuzz/run.sh [--build-only | --coverage] [TARGET...]
 #   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor, fuzz_evidence,
-#                 fuzz_policy, fuzz_imgchain, fuzz_domxml (default: all)
+#                 fuzz_policy, fuzz_imgchain, fuzz_domxml, fuzz_uefilog
+#                 (default: all)
 #   --build-only  build the targets and the seeds, run nothing
 #   --coverage    fuzz nothing: build source-coverage variants of the
 #                 targets into build-fuzz/cov/, run each once over its
@@ -38,7 +39,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 CLANG=${CLANG:-clang}
-ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml"
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml fuzz_uefilog"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
 
@@ -186,6 +187,23 @@ domseed disk-raw '<devices><disk type="file"><source file="/var/lib/libvirt/imag
 # Nested to HG_DOMXML_MAX_DEPTH exactly: one more level is refused.
 domseed deep "$(for _ in $(seq 63); do printf '<e>'; done; printf '<e a="1"/>'; for _ in $(seq 63); do printf '</e>'; done)"
 
+# fuzz_uefilog starts from the real firmware logs of the shared corpus
+# (../shared/corpus/uefi, or $HG_UEFI_CORPUS): every file but the JSON,
+# YAML, text and base64 ones. libFuzzer reads the first -max_len bytes of
+# the larger ones, a log cut short, which is a case of its own.
+mkdir -p "$OUT/corpus/fuzz_uefilog"
+UEFI_CORPUS=${HG_UEFI_CORPUS:-../shared/corpus/uefi}
+if [ -d "$UEFI_CORPUS" ]; then
+	find "$UEFI_CORPUS" -type f ! -name '*.json' ! -name '*.yaml' ! -name '*.tsv' \
+		! -name '*.md' ! -name '*.b64' ! -name '*.warn' ! -name '*.pem' -print |
+		while IFS= read -r f; do
+			rel=${f#"$UEFI_CORPUS"/}
+			cp "$f" "$OUT/corpus/fuzz_uefilog/seed-${rel//\//_}"
+		done
+else
+	echo "         no fuzz_uefilog seeds ($UEFI_CORPUS missing)"
+fi
+
 # What a target links besides itself and lib/*.c. fuzz_imgchain includes
 # attest/imgchain.c whole; fuzz_domxml cannot (domplan.c and imgchain.c
 # share a static name), so it links the host-side sources it reaches.
@@ -200,6 +218,7 @@ extra_of() {
 dict_of() {
 	case $1 in
 	fuzz_domxml) echo tests/fuzz/xml.dict ;;
+	fuzz_uefilog) echo tests/fuzz/uefilog.dict ;;
 	*) echo tests/fuzz/cbor.dict ;;
 	esac
 }
@@ -232,6 +251,7 @@ lib_files_of() {
 	fuzz_policy) echo verifier/policy.c ;;
 	fuzz_imgchain) echo attest/imgchain.c ;;
 	fuzz_domxml) echo attest/domxml.c attest/domplan.c attest/imgchain.c ;;
+	fuzz_uefilog) echo lib/uefilog.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
 }
