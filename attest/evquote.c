@@ -1,4 +1,5 @@
 /* evquote.c: see evquote.h. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "../lib/evidence.h"
 #include "../lib/hglog.h"
+#include "../lib/uefilog.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "evquote.h"
@@ -47,10 +49,27 @@ static int log_matches_pcr(struct hg_tpm *tpm, const struct hg_logw *lw,
 	return ok;
 }
 
+/* The firmware log, or none (*buf NULL) when the default is absent. */
+static int read_uefi_log(const char *path, uint8_t **buf, size_t *len)
+{
+	const char *p = path ? path : HG_UEFI_LOG_DEFAULT;
+
+	*buf = NULL;
+	*len = 0;
+	if (hg_read_file(p, HG_UEFI_MAX_LOG, 0, buf, len) == 0)
+		return 0;
+	if (!path && errno == ENOENT)
+		return 0;
+	hg_err("%s: %s", p, errno == EFBIG ? "firmware log larger than 64 MiB" : strerror(errno));
+	return -1;
+}
+
 int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
-		      uint8_t **out, size_t *outlen)
+		      const char *uefi_log, uint8_t **out, size_t *outlen)
 {
+	uint8_t *uefi = NULL;
+	size_t uefi_len = 0;
 	struct hg_logw lw = { .fd = -1 };
 	struct hg_evidence *ev = NULL;
 	struct hg_pcr_sel sel = { 0 };
@@ -142,6 +161,10 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 	ev->sig_len = siglen;
 	ev->ak = akbuf;
 	ev->ak_len = aklen;
+	if (read_uefi_log(uefi_log, &uefi, &uefi_len) < 0)
+		goto out;
+	ev->uefi = uefi;
+	ev->uefi_len = uefi_len;
 	ev->log = lw.buf ? lw.buf : (const uint8_t *)"";
 	ev->log_len = lw.size;
 	if (hg_evidence_encode(ev, &w) < 0) {
@@ -160,6 +183,7 @@ out:
 	free(attest);
 	free(sig);
 	free(ev);
+	free(uefi);
 	cw_free(&w);
 	return ret;
 }

@@ -14,6 +14,11 @@
  * extending PCR 0-9, say): the values read are hashed and compared with
  * the quote's pcrDigest, and the pair is retaken on a mismatch.
  *
+ * The firmware event log goes into the evidence too (key 7): UEFI_LOG, or
+ * when it is NULL the kernel's HG_UEFI_LOG_DEFAULT if that exists (a host
+ * without a TPM driver's log, or a test, has none). An explicit UEFI_LOG
+ * that cannot be read is an error; it is read bounded (64 MiB).
+ *
  * Contract: TPM is open; *out is a fresh buffer the caller frees. Returns
  * an exit code of cmds.h; errors are printed.
  */
@@ -26,8 +31,10 @@
 #include "opts.h"
 #include "tpm.h"
 
+#define HG_UEFI_LOG_DEFAULT "/sys/kernel/security/tpm0/binary_bios_measurements"
+
 int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
-		      uint8_t **out, size_t *outlen);
+		      const char *uefi_log, uint8_t **out, size_t *outlen);
 
 #endif

@@ -189,7 +189,7 @@ static int verify(const struct hg_gateconf *cfg, const struct hg_opts *o,
 	}
 	hg_hex_encode(nonce, sizeof(nonce), noncehex);
 	if (hg_quote_evidence(o, tpm, nonce, sizeof(nonce), 0x3ffu | (1u << o->pcr),
-			      &ev, &evlen) != HG_EXIT_OK) {
+			      NULL, &ev, &evlen) != HG_EXIT_OK) {
 		reasonf(reason, rlen, "quote failed (TPM %s)", cfg->tcti);
 		goto out;
 	}

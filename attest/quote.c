@@ -27,6 +27,9 @@ static void usage(FILE *f)
 		   "  --pcrs LIST   PCRs to quote in every active bank (default 0-9 and\n"
 		   "                the hostgate PCR), e.g. 0-9,13\n"
 		   "  -o FILE       output file, written atomically\n"
+		   "  --uefi-log FILE  the firmware event log to put in the evidence\n"
+		   "                (default: the kernel's, when it exists:\n"
+		   "                /sys/kernel/security/tpm0/binary_bios_measurements)\n"
 		   HG_COMMON_HELP);
 }
 
@@ -36,6 +39,7 @@ int quote_main(int argc, char **argv)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "uefi-log", required_argument, NULL, 'u' },
 		HG_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -43,7 +47,7 @@ int quote_main(int argc, char **argv)
 	struct hg_tpm tpm = { 0 };
 	uint8_t *nonce = NULL, *out = NULL;
 	size_t nonce_len = 0, outlen = 0;
-	const char *pcrs_arg = NULL, *outfile = NULL;
+	const char *pcrs_arg = NULL, *outfile = NULL, *uefi_log = NULL;
 	uint32_t mask;
 	int c, ret = HG_EXIT_USAGE;
 
@@ -67,6 +71,9 @@ int quote_main(int argc, char **argv)
 			break;
 		case 'o':
 			outfile = optarg;
+			break;
+		case 'u':
+			uefi_log = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -93,8 +100,8 @@ int quote_main(int argc, char **argv)
 	ret = HG_EXIT_FAIL;
 	if (hg_tpm_open(o.tcti, &tpm) < 0)
 		goto out;
-	if ((ret = hg_quote_evidence(&o, &tpm, nonce, nonce_len, mask, &out,
-				     &outlen)) != HG_EXIT_OK)
+	if ((ret = hg_quote_evidence(&o, &tpm, nonce, nonce_len, mask, uefi_log,
+				     &out, &outlen)) != HG_EXIT_OK)
 		goto out;
 	ret = HG_EXIT_FAIL;
 	if (outfile) {
