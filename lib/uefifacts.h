@@ -1,0 +1,207 @@
+/* uefifacts.h: what a firmware event log says about the platform, for the
+ * verifier's verdict and its firmware policy (issue 5), and the decoders
+ * behind it.
+ *
+ * The facts, from the events lib/uefilog.h yields:
+ *   - Secure Boot: the SecureBoot, PK, KEK, db and dbx
+ *     EV_EFI_VARIABLE_DRIVER_CONFIG events on PCR 7;
+ *   - boot applications: every EV_EFI_BOOT_SERVICES_APPLICATION on PCR 4,
+ *     in log order, with its digests and the file path of its device path
+ *     when that path is simple;
+ *   - separators: which of PCRs 0-7 have an EV_SEPARATOR, and of what kind;
+ *   - digest mismatches: events of a type whose digest the spec defines as
+ *     the hash of the event data, whose logged digest is not.
+ *
+ * Trust: none of this is trusted by itself. The replay binds the logged
+ * *digests* to the quoted PCRs; the *data* is bound only where its hash is
+ * the digest. So a fact read from data (the SecureBoot value) is reported
+ * only when every known bank's digest of that event is the hash of its
+ * data; otherwise it is unknown and the event is listed as a mismatch
+ * (corpus README rule 5: flag the disagreement, never trust the data).
+ *
+ * Which event types hash their data (TCG PC Client PFP r1.05 §10.4.1,
+ * "Event Types", and the sections it points to):
+ *   EV_SEPARATOR            the 4-byte separator value (§10.4.1; an error
+ *                           separator hashes UINT32 1 instead and its data
+ *                           is error information: PFP "Error
+ *                           Conditions", §2.3.2 in revision 00.51)
+ *   EV_ACTION, EV_EFI_ACTION  the ASCII string (§10.4.3)
+ *   EV_S_CRTM_VERSION       the version string
+ *   EV_OMIT_BOOT_DEVICE_EVENTS  the string "BOOT ATTEMPTS OMITTED"
+ *   EV_EFI_VARIABLE_DRIVER_CONFIG, EV_EFI_VARIABLE_BOOT2,
+ *   EV_EFI_VARIABLE_AUTHORITY   the whole UEFI_VARIABLE_DATA (§10.4.2)
+ *   EV_EFI_VARIABLE_BOOT    VariableData only (PFP; EDK2's Tcg2Dxe does
+ *                           this), or the whole UEFI_VARIABLE_DATA (what
+ *                           other firmware does): either is accepted
+ *   EV_EFI_GPT_EVENT        the UEFI_GPT_DATA
+ * Not judged: code and table measurements (the digest is of an image or a
+ * table in memory, not of the event data), EV_NO_ACTION (never extended),
+ * EV_EFI_HCRTM_EVENT, and the types whose digest the spec leaves to the
+ * software that logs them (EV_IPL, EV_EVENT_TAG, EV_COMPACT_HASH,
+ * EV_PLATFORM_CONFIG_FLAGS, EV_TABLE_OF_DEVICES, EV_NONHOST_*).
+ *
+ * Contract: decoders borrow their input and allocate nothing, except the
+ * two that return a fresh string the caller frees. hg_uefi_facts() owns
+ * what it allocates in F until hg_uefi_facts_free(), which accepts a
+ * zeroed struct. Allocations are bounded by the log (at most one boot
+ * application or mismatch per event).
+ */
+#ifndef HG_UEFIFACTS_H
+#define HG_UEFIFACTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "digest.h"
+#include "uefilog.h"
+
+/* ---- decoders -------------------------------------------------------- */
+
+/* UTF-16LE to UTF-8, bounded by UNITS code units (2 bytes each; the
+ * input must hold 2 * UNITS bytes). An unpaired surrogate becomes U+FFFD.
+ * What could fool a reader or a terminal is escaped: C0 controls, DEL and
+ * '\' as "\xNN"; C1 controls, the line/paragraph separators and the
+ * bidirectional overrides (U+2028-202E, U+2066-2069) as "\uNNNN". NUL is
+ * a control like any other: the caller strips a terminator it expects.
+ * Returns a fresh NUL-terminated string, or NULL when out of memory. */
+char *hg_utf16le_to_utf8(const uint8_t *p, size_t units);
+
+/* EFI_GUID as text, "8be4df61-93ca-11d2-aa0d-00e098032b8c" (UEFI 2.x
+ * Appendix A: three little-endian fields, then 8 bytes in order). */
+#define HG_GUID_STR_LEN 37
+void hg_uefi_guid_str(const uint8_t guid[16], char out[HG_GUID_STR_LEN]);
+
+/* UEFI_VARIABLE_DATA (PFP r1.05 §10.4.2), exactly:
+ *   EFI_GUID VariableName (16), UINT64 UnicodeNameLength (in CHAR16),
+ *   UINT64 VariableDataLength, CHAR16 UnicodeName[UnicodeNameLength],
+ *   BYTE VariableData[VariableDataLength]
+ * and nothing after. Pointers borrow P. */
+struct hg_uefi_var {
+	uint8_t guid[16];
+	const uint8_t *name;        /* UTF-16LE, name_units code units */
+	size_t name_units;
+	const uint8_t *data;        /* VariableData */
+	size_t data_len;
+};
+
+/* 0, or -1 with *WHY one of (tests/unit/test_uefifacts.c pins them):
+ *   "shorter than the 32-byte UEFI_VARIABLE_DATA header"
+ *   "UnicodeNameLength runs past the end of the event data"
+ *   "VariableDataLength runs past the end of the event data"
+ *   "trailing bytes after VariableData" */
+int hg_uefi_var_decode(const uint8_t *p, size_t len, struct hg_uefi_var *v,
+		       const char **why);
+
+/* 1 when V is the variable GUID:NAME (NAME in ASCII; exact, no NUL). */
+int hg_uefi_var_is(const struct hg_uefi_var *v, const uint8_t guid[16],
+		   const char *name);
+
+extern const uint8_t hg_efi_global_variable_guid[16];    /* SecureBoot, PK, KEK */
+extern const uint8_t hg_efi_image_security_db_guid[16];  /* db, dbx */
+
+/* The file path of a UEFI_IMAGE_LOAD_EVENT (PFP r1.05 §10.4:
+ * ImageLocationInMemory, ImageLengthInMemory, ImageLinkTimeAddress,
+ * LengthOfDevicePath, each UINT64, then the device path, exactly). The
+ * device path's nodes (UEFI 2.x §10.3.1: Type, SubType, UINT16 Length
+ * including the header) are walked with bounds up to the End Entire node,
+ * which must close the path. The path is the text of its File Path Media
+ * nodes (Type 4, SubType 4, a NUL-terminated UTF-16 PathName, §10.3.5.4),
+ * joined with '\' where a path is split over nodes. 0 with a fresh string
+ * in *OUT; -1 with *WHY when the path is not simple:
+ *   "shorter than the 32-byte UEFI_IMAGE_LOAD_EVENT header"
+ *   "LengthOfDevicePath runs past the end of the event data"
+ *   "trailing bytes after the device path"
+ *   "empty device path"
+ *   "device path node shorter than its header"
+ *   "device path node runs past the end of the device path"
+ *   "bytes after the device path's end node"
+ *   "device path has no end node"
+ *   "device path has more than one instance"
+ *   "device path has no file path node"
+ *   "file path node of odd length"
+ *   "file path has control characters" (what the UTF-16 conversion
+ *                                       would escape: a path is shown
+ *                                       as it is, or not at all)
+ *   "out of memory" */
+int hg_uefi_image_path(const uint8_t *p, size_t len, char **out,
+		       const char **why);
+
+/* Whether EV's digests are the hash of its data, for the types listed
+ * above: 1 every known bank agrees, 0 some bank does not (its algorithm
+ * in *ALG, when ALG is not NULL), -1 the type is not judged or the event
+ * has no known bank. An error separator (digest of UINT32 1) agrees. */
+int hg_uefi_digest_check(const struct hg_uefi_event *ev, uint16_t *alg);
+
+/* ---- facts ----------------------------------------------------------- */
+
+enum hg_uefi_sbvar {
+	HG_SBVAR_SECUREBOOT,
+	HG_SBVAR_PK,
+	HG_SBVAR_KEK,
+	HG_SBVAR_DB,
+	HG_SBVAR_DBX,
+	HG_SBVAR_N,
+};
+
+/* "SecureBoot", "PK", "KEK", "db", "dbx". */
+const char *hg_uefi_sbvar_name(enum hg_uefi_sbvar v);
+
+/* The first EV_EFI_VARIABLE_DRIVER_CONFIG event on PCR 7 that decodes as
+ * this variable (GUID and name). A later one with other digests makes the
+ * fact ambiguous (conflict): a verifier cannot tell which value counts. */
+struct hg_uefi_varfact {
+	long event;                  /* -1: not in the log */
+	struct hg_digests digests;   /* as logged, known banks */
+	int matches_data;            /* every bank's digest = H(event data) */
+	int conflict;                /* logged again with other digests */
+	const uint8_t *value;        /* VariableData, borrowed from the log */
+	size_t value_len;
+};
+
+enum hg_uefi_sep {
+	HG_SEP_NONE,                 /* no EV_SEPARATOR on this PCR */
+	HG_SEP_NORMAL,               /* data 00000000, digest its hash */
+	HG_SEP_NORMAL_FF,            /* data FFFFFFFF, digest its hash (the
+				      * TPM 1.2 BIOS spec's value, still
+				      * valid in PFP) */
+	HG_SEP_ERROR,                /* digest of UINT32 1: firmware error */
+	HG_SEP_BAD,                  /* other data, or digest not its hash */
+};
+
+struct hg_uefi_bootapp {
+	size_t event;
+	struct hg_digests digests;   /* as logged, known banks */
+	char *path;                  /* NULL: not a simple path ("?") */
+	const char *path_why;        /* why not, when path is NULL */
+};
+
+struct hg_uefi_mismatch {
+	size_t event;
+	uint32_t pcr;
+	uint32_t type;
+	uint16_t alg;                /* the first bank that disagrees */
+};
+
+struct hg_uefi_facts {
+	int secure_boot;             /* 1 enabled, 0 disabled, -1 unknown */
+	const char *secure_boot_why; /* when unknown */
+	struct hg_uefi_varfact var[HG_SBVAR_N];
+	size_t napps;
+	struct hg_uefi_bootapp *apps;
+	enum hg_uefi_sep sep[8];     /* PCRs 0-7; the first separator's kind */
+	size_t nmismatch;
+	struct hg_uefi_mismatch *mismatch;
+};
+
+/* Gather F from the log in BUF (which F borrows: keep BUF alive). 0, or
+ * -1 with ERR set when the log does not parse (ERR as uefilog.h fills
+ * it; "out of memory" with event -1). F is freed on failure. */
+int hg_uefi_facts(const uint8_t *buf, size_t len, struct hg_uefi_facts *f,
+		  struct hg_uefi_err *err);
+void hg_uefi_facts_free(struct hg_uefi_facts *f);
+
+/* The digest a fact shows for V: sha256 when logged, else the first bank;
+ * NULL when V is not in the log. */
+const struct hg_digest *hg_uefi_varfact_digest(const struct hg_uefi_varfact *v);
+
+#endif
