@@ -1,10 +1,13 @@
 /* show.c: hostgate-verify show --log FILE [--json]
+ *         hostgate-verify show --uefi-log FILE [--json] [--ebs-workaround]
  *         hostgate-verify show [--json] [--export DIR] EVIDENCE
  *
  * --log decodes the log with the bounded reader, checks every record (see
  * hglog.h for the rules) and prints the records and the PCR values a
  * replay gives. Records before the first bad one are still printed, so an
  * operator sees where it went wrong; the exit code says it did.
+ *
+ * --uefi-log dumps a firmware event log (showuefi.h).
  *
  * EVIDENCE is dumped unverified (showev.h): every part decoded for a
  * human, the log inside it checked and printed as --log does. --export
@@ -23,20 +26,36 @@
 #include "cmds.h"
 #include "inputs.h"
 #include "showev.h"
+#include "showuefi.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify show --log FILE [--json]\n"
+		   "       hostgate-verify show --uefi-log FILE [--json] [--ebs-workaround]\n"
 		   "       hostgate-verify show [--json] [--export DIR] EVIDENCE\n\n"
 		   "With --log: decode a hostgate event log, check every record's\n"
 		   "COSE_Sign1 signature against the key pinned by record 0, and print\n"
 		   "the records and the replayed PCR values.\n\n"
+		   "With --uefi-log: decode a TCG PC Client firmware event log (raw,\n"
+		   "as /sys/kernel/security/tpm0/binary_bios_measurements; decode a\n"
+		   "base64 copy first) and print every event (PCR, type, digests,\n"
+		   "variable names, simple device paths), the firmware facts (Secure\n"
+		   "Boot, PK/KEK/db/dbx digests, boot applications, separators,\n"
+		   "digests that are not the hash of their data) and the replayed\n"
+		   "PCRs of every bank: with --json, under \"pcrs\" as\n"
+		   "{\"<bank>\": {\"<index>\": hex}}, for the PCRs the log extends.\n"
+		   "Nothing is compared with a quote. A log that does not parse\n"
+		   "exits 3 naming the event and its byte offset.\n\n"
 		   "With EVIDENCE (a bundle from 'hostgate-attest quote'): print every\n"
 		   "part of it (nonce, AK, the TPMS_ATTEST, the signature, the PCR\n"
 		   "values, the log as --log does). An UNVERIFIED dump: no AK or nonce\n"
 		   "is checked, the quote signature is not ('hostgate-verify check'\n"
 		   "does); each part must decode and the log must check.\n\n"
 		   "  --log FILE    the event log (CBOR sequence of COSE_Sign1)\n"
+		   "  --uefi-log FILE  a firmware event log (at most 64 MiB)\n"
+		   "  --ebs-workaround  with --uefi-log: if the log has no ExitBootServices\n"
+		   "                events on PCR5, replay as if the two were there (a\n"
+		   "                known firmware bug; the output says when it applied)\n"
 		   "  --json        machine-readable output\n"
 		   "  --export DIR  also write the parts for tpm2-tools (DIR is made\n"
 		   "                0755 if missing): attest.bin (TPMS_ATTEST), sig.bin\n"
@@ -50,7 +69,8 @@ static void usage(FILE *f)
 		   "                    -q $(cat DIR/nonce.hex)\n"
 		   "  -h, --help    this text\n\n"
 		   "Exit codes: 0 valid, 2 usage, unreadable input or export failure,\n"
-		   "3 invalid (bad evidence, or bad log: names the first bad record).\n");
+		   "3 invalid (bad evidence, or bad log: names the first bad record or\n"
+		   "event).\n");
 }
 
 static json_object *hexstr(const uint8_t *p, size_t n)
@@ -368,18 +388,27 @@ int show_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "log", required_argument, NULL, 'l' },
+		{ "uefi-log", required_argument, NULL, 'u' },
+		{ "ebs-workaround", no_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "export", required_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *path = NULL, *dir = NULL;
+	const char *path = NULL, *dir = NULL, *uefi = NULL;
+	unsigned uefi_flags = 0;
 	int json = 0, c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			path = optarg;
+			break;
+		case 'u':
+			uefi = optarg;
+			break;
+		case 'e':
+			uefi_flags |= HG_UEFI_EBS_WORKAROUND;
 			break;
 		case 'j':
 			json = 1;
@@ -394,6 +423,17 @@ int show_main(int argc, char **argv)
 			usage(stderr);
 			return HV_EXIT_USAGE;
 		}
+	}
+	if (uefi) {
+		if (optind != argc || dir || path) {
+			hg_err("show: --uefi-log FILE takes no EVIDENCE, --log or --export");
+			return HV_EXIT_USAGE;
+		}
+		return hv_show_uefi(uefi, json, uefi_flags);
+	}
+	if (uefi_flags) {
+		hg_err("show: --ebs-workaround goes with --uefi-log");
+		return HV_EXIT_USAGE;
 	}
 	if (path) {
 		if (optind != argc || dir) {
