@@ -12,8 +12,9 @@ static const uint8_t spec_id_sig[16] = "Spec ID Event03";
 static const uint8_t locality_sig[16] = "StartupLocality";
 static const uint8_t zero20[20];
 
-/* The EV_EFI_ACTION strings of ExitBootServices (PFP r1.05 §10.4.4,
- * §8.2.4), hashed without a NUL as firmware logs them. */
+/* The EV_EFI_ACTION strings of ExitBootServices (PFP r1.05, the
+ * EV_EFI_ACTION strings of PCR5), hashed without a NUL as firmware logs
+ * them. */
 static const char ebs_invocation[] = "Exit Boot Services Invocation";
 static const char ebs_success[] = "Exit Boot Services Returned with Success";
 static const char ebs_returned[] = "Exit Boot Services Returned with";
@@ -116,7 +117,7 @@ static int parse_spec_id(struct hg_uefi_iter *it, const uint8_t *d,
 		if (b && size != b->size)
 			return *why = "Spec ID digest size differs from the algorithm's", -1;
 		/* An unknown algorithm is skipped by its declared size; no
-		 * TPM hash is longer than 64 bytes (TPM 2.0 Part 2 §10.3.1). */
+		 * TPM hash is longer than 64 bytes (TPMU_HA, TPM 2.0 Part 2). */
 		if (size == 0 || size > HG_MAX_DIGEST)
 			return *why = "Spec ID digest size out of range (1..64)", -1;
 		it->algs[i] = alg;
@@ -255,8 +256,8 @@ int hg_uefi_iter_next(struct hg_uefi_iter *it, struct hg_uefi_event *ev)
 		why = "truncated in the event data";
 		goto bad;
 	}
-	/* PFP r1.05 §3.3.4.1: PCR 0-23. EV_NO_ACTION extends nothing and
-	 * may carry any index (0xFFFFFFFF in real Windows logs). */
+	/* A PC Client TPM has PCRs 0-23. EV_NO_ACTION extends nothing
+	 * and may carry any index (0xFFFFFFFF in real Windows logs). */
 	if (ev->type != HG_EV_NO_ACTION && ev->pcr >= HG_NUM_PCRS) {
 		why = "PCR index above 23";
 		goto bad;
@@ -356,8 +357,8 @@ static int scan_log(const uint8_t *buf, size_t len, struct scan *s,
 			if (s->have_locality)
 				return fail(err, (long)ev.index, ev.offset, 0,
 					    "second StartupLocality event");
-			/* TPM 2.0 Part 1 §34.3: PCR0 is reset to the locality
-			 * of TPM2_Startup, 0 or 3; 4 is the H-CRTM's. */
+			/* TPM2_Startup sets PCR0 to the locality it came
+			 * from, 0 or 3; 4 is the H-CRTM's. */
 			if (ev.data[16] != 0 && ev.data[16] != 3 && ev.data[16] != 4)
 				return fail(err, (long)ev.index, ev.offset, 0,
 					    "StartupLocality %u is not 0, 3 or 4",

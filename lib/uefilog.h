@@ -103,8 +103,11 @@ struct hg_uefi_err {
  * an event: an input that ends inside one is an error with err.truncated
  * set, so a log cut at an event boundary reads as a shorter good log. No
  * padding after the last event is skipped (the kernel's file has none;
- * see docs/uefi-log.md). In a crypto-agile log each event carries 1 to
- * nalgs digests, each algorithm at most once and of a listed algorithm. */
+ * see docs/uefi-log.md): 32 zero bytes in a SHA1-format log are refused
+ * as an "all-zero event", zeros in a crypto-agile log as "event has no
+ * digests". In a crypto-agile log each event carries 1 to nalgs digests,
+ * each of a listed algorithm and at most one per algorithm. An event
+ * other than EV_NO_ACTION on a PCR above 23 is an error. */
 struct hg_uefi_iter {
 	const uint8_t *buf;
 	size_t len, off;
@@ -136,9 +139,11 @@ const char *hg_uefi_event_type_name(uint32_t type);
  *   - with HG_UEFI_EBS_WORKAROUND only, when the log has no
  *     "Exit Boot Services Invocation" EV_EFI_ACTION on PCR5, the two
  *     ExitBootServices events are appended on PCR5 and ebs_appended set.
- * A non-EV_NO_ACTION event on a PCR above 23 is an error. The banks are
- * the known algorithms of the log (sha1 alone for a SHA1-format log), in
- * Spec ID order. */
+ * The banks are the known algorithms of the log (sha1 alone for a
+ * SHA1-format log), in Spec ID order. Besides the iterator's errors, the
+ * replay refuses a StartupLocality event that is not 17 bytes, names a
+ * locality other than 0, 3 or 4, or comes twice; and unknown FLAGS. ERR
+ * is set on failure; OUT is then partial and must not be used. */
 #define HG_UEFI_EBS_WORKAROUND 1u
 
 struct hg_uefi_replay {
