@@ -7,13 +7,16 @@
 #include <string.h>
 
 #include "../lib/util.h"
+#include "fwjudge.h"
+#include "showuefi.h"
 
 static const char *const check_names[HV_NCHECKS] = {
 	[HV_DECODE] = "decode", [HV_AK] = "ak", [HV_SIGNATURE] = "signature",
 	[HV_ATTEST] = "attest", [HV_NONCE] = "nonce",
 	[HV_PCR_DIGEST] = "pcr-digest", [HV_BANKS] = "banks",
 	[HV_SELECTION] = "selection", [HV_LOG] = "log",
-	[HV_REPLAY] = "replay", [HV_PCRS] = "pcrs", [HV_POLICY] = "policy",
+	[HV_REPLAY] = "replay", [HV_FIRMWARE] = "firmware", [HV_PCRS] = "pcrs",
+	[HV_POLICY] = "policy",
 };
 
 const char *hv_check_name(enum hv_check c)
@@ -329,6 +332,85 @@ out:
 	return ret;
 }
 
+/* The quoted firmware PCRs (PCR 0-9, TCG PC Client PFP §2.3.4) that the
+ * firmware log speaks for. Later PCRs belong to the OS (hostgate's own
+ * among them) and are not the firmware log's to explain. */
+#define FW_PCRS 10u
+
+static int check_firmware(struct run *r)
+{
+	const struct hv_inputs *in = r->in;
+	struct hv_result *res = r->res;
+	const struct hg_pcr_sel *sel = &res->quote.sel;
+	struct hg_uefi_err err;
+	size_t compared = 0;
+
+	if (!res->ev.uefi) {
+		pass(r, HV_FIRMWARE);
+		return 0;
+	}
+	res->fw_present = 1;
+	if (hg_uefi_replay(res->ev.uefi, res->ev.uefi_len, in->uefi_flags, &res->fw_replay,
+			   &err) < 0) {
+		if (err.event >= 0)
+			FAIL(r, HV_FIRMWARE, "firmware log: event %ld (offset %zu): %s", err.event,
+			     err.offset, err.msg);
+		else
+			FAIL(r, HV_FIRMWARE, "firmware log: %s", err.msg);
+		return -1;
+	}
+	for (size_t b = 0; b < sel->n; b++) {
+		uint16_t alg = sel->b[b].alg;
+
+		for (unsigned p = 0; p < FW_PCRS; p++) {
+			const struct hg_pcr_value *want = hg_uefi_replay_get(&res->fw_replay, alg, p);
+			const struct hg_pcr_value *got;
+			long last;
+
+			if (!want || !(res->fw_replay.touched & (1u << p)) || !(sel->b[b].mask & (1u << p)))
+				continue;
+			got = hg_pcr_values_get(&res->ev.pcrs, alg, p);
+			compared++;
+			if (got && !memcmp(got->d, want->d, want->len))
+				continue;
+			last = hg_uefi_replay_last(&res->fw_replay, alg, p);
+			FAIL(r, HV_FIRMWARE, "PCR %u %s: the firmware log replays to a value the quote does not hold (last event to extend it: %ld)",
+			     p, bank_name(alg), last);
+			return -1;
+		}
+	}
+	if (compared == 0 && res->fw_replay.touched & ((1u << FW_PCRS) - 1)) {
+		FAIL(r, HV_FIRMWARE, "the firmware log has no bank and PCR the quote covers");
+		return -1;
+	}
+	if (hg_uefi_facts(res->ev.uefi, res->ev.uefi_len, &res->fw_facts, &err) < 0) {
+		FAIL(r, HV_FIRMWARE, "firmware log: event %ld (offset %zu): %s", err.event,
+		     err.offset, err.msg);
+		return -1;
+	}
+	res->fw_replayed = 1;
+	pass(r, HV_FIRMWARE);
+	return 0;
+}
+
+/* fwjudge.h's failures go to the policy check's list. */
+static void add_fw_failure(void *arg, json_object *failure, const char *reason)
+{
+	struct hv_judge *j = arg;
+
+	if (j->n++ == 0)
+		snprintf(j->first_why, sizeof(j->first_why), "%s", reason);
+	if (!j->fails) {
+		json_object_put(failure);
+		return;
+	}
+	if (!failure)
+		failure = json_object_new_object();
+	json_object_object_add(failure, "check", json_object_new_string("policy"));
+	json_object_object_add(failure, "reason", json_object_new_string(reason));
+	json_object_array_add(j->fails, failure);
+}
+
 static void check_pcrs_and_policy(struct run *r, struct hv_judge *j)
 {
 	const struct hg_policy *p = r->in->policy;
@@ -359,6 +441,8 @@ static void check_pcrs_and_policy(struct run *r, struct hv_judge *j)
 	}
 	pass(r, HV_PCRS);
 	hv_judge_finish(j);
+	hv_judge_firmware(p, r->res->fw_replayed ? &r->res->fw_facts : NULL,
+			  r->failures != NULL, add_fw_failure, j);
 	commit_judge(r, j);
 }
 
@@ -396,6 +480,19 @@ static void build_verdict(struct run *r)
 		json_object_object_add(h, "firmware_version", json_object_new_uint64(a->firmwareVersion));
 		json_object_object_add(v, "host", h);
 	}
+	if (res->fw_replayed) {
+		json_object *fw = hv_uefi_facts_json(&res->fw_facts);
+
+		if (fw) {
+			json_object_object_add(fw, "startup_locality",
+					       json_object_new_int((int)res->fw_replay.startup_locality));
+			json_object_object_add(fw, "events", json_object_new_uint64(res->fw_replay.events));
+			/* An opt-in workaround is named whenever it was used. */
+			json_object_object_add(fw, "ebs_workaround",
+					       json_object_new_boolean(res->fw_replay.ebs_appended));
+			json_object_object_add(v, "firmware", fw);
+		}
+	}
 	res->verdict = v;
 }
 
@@ -414,7 +511,8 @@ int hv_verify(const struct hv_inputs *in, struct hv_result *res)
 		FAIL(&r, HV_POLICY, "out of memory");
 		goto done;
 	}
-	if (check_quote(&r) < 0 || check_coverage(&r) < 0 || check_log(&r, &j) < 0)
+	if (check_quote(&r) < 0 || check_coverage(&r) < 0 || check_log(&r, &j) < 0 ||
+	    check_firmware(&r) < 0)
 		goto done;
 	check_pcrs_and_policy(&r, &j);
 done:
@@ -438,6 +536,7 @@ done:
 void hv_result_free(struct hv_result *res)
 {
 	json_object_put(res->verdict);
+	hg_uefi_facts_free(&res->fw_facts);
 	hg_ak_free(&res->own_ak);
 	res->verdict = NULL;
 }

@@ -3,12 +3,16 @@
  * hv_verify() runs the named checks in order (README "hostgate-verify
  * check") over evidence bytes already in memory:
  *   decode, ak, signature, attest, nonce, pcr-digest, banks, selection,
- *   log, replay, pcrs, policy
- * The first failing check among decode..replay stops the run (later
+ *   log, replay, firmware, pcrs, policy
+ * The first failing check among decode..firmware stops the run (later
  * checks are "skip"); pcrs and policy both run and list every failure.
+ * firmware: the evidence's UEFI event log (if any) replays to the quoted
+ * PCRs 0-9 it touches, in every quoted bank the log has (lib/uefilog.h);
+ * its facts (lib/uefifacts.h) are then judged by the policy's
+ * "firmware" section (fwjudge.h) under the policy check.
  *
- * Exit classes: decode, ak, signature, attest, nonce, pcr-digest, log and
- * replay failures mean invalid evidence (3); banks, selection, pcrs and
+ * Exit classes: decode, ak, signature, attest, nonce, pcr-digest, log,
+ * replay and firmware failures mean invalid evidence (3); banks, selection, pcrs and
  * policy failures mean a genuine host outside policy (1).
  *
  * Contract:
@@ -36,12 +40,14 @@
 #include "../lib/hglog.h"
 #include "../lib/quote.h"
 #include "../lib/tpmpub.h"
+#include "../lib/uefifacts.h"
+#include "../lib/uefilog.h"
 #include "judge.h"
 #include "policy.h"
 
 enum hv_check {
 	HV_DECODE, HV_AK, HV_SIGNATURE, HV_ATTEST, HV_NONCE, HV_PCR_DIGEST,
-	HV_BANKS, HV_SELECTION, HV_LOG, HV_REPLAY, HV_PCRS, HV_POLICY,
+	HV_BANKS, HV_SELECTION, HV_LOG, HV_REPLAY, HV_FIRMWARE, HV_PCRS, HV_POLICY,
 	HV_NCHECKS,
 };
 
@@ -57,6 +63,7 @@ struct hv_inputs {
 	const struct hv_workload *workloads;  /* check --workload; may be NULL */
 	size_t nworkloads;
 	int want_json;
+	unsigned uefi_flags;            /* HG_UEFI_EBS_WORKAROUND, opt-in */
 	hv_record_fn on_record;
 	void *arg;
 };
@@ -71,6 +78,10 @@ struct hv_result {
 	struct hg_quote_result quote;
 	struct hg_ak own_ak;            /* the evidence's AK when in->ak is NULL */
 	size_t records;
+	int fw_present;                 /* the evidence has a firmware log */
+	int fw_replayed;                /* ... and it replayed to the quote */
+	struct hg_uefi_replay fw_replay;
+	struct hg_uefi_facts fw_facts;  /* valid when fw_replayed */
 	uint32_t log_pcrs;              /* PCRs the log touches */
 };
 
