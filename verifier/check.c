@@ -23,7 +23,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY\n"
-		   "                             [--workload KIND:NAME]... [--quiet] EVIDENCE\n\n"
+		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
+		   "                             [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
 		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
@@ -36,6 +37,11 @@ static void usage(FILE *f)
 		   "                 judge only these workloads (repeatable): KIND is\n"
 		   "                 config, image or overlay, NAME an absolute path.\n"
 		   "                 Each must have been measured.\n"
+		   "  --uefi-ebs-workaround\n"
+		   "                 replay the firmware log with the two missing\n"
+		   "                 ExitBootServices events appended on PCR 5 when it\n"
+		   "                 lacks them (a known firmware bug; off by default,\n"
+		   "                 and named in the verdict when used)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -70,6 +76,7 @@ int check_main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -82,6 +89,7 @@ int check_main(int argc, char **argv)
 	size_t nwl = 0;
 	uint8_t *nonce = NULL, *ev = NULL;
 	size_t nonce_len = 0, ev_len = 0;
+	unsigned uefi_flags = 0;
 	int c, quiet = 0, ret = HV_EXIT_USAGE;
 
 	/* At most one --workload per argument: argc bounds them. */
@@ -101,6 +109,7 @@ int check_main(int argc, char **argv)
 			nwl++;
 			break;
 		case 'q': quiet = 1; break;
+		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
 		case 'h':
 			usage(stdout);
 			ret = HV_EXIT_TRUSTED;
@@ -132,6 +141,7 @@ int check_main(int argc, char **argv)
 	in.policy = &pol;
 	in.workloads = nwl ? wl : NULL;
 	in.nworkloads = nwl;
+	in.uefi_flags = uefi_flags;
 	in.want_json = !quiet;
 	ret = hv_verify(&in, res);
 	if (!quiet)
