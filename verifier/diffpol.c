@@ -6,29 +6,13 @@
 #include <string.h>
 
 #include "../lib/util.h"
+#include "diffpol_int.h"
 
-/* The banks in the one order every listing uses. */
-static const uint16_t bank_order[] = {
+const uint16_t dp_bank_order[DP_NBANK] = {
 	HG_ALG_SHA1, HG_ALG_SHA256, HG_ALG_SHA384, HG_ALG_SHA512,
 };
-#define NBANK_ORDER (sizeof(bank_order) / sizeof(bank_order[0]))
 
-#define ARROW "\xe2\x86\x92" /* U+2192, as the operator reads it */
-
-struct ctx {
-	const struct hg_policy *a, *b;
-	const struct hg_pcr_values *quoted;   /* non-NULL: host mode */
-	struct hv_diffs *d;
-};
-
-/* One human line being written: a memory stream. */
-struct line {
-	FILE *f;
-	char *buf;
-	size_t len;
-};
-
-static FILE *line_open(struct line *l)
+FILE *dp_line_open(struct dp_line *l)
 {
 	l->buf = NULL;
 	l->len = 0;
@@ -37,7 +21,7 @@ static FILE *line_open(struct line *l)
 }
 
 /* Append a difference: OBJ and the line L (both taken, even on error). */
-static void emit(struct hv_diffs *d, json_object *obj, struct line *l)
+void dp_emit(struct hv_diffs *d, json_object *obj, struct dp_line *l)
 {
 	int ok = l->f != NULL;
 
@@ -69,14 +53,14 @@ static void emit(struct hv_diffs *d, json_object *obj, struct line *l)
 	d->n++;
 }
 
-static const char *bank_name(uint16_t alg)
+const char *dp_bank_name(uint16_t alg)
 {
 	const struct hg_bank *b = hg_bank_by_alg(alg);
 
 	return b ? b->name : "?";
 }
 
-static json_object *hexj(const uint8_t *p, size_t n)
+json_object *dp_hexj(const uint8_t *p, size_t n)
 {
 	char hex[2 * HG_MAX_DIGEST + 1];
 
@@ -84,7 +68,7 @@ static json_object *hexj(const uint8_t *p, size_t n)
 	return json_object_new_string(hex);
 }
 
-static void put_hex(FILE *f, const uint8_t *p, size_t n)
+void dp_put_hex(FILE *f, const uint8_t *p, size_t n)
 {
 	char hex[2 * HG_MAX_DIGEST + 1];
 
@@ -106,7 +90,7 @@ static void put_name(FILE *f, const char *s)
 	}
 }
 
-static json_object *diff_obj(const char *what, const char *change)
+json_object *dp_diff_obj(const char *what, const char *change)
 {
 	json_object *o = json_object_new_object();
 
@@ -126,7 +110,7 @@ static void add_entry_keys(json_object *o, const struct hg_policy_entry *e)
 }
 
 /* "old" and "new", in that order, each an array (the caller fills). */
-static void add_old_new(json_object *o, json_object **old, json_object **new)
+void dp_add_old_new(json_object *o, json_object **old, json_object **new)
 {
 	*old = json_object_new_array();
 	*new = json_object_new_array();
@@ -161,25 +145,25 @@ static int has_digest(const struct hg_policy_digests *pd, size_t upto,
 static void put_banks(FILE *f, json_object *arr, const struct hg_policy *p)
 {
 	for (size_t i = 0; i < p->nbanks; i++) {
-		fprintf(f, "%s%s", i ? "," : "", bank_name(p->banks[i]));
-		json_object_array_add(arr, json_object_new_string(bank_name(p->banks[i])));
+		fprintf(f, "%s%s", i ? "," : "", dp_bank_name(p->banks[i]));
+		json_object_array_add(arr, json_object_new_string(dp_bank_name(p->banks[i])));
 	}
 }
 
-static void diff_banks(struct ctx *c)
+static void diff_banks(struct dp_ctx *c)
 {
 	const struct hg_policy *a = c->a, *b = c->b;
 	json_object *o, *old, *new;
-	struct line l;
+	struct dp_line l;
 	int same = a->nbanks == b->nbanks;
 
 	for (size_t i = 0; same && i < a->nbanks; i++)
 		same = hg_policy_accepts_bank(b, a->banks[i]);
 	if (same)
 		return;
-	o = diff_obj("banks", "changed");
-	add_old_new(o, &old, &new);
-	if (line_open(&l)) {
+	o = dp_diff_obj("banks", "changed");
+	dp_add_old_new(o, &old, &new);
+	if (dp_line_open(&l)) {
 		fputs("~ banks: ", l.f);
 		put_banks(l.f, old, a);
 		fputs(" " ARROW " ", l.f);
@@ -187,74 +171,74 @@ static void diff_banks(struct ctx *c)
 		if (c->quoted)
 			fputs(" (policy " ARROW " this host)", l.f);
 	}
-	emit(c->d, o, &l);
+	dp_emit(c->d, o, &l);
 }
 
-static void diff_pcr_index(struct ctx *c)
+static void diff_pcr_index(struct dp_ctx *c)
 {
 	json_object *o, *old, *new;
-	struct line l;
+	struct dp_line l;
 
 	if (c->a->pcr == c->b->pcr)
 		return;
-	o = diff_obj("pcr-index", "changed");
-	add_old_new(o, &old, &new);
+	o = dp_diff_obj("pcr-index", "changed");
+	dp_add_old_new(o, &old, &new);
 	json_object_array_add(old, json_object_new_int((int)c->a->pcr));
 	json_object_array_add(new, json_object_new_int((int)c->b->pcr));
-	if (line_open(&l))
+	if (dp_line_open(&l))
 		fprintf(l.f, "~ hostgate pcr: %u " ARROW " %u%s", c->a->pcr, c->b->pcr,
 			c->quoted ? " (policy " ARROW " the PCR this host's log extends)" : "");
-	emit(c->d, o, &l);
+	dp_emit(c->d, o, &l);
 }
 
-static void diff_unknown(struct ctx *c)
+static void diff_unknown(struct dp_ctx *c)
 {
 	for (int k = HG_KIND_NONE + 1; k < HG_KIND_MAX; k++) {
 		int va = c->a->allow_unknown[k], vb = c->b->allow_unknown[k];
 		json_object *o, *old, *new;
-		struct line l;
+		struct dp_line l;
 
 		if (va == vb)
 			continue;
-		o = diff_obj("unknown", "changed");
+		o = dp_diff_obj("unknown", "changed");
 		if (o)
 			json_object_object_add(o, "kind", json_object_new_string(
 						      hg_kind_name((enum hg_kind)k)));
-		add_old_new(o, &old, &new);
+		dp_add_old_new(o, &old, &new);
 		json_object_array_add(old, json_object_new_string(va ? "allow" : "deny"));
 		json_object_array_add(new, json_object_new_string(vb ? "allow" : "deny"));
-		if (line_open(&l))
+		if (dp_line_open(&l))
 			fprintf(l.f, "~ unknown %s: %s " ARROW " %s",
 				hg_kind_name((enum hg_kind)k), va ? "allow" : "deny",
 				vb ? "allow" : "deny");
-		emit(c->d, o, &l);
+		dp_emit(c->d, o, &l);
 	}
 }
 
 /* An entry only one side has: its digests as "bank:hex", banks in order. */
-static void diff_only(struct ctx *c, const struct hg_policy_entry *e, int in_a)
+static void diff_only(struct dp_ctx *c, const struct hg_policy_entry *e, int in_a)
 {
 	int host = c->quoted != NULL, policy_side = in_a || !host;
 	json_object *o, *old, *new, *list;
-	struct line l;
+	struct dp_line l;
 
-	o = diff_obj("measurement", in_a ? "removed" : "added");
+	o = dp_diff_obj("measurement", in_a ? "removed" : "added");
 	add_entry_keys(o, e);
-	add_old_new(o, &old, &new);
+	dp_add_old_new(o, &old, &new);
 	list = in_a ? old : new;
 	if (o && policy_side)
 		json_object_object_add(o, "required", json_object_new_boolean(e->required));
-	if (line_open(&l)) {
+	if (dp_line_open(&l)) {
 		fprintf(l.f, "%c %s ", in_a ? '-' : '+', hg_kind_name(e->kind));
 		put_name(l.f, e->name);
 	}
-	for (size_t k = 0; k < NBANK_ORDER; k++) {
-		const struct hg_policy_digests *pd = entry_bank(e, bank_order[k]);
-		size_t size = hg_bank_by_alg(bank_order[k])->size;
+	for (size_t k = 0; k < DP_NBANK; k++) {
+		const struct hg_policy_digests *pd = entry_bank(e, dp_bank_order[k]);
+		size_t size = hg_bank_by_alg(dp_bank_order[k])->size;
 
 		for (size_t i = 0; pd && i < pd->n; i++) {
 			char s[16 + 2 * HG_MAX_DIGEST + 1];
-			size_t n = (size_t)snprintf(s, sizeof(s), "%s:", bank_name(pd->alg));
+			size_t n = (size_t)snprintf(s, sizeof(s), "%s:", dp_bank_name(pd->alg));
 
 			hg_hex_encode(pd->d[i], size, s + n);
 			json_object_array_add(list, json_object_new_string(s));
@@ -275,11 +259,11 @@ static void diff_only(struct ctx *c, const struct hg_policy_entry *e, int in_a)
 		else
 			fputs(": measured on this host but not in the policy", l.f);
 	}
-	emit(c->d, o, &l);
+	dp_emit(c->d, o, &l);
 }
 
 /* The digests of PD that OTHER lacks, each once; returns how many. */
-static size_t lacking(const struct hg_policy_digests *pd,
+size_t dp_lacking(const struct hg_policy_digests *pd,
 		      const struct hg_policy_digests *other, size_t size,
 		      json_object *arr, FILE *f)
 {
@@ -291,35 +275,35 @@ static size_t lacking(const struct hg_policy_digests *pd,
 			continue;
 		if (n++)
 			fputc(' ', f);
-		json_object_array_add(arr, hexj(pd->d[i], size));
-		put_hex(f, pd->d[i], size);
+		json_object_array_add(arr, dp_hexj(pd->d[i], size));
+		dp_put_hex(f, pd->d[i], size);
 	}
 	return n;
 }
 
-static void diff_both(struct ctx *c, const struct hg_policy_entry *ea,
+static void diff_both(struct dp_ctx *c, const struct hg_policy_entry *ea,
 		      const struct hg_policy_entry *eb)
 {
 	int host = c->quoted != NULL;
 
 	if (!host && ea->required != eb->required) {
-		json_object *o = diff_obj("required", "changed"), *old, *new;
-		struct line l;
+		json_object *o = dp_diff_obj("required", "changed"), *old, *new;
+		struct dp_line l;
 
 		add_entry_keys(o, ea);
-		add_old_new(o, &old, &new);
+		dp_add_old_new(o, &old, &new);
 		json_object_array_add(old, json_object_new_boolean(ea->required));
 		json_object_array_add(new, json_object_new_boolean(eb->required));
-		if (line_open(&l)) {
+		if (dp_line_open(&l)) {
 			fprintf(l.f, "~ %s ", hg_kind_name(ea->kind));
 			put_name(l.f, ea->name);
 			fprintf(l.f, ": %s " ARROW " %s", ea->required ? "required" : "optional",
 				eb->required ? "required" : "optional");
 		}
-		emit(c->d, o, &l);
+		dp_emit(c->d, o, &l);
 	}
-	for (size_t k = 0; k < NBANK_ORDER; k++) {
-		uint16_t alg = bank_order[k];
+	for (size_t k = 0; k < DP_NBANK; k++) {
+		uint16_t alg = dp_bank_order[k];
 		const struct hg_policy_digests *pa = entry_bank(ea, alg);
 		const struct hg_policy_digests *pb = entry_bank(eb, alg);
 		size_t size = hg_bank_by_alg(alg)->size, nrem, nadd;
@@ -327,26 +311,26 @@ static void diff_both(struct ctx *c, const struct hg_policy_entry *ea,
 		size_t lold = 0, lnew = 0;
 		FILE *fold, *fnew;
 		json_object *o, *old, *new;
-		struct line l;
+		struct dp_line l;
 
 		if (!pa && !pb)
 			continue;
 		if (host && (!pa || !hg_policy_accepts_bank(c->a, alg) ||
 			     !hg_policy_accepts_bank(c->b, alg)))
 			continue;
-		o = diff_obj("measurement", "changed");
+		o = dp_diff_obj("measurement", "changed");
 		add_entry_keys(o, ea);
 		if (o)
-			json_object_object_add(o, "bank", json_object_new_string(bank_name(alg)));
-		add_old_new(o, &old, &new);
+			json_object_object_add(o, "bank", json_object_new_string(dp_bank_name(alg)));
+		dp_add_old_new(o, &old, &new);
 		fold = open_memstream(&sold, &lold);
 		fnew = open_memstream(&snew, &lnew);
 		if (!fold || !fnew) {
 			c->d->oom = 1;
 			nrem = nadd = 0;
 		} else {
-			nrem = lacking(pa, pb, size, old, fold);
-			nadd = lacking(pb, pa, size, new, fnew);
+			nrem = dp_lacking(pa, pb, size, old, fold);
+			nadd = dp_lacking(pb, pa, size, new, fnew);
 		}
 		if (fold)
 			fclose(fold);
@@ -360,14 +344,14 @@ static void diff_both(struct ctx *c, const struct hg_policy_entry *ea,
 			free(snew);
 			continue;
 		}
-		if (line_open(&l)) {
+		if (dp_line_open(&l)) {
 			fprintf(l.f, "~ %s ", hg_kind_name(ea->kind));
 			put_name(l.f, ea->name);
 			if (host) {
 				/* What the operator needs: the digest this host
 				 * has, and every digest the policy would take. */
 				fprintf(l.f, ": %s %s measured on this host; the policy allows",
-					bank_name(alg), snew);
+					dp_bank_name(alg), snew);
 				for (size_t i = 0; i < pa->n; i++) {
 					char hex[2 * HG_MAX_DIGEST + 1];
 
@@ -375,13 +359,13 @@ static void diff_both(struct ctx *c, const struct hg_policy_entry *ea,
 					fprintf(l.f, " %s", hex);
 				}
 			} else {
-				fprintf(l.f, ": %s %s " ARROW " %s", bank_name(alg),
+				fprintf(l.f, ": %s %s " ARROW " %s", dp_bank_name(alg),
 					nrem ? sold : "(none)", nadd ? snew : "(none)");
 			}
 		}
 		free(sold);
 		free(snew);
-		emit(c->d, o, &l);
+		dp_emit(c->d, o, &l);
 	}
 }
 
@@ -393,7 +377,7 @@ static int cmp_entry(const struct hg_policy_entry *x, const struct hg_policy_ent
 }
 
 /* Both lists are sorted by (kind, name) (policy.h): one merge pass. */
-static void diff_measurements(struct ctx *c)
+static void diff_measurements(struct dp_ctx *c)
 {
 	const struct hg_policy *a = c->a, *b = c->b;
 	size_t i = 0, j = 0;
@@ -411,62 +395,69 @@ static void diff_measurements(struct ctx *c)
 	}
 }
 
-static void diff_pcrs(struct ctx *c)
+static void diff_pcrs(struct dp_ctx *c)
 {
 	const struct hg_pcr_values *vb_all = c->quoted ? c->quoted : &c->b->pcrs;
 	int host = c->quoted != NULL;
 
-	for (size_t k = 0; k < NBANK_ORDER; k++) {
+	for (size_t k = 0; k < DP_NBANK; k++) {
 		for (unsigned p = 0; p < HG_NUM_PCRS; p++) {
-			const struct hg_pcr_value *va = hg_pcr_values_get(&c->a->pcrs, bank_order[k], p);
-			const struct hg_pcr_value *vb = hg_pcr_values_get(vb_all, bank_order[k], p);
-			const char *bn = bank_name(bank_order[k]);
+			const struct hg_pcr_value *va = hg_pcr_values_get(&c->a->pcrs, dp_bank_order[k], p);
+			const struct hg_pcr_value *vb = hg_pcr_values_get(vb_all, dp_bank_order[k], p);
+			const char *bn = dp_bank_name(dp_bank_order[k]);
 			json_object *o, *old, *new;
-			struct line l;
+			struct dp_line l;
 
 			if ((!va && (!vb || host)) ||
 			    (va && vb && va->len == vb->len && !memcmp(va->d, vb->d, va->len)))
 				continue;
-			o = diff_obj("pcr", !vb ? "removed" : !va ? "added" : "changed");
+			o = dp_diff_obj("pcr", !vb ? "removed" : !va ? "added" : "changed");
 			if (o) {
 				json_object_object_add(o, "bank", json_object_new_string(bn));
 				json_object_object_add(o, "pcr", json_object_new_int((int)p));
 			}
-			add_old_new(o, &old, &new);
+			dp_add_old_new(o, &old, &new);
 			if (va)
-				json_object_array_add(old, hexj(va->d, va->len));
+				json_object_array_add(old, dp_hexj(va->d, va->len));
 			if (vb)
-				json_object_array_add(new, hexj(vb->d, vb->len));
-			if (!line_open(&l)) {
-				emit(c->d, o, &l);
+				json_object_array_add(new, dp_hexj(vb->d, vb->len));
+			if (!dp_line_open(&l)) {
+				dp_emit(c->d, o, &l);
 				continue;
 			}
 			fprintf(l.f, "%c pcr %u %s: ", !vb ? '-' : !va ? '+' : '~', p, bn);
 			if (va)
-				put_hex(l.f, va->d, va->len);
+				dp_put_hex(l.f, va->d, va->len);
 			if (va && vb)
 				fputs(" " ARROW " ", l.f);
 			if (vb)
-				put_hex(l.f, vb->d, vb->len);
+				dp_put_hex(l.f, vb->d, vb->len);
 			if (!host)
 				fputs(!vb ? " (only in A)" : !va ? " (only in B)" : "", l.f);
+			else if (!vb)
+				fputs(": not quoted by this host", l.f);
 			else
-				fputs(!vb ? ": not quoted by this host" : " (changed on this host)", l.f);
-			emit(c->d, o, &l);
+				dp_explain_pcr(c, p, o, l.f);
+			dp_emit(c->d, o, &l);
 		}
 	}
 }
 
 int hv_diff_policies(const struct hg_policy *a, const struct hg_policy *b,
-		     const struct hg_pcr_values *quoted, struct hv_diffs *d)
+		     const struct hg_pcr_values *quoted, const struct hg_uefi_facts *fw,
+		     struct hv_diffs *d)
 {
-	struct ctx c = { .a = a, .b = b, .quoted = quoted, .d = d };
+	struct dp_ctx c = { .a = a, .b = b, .quoted = quoted, .fw = quoted ? fw : NULL, .d = d };
 
 	diff_banks(&c);
 	diff_pcr_index(&c);
 	if (!quoted)
 		diff_unknown(&c);
 	diff_measurements(&c);
+	if (quoted)
+		dp_fw_host(&c);
+	else
+		dp_fw_policies(&c);
 	diff_pcrs(&c);
 	return d->oom ? -1 : 0;
 }

@@ -173,3 +173,133 @@ int hv_learn(const uint8_t *evidence, size_t len, const struct hg_ak *ak,
 	*policy = p;
 	return 0;
 }
+
+/* ---- firmware ---- */
+
+static int bank_accepted(json_object *banks, uint16_t alg)
+{
+	const char *name = hg_bank_by_alg(alg)->name;
+
+	for (size_t i = 0; i < json_object_array_length(banks); i++)
+		if (!strcmp(name, json_object_get_string(json_object_array_get_idx(banks, i))))
+			return 1;
+	return 0;
+}
+
+/* D's digests in the accepted banks into LIST ({bank: [hex]}), each
+ * once. Returns how many banks of D are accepted, or -1 when a bank
+ * would list more than policy.c takes (4096). */
+static int list_add(json_object *list, json_object *banks, const struct hg_digests *d)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < d->n; i++) {
+		const struct hg_bank *b = hg_bank_by_alg(d->v[i].alg);
+		char hex[2 * HG_MAX_DIGEST + 1];
+		json_object *arr;
+
+		if (!b || !bank_accepted(banks, b->alg))
+			continue;
+		if (!json_object_object_get_ex(list, b->name, &arr)) {
+			arr = json_object_new_array();
+			json_object_object_add(list, b->name, arr);
+		}
+		hg_hex_encode(d->v[i].d, d->v[i].len, hex);
+		add_digest(arr, hex);
+		if (json_object_array_length(arr) > 4096)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+/* "sha256,sha384": the accepted banks, for a message. */
+static const char *banks_str(json_object *banks, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < json_object_array_length(banks); i++)
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s%s", i ? "," : "",
+			 json_object_get_string(json_object_array_get_idx(banks, i)));
+	return buf;
+}
+
+static json_object *learn_boot_apps(const struct hg_uefi_facts *f, json_object *banks)
+{
+	json_object *list = json_object_new_object();
+	char bs[64];
+
+	for (size_t i = 0; list && i < f->napps; i++) {
+		const struct hg_uefi_bootapp *a = &f->apps[i];
+		int r = list_add(list, banks, &a->digests);
+
+		if (r > 0)
+			continue;
+		if (r < 0)
+			hg_err("firmware: more than 4096 distinct boot application digests: boot_apps not learned");
+		else
+			hg_err("firmware: boot application (event %zu) has no digest in the policy's banks (%s): boot_apps not learned",
+			       a->event, banks_str(banks, bs, sizeof(bs)));
+		json_object_put(list);
+		return NULL;
+	}
+	if (list && json_object_object_length(list) == 0) {
+		json_object_put(list);
+		list = NULL;
+	}
+	return list;
+}
+
+int hv_learn_firmware(json_object *policy, const struct hg_uefi_facts *f)
+{
+	static const struct {
+		const char *key;
+		enum hg_uefi_sbvar var;
+	} vars[] = {
+		{ "pk", HG_SBVAR_PK }, { "kek", HG_SBVAR_KEK },
+		{ "db", HG_SBVAR_DB }, { "dbx", HG_SBVAR_DBX },
+	};
+	json_object *fw, *banks, *list;
+	char bs[64];
+
+	if (!json_object_object_get_ex(policy, "banks", &banks) ||
+	    !(fw = json_object_new_object()))
+		return -1;
+	if (f->secure_boot >= 0)
+		json_object_object_add(fw, "secure_boot", json_object_new_boolean(f->secure_boot));
+	else
+		hg_err("firmware: Secure Boot state is unknown (%s): secure_boot not learned",
+		       f->secure_boot_why ? f->secure_boot_why : "?");
+	if ((list = learn_boot_apps(f, banks)))
+		json_object_object_add(fw, "boot_apps", list);
+	for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
+		const struct hg_uefi_varfact *v = &f->var[vars[k].var];
+		const char *name = hg_uefi_sbvar_name(vars[k].var);
+
+		if (v->event < 0)
+			continue;
+		if (v->conflict) {
+			hg_err("firmware: %s is logged more than once with different digests (first at event %ld): %s not learned",
+			       name, v->event, vars[k].key);
+			continue;
+		}
+		list = json_object_new_object();
+		if (list && list_add(list, banks, &v->digests) > 0) {
+			json_object_object_add(fw, vars[k].key, list);
+			continue;
+		}
+		json_object_put(list);
+		hg_err("firmware: %s (event %ld) has no digest in the policy's banks (%s): %s not learned",
+		       name, v->event, banks_str(banks, bs, sizeof(bs)), vars[k].key);
+	}
+	if (f->nmismatch) {
+		const struct hg_uefi_mismatch *m = &f->mismatch[0];
+		const char *type = hg_uefi_event_type_name(m->type);
+
+		hg_err("firmware: %zu event%s' digest%s not the hash of %s data (first: event %zu, PCR %u, %s): "
+		       "the learned policy refuses this host; set \"digest_mismatches\": \"allow\" to accept it",
+		       f->nmismatch, f->nmismatch == 1 ? "" : "s", f->nmismatch == 1 ? " is" : "s are",
+		       f->nmismatch == 1 ? "its" : "their", m->event, m->pcr, type ? type : "unnamed type");
+	}
+	json_object_object_add(policy, "firmware", fw);
+	return 0;
+}

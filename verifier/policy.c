@@ -115,6 +115,32 @@ static int parse_banks(struct ctx *c, json_object *arr, struct hg_policy *p)
 	return 0;
 }
 
+/* VAL, an array of 1..4096 hex digests of bank B, into D (which owns
+ * what is allocated here, even on failure). */
+static int parse_digest_list(struct ctx *c, const struct hg_bank *b,
+			     json_object *val, struct hg_policy_digests *d)
+{
+	size_t n;
+
+	if (!json_object_is_type(val, json_type_array) ||
+	    (n = json_object_array_length(val)) == 0 || n > 4096)
+		return perr(c, "%s", "not an array of 1..4096 hex digests");
+	d->alg = b->alg;
+	d->d = calloc(n, sizeof(*d->d));
+	if (!d->d)
+		return perr(c, "%s", "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		size_t old = push(c, "[%zu]", i);
+
+		if (parse_hex_digest(c, json_object_array_get_idx(val, i),
+				     b->size, d->d[i]) < 0)
+			return -1;
+		d->n++;
+		pop(c, old);
+	}
+	return 0;
+}
+
 static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
 		       json_object *o, struct hg_policy_entry *e)
 {
@@ -129,8 +155,7 @@ static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
 			    : "not an object: {} or {\"required\": true|false}");
 	json_object_object_foreach(o, key, val) {
 		const struct hg_bank *b;
-		struct hg_policy_digests *d;
-		size_t old = push(c, ".%s", key), n;
+		size_t old = push(c, ".%s", key);
 
 		if (!strcmp(key, "required")) {
 			if (!json_object_is_type(val, json_type_boolean))
@@ -146,26 +171,8 @@ static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
 			return perr(c, "%s", "an overlay is recorded by path only: its entry takes no digests, only \"required\"");
 		if (!(b = hg_bank_by_name(key)))
 			return perr(c, "%s", "not a bank name (sha1, sha256, sha384, sha512) or \"required\"");
-		if (!json_object_is_type(val, json_type_array) ||
-		    (n = json_object_array_length(val)) == 0 || n > 4096)
-			return perr(c, "%s", "not an array of 1..4096 hex digests");
-		d = &e->banks[e->nbanks++];
-		d->alg = b->alg;
-		d->d = calloc(n, sizeof(*d->d));
-		if (!d->d)
-			return perr(c, "%s", "out of memory");
-		for (size_t i = 0; i < n; i++) {
-			char idx[24];
-			size_t o2;
-
-			snprintf(idx, sizeof(idx), "[%zu]", i);
-			o2 = push(c, "%s", idx);
-			if (parse_hex_digest(c, json_object_array_get_idx(val, i),
-					     b->size, d->d[i]) < 0)
-				return -1;
-			d->n++;
-			pop(c, o2);
-		}
+		if (parse_digest_list(c, b, val, &e->banks[e->nbanks++]) < 0)
+			return -1;
 		pop(c, old);
 	}
 	if (e->nbanks == 0 && hg_kind_hashed(kind))
@@ -280,11 +287,78 @@ static int parse_pcrs(struct ctx *c, json_object *o, struct hg_policy *p)
 	return 0;
 }
 
+static const char *const fw_list_names[HG_FW_NLISTS] = {
+	[HG_FW_BOOT_APPS] = "boot_apps", [HG_FW_PK] = "pk", [HG_FW_KEK] = "kek",
+	[HG_FW_DB] = "db", [HG_FW_DBX] = "dbx",
+};
+
+const char *hg_policy_fw_list_name(enum hg_fw_list l)
+{
+	return l < HG_FW_NLISTS ? fw_list_names[l] : "?";
+}
+
+static int parse_fw_list(struct ctx *c, json_object *o, struct hg_policy_fwlist *l)
+{
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object of digests per bank, e.g. {\"sha256\": [...]}");
+	json_object_object_foreach(o, bank, val) {
+		const struct hg_bank *b = hg_bank_by_name(bank);
+		size_t old = push(c, ".%s", bank);
+
+		if (!b)
+			return perr(c, "%s", "not a bank name (sha1, sha256, sha384, sha512)");
+		if (parse_digest_list(c, b, val, &l->banks[l->nbanks++]) < 0)
+			return -1;
+		pop(c, old);
+	}
+	if (l->nbanks == 0)
+		return perr(c, "%s", "no digests");
+	return 0;
+}
+
+static int parse_firmware(struct ctx *c, json_object *o, struct hg_policy_firmware *fw)
+{
+	static const char *const keys[] = { "secure_boot", "boot_apps", "pk", "kek", "db",
+					    "dbx", "digest_mismatches", NULL };
+
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object of firmware rules");
+	if (only_keys(c, o, keys) < 0)
+		return -1;
+	fw->present = 1;
+	json_object_object_foreach(o, key, val) {
+		size_t old = push(c, ".%s", key);
+		int l = 0;
+
+		if (!strcmp(key, "secure_boot")) {
+			if (!json_object_is_type(val, json_type_boolean))
+				return perr(c, "%s", "not true (require enabled) or false (require disabled)");
+			fw->secure_boot = json_object_get_boolean(val) ? HG_FW_SB_ENABLED
+								       : HG_FW_SB_DISABLED;
+		} else if (!strcmp(key, "digest_mismatches")) {
+			const char *s = json_object_is_type(val, json_type_string)
+						? json_object_get_string(val) : "";
+
+			if (strcmp(s, "allow") && strcmp(s, "deny"))
+				return perr(c, "%s", "not \"allow\" or \"deny\"");
+			fw->allow_digest_mismatches = !strcmp(s, "allow");
+		} else {
+			while (strcmp(key, fw_list_names[l]))
+				l++;   /* only_keys() let only the names through */
+			if (parse_fw_list(c, val, &fw->list[l]) < 0)
+				return -1;
+		}
+		pop(c, old);
+	}
+	return 0;
+}
+
 int hg_policy_parse(const char *name, const char *text, size_t len,
 		    struct hg_policy *p)
 {
 	static const char *const top[] = { "version", "banks", "pcr", "unknown",
-					   "measurements", "pcrs", "comment", NULL };
+					   "measurements", "pcrs", "firmware", "comment",
+					   NULL };
 	struct ctx c = { .file = name };
 	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *v;
@@ -351,6 +425,9 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 	strcpy(c.path, "$.pcrs");
 	if (json_object_object_get_ex(root, "pcrs", &v) && parse_pcrs(&c, v, p) < 0)
 		goto out;
+	strcpy(c.path, "$.firmware");
+	if (json_object_object_get_ex(root, "firmware", &v) && parse_firmware(&c, v, &p->fw) < 0)
+		goto out;
 	ret = 0;
 out:
 	json_object_put(root);
@@ -386,6 +463,9 @@ void hg_policy_free(struct hg_policy *p)
 			free(p->entries[i].banks[b].d);
 	}
 	free(p->entries);
+	for (int l = 0; l < HG_FW_NLISTS; l++)
+		for (size_t b = 0; b < p->fw.list[l].nbanks; b++)
+			free(p->fw.list[l].banks[b].d);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -425,4 +505,29 @@ int hg_policy_accepts_bank(const struct hg_policy *p, uint16_t alg)
 		if (p->banks[i] == alg)
 			return 1;
 	return 0;
+}
+
+int hg_policy_fw_allows(const struct hg_policy *p, enum hg_fw_list l,
+			const struct hg_digests *d, const struct hg_digest **bad)
+{
+	const struct hg_policy_fwlist *fl = &p->fw.list[l];
+	int compared = 0;
+
+	for (size_t b = 0; b < fl->nbanks; b++) {
+		const struct hg_policy_digests *pd = &fl->banks[b];
+		const struct hg_digest *got;
+		int hit = 0;
+
+		if (!hg_policy_accepts_bank(p, pd->alg) || !(got = hg_digests_get(d, pd->alg)))
+			continue;
+		compared = 1;
+		for (size_t i = 0; i < pd->n && !hit; i++)
+			hit = !memcmp(pd->d[i], got->d, got->len);
+		if (!hit) {
+			if (bad)
+				*bad = got;
+			return 0;
+		}
+	}
+	return compared ? 1 : -1;
 }

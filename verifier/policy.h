@@ -9,6 +9,10 @@
  *    overlay entry lists none (nbanks == 0): overlays are logged by path.
  *  - Entries are sorted by (kind, name) so hg_policy_find() is a binary
  *    search: a check stays fast with thousands of entries.
+ *  - The optional "firmware" section (policies/README.md "Firmware") is
+ *    parsed as strictly, into p->fw; fw.present says the section exists
+ *    (even empty: it still requires a firmware log and denies digest
+ *    mismatches). A zeroed struct hg_policy_firmware judges nothing.
  *  - hg_policy_free() accepts a zeroed policy.
  */
 #ifndef HV_POLICY_H
@@ -37,6 +41,35 @@ struct hg_policy_entry {
 	struct hg_policy_digests banks[HG_MAX_BANKS];
 };
 
+/* The firmware section's digest lists. Each is per bank, like a
+ * measurement entry; nbanks == 0 means the policy does not set it. */
+enum hg_fw_list {
+	HG_FW_BOOT_APPS,   /* every EV_EFI_BOOT_SERVICES_APPLICATION (PCR 4) */
+	HG_FW_PK,          /* the PK, KEK, db, dbx EV_EFI_VARIABLE_DRIVER_CONFIG */
+	HG_FW_KEK,         /* events on PCR 7 */
+	HG_FW_DB,
+	HG_FW_DBX,
+	HG_FW_NLISTS,
+};
+
+struct hg_policy_fwlist {
+	size_t nbanks;
+	struct hg_policy_digests banks[HG_MAX_BANKS];
+};
+
+enum hg_fw_secure_boot {
+	HG_FW_SB_ANY,      /* not judged (zero: the default) */
+	HG_FW_SB_ENABLED,  /* "secure_boot": true */
+	HG_FW_SB_DISABLED, /* "secure_boot": false */
+};
+
+struct hg_policy_firmware {
+	int present;                  /* the policy has a "firmware" section */
+	enum hg_fw_secure_boot secure_boot;
+	struct hg_policy_fwlist list[HG_FW_NLISTS];
+	int allow_digest_mismatches;  /* 0 (deny) unless "allow" */
+};
+
 struct hg_policy {
 	int version;
 	size_t nbanks;
@@ -46,6 +79,7 @@ struct hg_policy {
 	size_t n;
 	struct hg_policy_entry *entries;
 	struct hg_pcr_values pcrs;         /* required PCR values */
+	struct hg_policy_firmware fw;
 };
 
 int hg_policy_load(const char *path, struct hg_policy *p);
@@ -58,5 +92,16 @@ const struct hg_policy_entry *hg_policy_find(const struct hg_policy *p,
 					     enum hg_kind kind,
 					     const char *name, size_t len);
 int hg_policy_accepts_bank(const struct hg_policy *p, uint16_t alg);
+
+/* The JSON key of a firmware list: "boot_apps", "pk", "kek", "db", "dbx". */
+const char *hg_policy_fw_list_name(enum hg_fw_list l);
+
+/* Whether firmware list L allows the logged digests D: every bank that L
+ * lists, that the policy accepts and that D has must list D's digest (a
+ * weak bank cannot vouch for a strong one's mismatch), as for a
+ * measurement. 1 allowed; 0 not, *BAD (may be NULL) then the first
+ * compared bank whose digest is not listed; -1 no bank to compare. */
+int hg_policy_fw_allows(const struct hg_policy *p, enum hg_fw_list l,
+			const struct hg_digests *d, const struct hg_digest **bad);
 
 #endif

@@ -1,7 +1,7 @@
 /* test_policy.c: the policy parser's bad-inputs table (each malformed
  * policy pinned to its exact message, JSON path included), a valid policy
  * parsed in full, lookups over sorted entries, overlay entries (no
- * digests), and the judge (verifier/judge.h): which records are judged
+ * digests), the firmware section and its digest lists, and the judge (verifier/judge.h): which records are judged
  * (host kinds all, workloads their latest), --workload scoping, required
  * entries, overlays, and the bound on distinct workloads. */
 #include <stdarg.h>
@@ -49,6 +49,8 @@ static int parse_capture(const char *text, struct hg_policy *p, char *msg, size_
 	return rc;
 }
 
+#define FWPOL(fw) "{\"version\":1,\"banks\":[\"sha256\"],\"firmware\":" fw "}"
+
 static const struct {
 	const char *text;
 	const char *msg;
@@ -89,6 +91,26 @@ static const struct {
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha256\":{\"01\":\"" D64 "\"}}}", "hostgate-verify: p.json: $.pcrs.sha256[\"01\"]: not a PCR index 0..23" },
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha1\":{\"0\":\"" D64 "\"}}}", "hostgate-verify: p.json: $.pcrs.sha1[\"0\"]: not 40 hex digits" },
 	{ "{\"version\":1,\"banks\":[\"sha256\"],\"pcrs\":{\"sha256\":{\"0\":7}}}", "hostgate-verify: p.json: $.pcrs.sha256[\"0\"]: not a string" },
+	/* the firmware section (policies/README.md "Firmware") */
+	{ FWPOL("[]"), "hostgate-verify: p.json: $.firmware: not an object of firmware rules" },
+	{ FWPOL("{\"secureboot\":true}"), "hostgate-verify: p.json: $.firmware: unknown key \"secureboot\"" },
+	{ FWPOL("{\"comment\":\"x\"}"), "hostgate-verify: p.json: $.firmware: unknown key \"comment\"" },
+	{ FWPOL("{\"secure_boot\":1}"), "hostgate-verify: p.json: $.firmware.secure_boot: not true (require enabled) or false (require disabled)" },
+	{ FWPOL("{\"secure_boot\":\"true\"}"), "hostgate-verify: p.json: $.firmware.secure_boot: not true (require enabled) or false (require disabled)" },
+	{ FWPOL("{\"digest_mismatches\":\"warn\"}"), "hostgate-verify: p.json: $.firmware.digest_mismatches: not \"allow\" or \"deny\"" },
+	{ FWPOL("{\"digest_mismatches\":false}"), "hostgate-verify: p.json: $.firmware.digest_mismatches: not \"allow\" or \"deny\"" },
+	{ FWPOL("{\"boot_apps\":[\"" D64 "\"]}"), "hostgate-verify: p.json: $.firmware.boot_apps: not an object of digests per bank, e.g. {\"sha256\": [...]}" },
+	{ FWPOL("{\"boot_apps\":{}}"), "hostgate-verify: p.json: $.firmware.boot_apps: no digests" },
+	{ FWPOL("{\"boot_apps\":{\"md5\":[\"" D64 "\"]}}"), "hostgate-verify: p.json: $.firmware.boot_apps.md5: not a bank name (sha1, sha256, sha384, sha512)" },
+	{ FWPOL("{\"boot_apps\":{\"required\":true}}"), "hostgate-verify: p.json: $.firmware.boot_apps.required: not a bank name (sha1, sha256, sha384, sha512)" },
+	{ FWPOL("{\"boot_apps\":{\"sha256\":[]}}"), "hostgate-verify: p.json: $.firmware.boot_apps.sha256: not an array of 1..4096 hex digests" },
+	{ FWPOL("{\"boot_apps\":{\"sha256\":\"" D64 "\"}}"), "hostgate-verify: p.json: $.firmware.boot_apps.sha256: not an array of 1..4096 hex digests" },
+	{ FWPOL("{\"boot_apps\":{\"sha256\":[\"" D64 "\",\"" D40 "\"]}}"), "hostgate-verify: p.json: $.firmware.boot_apps.sha256[1]: not 64 hex digits" },
+	{ FWPOL("{\"pk\":{\"sha1\":[\"" D64 "\"]}}"), "hostgate-verify: p.json: $.firmware.pk.sha1[0]: not 40 hex digits" },
+	{ FWPOL("{\"kek\":{\"sha256\":[7]}}"), "hostgate-verify: p.json: $.firmware.kek.sha256[0]: not a string" },
+	{ FWPOL("{\"db\":null}"), "hostgate-verify: p.json: $.firmware.db: not an object of digests per bank, e.g. {\"sha256\": [...]}" },
+	{ FWPOL("{\"dbx\":{\"sha256\":[\"" D64 "\"],\"sha384\":[\"" D64 "\"]}}"), "hostgate-verify: p.json: $.firmware.dbx.sha384[0]: not 96 hex digits" },
+	{ FWPOL("{\"PK\":{\"sha256\":[\"" D64 "\"]}}"), "hostgate-verify: p.json: $.firmware: unknown key \"PK\"" },
 };
 
 static void test_bad_policies(void **state)
@@ -103,6 +125,9 @@ static void test_bad_policies(void **state)
 		if (strcmp(msg, bad[i].msg))
 			fail_msg("row %zu: got   \"%s\"\n          want \"%s\"", i, msg, bad[i].msg);
 		assert_null(p.entries);   /* freed on failure */
+		assert_false(p.fw.present);
+		for (int l = 0; l < HG_FW_NLISTS; l++)
+			assert_int_equal(p.fw.list[l].nbanks, 0);
 	}
 }
 
@@ -186,6 +211,94 @@ static void test_overlay_entries_and_unknown_kinds(void **state)
 				       sizeof(msg)), 0);
 	for (int k = HG_KIND_NONE + 1; k < HG_KIND_MAX; k++)
 		assert_false(p.allow_unknown[k]);
+	hg_policy_free(&p);
+}
+
+static void digest_of(const char *hex, struct hg_digests *d);
+
+/* The firmware section: every rule, several banks, defaults. */
+static void test_firmware_section(void **state)
+{
+	const char *text = FWPOL(
+		"{\"secure_boot\":true,"
+		" \"boot_apps\":{\"sha256\":[\"" D64 "\",\"" D64B "\"],\"sha1\":[\"" D40 "\"]},"
+		" \"pk\":{\"sha256\":[\"" D64 "\"]},\"kek\":{\"sha256\":[\"" D64 "\"]},"
+		" \"db\":{\"sha256\":[\"" D64B "\"]},\"dbx\":{\"sha1\":[\"" D40 "\"]},"
+		" \"digest_mismatches\":\"allow\"}");
+	const struct hg_policy_fwlist *l;
+	struct hg_policy p;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(parse_capture(text, &p, msg, sizeof(msg)), 0);
+	assert_true(p.fw.present);
+	assert_int_equal(p.fw.secure_boot, HG_FW_SB_ENABLED);
+	assert_true(p.fw.allow_digest_mismatches);
+	l = &p.fw.list[HG_FW_BOOT_APPS];
+	assert_int_equal(l->nbanks, 2);
+	for (size_t b = 0; b < 2; b++)
+		assert_int_equal(l->banks[b].n, l->banks[b].alg == HG_ALG_SHA256 ? 2 : 1);
+	for (int i = HG_FW_PK; i <= HG_FW_DBX; i++)
+		assert_int_equal(p.fw.list[i].nbanks, 1);
+	assert_int_equal(p.fw.list[HG_FW_DBX].banks[0].alg, HG_ALG_SHA1);
+	assert_string_equal(hg_policy_fw_list_name(HG_FW_BOOT_APPS), "boot_apps");
+	assert_string_equal(hg_policy_fw_list_name(HG_FW_DBX), "dbx");
+	hg_policy_free(&p);
+	assert_false(p.fw.present);
+
+	/* secure_boot false requires it disabled; an empty section judges
+	 * no list but still denies digest mismatches (and needs a log) */
+	assert_int_equal(parse_capture(FWPOL("{\"secure_boot\":false,\"digest_mismatches\":\"deny\"}"),
+				       &p, msg, sizeof(msg)), 0);
+	assert_int_equal(p.fw.secure_boot, HG_FW_SB_DISABLED);
+	assert_false(p.fw.allow_digest_mismatches);
+	hg_policy_free(&p);
+	assert_int_equal(parse_capture(FWPOL("{}"), &p, msg, sizeof(msg)), 0);
+	assert_true(p.fw.present);
+	assert_int_equal(p.fw.secure_boot, HG_FW_SB_ANY);
+	assert_false(p.fw.allow_digest_mismatches);
+	for (int i = 0; i < HG_FW_NLISTS; i++)
+		assert_int_equal(p.fw.list[i].nbanks, 0);
+	hg_policy_free(&p);
+	/* without the section, nothing is judged */
+	assert_int_equal(parse_capture("{\"version\":1,\"banks\":[\"sha256\"]}", &p, msg,
+				       sizeof(msg)), 0);
+	assert_false(p.fw.present);
+	hg_policy_free(&p);
+}
+
+/* hg_policy_fw_allows: every bank listed, accepted and logged must match. */
+static void test_firmware_allows(void **state)
+{
+	const char *text =
+		"{\"version\":1,\"banks\":[\"sha256\",\"sha1\"],\"firmware\":"
+		"{\"boot_apps\":{\"sha256\":[\"" D64 "\"],\"sha1\":[\"" D40 "\"]},"
+		" \"pk\":{\"sha384\":[\"" D64 "0123456789abcdef0123456789abcdef\"]}}}";
+	struct hg_policy p;
+	struct hg_digests d;
+	const struct hg_digest *miss;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(parse_capture(text, &p, msg, sizeof(msg)), 0);
+	digest_of(D64, &d);
+	assert_int_equal(hg_policy_fw_allows(&p, HG_FW_BOOT_APPS, &d, NULL), 1);
+	digest_of(D64B, &d);
+	miss = NULL;
+	assert_int_equal(hg_policy_fw_allows(&p, HG_FW_BOOT_APPS, &d, &miss), 0);
+	assert_ptr_equal(miss, &d.v[0]);
+	/* sha256 matches, sha1 does not: refused, naming the sha1 digest */
+	digest_of(D64, &d);
+	d.v[1].alg = HG_ALG_SHA1;
+	d.v[1].len = 20;
+	memset(d.v[1].d, 0xaa, 20);
+	d.n = 2;
+	assert_int_equal(hg_policy_fw_allows(&p, HG_FW_BOOT_APPS, &d, &miss), 0);
+	assert_int_equal(miss->alg, HG_ALG_SHA1);
+	/* pk lists only sha384, which the policy does not accept */
+	assert_int_equal(hg_policy_fw_allows(&p, HG_FW_PK, &d, &miss), -1);
+	/* a list the policy does not set compares nothing */
+	assert_int_equal(hg_policy_fw_allows(&p, HG_FW_DB, &d, &miss), -1);
 	hg_policy_free(&p);
 }
 
@@ -505,6 +618,8 @@ int main(void)
 		cmocka_unit_test(test_bad_policies),
 		cmocka_unit_test(test_valid_policy_and_lookup),
 		cmocka_unit_test(test_overlay_entries_and_unknown_kinds),
+		cmocka_unit_test(test_firmware_section),
+		cmocka_unit_test(test_firmware_allows),
 		cmocka_unit_test(test_judge_workload_latest),
 		cmocka_unit_test(test_judge_host_cumulative),
 		cmocka_unit_test(test_judge_scoped),
