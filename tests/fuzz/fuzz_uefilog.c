@@ -30,6 +30,7 @@
 
 #include "digest.h"
 #include "pcrs.h"
+#include "uefifacts.h"
 #include "uefilog.h"
 
 #define CHECK(c)                                                           \
@@ -195,6 +196,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			CHECK(it.err.event == (long)n && it.err.offset == off && off < size);
 		CHECK(hg_uefi_iter_next(&it, &ev) == -1);
+	}
+
+	/* The firmware facts (lib/uefifacts.h) read the same hostile bytes:
+	 * bounded by the events the iterator accepts. */
+	{
+		struct hg_uefi_facts f;
+		struct hg_uefi_err ferr;
+
+		memset(&f, 0, sizeof(f));
+		if (hg_uefi_facts(data, size, &f, &ferr) == 0) {
+			CHECK(f.secure_boot >= -1 && f.secure_boot <= 1);
+			CHECK(f.napps <= n && f.nmismatch <= n);
+		}
+		hg_uefi_facts_free(&f);
 	}
 
 	/* The replay stops at the first bad event: a StartupLocality one
