@@ -96,3 +96,31 @@ NONCE4=$(openssl rand -hex 16)
 jq 'del(.firmware)' "$WORK/policy.json" >"$WORK/policy-nofw.json"
 expect_exit 0 no-uefi-log-trusted-without-firmware-rules "$HG_VERIFY" check --ak "$HOSTGATE_STATE/ak.pub" \
 	--nonce "$NONCE4" --policy "$WORK/policy-nofw.json" "$WORK/ev4.cbor"
+
+# One event's DATA changed, its digest kept (the SecureBoot variable's
+# value byte): the replay still reaches the quote, since it extends logged
+# digests, but the digest no longer is the hash of the data. The facts
+# must not trust that data, and the learned policy refuses the host.
+name=$(printf 'SecureBoot' | iconv -f ascii -t utf-16le | xxd -p | tr -d '\n')
+hex=$(xxd -p "$LOG" | tr -d '\n')
+before=${hex%%"$name"*}
+if [ "$before" = "$hex" ]; then
+	fail find-secureboot "no SecureBoot variable in the log"
+else
+	off=$(((${#before} + ${#name}) / 2))
+	cp "$LOG" "$WORK/data.bin"
+	byte=$(xxd -s "$off" -l 1 -p "$LOG")
+	printf "\\x$(printf '%02x' $((0x$byte ^ 0x01)))" |
+		dd of="$WORK/data.bin" bs=1 seek="$off" conv=notrunc status=none
+	NONCE5=$(openssl rand -hex 16)
+	"$HG_ATTEST" quote --nonce "$NONCE5" --uefi-log "$WORK/data.bin" -o "$WORK/ev5.cbor"
+	expect_exit 1 tampered-data-untrusted "$HG_VERIFY" check --ak "$HOSTGATE_STATE/ak.pub" \
+		--nonce "$NONCE5" --policy "$WORK/policy.json" "$WORK/ev5.cbor"
+	expect_err "policy: firmware" tampered-data-refused-by-firmware-policy
+	[ "$(jq -r '.firmware.secure_boot' "$WORK/last.out")" = null ] &&
+		pass tampered-data-secure-boot-unknown ||
+		fail tampered-data-secure-boot-unknown "$(jq -c .firmware.secure_boot "$WORK/last.out")"
+	[ "$(jq '.firmware.digest_mismatches | length' "$WORK/last.out")" -ge 1 ] &&
+		pass tampered-data-listed-as-mismatch ||
+		fail tampered-data-listed-as-mismatch "$(jq -c .firmware.digest_mismatches "$WORK/last.out")"
+fi
