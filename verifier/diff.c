@@ -106,17 +106,6 @@ out:
 	return ret;
 }
 
-/* The host's firmware facts, for diffpol.h's host mode: those of the
- * firmware log that the verified evidence carried and that replayed to
- * its quote, or NULL when it carried none. They belong in hv_result
- * (verify.h), which verify.c fills: until it carries them, no host
- * shows a firmware log here. */
-static const struct hg_uefi_facts *host_firmware(const struct hv_result *res)
-{
-	(void)res;
-	return NULL;
-}
-
 int diff_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -173,8 +162,10 @@ int diff_main(int argc, char **argv)
 	} else if (hg_policy_load(argv[optind + 1], &b) < 0) {
 		goto out;
 	}
+	/* The host's firmware facts: those of the log that replayed to the
+	 * verified quote (learn succeeded, so any log the evidence had did). */
 	if (hv_diff_policies(&a, &b, res ? &res->ev.pcrs : NULL,
-			     res ? host_firmware(res) : NULL, &d) < 0 ||
+			     res && res->fw_replayed ? &res->fw_facts : NULL, &d) < 0 ||
 	    (json && !(root = hv_diffs_json(&d)))) {
 		hg_err("out of memory");
 		goto out;

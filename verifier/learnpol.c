@@ -170,6 +170,10 @@ int hv_learn(const uint8_t *evidence, size_t len, const struct hg_ak *ak,
 		json_object_object_add(bank, idx, json_object_new_string(hex));
 	}
 	json_object_object_add(p, "pcrs", pcrs);
+	if (res->fw_replayed && hv_learn_firmware(p, &res->fw_facts) < 0) {
+		json_object_put(p);
+		return 2;
+	}
 	*policy = p;
 	return 0;
 }

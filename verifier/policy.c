@@ -531,3 +531,19 @@ int hg_policy_fw_allows(const struct hg_policy *p, enum hg_fw_list l,
 	}
 	return compared ? 1 : -1;
 }
+
+uint32_t hg_policy_fw_pcrs(const struct hg_policy *p)
+{
+	uint32_t mask = 0;
+
+	if (!p->fw.present)
+		return 0;
+	if (p->fw.list[HG_FW_BOOT_APPS].nbanks)
+		mask |= 1u << 4;
+	if (p->fw.secure_boot != HG_FW_SB_ANY)
+		mask |= 1u << 7;
+	for (int l = HG_FW_PK; l <= HG_FW_DBX; l++)
+		if (p->fw.list[l].nbanks)
+			mask |= 1u << 7;
+	return mask;
+}

@@ -96,6 +96,14 @@ int hg_policy_accepts_bank(const struct hg_policy *p, uint16_t alg);
 /* The JSON key of a firmware list: "boot_apps", "pk", "kek", "db", "dbx". */
 const char *hg_policy_fw_list_name(enum hg_fw_list l);
 
+/* The PCRs whose events the firmware section judges: 4 with boot_apps,
+ * 7 with secure_boot or any of pk, kek, db, dbx; 0 without the section.
+ * An event is bound to the quote only through a quoted PCR, in a quoted
+ * bank: the quote must cover these PCRs, in the banks the rules compare,
+ * or a host could log any digest there (conventions: a quote's selection
+ * must cover every PCR the policy judges). */
+uint32_t hg_policy_fw_pcrs(const struct hg_policy *p);
+
 /* Whether firmware list L allows the logged digests D: every bank that L
  * lists, that the policy accepts and that D has must list D's digest (a
  * weak bank cannot vouch for a strong one's mismatch), as for a

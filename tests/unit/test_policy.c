@@ -243,6 +243,7 @@ static void test_firmware_section(void **state)
 	assert_int_equal(p.fw.list[HG_FW_DBX].banks[0].alg, HG_ALG_SHA1);
 	assert_string_equal(hg_policy_fw_list_name(HG_FW_BOOT_APPS), "boot_apps");
 	assert_string_equal(hg_policy_fw_list_name(HG_FW_DBX), "dbx");
+	assert_int_equal(hg_policy_fw_pcrs(&p), (1u << 4) | (1u << 7));
 	hg_policy_free(&p);
 	assert_false(p.fw.present);
 
@@ -252,6 +253,15 @@ static void test_firmware_section(void **state)
 				       &p, msg, sizeof(msg)), 0);
 	assert_int_equal(p.fw.secure_boot, HG_FW_SB_DISABLED);
 	assert_false(p.fw.allow_digest_mismatches);
+	assert_int_equal(hg_policy_fw_pcrs(&p), 1u << 7);
+	hg_policy_free(&p);
+	assert_int_equal(parse_capture(FWPOL("{\"boot_apps\":{\"sha256\":[\"" D64 "\"]}}"),
+				       &p, msg, sizeof(msg)), 0);
+	assert_int_equal(hg_policy_fw_pcrs(&p), 1u << 4);
+	hg_policy_free(&p);
+	assert_int_equal(parse_capture(FWPOL("{\"dbx\":{\"sha256\":[\"" D64 "\"]}}"),
+				       &p, msg, sizeof(msg)), 0);
+	assert_int_equal(hg_policy_fw_pcrs(&p), 1u << 7);
 	hg_policy_free(&p);
 	assert_int_equal(parse_capture(FWPOL("{}"), &p, msg, sizeof(msg)), 0);
 	assert_true(p.fw.present);
@@ -259,6 +269,7 @@ static void test_firmware_section(void **state)
 	assert_false(p.fw.allow_digest_mismatches);
 	for (int i = 0; i < HG_FW_NLISTS; i++)
 		assert_int_equal(p.fw.list[i].nbanks, 0);
+	assert_int_equal(hg_policy_fw_pcrs(&p), 0);
 	hg_policy_free(&p);
 	/* without the section, nothing is judged */
 	assert_int_equal(parse_capture("{\"version\":1,\"banks\":[\"sha256\"]}", &p, msg,
