@@ -64,7 +64,7 @@ struct hv_judge {
 	int overflow;                  /* more than HV_MAX_WORKLOADS names */
 	int oom;
 	size_t n;                      /* failures */
-	char first_why[256];
+	char first_why[512];
 	json_object *fails;            /* NULL without JSON */
 };
 

@@ -72,7 +72,7 @@ static void failj(struct run *r, enum hv_check c, json_object *failure,
 		  const char *fmt, ...)
 {
 	struct hv_result *res = r->res;
-	char why[256];
+	char why[512];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -358,6 +358,25 @@ static int check_firmware(struct run *r)
 		else
 			FAIL(r, HV_FIRMWARE, "firmware log: %s", err.msg);
 		return -1;
+	}
+	/* The firmware rules read events of some PCRs (4: boot applications,
+	 * 7: Secure Boot and its keys): those events are bound to the quote
+	 * only if the quote covers those PCRs in every bank the rules compare
+	 * (fwjudge.c compares the banks the policy accepts that the log has).
+	 * A quote that leaves one out would let the log say anything there. */
+	if (in->policy && in->policy->fw.present) {
+		uint32_t need = hg_policy_fw_pcrs(in->policy);
+
+		for (size_t b = 0; b < res->fw_replay.nbanks; b++) {
+			if (!hg_policy_accepts_bank(in->policy, res->fw_replay.algs[b]))
+				continue;
+			for (unsigned p = 0; p < HG_NUM_PCRS; p++)
+				if ((need & (1u << p)) && !quoted(sel, res->fw_replay.algs[b], p)) {
+					FAIL(r, HV_SELECTION, "the policy's firmware rules read PCR %u, which the quote does not cover in %s (the firmware log has that bank)",
+					     p, bank_name(res->fw_replay.algs[b]));
+					return -1;
+				}
+		}
 	}
 	for (size_t b = 0; b < sel->n; b++) {
 		uint16_t alg = sel->b[b].alg;

@@ -71,7 +71,7 @@ struct hv_inputs {
 struct hv_result {
 	int exit;
 	enum hv_check first_failed;     /* HV_NCHECKS when none */
-	char why[256];                  /* reason of the first failure */
+	char why[512];                  /* reason of the first failure */
 	size_t nfailures;
 	json_object *verdict;
 	struct hg_evidence ev;          /* borrows in->evidence */

@@ -124,3 +124,13 @@ else
 		pass tampered-data-listed-as-mismatch ||
 		fail tampered-data-listed-as-mismatch "$(jq -c .firmware.digest_mismatches "$WORK/last.out")"
 fi
+
+# A quote that leaves out PCR 4 does not bind the boot applications the
+# firmware rules judge: whatever the log says there, the host is refused.
+jq 'del(.pcrs)' "$WORK/policy.json" >"$WORK/policy-pcr4.json"
+NONCE6=$(openssl rand -hex 16)
+"$HG_ATTEST" quote --nonce "$NONCE6" --pcrs 0-3,5-9,13 --uefi-log "$LOG" -o "$WORK/ev6.cbor"
+expect_exit 1 quote-without-pcr4-refused "$HG_VERIFY" check --ak "$HOSTGATE_STATE/ak.pub" \
+	--nonce "$NONCE6" --policy "$WORK/policy-pcr4.json" "$WORK/ev6.cbor"
+expect_err "selection: the policy's firmware rules read PCR 4, which the quote does not cover in sha256" \
+	quote-without-pcr4-names-it
