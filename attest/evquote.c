@@ -11,11 +11,14 @@
 #include "../lib/uefilog.h"
 #include "../lib/util.h"
 #include "cmds.h"
+#include "ekcert.h"
 #include "evquote.h"
 #include "logw.h"
 #include "state.h"
 
 #define QUOTE_ATTEMPTS 5
+
+_Static_assert(HG_EKCERTS_MAX <= HG_MAX_EK_CERTS, "evidence holds every EK cert");
 
 /* Does the log replay to the PCR as the TPM holds it now? */
 static int log_matches_pcr(struct hg_tpm *tpm, const struct hg_logw *lw,
@@ -72,6 +75,7 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 	size_t uefi_len = 0;
 	struct hg_logw lw = { .fd = -1 };
 	struct hg_evidence *ev = NULL;
+	struct hg_ekcerts ekc = { 0 };
 	struct hg_pcr_sel sel = { 0 };
 	TPM2B_PUBLIC pub;
 	TPM2B_PRIVATE priv;
@@ -119,7 +123,8 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 	}
 	if ((lock = hg_state_tpm_lock(o->state)) < 0 ||
 	    hg_tpm_ek_create(tpm, &ek) < 0 ||
-	    hg_tpm_ak_load(tpm, ek, &pub, &priv, &ak) < 0)
+	    hg_tpm_ak_load(tpm, ek, &pub, &priv, &ak) < 0 ||
+	    hg_ekcerts_read(tpm, &ekc) < 0)
 		goto out;
 	for (int attempt = 0;; attempt++) {
 		TPMS_ATTEST a;
@@ -167,6 +172,11 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 	ev->uefi_len = uefi_len;
 	ev->log = lw.buf ? lw.buf : (const uint8_t *)"";
 	ev->log_len = lw.size;
+	ev->n_ek_certs = ekc.n;
+	for (size_t i = 0; i < ekc.n; i++) {
+		ev->ek_cert[i] = ekc.der[i];
+		ev->ek_cert_len[i] = ekc.len[i];
+	}
 	if (hg_evidence_encode(ev, &w) < 0) {
 		hg_err("quote: cannot encode the evidence");
 		goto out;
@@ -184,6 +194,7 @@ out:
 	free(sig);
 	free(ev);
 	free(uefi);
+	hg_ekcerts_free(&ekc);
 	cw_free(&w);
 	return ret;
 }

@@ -46,17 +46,27 @@ void hg_tpm_flush(struct hg_tpm *t, ESYS_TR h)
 		rc_ok(Esys_FlushContext(t->esys, h), "Esys_FlushContext");
 }
 
+/* TPM2_GetCapability (Part 3 §30.2); *cap is ESYS-allocated. */
+static int get_capability(struct hg_tpm *t, TPM2_CAP capability,
+			  UINT32 property, UINT32 count,
+			  TPMS_CAPABILITY_DATA **cap, const char *what)
+{
+	TPMI_YES_NO more = 0;
+	TSS2_RC rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+					ESYS_TR_NONE, capability, property,
+					count, &more, cap);
+
+	return rc_ok(rc, what) ? 0 : -1;
+}
+
 int hg_tpm_banks(struct hg_tpm *t, uint16_t *algs, size_t *n)
 {
 	TPMS_CAPABILITY_DATA *cap = NULL;
-	TPMI_YES_NO more = 0;
 	size_t count = 0;
 	int ret = -1;
 
-	if (!rc_ok(Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
-				      ESYS_TR_NONE, TPM2_CAP_PCRS, 0, 1, &more,
-				      &cap),
-		   "Esys_GetCapability(TPM_CAP_PCRS)"))
+	if (get_capability(t, TPM2_CAP_PCRS, 0, 1, &cap,
+			   "Esys_GetCapability(TPM_CAP_PCRS)") < 0)
 		goto out;
 	for (UINT32 i = 0; i < cap->data.assignedPCR.count; i++) {
 		const TPMS_PCR_SELECTION *s = &cap->data.assignedPCR.pcrSelections[i];
@@ -412,4 +422,99 @@ int hg_tpm_ak_load(struct hg_tpm *t, ESYS_TR ek, const TPM2B_PUBLIC *pub,
 		       pub, ak);
 	hg_tpm_flush(t, session);
 	return rc_ok(rc, "Esys_Load(AK)") ? 0 : -1;
+}
+
+/* ESYS_TR for a TPM handle; 0 not defined, -1 error. The TPM answers an
+ * undefined NV index with TPM_RC_HANDLE (TPM_RC_1 + P); tolerate any
+ * parameter number. */
+static int tr_from_public(struct hg_tpm *t, TPM2_HANDLE h, ESYS_TR *tr)
+{
+	TSS2_RC rc = Esys_TR_FromTPMPublic(t->esys, h, ESYS_TR_NONE,
+					   ESYS_TR_NONE, ESYS_TR_NONE, tr);
+
+	if ((rc & ~(TPM2_RC_N_MASK | TSS2_RC_LAYER_MASK)) == TPM2_RC_HANDLE)
+		return 0;
+	return rc_ok(rc, "Esys_TR_FromTPMPublic") ? 1 : -1;
+}
+
+#define NV_CHUNK 1024
+
+int hg_tpm_nv_read(struct hg_tpm *t, uint32_t index, uint8_t **out,
+		   size_t *len)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPM2B_NV_PUBLIC *pub = NULL;
+	ESYS_TR nv = ESYS_TR_NONE;
+	uint8_t *buf = NULL;
+	size_t size;
+	int r, ret = -1;
+
+	*out = NULL;
+	*len = 0;
+	/* Ask first whether the index is defined: ESYS logs an error on
+	 * stderr for every failed command, and a TPM with no certificate
+	 * at an index is normal. TPM_CAP_HANDLES lists handles from
+	 * INDEX upward (Part 3 §30.2). */
+	if (get_capability(t, TPM2_CAP_HANDLES, index, 1, &cap,
+			   "Esys_GetCapability(TPM_CAP_HANDLES)") < 0)
+		goto out;
+	if (cap->data.handles.count == 0 ||
+	    cap->data.handles.handle[0] != index) {
+		ret = 0;
+		goto out;
+	}
+	/* Esys_TR_FromTPMPublic reads the index's public area itself
+	 * (TPM2_NV_ReadPublic); an index undefined since fails there. */
+	if ((r = tr_from_public(t, index, &nv)) <= 0) {
+		ret = r;
+		goto out;
+	}
+	if (!rc_ok(Esys_NV_ReadPublic(t->esys, nv, ESYS_TR_NONE, ESYS_TR_NONE,
+				      ESYS_TR_NONE, &pub, NULL),
+		   "Esys_NV_ReadPublic"))
+		goto out;
+	size = pub->nvPublic.dataSize;
+	if (size > HG_TPM_NV_MAX) {
+		hg_err("TPM: NV index 0x%08x holds %zu bytes, more than %d",
+		       index, size, HG_TPM_NV_MAX);
+		goto out;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		hg_err("out of memory");
+		goto out;
+	}
+	for (size_t off = 0; off < size;) {
+		TPM2B_MAX_NV_BUFFER *data = NULL;
+		UINT16 want = (UINT16)(size - off < NV_CHUNK ? size - off : NV_CHUNK);
+		int ok;
+
+		if (!rc_ok(Esys_NV_Read(t->esys, nv, nv, ESYS_TR_PASSWORD,
+					ESYS_TR_NONE, ESYS_TR_NONE, want,
+					(UINT16)off, &data),
+			   "Esys_NV_Read"))
+			goto out;
+		ok = data->size == want;
+		if (ok)
+			memcpy(buf + off, data->buffer, want);
+		free(data);
+		if (!ok) {
+			hg_err("TPM: NV_Read of index 0x%08x returned a short chunk",
+			       index);
+			goto out;
+		}
+		off += want;
+	}
+	*out = buf;
+	*len = size;
+	buf = NULL;
+	ret = 1;
+out:
+	/* Closes the ESYS_TR only; an NV index is not flushed. */
+	if (nv != ESYS_TR_NONE)
+		Esys_TR_Close(t->esys, &nv);
+	free(cap);
+	free(pub);
+	free(buf);
+	return ret;
 }

@@ -74,4 +74,17 @@ int hg_tpm_ak_load(struct hg_tpm *t, ESYS_TR ek, const TPM2B_PUBLIC *pub,
 
 void hg_tpm_flush(struct hg_tpm *t, ESYS_TR h);
 
+/* NV indices larger than this are refused: an EK certificate fits. */
+#define HG_TPM_NV_MAX 4096
+
+/* Read all of NV index INDEX (TPM2_NV_ReadPublic for its size, then
+ * TPM2_NV_Read in chunks of at most 1024 bytes, TPM2_MAX_NV_BUFFER_SIZE
+ * on every TPM we know; Part 3 §31.13). Auth is the index itself with an
+ * empty password, as for the EK certificate indices (EK Credential Profile
+ * §2.2.1.5: AUTHREAD, no auth value). Returns 1 with *out (malloc'd, the
+ * caller frees) and *len; 0 when the index is not defined (TPM_RC_HANDLE);
+ * -1 on any other error, or an index over HG_TPM_NV_MAX bytes. */
+int hg_tpm_nv_read(struct hg_tpm *t, uint32_t index, uint8_t **out,
+		   size_t *len);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "../lib/digest.h"
 #include "../lib/util.h"
+#include "showek.h"
 
 /* TPM 2.0 Part 2 §6.3 (algorithms) and §6.4 (curves): the names
  * tpm2-tools prints, for what a verifier is likely to meet. */
@@ -460,6 +461,7 @@ void hv_evdump_print(const struct hv_evdump *d, FILE *f)
 		for (size_t i = 0; i < d->ev.n_ek_certs; i++)
 			fprintf(f, "%s%zu", i ? ", " : "", d->ev.ek_cert_len[i]);
 		fputs(" bytes)\n", f);
+		hv_ekcerts_print(&d->ev, f);
 	}
 }
 
@@ -640,5 +642,6 @@ void hv_evdump_json(const struct hv_evdump *d, json_object *root)
 		for (size_t i = 0; i < d->ev.n_ek_certs; i++)
 			json_object_array_add(a, json_object_new_uint64(d->ev.ek_cert_len[i]));
 		json_object_object_add(root, "ek_cert_sizes", a);
+		json_object_object_add(root, "ek_certs", hv_ekcerts_json(&d->ev));
 	}
 }
