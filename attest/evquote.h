@@ -14,6 +14,8 @@
  * extending PCR 0-9, say): the values read are hashed and compared with
  * the quote's pcrDigest, and the pair is retaken on a mismatch.
  *
+ * The TPM's EK certificates go in too (key 8, attest/ekcert.h: NV indices
+ * 0x01c00002, 0x01c0000a, 0x01c00016, those defined, in that order).
  * The firmware event log goes into the evidence too (key 7): UEFI_LOG, or
  * when it is NULL the kernel's HG_UEFI_LOG_DEFAULT if that exists (a host
  * without a TPM driver's log, or a test, has none). An explicit UEFI_LOG
