@@ -110,24 +110,6 @@ out:
 	return xml;
 }
 
-static void print_item(const struct hg_mitem *it)
-{
-	const struct hg_digest *d = hg_digests_get(&it->file, HG_ALG_SHA256);
-	char hex[2 * HG_MAX_DIGEST + 1];
-
-	if (!d && it->file.n)
-		d = &it->file.v[0];
-	if (d) {
-		hg_hex_encode(d->d, d->len, hex);
-		printf("%llu %s %s:%s %s%s\n", (unsigned long long)it->recnum,
-		       hg_kind_name(it->kind), hg_bank_by_alg(d->alg)->name, hex, it->path,
-		       it->fresh ? "" : " (unchanged)");
-	} else {
-		printf("%llu %s - %s%s\n", (unsigned long long)it->recnum,
-		       hg_kind_name(it->kind), it->path, it->fresh ? "" : " (unchanged)");
-	}
-}
-
 int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 {
 	struct hg_gateconf cfg = { 0 };
@@ -188,7 +170,7 @@ int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 	if ((ret = hg_mset_measure(&m, items, n)) != HG_EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		print_item(&items[i]);
+		hg_mset_print(&items[i]);
 	ret = fflush(stdout) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
 out:
 	hg_mset_close(&m);

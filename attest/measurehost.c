@@ -166,22 +166,6 @@ static int resolve(const struct hg_manifest *m, struct hg_mitem *items,
 	return bad ? -1 : 0;
 }
 
-static void print_item(const struct hg_mitem *it)
-{
-	const struct hg_digest *d = hg_digests_get(&it->file, HG_ALG_SHA256);
-	const struct hg_bank *b;
-	char hex[2 * HG_MAX_DIGEST + 1] = "-";
-
-	if (!d && it->file.n)
-		d = &it->file.v[0];
-	b = d ? hg_bank_by_alg(d->alg) : NULL;
-	if (d)
-		hg_hex_encode(d->d, d->len, hex);
-	printf("%llu %s %s:%s %s%s\n", (unsigned long long)it->recnum,
-	       hg_kind_name(it->kind), b ? b->name : "?", hex, it->path,
-	       it->fresh ? "" : " (unchanged)");
-}
-
 int measure_host_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -287,7 +271,7 @@ int measure_host_main(int argc, char **argv)
 	if (ret != HG_EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
-		print_item(&items[i]);
+		hg_mset_print(&items[i]);
 	if (fflush(stdout) != 0) {
 		hg_err("stdout: %s", strerror(errno));
 		ret = HG_EXIT_FAIL;

@@ -43,6 +43,24 @@ void hg_mset_close(struct hg_mset *m)
 	m->key = NULL;
 }
 
+void hg_mset_print(const struct hg_mitem *it)
+{
+	const struct hg_digest *d = hg_digests_get(&it->file, HG_ALG_SHA256);
+	const char *unchanged = it->fresh ? "" : " (unchanged)";
+	char hex[2 * HG_MAX_DIGEST + 1];
+
+	if (!d && it->file.n)
+		d = &it->file.v[0];
+	if (!d) {
+		printf("%llu %s - %s%s\n", (unsigned long long)it->recnum,
+		       hg_kind_name(it->kind), it->path, unchanged);
+		return;
+	}
+	hg_hex_encode(d->d, d->len, hex);
+	printf("%llu %s %s:%s %s%s\n", (unsigned long long)it->recnum, hg_kind_name(it->kind),
+	       hg_bank_by_alg(d->alg)->name, hex, it->path, unchanged);
+}
+
 static int same_name(const struct hg_cel_rec *r, enum hg_kind kind,
 		     const char *path)
 {

@@ -67,5 +67,9 @@ int hg_mset_open(struct hg_mset *m, const struct hg_opts *o, struct hg_tpm *tpm)
  * failing items have err/why set and an error line was printed. */
 int hg_mset_measure(struct hg_mset *m, struct hg_mitem *items, size_t n);
 void hg_mset_close(struct hg_mset *m);
+/* One line on stdout for a measured item, as `measure` prints them:
+ * "RECNUM KIND BANK:HEX PATH" (sha256, else the first bank; "-" for an
+ * overlay), with " (unchanged)" when an earlier record was reused. */
+void hg_mset_print(const struct hg_mitem *it);
 
 #endif
