@@ -106,7 +106,7 @@ $(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o
 $(BUILD)/tests/test_imgchain: $(BUILD)/attest/imgchain.o
 # The libvirt gate: gate.conf, the domain plan, the config explanation.
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
-$(BUILD)/tests/test_domplan: $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
+$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # --- end unit tests: per-test link flags ---------------------------------
 
