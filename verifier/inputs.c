@@ -7,6 +7,7 @@
 
 #include "../lib/evidence.h"
 #include "../lib/util.h"
+#include "cmds.h"
 
 int hv_load_ak(const char *path, struct hg_ak *ak)
 {
@@ -58,4 +59,18 @@ int hv_read_evidence(const char *path, uint8_t **buf, size_t *len)
 		return -1;
 	}
 	return 0;
+}
+
+int hv_read_log(const char *path, size_t cap, uint8_t **buf, size_t *len)
+{
+	/* One byte over the cap: "larger than the cap" is then an invalid
+	 * log (exit 3), not an unreadable file. */
+	if (hg_read_file(path, cap + 1, 0, buf, len) == 0)
+		return 0;
+	if (errno == EFBIG) {
+		hg_err("%s: log larger than %zu MiB", path, cap >> 20);
+		return HV_EXIT_INVALID;
+	}
+	hg_err("%s: %s", path, strerror(errno));
+	return HV_EXIT_USAGE;
 }

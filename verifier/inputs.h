@@ -16,5 +16,9 @@ int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len);
 /* Evidence: read up to the cap + 1 so that "too large" reaches the decode
  * check (exit 3) instead of looking like an unreadable file. */
 int hv_read_evidence(const char *path, uint8_t **buf, size_t *len);
+/* A log for `show` (hostgate's or a firmware log), capped at CAP bytes:
+ * 0 read; HV_EXIT_INVALID for a larger file (a log that size is invalid,
+ * not unreadable); HV_EXIT_USAGE when it cannot be read. Errors printed. */
+int hv_read_log(const char *path, size_t cap, uint8_t **buf, size_t *len);
 
 #endif

@@ -271,17 +271,9 @@ static int show_log(const char *path, int json)
 	json_object *root = NULL;
 	int valid, ret = HV_EXIT_USAGE;
 
-	/* Read one byte more than the cap: "larger than the cap" is then an
-	 * invalid log (exit 3), not an unreadable file. */
-	if (hg_read_file(path, HG_LOG_MAX_SIZE + 1, 0, &buf, &len) < 0) {
-		if (errno == EFBIG) {
-			hg_err("%s: log larger than 64 MiB", path);
-			ret = HV_EXIT_INVALID;
-		} else {
-			hg_err("%s: %s", path, strerror(errno));
-		}
+	if ((ret = hv_read_log(path, HG_LOG_MAX_SIZE, &buf, &len)) != 0)
 		goto out;
-	}
+	ret = HV_EXIT_USAGE;
 	valid = hg_log_parse(buf, len, &log, &err) == 0;
 	if (json) {
 		root = log_json(path, &log, valid, &err);

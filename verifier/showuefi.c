@@ -1,4 +1,5 @@
 /* showuefi.c: see showuefi.h. */
+#include "inputs.h"
 #include "showuefi.h"
 
 #include <errno.h>
@@ -495,17 +496,9 @@ int hv_show_uefi(const char *path, int json, unsigned flags)
 	json_object *root = NULL, *events = NULL;
 	int r, ret = HV_EXIT_USAGE;
 
-	/* One byte over the cap: a larger file is an invalid log (exit 3),
-	 * not an unreadable one. */
-	if (hg_read_file(path, HG_UEFI_MAX_LOG + 1, 0, &buf, &len) < 0) {
-		if (errno == EFBIG) {
-			hg_err("%s: log larger than 64 MiB", path);
-			ret = HV_EXIT_INVALID;
-		} else {
-			hg_err("%s: %s", path, strerror(errno));
-		}
+	if ((ret = hv_read_log(path, HG_UEFI_MAX_LOG, &buf, &len)) != 0)
 		goto out;
-	}
+	ret = HV_EXIT_USAGE;
 	if (json) {
 		root = json_object_new_object();
 		events = json_object_new_array();
