@@ -99,9 +99,6 @@ $(BUILD)/tests/test_hglog_alloc: TEST_LIBS += -Wl,--wrap=realloc
 $(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/hglog_fx.o
 # Both CEL tests share their hashing helpers (tests/unit/cel_fx.c).
 $(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad: $(BUILD)/tests/unit/cel_fx.o
-# Both uefifacts tests share the byte builders and the corpus loader
-# (tests/unit/uefifacts_fx.c).
-$(BUILD)/tests/test_uefifacts $(BUILD)/tests/test_uefifacts_logs: $(BUILD)/tests/unit/uefifacts_fx.o
 # Both hand-made UEFI log tests build their logs with uefilog_fx.c.
 $(BUILD)/tests/test_uefilog $(BUILD)/tests/test_uefilog_bad: $(BUILD)/tests/unit/uefilog_fx.o
 # test_domxml tests a module of the host side (attest/domxml.c).
@@ -113,6 +110,8 @@ $(BUILD)/tests/test_imgchain: $(BUILD)/attest/imgchain.o
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
+# Both fwjudge tests share their helpers (tests/unit/fwjudge_fx.c).
+$(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn: $(BUILD)/tests/unit/fwjudge_fx.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers
