@@ -99,6 +99,9 @@ $(BUILD)/tests/test_hglog_alloc: TEST_LIBS += -Wl,--wrap=realloc
 $(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/hglog_fx.o
 # Both CEL tests share their hashing helpers (tests/unit/cel_fx.c).
 $(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad: $(BUILD)/tests/unit/cel_fx.o
+# Both uefifacts tests share the byte builders and the corpus loader
+# (tests/unit/uefifacts_fx.c).
+$(BUILD)/tests/test_uefifacts $(BUILD)/tests/test_uefifacts_logs: $(BUILD)/tests/unit/uefifacts_fx.o
 # Both hand-made UEFI log tests build their logs with uefilog_fx.c.
 $(BUILD)/tests/test_uefilog $(BUILD)/tests/test_uefilog_bad: $(BUILD)/tests/unit/uefilog_fx.o
 # test_domxml tests a module of the host side (attest/domxml.c).
