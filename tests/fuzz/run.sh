@@ -209,7 +209,7 @@ fi
 # share a static name), so it links the host-side sources it reaches.
 extra_of() {
 	case $1 in
-	fuzz_domxml) echo attest/domxml.c attest/domplan.c attest/imgchain.c \
+	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c \
 		attest/gateconf.c "$XML_PKG" ;;
 	esac
 }
@@ -250,7 +250,7 @@ lib_files_of() {
 	fuzz_evidence) echo lib/evidence.c lib/tpmpub.c lib/quote.c lib/pcrs.c ;;
 	fuzz_policy) echo verifier/policy.c ;;
 	fuzz_imgchain) echo attest/imgchain.c ;;
-	fuzz_domxml) echo attest/domxml.c attest/domplan.c attest/imgchain.c ;;
+	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c ;;
 	fuzz_uefilog) echo lib/uefilog.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
