@@ -23,8 +23,8 @@ V ?= 0
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
 ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0
 ATTEST_CFLAGS_PKGS := libvirt
-VERIFY_PKGS := tss2-mu libcrypto libcbor json-c
-TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c libxml-2.0
+VERIFY_PKGS := tss2-mu libcrypto libcbor json-c sqlite3
+TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c libxml-2.0 sqlite3
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now

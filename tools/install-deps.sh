@@ -8,14 +8,15 @@
 # libvirt-daemon-system creates the libvirt-qemu user and /etc/libvirt/
 # qemu.conf (without them libvirtd fails "Failed to parse user
 # 'libvirt-qemu'"); socat catches syslog on a host without a syslogd
-# (tests/integration/libvirt.sh).
+# (tests/integration/libvirt.sh). libsqlite3-dev: the verifier's host
+# registry (verifier/registry.c).
 #
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
 set -eu
 
 PKGS="
 build-essential pkg-config
-libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev
+libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev libsqlite3-dev
 libcmocka-dev
 clang libclang-rt-14-dev
 swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
