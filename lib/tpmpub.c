@@ -35,11 +35,11 @@ static EVP_PKEY *ecc_key(const TPMT_PUBLIC *p, const char **why)
 	case TPM2_ECC_NIST_P256: group = "prime256v1"; sz = 32; break;
 	case TPM2_ECC_NIST_P384: group = "secp384r1"; sz = 48; break;
 	default:
-		*why = "AK curve is not P-256 or P-384";
+		*why = "key curve is not P-256 or P-384";
 		return NULL;
 	}
 	if (pt->x.size != sz || pt->y.size != sz) {
-		*why = "AK point coordinates do not match the curve size";
+		*why = "key point coordinates do not match the curve size";
 		return NULL;
 	}
 	buf[0] = 0x04;
@@ -52,7 +52,7 @@ static EVP_PKEY *ecc_key(const TPMT_PUBLIC *p, const char **why)
 		key = from_params("EC", bld);
 	OSSL_PARAM_BLD_free(bld);
 	if (!key)
-		*why = "AK point is not on its curve";
+		*why = "key point is not on its curve";
 	return key;
 }
 
@@ -65,7 +65,7 @@ static EVP_PKEY *rsa_key(const TPMT_PUBLIC *p, const char **why)
 	EVP_PKEY *key = NULL;
 
 	if (r->keyBits < 2048 || p->unique.rsa.size != r->keyBits / 8) {
-		*why = "AK RSA modulus is under 2048 bits or does not match keyBits";
+		*why = "key RSA modulus is under 2048 bits or does not match keyBits";
 		return NULL;
 	}
 	n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
@@ -76,11 +76,24 @@ static EVP_PKEY *rsa_key(const TPMT_PUBLIC *p, const char **why)
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bne))
 		key = from_params("RSA", bld);
 	if (!key)
-		*why = "AK RSA key does not load";
+		*why = "key RSA key does not load";
 	OSSL_PARAM_BLD_free(bld);
 	BN_free(n);
 	BN_free(bne);
 	return key;
+}
+
+EVP_PKEY *hg_tpm_pub_evp(const TPMT_PUBLIC *p, const char **why)
+{
+	switch (p->type) {
+	case TPM2_ALG_ECC:
+		return ecc_key(p, why);
+	case TPM2_ALG_RSA:
+		return rsa_key(p, why);
+	default:
+		*why = "key is neither RSA nor ECC";
+		return NULL;
+	}
 }
 
 /* Name = nameAlg || H_nameAlg(TPMT_PUBLIC) (Part 1 §16). */

@@ -37,4 +37,9 @@ int hg_ak_name(const uint8_t *buf, size_t len, uint8_t *name, size_t *name_len,
 	       const char **why);
 void hg_ak_free(struct hg_ak *ak);
 
+/* The OpenSSL public key of any RSA (2048 bits or more) or ECC P-256/
+ * P-384 TPMT_PUBLIC, e.g. an EK's, with no check of its attributes.
+ * NULL with *WHY set on failure; the caller frees with EVP_PKEY_free(). */
+EVP_PKEY *hg_tpm_pub_evp(const TPMT_PUBLIC *p, const char **why);
+
 #endif
