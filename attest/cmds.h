@@ -17,5 +17,7 @@ int measure_host_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
 int gate_main(int argc, char **argv);
 int hook_main(int argc, char **argv);
+int enroll_request_main(int argc, char **argv);
+int activate_main(int argc, char **argv);
 
 #endif

@@ -10,6 +10,8 @@ static const struct hg_command commands[] = {
 	{ "quote", quote_main, "quote the PCRs and write an evidence bundle" },
 	{ "gate", gate_main, "decide whether a domain may start here (dry run of the hook)" },
 	{ "hook", hook_main, "install, remove or run the libvirt qemu hook" },
+	{ "enroll-request", enroll_request_main, "write an enrollment request: EK certificates and the AK" },
+	{ "activate", activate_main, "answer an enrollment challenge (TPM2_ActivateCredential)" },
 };
 
 int main(int argc, char **argv)

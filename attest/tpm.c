@@ -296,11 +296,19 @@ static const uint8_t ek_policy_a_sha256[32] = {
 
 int hg_tpm_ek_create(struct hg_tpm *t, ESYS_TR *ek)
 {
-	/* Template L-2 (ECC NIST P-256), EK Credential Profile §B.3.4. The
-	 * unique field is two 32-byte zero buffers, as the profile fixes. */
+	return hg_tpm_ek_create_alg(t, TPM2_ALG_ECC, ek, NULL);
+}
+
+int hg_tpm_ek_create_alg(struct hg_tpm *t, uint16_t type, ESYS_TR *ek,
+			 TPM2B_PUBLIC **pub)
+{
+	/* Templates L-1 (RSA 2048) and L-2 (ECC NIST P-256), EK Credential
+	 * Profile §B.3.3 and §B.3.4: policy A, AES-128-CFB, no scheme; the
+	 * unique field is zeros of the key's size (256 bytes for RSA, two
+	 * 32-byte coordinates for ECC), as the profile fixes. */
 	TPM2B_PUBLIC tmpl = {
 		.publicArea = {
-			.type = TPM2_ALG_ECC,
+			.type = type,
 			.nameAlg = TPM2_ALG_SHA256,
 			.objectAttributes = TPMA_OBJECT_FIXEDTPM |
 					    TPMA_OBJECT_FIXEDPARENT |
@@ -309,26 +317,39 @@ int hg_tpm_ek_create(struct hg_tpm *t, ESYS_TR *ek)
 					    TPMA_OBJECT_RESTRICTED |
 					    TPMA_OBJECT_DECRYPT,
 			.authPolicy = { .size = 32 },
-			.parameters.eccDetail = {
-				.symmetric = { .algorithm = TPM2_ALG_AES,
-					       .keyBits.aes = 128,
-					       .mode.aes = TPM2_ALG_CFB },
-				.scheme = { .scheme = TPM2_ALG_NULL },
-				.curveID = TPM2_ECC_NIST_P256,
-				.kdf = { .scheme = TPM2_ALG_NULL },
-			},
-			.unique.ecc = { .x = { .size = 32 }, .y = { .size = 32 } },
 		},
+	};
+	const TPMT_SYM_DEF_OBJECT aes128cfb = {
+		.algorithm = TPM2_ALG_AES, .keyBits.aes = 128,
+		.mode.aes = TPM2_ALG_CFB,
 	};
 	TPM2B_SENSITIVE_CREATE sens = { 0 };
 	TPM2B_DATA outside = { 0 };
 	TPML_PCR_SELECTION none = { 0 };
 
+	if (type == TPM2_ALG_RSA) {
+		tmpl.publicArea.parameters.rsaDetail = (TPMS_RSA_PARMS){
+			.symmetric = aes128cfb,
+			.scheme = { .scheme = TPM2_ALG_NULL },
+			.keyBits = 2048,
+			.exponent = 0,
+		};
+		tmpl.publicArea.unique.rsa.size = 256;
+	} else {
+		tmpl.publicArea.parameters.eccDetail = (TPMS_ECC_PARMS){
+			.symmetric = aes128cfb,
+			.scheme = { .scheme = TPM2_ALG_NULL },
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf = { .scheme = TPM2_ALG_NULL },
+		};
+		tmpl.publicArea.unique.ecc.x.size = 32;
+		tmpl.publicArea.unique.ecc.y.size = 32;
+	}
 	memcpy(tmpl.publicArea.authPolicy.buffer, ek_policy_a_sha256, 32);
 	if (!rc_ok(Esys_CreatePrimary(t->esys, ESYS_TR_RH_ENDORSEMENT,
 				      ESYS_TR_PASSWORD, ESYS_TR_NONE,
 				      ESYS_TR_NONE, &sens, &tmpl, &outside,
-				      &none, ek, NULL, NULL, NULL, NULL),
+				      &none, ek, pub, NULL, NULL, NULL),
 		   "Esys_CreatePrimary(EK)"))
 		return -1;
 	return 0;
@@ -336,7 +357,8 @@ int hg_tpm_ek_create(struct hg_tpm *t, ESYS_TR *ek)
 
 /* The EK has userWithAuth clear: every use as a parent needs a fresh
  * policy session satisfying PolicySecret(TPM_RH_ENDORSEMENT). */
-static int ek_session(struct hg_tpm *t, ESYS_TR *session)
+static int ek_session_hash(struct hg_tpm *t, TPMI_ALG_HASH hash,
+			   ESYS_TR *session)
 {
 	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
 
@@ -344,7 +366,7 @@ static int ek_session(struct hg_tpm *t, ESYS_TR *session)
 	if (!rc_ok(Esys_StartAuthSession(t->esys, ESYS_TR_NONE, ESYS_TR_NONE,
 					 ESYS_TR_NONE, ESYS_TR_NONE,
 					 ESYS_TR_NONE, NULL, TPM2_SE_POLICY,
-					 &sym, TPM2_ALG_SHA256, session),
+					 &sym, hash, session),
 		   "Esys_StartAuthSession"))
 		return -1;
 	if (!rc_ok(Esys_PolicySecret(t->esys, ESYS_TR_RH_ENDORSEMENT, *session,
@@ -357,6 +379,11 @@ static int ek_session(struct hg_tpm *t, ESYS_TR *session)
 		return -1;
 	}
 	return 0;
+}
+
+static int ek_session(struct hg_tpm *t, ESYS_TR *session)
+{
+	return ek_session_hash(t, TPM2_ALG_SHA256, session);
 }
 
 int hg_tpm_ak_create(struct hg_tpm *t, ESYS_TR ek, enum hg_ak_alg alg,
@@ -517,4 +544,74 @@ out:
 	free(pub);
 	free(buf);
 	return ret;
+}
+
+int hg_tpm_persistent(struct hg_tpm *t, uint32_t first, uint32_t last,
+		      uint32_t *h, size_t max, size_t *n)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	int ret = -1;
+
+	*n = 0;
+	/* TPM_CAP_HANDLES lists handles of FIRST's type from FIRST upward,
+	 * ascending (Part 3 §30.2); one call returns as many as fit. */
+	if (get_capability(t, TPM2_CAP_HANDLES, first, TPM2_MAX_CAP_HANDLES,
+			   &cap, "Esys_GetCapability(TPM_CAP_HANDLES)") < 0)
+		goto out;
+	for (UINT32 i = 0; i < cap->data.handles.count && *n < max; i++)
+		if (cap->data.handles.handle[i] <= last)
+			h[(*n)++] = cap->data.handles.handle[i];
+	ret = 0;
+out:
+	free(cap);
+	return ret;
+}
+
+int hg_tpm_read_public(struct hg_tpm *t, uint32_t handle, ESYS_TR *tr,
+		       TPM2B_PUBLIC **pub)
+{
+	*pub = NULL;
+	if (tr_from_public(t, handle, tr) <= 0) {
+		*tr = ESYS_TR_NONE;
+		return -1;
+	}
+	if (!rc_ok(Esys_ReadPublic(t->esys, *tr, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, pub, NULL, NULL),
+		   "Esys_ReadPublic")) {
+		Esys_TR_Close(t->esys, tr);
+		*tr = ESYS_TR_NONE;
+		return -1;
+	}
+	return 0;
+}
+
+void hg_tpm_tr_close(struct hg_tpm *t, ESYS_TR *tr)
+{
+	if (*tr != ESYS_TR_NONE)
+		Esys_TR_Close(t->esys, tr);
+	*tr = ESYS_TR_NONE;
+}
+
+int hg_tpm_activate(struct hg_tpm *t, ESYS_TR ak, ESYS_TR ek,
+		    const TPM2B_PUBLIC *ekpub, const TPM2B_ID_OBJECT *blob,
+		    const TPM2B_ENCRYPTED_SECRET *enc, TPM2B_DIGEST **secret)
+{
+	ESYS_TR session = ESYS_TR_PASSWORD;
+	TSS2_RC rc;
+
+	*secret = NULL;
+	/* TPM2_ActivateCredential (Part 3 §12.5): the AK in the ADMIN role
+	 * (hostgate's AK has no adminWithPolicy, so its empty password), the
+	 * EK in the USER role. An EK with userWithAuth clear (templates L-1,
+	 * L-2) takes PolicySecret(TPM_RH_ENDORSEMENT) in a session of its
+	 * nameAlg; swtpm's P-384 EK has userWithAuth set and takes the
+	 * empty password. */
+	if (!(ekpub->publicArea.objectAttributes & TPMA_OBJECT_USERWITHAUTH) &&
+	    ek_session_hash(t, ekpub->publicArea.nameAlg, &session) < 0)
+		return -1;
+	rc = Esys_ActivateCredential(t->esys, ak, ek, ESYS_TR_PASSWORD, session,
+				     ESYS_TR_NONE, blob, enc, secret);
+	if (session != ESYS_TR_PASSWORD)
+		hg_tpm_flush(t, session);
+	return rc_ok(rc, "Esys_ActivateCredential") ? 0 : -1;
 }

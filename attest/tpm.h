@@ -64,6 +64,10 @@ int hg_tpm_pcr_extend(struct hg_tpm *t, uint32_t pcr,
  * L-2 (it is derived from the endorsement seed, so it is the same key each
  * time and matches its certificate). */
 int hg_tpm_ek_create(struct hg_tpm *t, ESYS_TR *ek);
+/* The same for TYPE TPM2_ALG_RSA (template L-1, RSA 2048) or
+ * TPM2_ALG_ECC (L-2); *PUB (if PUB is not NULL) is ESYS-allocated. */
+int hg_tpm_ek_create_alg(struct hg_tpm *t, uint16_t type, ESYS_TR *ek,
+			 TPM2B_PUBLIC **pub);
 
 /* Create an AK under EK: restricted signing, fixedTPM/fixedParent,
  * ECDSA-P256-SHA256 or RSASSA-2048-SHA256. */
@@ -73,6 +77,25 @@ int hg_tpm_ak_load(struct hg_tpm *t, ESYS_TR ek, const TPM2B_PUBLIC *pub,
 		   const TPM2B_PRIVATE *priv, ESYS_TR *ak);
 
 void hg_tpm_flush(struct hg_tpm *t, ESYS_TR h);
+
+/* Up to MAX persistent handles in FIRST..LAST, ascending. */
+int hg_tpm_persistent(struct hg_tpm *t, uint32_t first, uint32_t last,
+		      uint32_t *h, size_t max, size_t *n);
+
+/* An ESYS_TR and the public area (TPM2_ReadPublic, Part 3 §12.4) of the
+ * persistent object HANDLE; release the ESYS_TR with hg_tpm_tr_close(),
+ * never hg_tpm_flush() (that would evict nothing but is wrong for a
+ * persistent handle). *pub is ESYS-allocated. */
+int hg_tpm_read_public(struct hg_tpm *t, uint32_t handle, ESYS_TR *tr,
+		       TPM2B_PUBLIC **pub);
+void hg_tpm_tr_close(struct hg_tpm *t, ESYS_TR *tr);
+
+/* TPM2_ActivateCredential (Part 3 §12.5): open BLOB/ENC, made for EK
+ * (whose public area is EKPUB) and bound to AK's Name. *secret is
+ * ESYS-allocated; the caller wipes and frees it. */
+int hg_tpm_activate(struct hg_tpm *t, ESYS_TR ak, ESYS_TR ek,
+		    const TPM2B_PUBLIC *ekpub, const TPM2B_ID_OBJECT *blob,
+		    const TPM2B_ENCRYPTED_SECRET *enc, TPM2B_DIGEST **secret);
 
 /* NV indices larger than this are refused: an EK certificate fits. */
 #define HG_TPM_NV_MAX 4096
