@@ -2,13 +2,17 @@
  *
  *   mkcred EK.pub AK.name SECRET OUT
  *
- * EK.pub: a marshalled TPM2B_PUBLIC (tpm2_createek -u); AK.name: the raw
- * Name (tpm2_createak -n); SECRET: the raw secret bytes. OUT is written
+ * EK.pub: a marshalled TPM2B_PUBLIC, RSA or ECC (tpm2_createek -u, or
+ * tpm2_readpublic -o for a persistent EK such as swtpm's P-384 one at
+ * 0x81010016); AK.name: the raw Name (tpm2_createak -n); SECRET: the raw
+ * secret bytes. OUT is written
  * in tpm2_makecredential's -o format, which tpm2_activatecredential -i
  * reads: magic 0xBADCC0DE and version 1 (both 32-bit big-endian), then
  * the TPM2B_ID_OBJECT and the TPM2B_ENCRYPTED_SECRET, each marshalled
- * (2-byte big-endian size, then the bytes). This is a test tool: the
- * seed is random, as the verifier's will be.
+ * (2-byte big-endian size, then the bytes; for an ECC EK the encrypted
+ * secret holds a marshalled TPMS_ECC_POINT). This is a test tool: the
+ * seed (RSA) or the ephemeral key (ECC) is random, as the verifier's
+ * will be.
  */
 #include <stdio.h>
 #include <stdlib.h>
