@@ -5,9 +5,11 @@
  * here parses ASN.1 by hand.
  *
  * Trust anchors (hv_ca_load): every regular file in DIR, PEM (any number
- * of certificates per file) or DER (one). Self-signed certificates are
- * the roots; the others are intermediates, usable only to build a chain
- * up to a root (never trusted on their own: no partial chains).
+ * of certificates per file) or DER (one); dotfiles and subdirectories are
+ * skipped, symlinks followed (ekverify.c says why). Self-signed
+ * certificates are the roots; the others are intermediates, usable only
+ * to build a chain up to a root (never trusted on their own: no partial
+ * chains).
  *
  * EK certificates as TPM vendors issue them (TCG EK Credential Profile
  * 2.x §3.2): accepted are the EKU tcg-kp-EKCertificate (2.23.133.8.1),
@@ -19,9 +21,10 @@
  * that is a CA, bytes that are not exactly one DER certificate.
  *
  * Contract: functions return 0, or -1 with *WHY pointing into WHYBUF
- * (or at a static string): one phrase naming the reason, e.g. "unable to
- * get local issuer certificate (issuer CN=Foo CA is not in the CA
- * directory)". hv_ca_free() accepts NULL.
+ * (or at a static string): one phrase naming the reason, e.g. "EK
+ * certificate's issuer CN=Foo CA is not in the CA directory (unable to
+ * get local issuer certificate)". hv_ca_free() accepts NULL. A loaded
+ * hv_ca is only read by hv_ek_cert_verify(), so threads may share it.
  */
 #ifndef HV_EKVERIFY_H
 #define HV_EKVERIFY_H
@@ -45,13 +48,15 @@ enum {
 };
 
 /* Validate DER as an EK certificate against CA at time NOW (0: the
- * current time). */
+ * current time; unused under HV_EK_ALLOW_EXPIRED, which lifts the
+ * validity check for every certificate of the chain). */
 int hv_ek_cert_verify(const struct hv_ca *ca, const uint8_t *der, size_t len,
 		      unsigned flags, time_t now, char *whybuf, size_t whylen,
 		      const char **why);
 
 /* The certificate's subject public key is the key of EK (same algorithm,
- * same RSA modulus and exponent, or same curve and point). */
+ * same RSA modulus and exponent, or same curve and point). The EK is
+ * read with hg_tpm_pub_evp(), so a P-521 EK is refused here. */
 int hv_ek_cert_matches(const uint8_t *der, size_t len, const TPM2B_PUBLIC *ek,
 		       char *whybuf, size_t whylen, const char **why);
 
