@@ -22,7 +22,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY\n"
+	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
 		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
 		   "                             [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		   "of workload records (config, image, overlay) only the latest of\n"
 		   "each name.\n\n"
 		   "  --ak FILE      the host's AK public area (TPM2B_PUBLIC), as enrolled\n"
+		   "  --host NAME    instead of --ak: the AK the registry holds for NAME\n"
+		   "                 (hostgate-verify enroll)\n"
+		   "  --state DIR    verifier state with the registry (HOSTGATE_VERIFY_STATE,\n"
+		   "                 default /var/lib/hostgate-verify)\n"
 		   "  --nonce HEX    the nonce this verifier sent, 8..64 bytes\n"
 		   "  --policy FILE  the policy (policies/README.md)\n"
 		   "  --workload KIND:NAME\n"
@@ -72,6 +76,8 @@ int check_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ak", required_argument, NULL, 'a' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "state", required_argument, NULL, 's' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
@@ -80,6 +86,7 @@ int check_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
+	const char *host = NULL, *state = NULL;
 	const char *akpath = NULL, *noncehex = NULL, *polpath = NULL, *path;
 	struct hg_ak ak = { 0 };
 	struct hg_policy pol = { 0 };
@@ -101,6 +108,8 @@ int check_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': akpath = optarg; break;
+		case 'H': host = optarg; break;
+		case 's': state = optarg; break;
 		case 'n': noncehex = optarg; break;
 		case 'p': polpath = optarg; break;
 		case 'w':
@@ -119,13 +128,15 @@ int check_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!akpath || !noncehex || !polpath || optind + 1 != argc) {
-		hg_err("check: needs --ak, --nonce, --policy and one EVIDENCE file");
+	if (!akpath == !host || !noncehex || !polpath || optind + 1 != argc) {
+		hg_err("check: needs --ak or --host (one of them), --nonce, --policy "
+		       "and one EVIDENCE file");
 		goto out;
 	}
 	path = argv[optind];
 	if (hv_parse_nonce(noncehex, &nonce, &nonce_len) < 0 ||
-	    hv_load_ak(akpath, &ak) < 0 || hg_policy_load(polpath, &pol) < 0 ||
+	    (akpath ? hv_load_ak(akpath, &ak) : hv_host_ak(state, host, &ak)) < 0 ||
+	    hg_policy_load(polpath, &pol) < 0 ||
 	    hv_read_evidence(path, &ev, &ev_len) < 0)
 		goto out;
 	res = calloc(1, sizeof(*res));

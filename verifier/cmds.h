@@ -15,5 +15,7 @@ int check_main(int argc, char **argv);
 int learn_main(int argc, char **argv);
 int diff_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
+int enroll_main(int argc, char **argv);
+int hosts_main(int argc, char **argv);
 
 #endif

@@ -8,6 +8,8 @@
 #include "../lib/evidence.h"
 #include "../lib/util.h"
 #include "cmds.h"
+#include "registry.h"
+#include "vstate.h"
 
 int hv_load_ak(const char *path, struct hg_ak *ak)
 {
@@ -28,6 +30,37 @@ int hv_load_ak(const char *path, struct hg_ak *ak)
 	ret = 0;
 out:
 	free(buf);
+	return ret;
+}
+
+int hv_host_ak(const char *state, const char *host, struct hg_ak *ak)
+{
+	struct hv_reg *reg = NULL;
+	struct hv_host h = { 0 };
+	const char *why;
+	char path[4096];
+	int r, ret = -1;
+
+	if (!hv_host_name_ok(host)) {
+		hg_err("--host \"%s\": not a host name", host);
+		goto out;
+	}
+	if (hv_registry_path(hv_state_dir(state), 0, path, sizeof(path)) < 0 ||
+	    hv_reg_open(path, HV_REG_RDONLY, &reg) < 0 ||
+	    (r = hv_reg_host_get(reg, host, &h)) < 0)
+		goto out;
+	if (r == 0) {
+		hg_err("--host %s: not enrolled in %s (hostgate-verify enroll)", host, path);
+		goto out;
+	}
+	if (hg_ak_decode(h.ak_pub, h.ak_pub_len, ak, &why) < 0) {
+		hg_err("%s: host %s: the registry's AK is not usable: %s", path, host, why);
+		goto out;
+	}
+	ret = 0;
+out:
+	hv_host_free(&h);
+	hv_reg_close(reg);
 	return ret;
 }
 

@@ -12,6 +12,9 @@
 #define HV_AK_MAX_SIZE 4096
 
 int hv_load_ak(const char *path, struct hg_ak *ak);
+/* The AK of HOST as the registry in state dir STATE (NULL: the default,
+ * verifier/vstate.h) recorded it at enrollment. */
+int hv_host_ak(const char *state, const char *host, struct hg_ak *ak);
 int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len);
 /* Evidence: read up to the cap + 1 so that "too large" reaches the decode
  * check (exit 3) instead of looking like an unreadable file. */

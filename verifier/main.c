@@ -9,6 +9,8 @@ static const struct hg_command commands[] = {
 	{ "diff", diff_main, "compare two policies, or evidence against a policy" },
 	{ "show", show_main, "print an event log or an evidence bundle" },
 	{ "quote", quote_main, "verify a tpm2_quote (TPMS_ATTEST + TPMT_SIGNATURE)" },
+	{ "enroll", enroll_main, "enroll a host: EK certificate and credential activation" },
+	{ "hosts", hosts_main, "list the enrolled hosts" },
 };
 
 int main(int argc, char **argv)

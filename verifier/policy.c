@@ -353,12 +353,41 @@ static int parse_firmware(struct ctx *c, json_object *o, struct hg_policy_firmwa
 	return 0;
 }
 
+/* "ek_certificates": {"allow_expired": bool, "allow_any_eku": bool}: the
+ * exceptions enrollment may make to the EK certificate rules
+ * (verifier/ekverify.h). Both default to false; only true relaxes. */
+static int parse_ekc(struct ctx *c, json_object *o, struct hg_policy_ekc *e)
+{
+	static const char *const keys[] = { "allow_expired", "allow_any_eku", NULL };
+	int *dst[] = { &e->allow_expired, &e->allow_any_eku };
+
+	if (!json_object_is_type(o, json_type_object))
+		return perr(c, "%s", "not an object");
+	if (only_keys(c, o, keys) < 0)
+		return -1;
+	for (size_t i = 0; keys[i]; i++) {
+		json_object *v;
+
+		if (!json_object_object_get_ex(o, keys[i], &v))
+			continue;
+		if (!json_object_is_type(v, json_type_boolean)) {
+			size_t old = push(c, ".%s", keys[i]);
+			int r = perr(c, "%s", "not true or false");
+
+			pop(c, old);
+			return r;
+		}
+		*dst[i] = json_object_get_boolean(v);
+	}
+	return 0;
+}
+
 int hg_policy_parse(const char *name, const char *text, size_t len,
 		    struct hg_policy *p)
 {
 	static const char *const top[] = { "version", "banks", "pcr", "unknown",
 					   "measurements", "pcrs", "firmware", "comment",
-					   NULL };
+					   "ek_certificates", NULL };
 	struct ctx c = { .file = name };
 	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *v;
@@ -427,6 +456,9 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 		goto out;
 	strcpy(c.path, "$.firmware");
 	if (json_object_object_get_ex(root, "firmware", &v) && parse_firmware(&c, v, &p->fw) < 0)
+		goto out;
+	strcpy(c.path, "$.ek_certificates");
+	if (json_object_object_get_ex(root, "ek_certificates", &v) && parse_ekc(&c, v, &p->ekc) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -70,6 +70,13 @@ struct hg_policy_firmware {
 	int allow_digest_mismatches;  /* 0 (deny) unless "allow" */
 };
 
+/* Exceptions to the EK certificate rules that enrollment applies
+ * (hostgate-verify enroll --policy); the host checks do not read them. */
+struct hg_policy_ekc {
+	int allow_expired;
+	int allow_any_eku;
+};
+
 struct hg_policy {
 	int version;
 	size_t nbanks;
@@ -80,6 +87,7 @@ struct hg_policy {
 	struct hg_policy_entry *entries;
 	struct hg_pcr_values pcrs;         /* required PCR values */
 	struct hg_policy_firmware fw;
+	struct hg_policy_ekc ekc;
 };
 
 int hg_policy_load(const char *path, struct hg_policy *p);
