@@ -116,6 +116,7 @@ int activate_main(int argc, char **argv)
 		goto out;
 	}
 	path = argv[optind];
+	ret = HG_EXIT_FAIL;
 	if (hg_read_file(path, HG_ENROLL_MAX_SIZE, 0, &in, &inlen) < 0) {
 		hg_err("%s: %s", path, errno == EFBIG ? "larger than 64 KiB" : strerror(errno));
 		goto out;
@@ -131,7 +132,6 @@ int activate_main(int argc, char **argv)
 		hg_err("%s: blob or enc_secret is not exactly one TPM2B", path);
 		goto out;
 	}
-	ret = HG_EXIT_FAIL;
 	if (hg_state_load_ak(o.state, &akpub, &akpriv) < 0)
 		goto out;
 	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&akpub, akbuf, sizeof(akbuf), &aklen) != 0 ||

@@ -33,6 +33,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <tss2/tss2_mu.h>
 
 #include "../lib/digest.h"
@@ -102,6 +103,19 @@ static int sha256(const uint8_t *p, size_t n, uint8_t out[32])
 		return -1;
 	memcpy(out, d.d, 32);
 	return 0;
+}
+
+/* 1 if the two DER certificates carry the same public key (a re-issued
+ * certificate for one EK), compared as OpenSSL reads them. */
+static int same_key(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	const unsigned char *pa = a, *pb = b;
+	X509 *xa = d2i_X509(NULL, &pa, (long)alen), *xb = d2i_X509(NULL, &pb, (long)blen);
+	int eq = xa && xb && EVP_PKEY_eq(X509_get0_pubkey(xa), X509_get0_pubkey(xb)) == 1;
+
+	X509_free(xa);
+	X509_free(xb);
+	return eq;
 }
 
 static void hex_line(const uint8_t *p, size_t n, char *out)
@@ -264,9 +278,15 @@ static int enroll_start(const struct start_opts *so)
 		goto out;
 	if (r == 1 && memcmp(old.ek_fpr, fpr, 32) && !so->replace) {
 		hex_line(old.ek_fpr, 32, hex);
-		hg_err("%s: host %s is enrolled with another EK (certificate "
-		       "sha256:%s); give --replace if its TPM was changed",
-		       so->req, so->host, hex);
+		if (same_key(old.ek_cert, old.ek_cert_len, rq.ek_cert[idx].p,
+			     rq.ek_cert[idx].n))
+			hg_err("%s: host %s is enrolled with another certificate "
+			       "(sha256:%s) for the same EK; give --replace to "
+			       "record the new one", so->req, so->host, hex);
+		else
+			hg_err("%s: host %s is enrolled with another EK (certificate "
+			       "sha256:%s); give --replace if its TPM was changed",
+			       so->req, so->host, hex);
 		ret = HV_EXIT_UNTRUSTED;
 		goto out;
 	}

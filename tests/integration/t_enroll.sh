@@ -115,6 +115,58 @@ head -c $((sz - 40)) "$DA/ek/ek-rsa2048.crt" >short.der
 expect_exit 1 cert-truncated "$HG_VERIFY" enroll --host host-a --ca caA --ek rsa req-short.cbor -o x.cbor
 expect_err "EK 1 (RSA-2048): not a DER certificate" cert-truncated-why
 
+# --- exceptions only by policy: expired, or without the TCG EK EKU -----------
+# Certificates for A's RSA EK key, issued by A's own issuing CA (the
+# fixture keeps its key), one expired (notAfter a day before notBefore),
+# one with serverAuth as its only EKU.
+openssl x509 -inform DER -in "$DA/ek/ek-rsa2048.crt" -pubkey -noout >ekA.pem
+cat >ext.cnf <<'CNF'
+[ek]
+extendedKeyUsage = 2.23.133.8.1
+subjectAltName = critical,dirName:tpm
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,keyEncipherment
+[srv]
+extendedKeyUsage = serverAuth
+subjectAltName = critical,dirName:tpm
+basicConstraints = critical,CA:FALSE
+[tpm]
+a.2.23.133.2.1 = id:00001014
+a.2.23.133.2.2 = swtpm
+a.2.23.133.2.3 = id:20191023
+CNF
+issue() { # issue DAYS SECTION OUT
+	openssl x509 -new -subj "/CN=hostgate test" -force_pubkey ekA.pem \
+		-CA "$DA/localca/issuercert.pem" -CAkey "$DA/localca/signkey.pem" \
+		-days "$1" -extfile ext.cnf -extensions "$2" -outform DER -out "$3" 2>/dev/null
+}
+issue -1 ek expired.der && issue 30 srv srv.der || fail issue-certs "openssl x509 -new failed"
+"$ENRTOOL" req-set-cert reqA.cbor 0 expired.der req-expired.cbor
+"$ENRTOOL" req-set-cert reqA.cbor 0 srv.der req-srv.cbor
+jq '. + {ek_certificates: {allow_expired: true}}' polA.json >pol-exp.json
+jq '. + {ek_certificates: {allow_any_eku: true}}' polA.json >pol-eku.json
+expect_exit 1 cert-expired "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa req-expired.cbor -o x.cbor
+expect_err "expired" cert-expired-why
+expect_exit 1 cert-expired-eku-policy-not-enough "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa --policy pol-eku.json req-expired.cbor -o x.cbor
+expect_exit 0 cert-expired-allowed "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa --policy pol-exp.json req-expired.cbor -o chE.cbor
+expect_exit 0 cert-expired-activate "$HG_ATTEST" activate "${A[@]}" chE.cbor -o respE.cbor
+expect_exit 0 cert-expired-finish "$HG_VERIFY" enroll --finish respE.cbor
+expect_exit 1 cert-wrong-eku "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa req-srv.cbor -o x.cbor
+expect_err "EKU" cert-wrong-eku-why
+expect_exit 1 cert-reissued "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa reqA.cbor -o x.cbor
+expect_err "is enrolled with another certificate (sha256:$(sha expired.der)) for the same EK" cert-reissued-why
+expect_exit 0 cert-wrong-eku-allowed "$HG_VERIFY" enroll --host host-f --ca caA --ek rsa --policy pol-eku.json req-srv.cbor -o x.cbor
+jq '. + {ek_certificates: {allow_expired: "yes"}}' polA.json >pol-bad.json
+expect_exit 2 policy-ekc-not-bool "$HG_VERIFY" enroll --host host-e --ca caA --policy pol-bad.json reqA.cbor -o x.cbor
+expect_err "ek_certificates.allow_expired" policy-ekc-not-bool-why
+
+# --- a challenge answered too late ----------------------------------------------
+expect_exit 0 ttl-challenge "$HG_VERIFY" enroll --host host-t --ca caA --ek rsa --ttl 1 reqA.cbor -o chT.cbor
+expect_exit 0 ttl-activate "$HG_ATTEST" activate "${A[@]}" chT.cbor -o respT.cbor
+sleep 2
+expect_exit 3 ttl-expired "$HG_VERIFY" enroll --finish respT.cbor
+expect_err "expired at" ttl-expired-why
+
 # --- the AK ------------------------------------------------------------------
 # An unrestricted signing key on A, under the storage hierarchy.
 flushall "$TA"
@@ -166,7 +218,7 @@ expect_err "not an enrollment request" challenge-as-request-why
 expect_exit 3 request-as-response "$HG_VERIFY" enroll --finish reqA.cbor
 expect_err "not an enrollment response" request-as-response-why
 head -c $(( $(stat -c %s chA2.cbor) - 5 )) chA2.cbor >cut.cbor
-expect_exit 2 cut-challenge "$HG_ATTEST" activate "${A[@]}" cut.cbor -o x.cbor
+expect_exit 1 cut-challenge "$HG_ATTEST" activate "${A[@]}" cut.cbor -o x.cbor
 expect_exit 2 bad-host-name "$HG_VERIFY" enroll --host "a b" --ca caA reqA.cbor -o x.cbor
 
 # --- another EK: refused, then --replace --------------------------------------

@@ -49,6 +49,7 @@ static int parse_capture(const char *text, struct hg_policy *p, char *msg, size_
 	return rc;
 }
 
+#define EKCPOL(e) "{\"version\":1,\"banks\":[\"sha256\"],\"ek_certificates\":" e "}"
 #define FWPOL(fw) "{\"version\":1,\"banks\":[\"sha256\"],\"firmware\":" fw "}"
 
 static const struct {
@@ -111,6 +112,11 @@ static const struct {
 	{ FWPOL("{\"db\":null}"), "hostgate-verify: p.json: $.firmware.db: not an object of digests per bank, e.g. {\"sha256\": [...]}" },
 	{ FWPOL("{\"dbx\":{\"sha256\":[\"" D64 "\"],\"sha384\":[\"" D64 "\"]}}"), "hostgate-verify: p.json: $.firmware.dbx.sha384[0]: not 96 hex digits" },
 	{ FWPOL("{\"PK\":{\"sha256\":[\"" D64 "\"]}}"), "hostgate-verify: p.json: $.firmware: unknown key \"PK\"" },
+	/* the enrollment exceptions (policies/README.md "EK certificates") */
+	{ EKCPOL("[]"), "hostgate-verify: p.json: $.ek_certificates: not an object" },
+	{ EKCPOL("{\"allow_expired\":1}"), "hostgate-verify: p.json: $.ek_certificates.allow_expired: not true or false" },
+	{ EKCPOL("{\"allow_any_eku\":\"yes\"}"), "hostgate-verify: p.json: $.ek_certificates.allow_any_eku: not true or false" },
+	{ EKCPOL("{\"allow_self_signed\":true}"), "hostgate-verify: p.json: $.ek_certificates: unknown key \"allow_self_signed\"" },
 };
 
 static void test_bad_policies(void **state)
@@ -217,6 +223,32 @@ static void test_overlay_entries_and_unknown_kinds(void **state)
 static void digest_of(const char *hex, struct hg_digests *d);
 
 /* The firmware section: every rule, several banks, defaults. */
+/* Absent, each flag alone, both: only true relaxes a rule. */
+static void test_ek_certificates_section(void **state)
+{
+	static const struct {
+		const char *text;
+		int expired, eku;
+	} rows[] = {
+		{ "{\"version\":1,\"banks\":[\"sha256\"]}", 0, 0 },
+		{ EKCPOL("{}"), 0, 0 },
+		{ EKCPOL("{\"allow_expired\":true}"), 1, 0 },
+		{ EKCPOL("{\"allow_any_eku\":true,\"allow_expired\":false}"), 0, 1 },
+		{ EKCPOL("{\"allow_any_eku\":true,\"allow_expired\":true}"), 1, 1 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct hg_policy p;
+		char msg[256];
+
+		assert_int_equal(parse_capture(rows[i].text, &p, msg, sizeof(msg)), 0);
+		assert_int_equal(p.ekc.allow_expired, rows[i].expired);
+		assert_int_equal(p.ekc.allow_any_eku, rows[i].eku);
+		hg_policy_free(&p);
+	}
+}
+
 static void test_firmware_section(void **state)
 {
 	const char *text = FWPOL(
@@ -630,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_valid_policy_and_lookup),
 		cmocka_unit_test(test_overlay_entries_and_unknown_kinds),
 		cmocka_unit_test(test_firmware_section),
+		cmocka_unit_test(test_ek_certificates_section),
 		cmocka_unit_test(test_firmware_allows),
 		cmocka_unit_test(test_judge_workload_latest),
 		cmocka_unit_test(test_judge_host_cumulative),
