@@ -16,7 +16,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-verify learn [--ak AKPUB] [--nonce HEX] [--pcrs LIST] EVIDENCE\n\n"
+	fprintf(f, "Usage: hostgate-verify learn [--ak AKPUB | --host NAME] [--nonce HEX] [--pcrs LIST] EVIDENCE\n\n"
 		   "Verify EVIDENCE and print (JSON, stdout) the policy that accepts\n"
 		   "exactly its host: every measured file with its digests, the accepted\n"
 		   "banks, the quoted values of the PCRs in LIST and, when the evidence\n"
@@ -25,6 +25,10 @@ static void usage(FILE *f)
 		   "said on stderr.\n\n"
 		   "  --ak FILE     verify with this AK (default: the evidence's own,\n"
 		   "                trusted on first use)\n"
+		   "  --host NAME   verify with the AK the registry holds for NAME\n"
+		   "                (hostgate-verify enroll)\n"
+		   "  --state DIR   verifier state with the registry (HOSTGATE_VERIFY_STATE,\n"
+		   "                default /var/lib/hostgate-verify)\n"
 		   "  --nonce HEX   require this nonce (default: the evidence's own)\n"
 		   "  --pcrs LIST   PCRs whose values the policy requires (default 0-9)\n"
 		   "  -h, --help    this text\n\n"
@@ -35,12 +39,15 @@ int learn_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ak", required_argument, NULL, 'a' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "state", required_argument, NULL, 's' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *akpath = NULL, *noncehex = NULL, *path;
+	const char *host = NULL, *state = NULL;
 	struct hg_ak ak = { 0 };
 	struct hv_result *res = NULL;
 	json_object *policy = NULL;
@@ -52,6 +59,8 @@ int learn_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': akpath = optarg; break;
+		case 'H': host = optarg; break;
+		case 's': state = optarg; break;
 		case 'n': noncehex = optarg; break;
 		case 'p':
 			if (hg_pcr_mask_parse(optarg, &mask) < 0) {
@@ -72,15 +81,20 @@ int learn_main(int argc, char **argv)
 		hg_err("learn: give one EVIDENCE file");
 		goto out;
 	}
+	if (akpath && host) {
+		hg_err("learn: give --ak or --host, not both");
+		goto out;
+	}
 	path = argv[optind];
 	if ((noncehex && hv_parse_nonce(noncehex, &nonce, &nonce_len) < 0) ||
 	    (akpath && hv_load_ak(akpath, &ak) < 0) ||
+	    (host && hv_host_ak(state, host, &ak) < 0) ||
 	    hv_read_evidence(path, &ev, &ev_len) < 0)
 		goto out;
 	res = calloc(1, sizeof(*res));
 	if (!res)
 		goto out;
-	ret = hv_learn(ev, ev_len, akpath ? &ak : NULL, nonce, nonce_len, mask,
+	ret = hv_learn(ev, ev_len, akpath || host ? &ak : NULL, nonce, nonce_len, mask,
 		       &policy, res);
 	if (ret != 0) {
 		hg_err("%s: %s: %s; no policy learned", path,

@@ -94,6 +94,9 @@ expect_exit 3 check-host-a-other-tpm "$HG_VERIFY" check --host host-a --nonce $N
 expect_err "ak:" check-host-a-other-tpm-why
 expect_exit 2 check-unknown-host "$HG_VERIFY" check --host host-z --nonce $NONCE --policy polA.json evA.cbor
 expect_err "--host host-z: not enrolled" check-unknown-host-why
+expect_exit 0 learn-host-a "$HG_VERIFY" learn --host host-a evA.cbor
+expect_exit 3 learn-host-a-other-tpm "$HG_VERIFY" learn --host host-a evB.cbor
+expect_err "ak:" learn-host-a-other-tpm-why
 expect_exit 2 check-host-and-ak "$HG_VERIFY" check --host host-a --ak "$WORK/sa/ak.pub" --nonce $NONCE --policy polA.json evA.cbor
 
 # --- the EK certificate ------------------------------------------------------
