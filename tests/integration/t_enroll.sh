@@ -291,3 +291,21 @@ if tpm2_makecredential -T none -u ekrsa.pub -s ysecret.bin -n "$akname" -o chY.c
 else
 	fail tpm2-makecredential "$(head -c 300 "$WORK/last.err")"
 fi
+
+# --- EKs recreated from their template -------------------------------------------
+# Without the persistent RSA EK, enroll-request and activate recreate it
+# from template L-1 and find the same key as the certificate's. Without
+# the persistent P-384 one there is no template to recreate it from
+# (hostgate knows L-1 and L-2): the request names the certificate.
+flushall "$TA"
+tpm2_evictcontrol -T "$TA" -C o -c 0x81010001 >/dev/null 2>&1 || fail evict-rsa "tpm2_evictcontrol failed"
+expect_exit 0 recreated-rsa-request "$HG_ATTEST" enroll-request "${A[@]}" -o reqA3.cbor
+expect_exit 0 recreated-rsa-challenge "$HG_VERIFY" enroll --host host-r --ca caA --ek rsa reqA3.cbor -o chA3.cbor
+expect_exit 0 recreated-rsa-activate "$HG_ATTEST" activate "${A[@]}" chA3.cbor -o respA3.cbor
+expect_exit 0 recreated-rsa-finish "$HG_VERIFY" enroll --finish respA3.cbor
+flushall "$TA"
+[ -z "$(tpm2_getcap -T "$TA" handles-transient)" ] && pass recreated-flushed ||
+	fail recreated-flushed "$(tpm2_getcap -T "$TA" handles-transient)"
+tpm2_evictcontrol -T "$TA" -C o -c 0x81010016 >/dev/null 2>&1 || fail evict-ecc "tpm2_evictcontrol failed"
+expect_exit 1 no-ek-for-cert "$HG_ATTEST" enroll-request "${A[@]}" -o x.cbor
+expect_err "EK certificate 2 of 2: no EK of this TPM has the certificate's key" no-ek-for-cert-why
