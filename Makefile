@@ -115,6 +115,15 @@ $(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # Both fwjudge tests share their helpers (tests/unit/fwjudge_fx.c).
 $(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn: $(BUILD)/tests/unit/fwjudge_fx.o
+# Both registry tests share the temporary registry, stderr capture and
+# hand-made challenges (tests/unit/registry_fx.c).
+$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll: $(BUILD)/tests/unit/registry_fx.o
+# Both MakeCredential tests (RSA, ECC) share the L-1 EK and the inverse
+# written from the spec (tests/unit/makecred_fx.c).
+$(BUILD)/tests/test_makecred $(BUILD)/tests/test_makecred_ecc: $(BUILD)/tests/unit/makecred_fx.o
+# Both EK certificate tests share the keys, certificates and CA
+# directories their setup makes (tests/unit/ekverify_fx.c).
+$(BUILD)/tests/test_ekverify $(BUILD)/tests/test_ekverify_ca: $(BUILD)/tests/unit/ekverify_fx.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers

@@ -1,0 +1,65 @@
+/* registry_int.h: what the files of the host registry share, for
+ * verifier/registry*.c only (the rest of hostgate-verify sees
+ * registry.h): the handle, the column lists of the schema that
+ * registry.c creates, and the statement, transaction and column helpers
+ * of registry_sql.c.
+ *
+ * Contract of the helpers:
+ *  - Each returns 0 or -1, and on -1 has printed one hg_err() line that
+ *    names the registry file and the reason (SQLite's message included).
+ *    reg_rollback() cannot fail and is a no-op outside a transaction.
+ *  - The column readers check a row as strictly as input (type, length,
+ *    range, host-name rules): the file may be damaged or edited by hand.
+ *    reg_col_blob() and reg_col_name() return malloc'd copies the caller
+ *    owns; on -1 nothing is allocated.
+ *  - reg_bind_blob() binds SQLITE_STATIC: the statement must be
+ *    finalized before the bound buffer goes.
+ */
+#ifndef HV_REGISTRY_INT_H
+#define HV_REGISTRY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include "registry.h"
+
+struct hv_reg {
+	sqlite3 *db;
+	char *path;
+	int rdonly;
+};
+
+/* The column order read_challenge() and read_host() expect. */
+#define CHALLENGE_COLS "id, host, \"replace\", secret_sha256, ek_fpr, " \
+	"ek_cert, ak_pub, created_at, expires_at, answered_at"
+#define HOST_COLS "name, ek_fpr, ek_cert, ak_pub, enrolled_at, " \
+	"first_enrolled_at, replacements"
+
+/* ---- statements and transactions (registry_sql.c) ---- */
+
+/* Print WHAT failed with SQLite's message (or "not a hostgate registry"
+ * when SQLite found the file is no database). */
+void reg_fail(const struct hv_reg *reg, const char *what);
+int reg_exec(struct hv_reg *reg, const char *sql, const char *what);
+int reg_prep(struct hv_reg *reg, const char *sql, sqlite3_stmt **st);
+int reg_step_done(struct hv_reg *reg, sqlite3_stmt *st, const char *what);
+int reg_begin(struct hv_reg *reg);      /* BEGIN IMMEDIATE: the write lock */
+int reg_commit(struct hv_reg *reg);
+void reg_rollback(struct hv_reg *reg);
+/* -1 unless REG was opened read-write and NOW is a time (> 0). */
+int reg_writable(const struct hv_reg *reg, const char *what, int64_t now);
+int reg_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len);
+
+/* ---- column readers (registry_sql.c); COL names the column ---- */
+
+int reg_col_int(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		const char *col, int64_t min, int64_t max, int64_t *out);
+int reg_col_fixed(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		  const char *col, uint8_t *out, size_t len);
+int reg_col_blob(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		 const char *col, uint8_t **out, size_t *outlen);
+int reg_col_name(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		 const char *col, char **out);
+
+#endif
