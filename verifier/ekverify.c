@@ -370,7 +370,7 @@ static const char *chain_why(X509_STORE_CTX *ctx, char *whybuf, size_t whylen)
 	switch (err) {
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
 	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-		return say(whybuf, whylen, "%s's issuer %s is not in the CA directory (%s)", what,
+		return say(whybuf, whylen, "%s's issuer %s is not in the CA directory: no certificate there has that name and the key that signed it (%s)", what,
 			   name_str(X509_get_issuer_name(cur), name, sizeof(name)), estr);
 	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
 		return say(whybuf, whylen, "EK certificate is self-signed and not in the CA directory");

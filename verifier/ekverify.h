@@ -22,7 +22,8 @@
  *
  * Contract: functions return 0, or -1 with *WHY pointing into WHYBUF
  * (or at a static string): one phrase naming the reason, e.g. "EK
- * certificate's issuer CN=Foo CA is not in the CA directory (unable to
+ * certificate's issuer CN=Foo CA is not in the CA directory: no
+ * certificate there has that name and the key that signed it (unable to
  * get local issuer certificate)". hv_ca_free() accepts NULL. A loaded
  * hv_ca is only read by hv_ek_cert_verify(), so threads may share it.
  */

@@ -89,12 +89,14 @@ static void refusals(void **state)
 	const struct bad_row rows[] = {
 		{ "issued by a root not in DIR",
 		  { .issuer = rootb, .key = k_p256 }, NULL, 0,
-		  "EK certificate's issuer CN=Other Root is not in the CA directory "
+		  "EK certificate's issuer CN=Other Root is not in the CA directory: "
+		  "no certificate there has that name and the key that signed it "
 		  "(unable to get local issuer certificate)" },
 		{ "intermediate in DIR without its root",
 		  { .issuer = intb, .key = k_p256 }, (const struct hv_ca **)&ca_intb, 0,
 		  "CA certificate CN=Other Intermediate's issuer CN=Other Root is not in "
-		  "the CA directory (unable to get local issuer certificate)" },
+		  "the CA directory: no certificate there has that name and the key "
+		  "that signed it (unable to get local issuer certificate)" },
 		{ "self-signed EK certificate",
 		  { .key = k_p256 }, NULL, 0,
 		  "EK certificate is self-signed and not in the CA directory" },
