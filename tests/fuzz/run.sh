@@ -14,8 +14,8 @@
 #
 # Usage: tests/fuzz/run.sh [--build-only | --coverage] [TARGET...]
 #   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor, fuzz_evidence,
-#                 fuzz_policy, fuzz_imgchain, fuzz_domxml, fuzz_uefilog
-#                 (default: all)
+#                 fuzz_policy, fuzz_imgchain, fuzz_domxml, fuzz_uefilog,
+#                 fuzz_enrollmsg (default: all)
 #   --build-only  build the targets and the seeds, run nothing
 #   --coverage    fuzz nothing: build source-coverage variants of the
 #                 targets into build-fuzz/cov/, run each once over its
@@ -39,7 +39,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 CLANG=${CLANG:-clang}
-ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml fuzz_uefilog"
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml fuzz_uefilog fuzz_enrollmsg"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
 
@@ -204,6 +204,31 @@ else
 	echo "         no fuzz_uefilog seeds ($UEFI_CORPUS missing)"
 fi
 
+# fuzz_enrollmsg starts from one valid message of each type (lib/enrollmsg.h),
+# written here from hex: a request with one EK and one with two (the
+# shortest hostname), a challenge, a response, and the response again
+# with non-shortest heads (0x18 0x00 for key 0), which decodes to the
+# same fields but re-encodes to other bytes.
+mkdir -p "$OUT/corpus/fuzz_enrollmsg"
+hexseed() { # NAME HEX: write the bytes of HEX to the fuzz_enrollmsg seed NAME
+	# shellcheck disable=SC2059
+	printf "$(printf '%s' "$2" | sed 's/../\\x&/g')" >"$OUT/corpus/fuzz_enrollmsg/seed-$1"
+}
+hexseed request a6000101010281824c3082010a000102030405060746013a0001000b03440023000b\
+045822000b202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f\
+056e686f73742d312e6578616d706c65
+hexseed request-2eks a600010101028282453003020101440001000b82453003020102440023000b\
+03440001000b045600040000000000000000000000000000000000000000056168
+hexseed challenge a7000101020250000102030405060708090a0b0c0d0e0f\
+035822000ba0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\
+045822000bb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0c1c2c3c4c5c6c7c8c9cacbcccdcecf\
+055824002200000000000000000000000000000000000000000000000000000000000000000000\
+0658220020000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
+hexseed response a4000101030250000102030405060708090a0b0c0d0e0f\
+035820404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f
+hexseed response-long-heads a418000101030250000102030405060708090a0b0c0d0e0f\
+1803590020404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f
+
 # What a target links besides itself and lib/*.c. fuzz_imgchain includes
 # attest/imgchain.c whole; fuzz_domxml cannot (domplan.c and imgchain.c
 # share a static name), so it links the host-side sources it reaches.
@@ -252,6 +277,7 @@ lib_files_of() {
 	fuzz_imgchain) echo attest/imgchain.c ;;
 	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c ;;
 	fuzz_uefilog) echo lib/uefilog.c ;;
+	fuzz_enrollmsg) echo lib/enrollmsg.c lib/cbor_r.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
 }
