@@ -186,7 +186,7 @@ int hg_enroll_request_decode(const uint8_t *buf, size_t len,
 		}
 		if (m->ek_cert[i].n == 0 || m->ek_cert[i].n > CERT_MAX ||
 		    m->ek_pub[i].n == 0 || m->ek_pub[i].n > PUB_MAX) {
-			*why = "eks: certificate over 4096 bytes or public key over 1024";
+			*why = "eks: certificate not 1..4096 bytes or public key not 1..1024";
 			return -1;
 		}
 	}

@@ -27,14 +27,7 @@
 #include "cbor_w.h"
 #include "cose.h"
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: contract broken: %s\n",    \
-				__FILE__, __LINE__, #c);                   \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz_check.h"
 
 #define MAX_VERIFY 2
 

@@ -41,14 +41,7 @@
 #include "../../attest/domxml.h"
 #include "../../attest/gateconf.h"
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: contract broken: %s\n",    \
-				__FILE__, __LINE__, #c);                   \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Under a character device: no directory can ever be there (ENOTDIR). */
 static char image_dir[] = "/dev/null/hostgate-fuzz-images";

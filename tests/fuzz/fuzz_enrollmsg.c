@@ -27,14 +27,7 @@
 #include "cbor_w.h"
 #include "enrollmsg.h"
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: contract broken: %s\n",    \
-				__FILE__, __LINE__, #c);                   \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz_check.h"
 
 static const uint8_t *in_buf;
 static size_t in_len;

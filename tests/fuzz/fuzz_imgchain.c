@@ -11,14 +11,7 @@
  */
 #include "../../attest/imgchain.c"
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: contract broken: %s\n",    \
-				__FILE__, __LINE__, #c);                   \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz_check.h"
 
 static void check_accepted(const uint8_t *data, size_t size,
 			   const struct hg_qcow2_hdr *h)

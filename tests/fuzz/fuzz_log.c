@@ -35,14 +35,7 @@
 #include "hglog.h"
 #include "pcrs.h"
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: contract broken: %s\n",    \
-				__FILE__, __LINE__, #c);                   \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz_check.h"
 
 static int inside(const uint8_t *buf, size_t len, const void *p, size_t n)
 {

@@ -33,14 +33,7 @@
 #include "uefifacts.h"
 #include "uefilog.h"
 
-#define CHECK(c)                                                           \
-	do {                                                               \
-		if (!(c)) {                                                \
-			fprintf(stderr, "%s:%d: contract broken: %s\n",    \
-				__FILE__, __LINE__, #c);                   \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz_check.h"
 
 static const char ebs_inv[] = "Exit Boot Services Invocation";
 static const char ebs_ok[] = "Exit Boot Services Returned with Success";

@@ -406,7 +406,7 @@ static void test_good_inputs(void **state)
 #define E_KEY "fields missing, unknown or out of order"
 #define E_EKS "eks: not an array of 1..4 [certificate, public key]"
 #define E_PAIR "eks: entry is not [certificate, public key]"
-#define E_EKSIZE "eks: certificate over 4096 bytes or public key over 1024"
+#define E_EKSIZE "eks: certificate not 1..4096 bytes or public key not 1..1024"
 #define E_AKPUB "ak_pub: not 1..1024 bytes"
 #define E_AKNAME "ak_name: not 4..66 bytes"
 #define E_EKNAME "ek_name: not 4..66 bytes"
