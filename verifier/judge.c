@@ -304,7 +304,10 @@ static void wl_select(struct hv_judge *j)
 /* Judge the selected latest records, in log order. */
 static void wl_judge(struct hv_judge *j)
 {
-	qsort(j->tab, j->ntab, sizeof(*j->tab), cmp_recnum);
+	/* No workload record: tab is NULL, and qsort's first argument must
+	 * not be even when the count is 0 (C11 §7.22.5). */
+	if (j->ntab)
+		qsort(j->tab, j->ntab, sizeof(*j->tab), cmp_recnum);
 	for (size_t i = 0; i < j->ntab; i++) {
 		const struct hv_wl_ent *e = &j->tab[i];
 		struct hg_cel_rec rec;

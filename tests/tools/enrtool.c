@@ -45,6 +45,7 @@ static int put(const char *path, struct cw *w)
 
 	if (w->err) {
 		fprintf(stderr, "enrtool: encode failed\n");
+		cw_free(w);
 		return 1;
 	}
 	p = cw_take(w, &n);
@@ -72,12 +73,16 @@ static void hex(const char *k, struct hg_bytes b)
 	printf("\n");
 }
 
-int main(int argc, char **argv)
+/* What the command read, freed by main() after it: the commands return
+ * from the middle. */
+static uint8_t *a, *b, *sec, *copy;
+
+static int run(int argc, char **argv)
 {
 	struct hg_enroll_request rq;
 	struct hg_enroll_challenge ch;
 	struct hg_enroll_response rs;
-	uint8_t *a = NULL, *b = NULL, name[2 + 64], *sec = NULL;
+	uint8_t name[2 + 64];
 	size_t an = 0, bn = 0, name_len;
 	const char *why, *cmd = argc > 1 ? argv[1] : "";
 	struct cw w;
@@ -133,7 +138,6 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "ch-flip") && argc == 5) {
 		struct hg_bytes *f;
-		uint8_t *copy;
 
 		a = slurp(argv[2], &an);
 		if (hg_enroll_challenge_decode(a, an, &ch, &why) < 0)
@@ -200,4 +204,15 @@ int main(int argc, char **argv)
 	}
 	fprintf(stderr, "usage: see tests/tools/enrtool.c\n");
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = run(argc, argv);
+
+	free(a);
+	free(b);
+	free(sec);
+	free(copy);
+	return rc;
 }
