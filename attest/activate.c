@@ -170,15 +170,8 @@ int activate_main(int argc, char **argv)
 		goto out;
 	}
 	out = cw_take(&w, &outlen);
-	if (outfile) {
-		if (hg_write_file_atomic(outfile, out, outlen, 0600) < 0) {
-			hg_err("%s: %s", outfile, strerror(errno));
-			goto out;
-		}
-	} else if (hg_write_all(STDOUT_FILENO, out, outlen) < 0) {
-		hg_err("stdout: %s", strerror(errno));
+	if (hg_write_output(outfile, out, outlen, 0600) < 0)
 		goto out;
-	}
 	ret = HG_EXIT_OK;
 out:
 	hg_ek_release(&tpm, &ek);

@@ -7,7 +7,6 @@
  * verifier would refuse it anyway, and the operator should know now.
  * The AK must exist (hostgate-attest init).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,15 +134,8 @@ int enroll_request_main(int argc, char **argv)
 		goto out;
 	}
 	out = cw_take(&w, &outlen);
-	if (outfile) {
-		if (hg_write_file_atomic(outfile, out, outlen, 0644) < 0) {
-			hg_err("%s: %s", outfile, strerror(errno));
-			goto out;
-		}
-	} else if (hg_write_all(STDOUT_FILENO, out, outlen) < 0) {
-		hg_err("stdout: %s", strerror(errno));
+	if (hg_write_output(outfile, out, outlen, 0644) < 0)
 		goto out;
-	}
 	ret = HG_EXIT_OK;
 out:
 	if (lock >= 0)

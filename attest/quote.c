@@ -4,7 +4,6 @@
  * TPM2_Quote by the AK over the hostgate PCR and PCRs 0-9 in every active
  * bank, the PCR values read with it, the AK public area and the event log.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,15 +103,8 @@ int quote_main(int argc, char **argv)
 				     &out, &outlen)) != HG_EXIT_OK)
 		goto out;
 	ret = HG_EXIT_FAIL;
-	if (outfile) {
-		if (hg_write_file_atomic(outfile, out, outlen, 0644) < 0) {
-			hg_err("%s: %s", outfile, strerror(errno));
-			goto out;
-		}
-	} else if (hg_write_all(STDOUT_FILENO, out, outlen) < 0) {
-		hg_err("stdout: %s", strerror(errno));
+	if (hg_write_output(outfile, out, outlen, 0644) < 0)
 		goto out;
-	}
 	ret = HG_EXIT_OK;
 out:
 	hg_tpm_close(&tpm);

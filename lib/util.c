@@ -270,3 +270,14 @@ int hg_mkdir_p(const char *path, mode_t mode)
 		return -1;
 	return 0;
 }
+
+int hg_write_output(const char *file, const void *data, size_t len,
+		    mode_t mode)
+{
+	if (file ? hg_write_file_atomic(file, data, len, mode) < 0
+		 : hg_write_all(STDOUT_FILENO, data, len) < 0) {
+		hg_err("%s: %s", file ? file : "stdout", strerror(errno));
+		return -1;
+	}
+	return 0;
+}

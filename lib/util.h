@@ -32,6 +32,10 @@ int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen);
 int hg_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode);
 int hg_write_all(int fd, const void *data, size_t len);
+/* A command's output: to FILE atomically with MODE, or to stdout when
+ * FILE is NULL. -1 after one error line naming FILE (or stdout). */
+int hg_write_output(const char *file, const void *data, size_t len,
+		    mode_t mode);
 
 /* Lower-case hex of IN into OUT, which must hold 2*len+1 bytes. */
 void hg_hex_encode(const uint8_t *in, size_t len, char *out);

@@ -123,20 +123,6 @@ static void hex_line(const uint8_t *p, size_t n, char *out)
 	hg_hex_encode(p, n, out);
 }
 
-static int write_out(const char *file, const uint8_t *p, size_t n)
-{
-	if (file) {
-		if (hg_write_file_atomic(file, p, n, 0644) < 0) {
-			hg_err("%s: %s", file, strerror(errno));
-			return -1;
-		}
-	} else if (hg_write_all(STDOUT_FILENO, p, n) < 0) {
-		hg_err("stdout: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Read an enrollment message file, capped: a larger file is an invalid
  * message (exit 3), not an unreadable one. */
 static int read_msg(const char *path, uint8_t **buf, size_t *len)
@@ -333,7 +319,7 @@ static int enroll_start(const struct start_opts *so)
 	out = cw_take(&w, &outlen);
 	/* Stored before it is written: a challenge the host can answer is
 	 * always one the registry knows. */
-	if (hv_reg_challenge_add(reg, &ch) < 0 || write_out(so->out, out, outlen) < 0)
+	if (hv_reg_challenge_add(reg, &ch) < 0 || hg_write_output(so->out, out, outlen, 0644) < 0)
 		goto out;
 	key_desc(&ek.publicArea, kd, sizeof(kd));
 	hex_line(fpr, 32, hex);
