@@ -188,6 +188,25 @@ expect_exit 1 other-ak-on-a "$HG_ATTEST" activate "${A[@]}" chC.cbor -o x.cbor
 expect_err "the challenge is for another AK" other-ak-on-a-why
 expect_exit 1 other-ak-on-b "$HG_ATTEST" activate "${B[@]}" chC.cbor -o x.cbor
 expect_err "an EK this TPM has no certificate for" other-ak-on-b-why
+# The attack beneath it: B's AK public area loaded into A (TPM2_LoadExternal,
+# public part only) so that an object with that Name is resident beside
+# A's EK. The TPM refuses to authorize an object without a sensitive
+# part: TPM_RC_AUTH_UNAVAILABLE (0x12f). A's P-384 EK takes its empty
+# password (userWithAuth set), so the refusal is the AK's.
+expect_exit 0 other-ak-ecc-challenge "$HG_VERIFY" enroll --host host-c --ca caA --ek ecc req-otherak.cbor -o chC2.cbor
+"$ENRTOOL" ch-to-tpm2 chC2.cbor chC2.cred
+flushall "$TA"
+if tpm2_loadexternal -T "$TA" -C n -u "$WORK/sb/ak.pub" -c extak.ctx >/dev/null 2>"$WORK/last.err"; then
+	flushall "$TA"
+	if tpm2_activatecredential -T "$TA" -c extak.ctx -C 0x81010016 -i chC2.cred -o x.bin >/dev/null 2>"$WORK/last.err"; then
+		fail public-only-ak-refused "the TPM opened a credential for a public-only AK"
+	else
+		expect_err "(0x12F)" public-only-ak-refused
+	fi
+else
+	fail public-only-ak-refused "tpm2_loadexternal: $(head -c 300 "$WORK/last.err")"
+fi
+flushall "$TA"
 
 # --- the challenge and the response ------------------------------------------
 expect_exit 0 a-rechallenge "$HG_VERIFY" enroll --host host-a --ca caA --ek rsa reqA.cbor -o chA2.cbor
