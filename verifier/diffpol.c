@@ -191,6 +191,33 @@ static void diff_pcr_index(struct dp_ctx *c)
 	dp_emit(c->d, o, &l);
 }
 
+/* The enrollment exceptions (policies/README.md "ek_certificates"): a
+ * relaxed rule is a change a reviewer must see. */
+static void diff_ekc(struct dp_ctx *c)
+{
+	static const char *const key[] = { "allow_expired", "allow_any_eku" };
+	const int va[] = { c->a->ekc.allow_expired, c->a->ekc.allow_any_eku };
+	const int vb[] = { c->b->ekc.allow_expired, c->b->ekc.allow_any_eku };
+
+	for (size_t i = 0; i < 2; i++) {
+		json_object *o, *old, *new;
+		struct dp_line l;
+
+		if (va[i] == vb[i])
+			continue;
+		o = dp_diff_obj("ek_certificates", "changed");
+		if (o)
+			json_object_object_add(o, "rule", json_object_new_string(key[i]));
+		dp_add_old_new(o, &old, &new);
+		json_object_array_add(old, json_object_new_boolean(va[i]));
+		json_object_array_add(new, json_object_new_boolean(vb[i]));
+		if (dp_line_open(&l))
+			fprintf(l.f, "~ ek_certificates %s: %s " ARROW " %s", key[i],
+				va[i] ? "true" : "false", vb[i] ? "true" : "false");
+		dp_emit(c->d, o, &l);
+	}
+}
+
 static void diff_unknown(struct dp_ctx *c)
 {
 	for (int k = HG_KIND_NONE + 1; k < HG_KIND_MAX; k++) {
@@ -451,8 +478,10 @@ int hv_diff_policies(const struct hg_policy *a, const struct hg_policy *b,
 
 	diff_banks(&c);
 	diff_pcr_index(&c);
-	if (!quoted)
+	if (!quoted) {
 		diff_unknown(&c);
+		diff_ekc(&c);
+	}
 	diff_measurements(&c);
 	if (quoted)
 		dp_fw_host(&c);

@@ -148,6 +148,10 @@ issue -1 ek expired.der && issue 30 srv srv.der || fail issue-certs "openssl x50
 "$ENRTOOL" req-set-cert reqA.cbor 0 srv.der req-srv.cbor
 jq '. + {ek_certificates: {allow_expired: true}}' polA.json >pol-exp.json
 jq '. + {ek_certificates: {allow_any_eku: true}}' polA.json >pol-eku.json
+# A relaxed rule is a difference a reviewer sees.
+expect_exit 1 diff-shows-ekc "$HG_VERIFY" diff polA.json pol-exp.json
+grep -qx "~ ek_certificates allow_expired: false → true" "$WORK/last.out" && pass diff-shows-ekc-line ||
+	fail diff-shows-ekc-line "$(cat "$WORK/last.out")"
 expect_exit 1 cert-expired "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa req-expired.cbor -o x.cbor
 expect_err "expired" cert-expired-why
 expect_exit 1 cert-expired-eku-policy-not-enough "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa --policy pol-eku.json req-expired.cbor -o x.cbor
