@@ -3,14 +3,15 @@
  * The host's half of credential activation (TPM 2.0 Part 1 §24): the
  * verifier made a credential that only the TPM holding the EK it names
  * can open, and only while the object with the AK's Name is loaded in
- * it. This loads the AK, finds that EK among the certified ones
- * (attest/ekfind.h), runs TPM2_ActivateCredential and writes the secret
+ * it. This loads the AK, finds that EK (attest/ekfind.h), runs TPM2_ActivateCredential and writes the secret
  * it gives back as the response. The TPM, not this code, is what says
  * no: a credential for another TPM or another AK fails in the TPM
  * (TPM_RC_INTEGRITY, or a bad seed).
  *
  * Checked here first, for a clear message: the challenge is for this
- * host's AK Name, and one of this TPM's certified EKs has its EK Name.
+ * host's AK Name, and this TPM has an EK with its EK Name (persistent,
+ * or recreated from template L-1 or L-2: attest/ekfind.h); the
+ * certificate was the verifier's business.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,6 @@
 #include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "ekcert.h"
 #include "ekfind.h"
 #include "opts.h"
 #include "state.h"
@@ -48,23 +48,6 @@ static void usage(FILE *f)
 			_off == (b).n;                                      \
 	})
 
-/* The certified EK whose Name is NAME, held in *EK: 1, 0 none, -1. */
-static int ek_by_name(struct hg_tpm *t, const struct hg_ekcerts *ekc,
-		      const struct hg_bytes *name, struct hg_ek *ek)
-{
-	for (size_t i = 0; i < ekc->n; i++) {
-		int r = hg_ek_for_cert(t, ekc->der[i], ekc->len[i], 1, ek);
-
-		if (r < 0)
-			return -1;
-		if (r == 1 && ek->name_len == name->n &&
-		    !memcmp(ek->name, name->p, name->n))
-			return 1;
-		hg_ek_release(t, ek);
-	}
-	return 0;
-}
-
 int activate_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -74,7 +57,6 @@ int activate_main(int argc, char **argv)
 	};
 	struct hg_opts o;
 	struct hg_tpm tpm = { 0 };
-	struct hg_ekcerts ekc = { 0 };
 	struct hg_enroll_challenge ch;
 	struct hg_enroll_response resp;
 	struct hg_ek ek = { 0 };
@@ -146,16 +128,15 @@ int activate_main(int argc, char **argv)
 	/* Object slots (swtpm holds 3): the AK's parent only while loading. */
 	if (hg_tpm_open(o.tcti, &tpm) < 0 ||
 	    (lock = hg_state_tpm_lock(o.state)) < 0 ||
-	    hg_ekcerts_read(&tpm, &ekc) < 0 ||
 	    hg_tpm_ek_create(&tpm, &parent) < 0 ||
 	    hg_tpm_ak_load(&tpm, parent, &akpub, &akpriv, &ak) < 0)
 		goto out;
 	hg_tpm_flush(&tpm, parent);
 	parent = ESYS_TR_NONE;
-	if ((r = ek_by_name(&tpm, &ekc, &ch.ek_name, &ek)) <= 0) {
+	if ((r = hg_ek_by_name(&tpm, ch.ek_name.p, ch.ek_name.n, &ek)) <= 0) {
 		if (r == 0)
-			hg_err("%s: the challenge is for an EK this TPM has no "
-			       "certificate for", path);
+			hg_err("%s: the challenge is for an EK this TPM does not have",
+			       path);
 		goto out;
 	}
 	if (hg_tpm_activate(&tpm, ak, ek.tr, &ek.pub, &blob, &enc, &secret) < 0) {
@@ -180,7 +161,6 @@ out:
 	if (lock >= 0)
 		close(lock);
 	hg_tpm_close(&tpm);
-	hg_ekcerts_free(&ekc);
 	explicit_bzero(&akpriv, sizeof(akpriv));
 	if (secret) {
 		explicit_bzero(secret, sizeof(*secret));

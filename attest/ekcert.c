@@ -4,13 +4,17 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "../lib/util.h"
 
-static const uint32_t ek_cert_index[HG_EKCERTS_MAX] = {
+static const uint32_t ek_cert_index[] = {
 	0x01c00002, 0x01c0000a, 0x01c00016,
 };
+#define N_INDEX (sizeof(ek_cert_index) / sizeof(ek_cert_index[0]))
+_Static_assert(N_INDEX <= HG_EKCERTS_MAX, "every NV certificate fits");
 
 /* The length of the certificate at the start of BUF: what d2i_X509
  * consumed, which must equal what i2d_X509 re-encodes. 0 when BUF does
@@ -43,7 +47,7 @@ int hg_ekcerts_read(struct hg_tpm *t, struct hg_ekcerts *certs)
 	int ret = -1;
 
 	memset(certs, 0, sizeof(*certs));
-	for (size_t i = 0; i < HG_EKCERTS_MAX; i++) {
+	for (size_t i = 0; i < N_INDEX; i++) {
 		uint8_t *buf = NULL;
 		size_t len = 0, der;
 		int r = hg_tpm_nv_read(t, ek_cert_index[i], &buf, &len);
@@ -75,4 +79,63 @@ void hg_ekcerts_free(struct hg_ekcerts *certs)
 	for (size_t i = 0; i < certs->n; i++)
 		free(certs->der[i]);
 	memset(certs, 0, sizeof(*certs));
+}
+
+/* A certificate file is small: anything larger is not one. */
+#define CERT_FILE_MAX (64u << 10)
+
+int hg_ekcerts_add_file(struct hg_ekcerts *certs, const char *path)
+{
+	uint8_t *buf = NULL, *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	int n, ret = -1;
+
+	if (hg_read_file(path, CERT_FILE_MAX, 0, &buf, &len) < 0) {
+		hg_err("%s: %s", path, errno == EFBIG ? "larger than 64 KiB: not a certificate"
+						      : strerror(errno));
+		goto out;
+	}
+	/* PEM when it says so, else exactly one DER certificate. */
+	if (len >= 10 && !memcmp(buf, "-----BEGIN", 10)) {
+		bio = BIO_new_mem_buf(buf, (int)len);
+		x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	} else {
+		p = buf;
+		x = d2i_X509(NULL, &p, (long)len);
+		if (x && (size_t)(p - buf) != len) {
+			X509_free(x);
+			x = NULL;
+		}
+	}
+	if (!x || (n = i2d_X509(x, &der)) <= 0) {
+		hg_err("%s: not one PEM or DER X.509 certificate", path);
+		goto out;
+	}
+	for (size_t i = 0; i < certs->n; i++)
+		if (certs->len[i] == (size_t)n && !memcmp(certs->der[i], der, (size_t)n)) {
+			ret = 0;   /* the TPM has it in NV too */
+			goto out;
+		}
+	if (certs->n == HG_EKCERTS_MAX) {
+		hg_err("%s: more than %d EK certificates", path, HG_EKCERTS_MAX);
+		goto out;
+	}
+	certs->der[certs->n] = malloc((size_t)n);
+	if (!certs->der[certs->n]) {
+		hg_err("out of memory");
+		goto out;
+	}
+	memcpy(certs->der[certs->n], der, (size_t)n);
+	certs->len[certs->n] = (size_t)n;
+	certs->n++;
+	ret = 0;
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	free(buf);
+	return ret;
 }

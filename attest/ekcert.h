@@ -14,7 +14,8 @@
  *
  * Nothing here trusts a certificate: the verifier checks them.
  *
- * Contract: on success certs->n certificates (0..HG_EKCERTS_MAX), each a
+ * Contract: on success certs->n certificates (0..3 from NV; up to
+ * HG_EKCERTS_MAX with hg_ekcerts_add_file()), each a
  * malloc'd buffer; hg_ekcerts_free() frees them and accepts a zeroed or
  * freed set. Returns 0, or -1 with one error line printed.
  */
@@ -26,7 +27,7 @@
 
 #include "tpm.h"
 
-#define HG_EKCERTS_MAX 3
+#define HG_EKCERTS_MAX 4
 
 struct hg_ekcerts {
 	size_t n;
@@ -35,6 +36,12 @@ struct hg_ekcerts {
 };
 
 int hg_ekcerts_read(struct hg_tpm *t, struct hg_ekcerts *certs);
+/* Add the certificate in PATH (PEM or DER, 64 KiB at most), for a TPM
+ * whose vendor publishes EK certificates outside NV (a web service, a
+ * file from provisioning); one identical to a certificate already in
+ * CERTS is skipped. Checked here only for being one certificate: the
+ * verifier judges it, and enroll-request requires an EK with its key. */
+int hg_ekcerts_add_file(struct hg_ekcerts *certs, const char *path);
 void hg_ekcerts_free(struct hg_ekcerts *certs);
 
 #endif

@@ -12,7 +12,8 @@
  *
  * Contract: hg_ek_for_cert() returns 1 with *ek filled (its ESYS_TR held
  * only with KEEP), 0 when no EK of this TPM has the certificate's key
- * (nothing printed), -1 after printing an error. hg_ek_release() accepts
+ * (nothing printed), -1 after printing an error; hg_ek_by_name() the
+ * same. hg_ek_release() accepts
  * a zeroed or released hg_ek.
  */
 #ifndef HG_EKFIND_H
@@ -35,6 +36,11 @@ struct hg_ek {
 
 int hg_ek_for_cert(struct hg_tpm *t, const uint8_t *der, size_t len, int keep,
 		   struct hg_ek *ek);
+/* The EK whose Name is NAME (a challenge names it), looked for the same
+ * way but matched by Name, in the persistent range and then templates
+ * L-1 and L-2; held in *EK on 1. Needs no certificate. */
+int hg_ek_by_name(struct hg_tpm *t, const uint8_t *name, size_t name_len,
+		  struct hg_ek *ek);
 void hg_ek_release(struct hg_tpm *t, struct hg_ek *ek);
 
 #endif

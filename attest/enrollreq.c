@@ -1,9 +1,10 @@
-/* enrollreq.c: hostgate-attest enroll-request [-o FILE]
+/* enrollreq.c: hostgate-attest enroll-request [--ek-cert FILE]... [-o FILE]
  *
  * The first message of enrollment (lib/enrollmsg.h): this TPM's EK
- * certificates from NV, each with the public area of the EK that has the
- * certificate's key, and the AK's public area and Name. A certificate
- * that no EK of this TPM matches is an error, not something to send: the
+ * certificates from NV and from --ek-cert files (for vendors that
+ * publish them elsewhere), each with the public area of the EK that has
+ * the certificate's key, and the AK's public area and Name. A
+ * certificate that no EK of this TPM matches is an error, not something to send: the
  * verifier would refuse it anyway, and the operator should know now.
  * The AK must exist (hostgate-attest init).
  */
@@ -27,10 +28,12 @@ _Static_assert(HG_EKCERTS_MAX <= HG_ENROLL_MAX_EKS, "a request holds every EK");
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-attest enroll-request [-o FILE] [OPTIONS]\n\n"
+	fprintf(f, "Usage: hostgate-attest enroll-request [--ek-cert FILE]... [-o FILE] [OPTIONS]\n\n"
 		   "Write an enrollment request (CBOR) for hostgate-verify enroll: the\n"
 		   "EK certificates from NV with their EKs' public areas, and the AK's\n"
 		   "public area and Name. Run hostgate-attest init first.\n\n"
+		   "  --ek-cert FILE  also this EK certificate (PEM or DER), for a TPM\n"
+		   "                whose vendor publishes them outside NV (repeatable)\n"
 		   "  -o FILE       output file, written atomically (default stdout)\n"
 		   HG_COMMON_HELP);
 }
@@ -39,6 +42,7 @@ int enroll_request_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "ek-cert", required_argument, NULL, 'e' },
 		HG_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -52,7 +56,8 @@ int enroll_request_main(int argc, char **argv)
 	uint8_t ekbuf[HG_EKCERTS_MAX][sizeof(TPM2B_PUBLIC)];
 	uint8_t *out = NULL;
 	size_t aklen = 0, akname_len = 0, outlen = 0;
-	const char *outfile = NULL, *why;
+	const char *outfile = NULL, *why, *files[HG_EKCERTS_MAX];
+	size_t nfiles = 0;
 	char host[256];
 	struct cw w;
 	int c, lock = -1, ret = HG_EXIT_USAGE;
@@ -67,6 +72,13 @@ int enroll_request_main(int argc, char **argv)
 			goto out;
 		case 'o':
 			outfile = optarg;
+			break;
+		case 'e':
+			if (nfiles == HG_EKCERTS_MAX) {
+				hg_err("enroll-request: at most %d --ek-cert", HG_EKCERTS_MAX);
+				goto out;
+			}
+			files[nfiles++] = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -94,9 +106,13 @@ int enroll_request_main(int argc, char **argv)
 	    (lock = hg_state_tpm_lock(o.state)) < 0 ||
 	    hg_ekcerts_read(&tpm, &ekc) < 0)
 		goto out;
+	for (size_t i = 0; i < nfiles; i++)
+		if (hg_ekcerts_add_file(&ekc, files[i]) < 0)
+			goto out;
 	if (ekc.n == 0) {
 		hg_err("enroll-request: this TPM has no EK certificate in NV "
-		       "(0x01c00002, 0x01c0000a, 0x01c00016): it cannot be enrolled");
+		       "(0x01c00002, 0x01c0000a, 0x01c00016): give its certificate "
+		       "with --ek-cert FILE");
 		goto out;
 	}
 	for (size_t i = 0; i < ekc.n; i++) {

@@ -191,7 +191,7 @@ expect_exit 0 other-ak-challenge "$HG_VERIFY" enroll --host host-c --ca caA --ek
 expect_exit 1 other-ak-on-a "$HG_ATTEST" activate "${A[@]}" chC.cbor -o x.cbor
 expect_err "the challenge is for another AK" other-ak-on-a-why
 expect_exit 1 other-ak-on-b "$HG_ATTEST" activate "${B[@]}" chC.cbor -o x.cbor
-expect_err "an EK this TPM has no certificate for" other-ak-on-b-why
+expect_err "the challenge is for an EK this TPM does not have" other-ak-on-b-why
 # The attack beneath it: B's AK public area loaded into A (TPM2_LoadExternal,
 # public part only) so that an object with that Name is resident beside
 # A's EK. The TPM refuses to authorize an object without a sensitive
@@ -314,6 +314,32 @@ if tpm2_makecredential -T none -u ekrsa.pub -s ysecret.bin -n "$akname" -o chY.c
 else
 	fail tpm2-makecredential "$(head -c 300 "$WORK/last.err")"
 fi
+
+# --- a TPM whose EK certificate is not in NV ---------------------------------
+# C has EKs but no certificates (--no-ek-certs), as TPMs whose vendor
+# publishes them on a web service; its RSA EK's certificate is issued here
+# by A's CA and given with --ek-cert.
+start_tpm sha256 --no-ek-certs; TC=$TCTI
+unset HOSTGATE_TCTI HOSTGATE_STATE HOSTGATE_LOG
+C=(--tcti "$TC" --state "$WORK/sc" --log "$WORK/sc.cel")
+"$HG_ATTEST" init "${C[@]}" >/dev/null || fail init-c "init failed"
+tpm2_readpublic -T "$TC" -c 0x81010001 -f pem -o ekC.pem >/dev/null 2>&1
+openssl x509 -new -subj "/CN=hostgate test" -force_pubkey ekC.pem \
+	-CA "$DA/localca/issuercert.pem" -CAkey "$DA/localca/signkey.pem" \
+	-days 30 -extfile ext.cnf -extensions ek -out ekC-cert.pem 2>/dev/null || fail issue-c "openssl x509 -new failed"
+flushall "$TC"
+expect_exit 1 no-nv-cert "$HG_ATTEST" enroll-request "${C[@]}" -o x.cbor
+expect_err "give its certificate with --ek-cert FILE" no-nv-cert-why
+expect_exit 1 ek-cert-other-key "$HG_ATTEST" enroll-request "${C[@]}" --ek-cert "$DA/ek/ek-rsa2048.crt" -o x.cbor
+expect_err "EK certificate 1 of 1: no EK of this TPM has the certificate's key" ek-cert-other-key-why
+expect_exit 1 ek-cert-garbage "$HG_ATTEST" enroll-request "${C[@]}" --ek-cert ext.cnf -o x.cbor
+expect_err "ext.cnf: not one PEM or DER X.509 certificate" ek-cert-garbage-why
+expect_exit 0 ek-cert-file-request "$HG_ATTEST" enroll-request "${C[@]}" --ek-cert ekC-cert.pem -o reqC.cbor
+expect_exit 0 ek-cert-file-challenge "$HG_VERIFY" enroll --host host-cfile --ca caA reqC.cbor -o chCf.cbor
+expect_exit 0 ek-cert-file-activate "$HG_ATTEST" activate "${C[@]}" chCf.cbor -o respCf.cbor
+expect_exit 0 ek-cert-file-finish "$HG_VERIFY" enroll --finish respCf.cbor
+grep -qx "enrolled host host-cfile: EK certificate sha256:$(openssl x509 -in ekC-cert.pem -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1)" "$WORK/last.out" &&
+	pass ek-cert-file-enrolled || fail ek-cert-file-enrolled "$(cat "$WORK/last.out")"
 
 # --- EKs recreated from their template -------------------------------------------
 # Without the persistent RSA EK, enroll-request and activate recreate it
