@@ -1,6 +1,7 @@
 /* tpmpub.c: see tpmpub.h. */
 #include "tpmpub.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
@@ -94,6 +95,22 @@ EVP_PKEY *hg_tpm_pub_evp(const TPMT_PUBLIC *p, const char **why)
 		*why = "key is neither RSA nor ECC";
 		return NULL;
 	}
+}
+
+const char *hg_tpm_pub_desc(const TPMT_PUBLIC *p, char *buf, size_t n)
+{
+	const TPMI_ECC_CURVE c = p->parameters.eccDetail.curveID;
+
+	if (p->type == TPM2_ALG_RSA)
+		snprintf(buf, n, "RSA-%u", (unsigned)p->parameters.rsaDetail.keyBits);
+	else if (p->type == TPM2_ALG_ECC)
+		snprintf(buf, n, "ECC %s", c == TPM2_ECC_NIST_P256 ? "P-256"
+					   : c == TPM2_ECC_NIST_P384 ? "P-384"
+					   : c == TPM2_ECC_NIST_P521 ? "P-521"
+								    : "curve ?");
+	else
+		snprintf(buf, n, "type 0x%04x", (unsigned)p->type);
+	return buf;
 }
 
 /* Name = nameAlg || H_nameAlg(TPMT_PUBLIC) (Part 1 §16). */

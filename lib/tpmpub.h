@@ -42,4 +42,7 @@ void hg_ak_free(struct hg_ak *ak);
  * NULL with *WHY set on failure; the caller frees with EVP_PKEY_free(). */
 EVP_PKEY *hg_tpm_pub_evp(const TPMT_PUBLIC *p, const char **why);
 
+/* "RSA-2048", "ECC P-384", ... for messages; returns BUF. */
+const char *hg_tpm_pub_desc(const TPMT_PUBLIC *p, char *buf, size_t n);
+
 #endif

@@ -79,22 +79,6 @@ static void usage(FILE *f)
 		   "3 invalid message (malformed, unknown or spent challenge, wrong secret).\n");
 }
 
-/* "RSA-2048", "ECC P-384", ... for messages. */
-static const char *key_desc(const TPMT_PUBLIC *p, char *buf, size_t n)
-{
-	if (p->type == TPM2_ALG_RSA)
-		snprintf(buf, n, "RSA-%u", (unsigned)p->parameters.rsaDetail.keyBits);
-	else if (p->type == TPM2_ALG_ECC)
-		snprintf(buf, n, "ECC %s",
-			 p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P256 ? "P-256"
-			 : p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P384 ? "P-384"
-			 : p->parameters.eccDetail.curveID == TPM2_ECC_NIST_P521 ? "P-521"
-										  : "curve ?");
-	else
-		snprintf(buf, n, "type 0x%04x", (unsigned)p->type);
-	return buf;
-}
-
 static int sha256(const uint8_t *p, size_t n, uint8_t out[32])
 {
 	struct hg_digest d;
@@ -171,7 +155,7 @@ static int pick_ek(const struct start_opts *so, const struct hg_enroll_request *
 		if (so->ek_type && pub.publicArea.type != so->ek_type)
 			continue;
 		considered = 1;
-		key_desc(&pub.publicArea, kd, sizeof(kd));
+		hg_tpm_pub_desc(&pub.publicArea, kd, sizeof(kd));
 		if ((pub.publicArea.objectAttributes & need) != need ||
 		    (pub.publicArea.objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)) {
 			hg_err("%s: EK %zu (%s): not a restricted decryption key "
@@ -321,7 +305,7 @@ static int enroll_start(const struct start_opts *so)
 	 * always one the registry knows. */
 	if (hv_reg_challenge_add(reg, &ch) < 0 || hg_write_output(so->out, out, outlen, 0644) < 0)
 		goto out;
-	key_desc(&ek.publicArea, kd, sizeof(kd));
+	hg_tpm_pub_desc(&ek.publicArea, kd, sizeof(kd));
 	hex_line(fpr, 32, hex);
 	fprintf(so->out ? stdout : stderr,
 		"challenge for host %s: EK %s, certificate sha256:%s; answer "

@@ -25,6 +25,7 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "inputs.h"
+#include "showenroll.h"
 #include "showev.h"
 #include "showuefi.h"
 
@@ -313,6 +314,10 @@ static int show_evidence(const char *path, int json, const char *dir)
 		goto out;
 	}
 	if (hv_evdump_decode(buf, len, d, &why) < 0) {
+		/* An enrollment message is shown as one; anything else is
+		 * named by the evidence decoder's reason. */
+		if ((ret = hv_show_enroll(path, buf, len, json)) >= 0)
+			goto out;
 		hg_err("%s: %s", path, why);
 		ret = HV_EXIT_INVALID;
 		goto out;

@@ -49,10 +49,24 @@ flushall() {
 expect_exit 0 a-request "$HG_ATTEST" enroll-request "${A[@]}" -o reqA.cbor
 "$ENRTOOL" show reqA.cbor >reqA.txt 2>&1
 grep -qx "eks 2" reqA.txt && pass a-request-two-eks || fail a-request-two-eks "$(cat reqA.txt)"
+# What an operator looks at before enrolling: show names the EKs, their
+# certificates' fingerprints and the AK, unverified.
+expect_exit 0 show-request "$HG_VERIFY" show --json reqA.cbor
+jq -e --arg a "$(sha "$DA/ek/ek-rsa2048.crt")" --arg n "$(sed -n 's/^ak_name //p' reqA.txt)" \
+	'.type == "enroll-request" and .verified == false and .ak_name == $n and
+	 .eks[0].ek_key == "RSA-2048" and .eks[0].certificate.sha256 == $a and
+	 .eks[1].ek_key == "ECC P-384"' "$WORK/last.out" >/dev/null &&
+	pass show-request-json || fail show-request-json "$(head -c 400 "$WORK/last.out")"
 expect_exit 0 a-challenge "$HG_VERIFY" enroll --host host-a --ca caA --ek rsa reqA.cbor -o chA.cbor
 grep -q "^challenge for host host-a: EK RSA-2048, certificate sha256:$(sha "$DA/ek/ek-rsa2048.crt")" "$WORK/last.out" &&
 	pass a-challenge-names-ek || fail a-challenge-names-ek "$(cat "$WORK/last.out")"
 expect_exit 0 a-activate "$HG_ATTEST" activate "${A[@]}" chA.cbor -o respA.cbor
+expect_exit 0 show-challenge "$HG_VERIFY" show chA.cbor
+grep -q "^chA.cbor: enrollment challenge (unverified)" "$WORK/last.out" && pass show-challenge-text ||
+	fail show-challenge-text "$(cat "$WORK/last.out")"
+expect_exit 0 show-response "$HG_VERIFY" show --json respA.cbor
+jq -e '.type == "enroll-response" and .secret_size == 32 and (has("secret") | not)' "$WORK/last.out" >/dev/null &&
+	pass show-response-no-secret || fail show-response-no-secret "$(cat "$WORK/last.out")"
 expect_exit 0 a-finish "$HG_VERIFY" enroll --finish respA.cbor
 grep -qx "enrolled host host-a: EK certificate sha256:$(sha "$DA/ek/ek-rsa2048.crt")" "$WORK/last.out" &&
 	pass a-finish-says || fail a-finish-says "$(cat "$WORK/last.out")"
