@@ -9,9 +9,15 @@
 static void usage(FILE *f, const char *prog, const struct hg_command *cmds,
 		  size_t n, const char *footer)
 {
+	size_t w = 0;
+
+	/* The names' column as wide as the longest name. */
+	for (size_t i = 0; i < n; i++)
+		if (strlen(cmds[i].name) > w)
+			w = strlen(cmds[i].name);
 	fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %-13s %s\n", cmds[i].name, cmds[i].desc);
+		fprintf(f, "  %-*s %s\n", (int)w, cmds[i].name, cmds[i].desc);
 	fprintf(f, "\n'%s COMMAND --help' gives each command's options.\n%s",
 		prog, footer);
 }
