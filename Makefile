@@ -124,6 +124,9 @@ $(BUILD)/tests/test_makecred $(BUILD)/tests/test_makecred_ecc: $(BUILD)/tests/un
 # Both EK certificate tests share the keys, certificates and CA
 # directories their setup makes (tests/unit/ekverify_fx.c).
 $(BUILD)/tests/test_ekverify $(BUILD)/tests/test_ekverify_ca: $(BUILD)/tests/unit/ekverify_fx.o
+# Both enrollment message tests share the decoder driver and the hex
+# pieces (tests/unit/enrollmsg_fx.c).
+$(BUILD)/tests/test_enrollmsg $(BUILD)/tests/test_enrollmsg_bad: $(BUILD)/tests/unit/enrollmsg_fx.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers
