@@ -21,7 +21,6 @@
 #include <tss2/tss2_mu.h>
 
 #include "../lib/enrollmsg.h"
-#include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "ekfind.h"
@@ -116,11 +115,8 @@ int activate_main(int argc, char **argv)
 	}
 	if (hg_state_load_ak(o.state, &akpub, &akpriv) < 0)
 		goto out;
-	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&akpub, akbuf, sizeof(akbuf), &aklen) != 0 ||
-	    hg_ak_name(akbuf, aklen, akname, &akname_len, &why) < 0) {
-		hg_err("activate: the AK in %s cannot be read", o.state);
+	if (hg_state_ak_name(o.state, &akpub, akbuf, &aklen, akname, &akname_len) < 0)
 		goto out;
-	}
 	if (ch.ak_name.n != akname_len || memcmp(ch.ak_name.p, akname, akname_len)) {
 		hg_err("%s: the challenge is for another AK, not this host's", path);
 		goto out;

@@ -15,7 +15,6 @@
 #include <tss2/tss2_mu.h>
 
 #include "../lib/enrollmsg.h"
-#include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "ekcert.h"
@@ -56,7 +55,7 @@ int enroll_request_main(int argc, char **argv)
 	uint8_t ekbuf[HG_EKCERTS_MAX][sizeof(TPM2B_PUBLIC)];
 	uint8_t *out = NULL;
 	size_t aklen = 0, akname_len = 0, outlen = 0;
-	const char *outfile = NULL, *why, *files[HG_EKCERTS_MAX];
+	const char *outfile = NULL, *files[HG_EKCERTS_MAX];
 	size_t nfiles = 0;
 	char host[256];
 	struct cw w;
@@ -97,11 +96,8 @@ int enroll_request_main(int argc, char **argv)
 	if (hg_state_load_ak(o.state, &akpub, &akpriv) < 0)
 		goto out;
 	explicit_bzero(&akpriv, sizeof(akpriv));
-	if (Tss2_MU_TPM2B_PUBLIC_Marshal(&akpub, akbuf, sizeof(akbuf), &aklen) != 0 ||
-	    hg_ak_name(akbuf, aklen, akname, &akname_len, &why) < 0) {
-		hg_err("enroll-request: the AK in %s cannot be read", o.state);
+	if (hg_state_ak_name(o.state, &akpub, akbuf, &aklen, akname, &akname_len) < 0)
 		goto out;
-	}
 	if (hg_tpm_open(o.tcti, &tpm) < 0 ||
 	    (lock = hg_state_tpm_lock(o.state)) < 0 ||
 	    hg_ekcerts_read(&tpm, &ekc) < 0)

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <tss2/tss2_mu.h>
 
 #include "../lib/util.h"
 #include "cmds.h"
@@ -27,24 +26,6 @@ static void usage(FILE *f)
 		   "  --ak-out FILE  write the AK public area (TPM2B_PUBLIC)\n"
 		   "  --ak-alg ALG   ecc (P-256, default) or rsa (2048) for a new AK\n"
 		   HG_COMMON_HELP);
-}
-
-/* The name the TPM gives the AK: nameAlg || H(TPMT_PUBLIC) (Part 1 §16). */
-static int ak_name_hex(const TPM2B_PUBLIC *pub, char *out, size_t outlen)
-{
-	uint8_t buf[sizeof(TPMT_PUBLIC)], name[2 + 32];
-	size_t off = 0;
-	struct hg_digest d;
-
-	if (pub->publicArea.nameAlg != TPM2_ALG_SHA256 || outlen < 2 * sizeof(name) + 1 ||
-	    Tss2_MU_TPMT_PUBLIC_Marshal(&pub->publicArea, buf, sizeof(buf), &off) ||
-	    hg_hash(HG_ALG_SHA256, buf, off, &d) < 0)
-		return -1;
-	name[0] = 0x00;
-	name[1] = 0x0b;
-	memcpy(name + 2, d.d, 32);
-	hg_hex_encode(name, sizeof(name), out);
-	return 0;
 }
 
 int init_main(int argc, char **argv)
@@ -64,7 +45,9 @@ int init_main(int argc, char **argv)
 	const char *ak_out = NULL;
 	enum hg_ak_alg alg = HG_AK_ECC;
 	int alg_given = 0, c, has, lock = -1, ret = HG_EXIT_USAGE;
-	char name[2 * 34 + 1];
+	uint8_t pubbuf[sizeof(TPM2B_PUBLIC)], akname[2 + 64];
+	size_t publen = 0, akname_len = 0;
+	char name[2 * sizeof(akname) + 1];
 
 	if (hg_opts_init(&o) < 0)
 		goto out;
@@ -138,10 +121,9 @@ int init_main(int argc, char **argv)
 		goto out;
 	if (ak_out && hg_write_tpm2b_public(ak_out, &pub) < 0)
 		goto out;
-	if (ak_name_hex(&pub, name, sizeof(name)) < 0) {
-		hg_err("cannot compute the AK name");
+	if (hg_state_ak_name(o.state, &pub, pubbuf, &publen, akname, &akname_len) < 0)
 		goto out;
-	}
+	hg_hex_encode(akname, akname_len, name);
 	printf("ak: %s %s\nak-name: %s\nstate: %s\n",
 	       has ? "loaded" : "created",
 	       pub.publicArea.type == TPM2_ALG_RSA ? "rsa-2048" : "ecc-p256",

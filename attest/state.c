@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <tss2/tss2_mu.h>
 
+#include "../lib/tpmpub.h"
 #include "../lib/util.h"
 
 #define TPM2B_FILE_MAX 4096
@@ -99,6 +100,20 @@ int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 out:
 	free(buf);
 	return ret;
+}
+
+int hg_state_ak_name(const char *dir, const TPM2B_PUBLIC *pub, uint8_t *buf,
+		     size_t *len, uint8_t *name, size_t *name_len)
+{
+	const char *why;
+
+	*len = 0;
+	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(TPM2B_PUBLIC), len) != 0 ||
+	    hg_ak_name(buf, *len, name, name_len, &why) < 0) {
+		hg_err("%s: the AK's public area cannot be marshalled or named", dir);
+		return -1;
+	}
+	return 0;
 }
 
 int hg_write_tpm2b_public(const char *file, const TPM2B_PUBLIC *pub)

@@ -28,6 +28,12 @@ int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv);
 int hg_state_save_ak(const char *dir, const TPM2B_PUBLIC *pub,
 		     const TPM2B_PRIVATE *priv);
 
+/* The AK's public area marshalled (BUF, sizeof(TPM2B_PUBLIC) bytes; *LEN)
+ * and its Name, nameAlg || H(TPMT_PUBLIC) (Part 1 §16; NAME holds
+ * 2 + 64 bytes, *NAME_LEN): what enrollment and init show and send.
+ * -1 with one error line naming DIR. */
+int hg_state_ak_name(const char *dir, const TPM2B_PUBLIC *pub, uint8_t *buf,
+		     size_t *len, uint8_t *name, size_t *name_len);
 /* Marshal PUB as TPM2B_PUBLIC into FILE, atomically. */
 int hg_write_tpm2b_public(const char *file, const TPM2B_PUBLIC *pub);
 
