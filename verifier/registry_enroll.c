@@ -132,13 +132,8 @@ int hv_reg_challenge_get(struct hv_reg *reg,
 		reg_fail(reg, "looking up a challenge");
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		reg_fail(reg, "looking up a challenge");
+	if ((rc = reg_step_row(reg, st, "looking up a challenge")) <= 0) {
+		ret = rc;
 		goto out;
 	}
 	if (read_challenge(reg, st, out) < 0)
@@ -225,13 +220,8 @@ static int host_ek(struct hv_reg *reg, const char *host, uint8_t fpr[32],
 		reg_fail(reg, "looking up the host");
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		reg_fail(reg, "looking up the host");
+	if ((rc = reg_step_row(reg, st, "looking up the host")) <= 0) {
+		ret = rc;
 		goto out;
 	}
 	if (reg_col_fixed(reg, st, 0, "hosts.ek_fpr", fpr, 32) < 0 ||

@@ -87,13 +87,8 @@ int hv_reg_host_get(struct hv_reg *reg, const char *name, struct hv_host *out)
 		reg_fail(reg, "looking up a host");
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		reg_fail(reg, "looking up a host");
+	if ((rc = reg_step_row(reg, st, "looking up a host")) <= 0) {
+		ret = rc;
 		goto out;
 	}
 	if (read_host(reg, st, out) < 0)

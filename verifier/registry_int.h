@@ -44,6 +44,8 @@ void reg_fail(const struct hv_reg *reg, const char *what);
 int reg_exec(struct hv_reg *reg, const char *sql, const char *what);
 int reg_prep(struct hv_reg *reg, const char *sql, sqlite3_stmt **st);
 int reg_step_done(struct hv_reg *reg, sqlite3_stmt *st, const char *what);
+/* Step a lookup of at most one row: 1 a row, 0 none, -1 (error printed). */
+int reg_step_row(struct hv_reg *reg, sqlite3_stmt *st, const char *what);
 int reg_begin(struct hv_reg *reg);      /* BEGIN IMMEDIATE: the write lock */
 int reg_commit(struct hv_reg *reg);
 void reg_rollback(struct hv_reg *reg);

@@ -53,6 +53,18 @@ int reg_step_done(struct hv_reg *reg, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+int reg_step_row(struct hv_reg *reg, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	reg_fail(reg, what);
+	return -1;
+}
+
 /* The lock is taken at BEGIN, not at the first write: a deferred
  * transaction that read a pending challenge could otherwise lose the
  * upgrade to another writer after both had seen it pending. */
