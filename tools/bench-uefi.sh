@@ -11,7 +11,7 @@
 #      runs. It is not the same work (process start, YAML, no verdict),
 #      only the one peer on this machine; skipped when not installed.
 #
-# The logs are the five largest real logs of ../shared/corpus/uefi (or
+# The logs are the five largest real logs of tests/data/uefi (or
 # $HG_UEFI_CORPUS), chosen by name below: they differ in bank count (1 to
 # 4), which sets the replay's cost. Runs are pinned to core $BENCH_CPU
 # when taskset exists. These machines are shared and noisy: the medians
@@ -27,7 +27,7 @@ ROUNDS=${ROUNDS:-11}
 MSECS=${MSECS:-300}
 PROCS=${PROCS:-50}
 CPU=${BENCH_CPU:-0}
-CORPUS=${HG_UEFI_CORPUS:-../shared/corpus/uefi}
+CORPUS=${HG_UEFI_CORPUS:-tests/data/uefi}
 BENCH=$BUILD/bench/bench_uefilog
 
 die() { echo "bench-uefi: $*" >&2; exit 1; }

@@ -187,12 +187,12 @@ domseed disk-raw '<devices><disk type="file"><source file="/var/lib/libvirt/imag
 # Nested to HG_DOMXML_MAX_DEPTH exactly: one more level is refused.
 domseed deep "$(for _ in $(seq 63); do printf '<e>'; done; printf '<e a="1"/>'; for _ in $(seq 63); do printf '</e>'; done)"
 
-# fuzz_uefilog starts from the real firmware logs of the shared corpus
-# (../shared/corpus/uefi, or $HG_UEFI_CORPUS): every file but the JSON,
+# fuzz_uefilog starts from the real firmware logs of the corpus
+# (tests/data/uefi, or $HG_UEFI_CORPUS): every file but the JSON,
 # YAML, text and base64 ones. libFuzzer reads the first -max_len bytes of
 # the larger ones, a log cut short, which is a case of its own.
 mkdir -p "$OUT/corpus/fuzz_uefilog"
-UEFI_CORPUS=${HG_UEFI_CORPUS:-../shared/corpus/uefi}
+UEFI_CORPUS=${HG_UEFI_CORPUS:-tests/data/uefi}
 if [ -d "$UEFI_CORPUS" ]; then
 	find "$UEFI_CORPUS" -type f ! -name '*.json' ! -name '*.yaml' ! -name '*.tsv' \
 		! -name '*.md' ! -name '*.b64' ! -name '*.warn' ! -name '*.pem' -print |

@@ -10,10 +10,10 @@
 # failure (PCR, bank, last event) is expected.
 . "$(dirname "$0")/lib.sh"
 
-CORPUS=${HG_UEFI_CORPUS:-$ROOT/../shared/corpus/uefi}
+CORPUS=${HG_UEFI_CORPUS:-$ROOT/tests/data/uefi}
 LOG=$CORPUS/tpm2-software_tpm2-tools/fixtures/event-gce-ubuntu-2104-log.bin
 if [ ! -r "$LOG" ]; then
-	fail corpus "no corpus log at $LOG (../shared must be beside the clone)"
+	fail corpus "no corpus log at $LOG (tests/data/uefi is part of the repository)"
 	exit 1
 fi
 start_tpm sha256

@@ -9,10 +9,10 @@
 # accept and say in the verdict that the workaround was used.
 . "$(dirname "$0")/lib.sh"
 
-CORPUS=${HG_UEFI_CORPUS:-$ROOT/../shared/corpus/uefi}
+CORPUS=${HG_UEFI_CORPUS:-$ROOT/tests/data/uefi}
 LOG=$CORPUS/google_go-attestation/ebs_event_missing_eventlog
 if [ ! -r "$LOG" ]; then
-	fail corpus "no corpus log at $LOG (../shared must be beside the clone)"
+	fail corpus "no corpus log at $LOG (tests/data/uefi is part of the repository)"
 	exit 1
 fi
 start_tpm sha1

@@ -12,10 +12,10 @@
 # that judges firmware.
 . "$(dirname "$0")/lib.sh"
 
-CORPUS=${HG_UEFI_CORPUS:-$ROOT/../shared/corpus/uefi}
+CORPUS=${HG_UEFI_CORPUS:-$ROOT/tests/data/uefi}
 LOG=$CORPUS/tpm2-software_tpm2-tools/fixtures/event-gce-ubuntu-2104-log.bin
 if [ ! -r "$LOG" ]; then
-	fail corpus "no corpus log at $LOG (../shared must be beside the clone)"
+	fail corpus "no corpus log at $LOG (tests/data/uefi is part of the repository)"
 	exit 1
 fi
 SHIM=d99c93fcb042dbe52707bbde371c75fcf081dd5b0c88a195d44cc57536f6f521

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_uefi_show.sh: 'hostgate-verify show --uefi-log' on the shared corpus
-# of real firmware logs (../shared/corpus/uefi, see its README.md).
+# of real firmware logs (tests/data/uefi, see its README.md).
 #   - every raw log in the corpus decodes (exit 0), but the three that are
 #     not logs, which exit 3 naming event 0;
 #   - for every expected/*.expected.json, the "pcrs" of --json equal the
@@ -13,7 +13,7 @@
 #   - --help exits 0 and documents --uefi-log.
 # No TPM: this is the verifier's decoder alone.
 . "$(dirname "$0")/lib.sh"
-CORPUS=${HG_UEFI_CORPUS:-$ROOT/../shared/corpus/uefi}
+CORPUS=${HG_UEFI_CORPUS:-$ROOT/tests/data/uefi}
 if [ ! -d "$CORPUS/expected" ]; then
 	skip "corpus" "no UEFI corpus at $CORPUS"
 	exit 0

@@ -2,7 +2,7 @@
  * (policies/README.md "Firmware").
  *
  * Facts by hand (fwjudge_fx.c) and real logs of the shared corpus
- * (../shared/corpus/uefi, or $HG_UEFI_CORPUS; missing, those tests FAIL
+ * (tests/data/uefi, or $HG_UEFI_CORPUS; missing, those tests FAIL
  * naming the path): the policy learn writes from a log's facts
  * (verifier/learnpol.h) accepts that log and refuses another, with what
  * it cannot learn said on stderr; and diff (verifier/diffpol.h) between
@@ -39,10 +39,10 @@ static const char *corpus_dir(void)
 	struct stat st;
 
 	if (!d || !*d)
-		d = "../shared/corpus/uefi";
+		d = "tests/data/uefi";
 	if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
 		fail_msg("UEFI corpus missing: %s (run from the repository root with "
-			 "../shared beside it, or set HG_UEFI_CORPUS)", d);
+			 "the repository root, or set HG_UEFI_CORPUS)", d);
 	return d;
 }
 

@@ -3,7 +3,7 @@
  * are tested in test_uefifacts.c; the helpers both use are in
  * uefifacts_fx.c.
  *
- * The corpus is ../shared/corpus/uefi from the repository root, or
+ * The corpus is tests/data/uefi from the repository root, or
  * $HG_UEFI_CORPUS; without it the corpus tests FAIL naming the path, as
  * test_uefilog.c's do.
  *

@@ -3,9 +3,9 @@
  * of them. The hand-made logs are in test_uefilog_bad.c (bad inputs) and
  * test_uefilog.c (replay rules and the API).
  *
- * The corpus is ../shared/corpus/uefi from the repository root (the
+ * The corpus is tests/data/uefi from the repository root (the
  * directory tests/run.sh runs in), or $HG_UEFI_CORPUS. Without it the
- * corpus tests FAIL, naming the path: CI has ../shared beside the clone,
+ * corpus tests FAIL, naming the path: it is part of the repository,
  * and a silent skip would hide every real-log regression.
  */
 #include <dirent.h>
@@ -35,11 +35,11 @@ static const char *corpus_dir(void)
 	struct stat st;
 
 	if (!d || !*d)
-		d = "../shared/corpus/uefi";
+		d = "tests/data/uefi";
 	if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode)) {
 		if (!msg_done++)
 			print_error("UEFI corpus not found at %s (run from the repository "
-				    "root with ../shared beside it, or set HG_UEFI_CORPUS)\n", d);
+				    "root with the repository root, or set HG_UEFI_CORPUS)\n", d);
 		fail_msg("UEFI corpus missing: %s", d);
 	}
 	return d;

@@ -99,10 +99,10 @@ const char *hg_fx_corpus_dir(void)
 	struct stat st;
 
 	if (!d || !*d)
-		d = "../shared/corpus/uefi";
+		d = "tests/data/uefi";
 	if (stat(d, &st) < 0 || !S_ISDIR(st.st_mode))
 		fail_msg("UEFI corpus missing: %s (run from the repository root with "
-			 "../shared beside it, or set HG_UEFI_CORPUS)", d);
+			 "the repository root, or set HG_UEFI_CORPUS)", d);
 	return d;
 }
 

@@ -8,7 +8,7 @@
  * builder that overflows fails the test through cmocka's asserts.
  *
  * hg_fx_corpus_dir() is the shared UEFI corpus: $HG_UEFI_CORPUS, else
- * ../shared/corpus/uefi; missing, the test FAILS naming the path.
+ * tests/data/uefi; missing, the test FAILS naming the path.
  * hg_fx_load_corpus_log() reads the corpus log REL into *BUF (the
  * caller's to free()) and computes its facts into *F (the caller's to
  * hg_uefi_facts_free()); a read or parse error fails the test.
