@@ -3,21 +3,28 @@
  * behind it.
  *
  * The facts, from the events lib/uefilog.h yields:
- *   - Secure Boot: the SecureBoot, PK, KEK, db and dbx
- *     EV_EFI_VARIABLE_DRIVER_CONFIG events on PCR 7;
- *   - boot applications: every EV_EFI_BOOT_SERVICES_APPLICATION on PCR 4,
- *     in log order, with its digests and the file path of its device path
- *     when that path is simple;
+ *   - Secure Boot: the events on PCR 7 whose bound content decodes as
+ *     the SecureBoot, PK, KEK, db and dbx variables, whatever their type;
+ *   - boot applications: every digest extended into PCR 4 that is not the
+ *     hash of a harmless datum, whatever its event's type, in log order,
+ *     with the file path of its device path when that path is simple
+ *     (the log's claim: shown, never judged);
  *   - separators: which of PCRs 0-7 have an EV_SEPARATOR, and of what kind;
  *   - digest mismatches: events of a type whose digest the spec defines as
  *     the hash of the event data, whose logged digest is not.
  *
- * Trust: none of this is trusted by itself. The replay binds the logged
- * *digests* to the quoted PCRs; the *data* is bound only where its hash is
- * the digest. So a fact read from data (the SecureBoot value) is reported
- * only when every known bank's digest of that event is the hash of its
- * data; otherwise it is unknown and the event is listed as a mismatch
- * (corpus README rule 5: flag the disagreement, never trust the data).
+ * Trust: a quote binds only the digests extended into each quoted PCR of
+ * each quoted bank, in order (the verifier's replay checks that), and the
+ * content of an event whose data hashes to such a digest. Event types,
+ * digests in other banks, the Spec ID event and data that does not hash
+ * to its digest are the host's claims. So (hg_uefi_facts_bound()):
+ *   - only the bound (bank, PCR) pairs count;
+ *   - a variable fact comes only from an event whose data hashes to its
+ *     digest in every bound bank, decoded from that data, never from the
+ *     type; an event that is not so bound gives no fact, and on PCR 7 it
+ *     makes every variable fact unknown (it could be any of them);
+ *   - a rule about what ran judges every digest of its PCR, whatever the
+ *     type, but those of known-harmless data (hg_uefi_harmless()).
  *
  * Which event types hash their data (TCG PC Client PFP r1.05 §10.4.1,
  * "Event Types", and the sections it points to):
@@ -146,13 +153,30 @@ enum hg_uefi_sbvar {
 /* "SecureBoot", "PK", "KEK", "db", "dbx". */
 const char *hg_uefi_sbvar_name(enum hg_uefi_sbvar v);
 
-/* The first EV_EFI_VARIABLE_DRIVER_CONFIG event on PCR 7 that decodes as
- * this variable (GUID and name). A later one with other digests makes the
- * fact ambiguous (conflict): a verifier cannot tell which value counts. */
+/* Which extend sequences a quote binds: bank ALG[i]'s PCRs PCRS[i] (a
+ * bit per PCR). The verifier sets, per quoted bank the log has, the PCRs
+ * whose replay it compared with the quote and found equal; nothing else
+ * the log says (other banks, other PCRs) is the host's but its claim. */
+struct hg_uefi_bound {
+	size_t n;
+	uint16_t alg[HG_MAX_BANKS];
+	uint32_t pcrs[HG_MAX_BANKS];
+};
+
+/* A Secure Boot variable: every event on PCR 7, whatever its type (the
+ * type is not extended, so not bound), whose *bound content* decodes as
+ * this variable (GUID and name). The bound content of an event is the
+ * data that its digests in every bound bank are the hash of: the whole
+ * event data, or (shim's "Shim" EV_EFI_VARIABLE_AUTHORITY quirk) all of
+ * it but the last byte; an event with neither gives no fact. For db, an
+ * event whose VariableData is not a list of EFI_SIGNATURE_LISTs (an
+ * EV_EFI_VARIABLE_AUTHORITY's EFI_SIGNATURE_DATA, the db entry that
+ * verified an image) is not the db variable. Two such events with other
+ * digests make the fact ambiguous (conflict): which value counts? */
 struct hg_uefi_varfact {
-	long event;                  /* -1: not in the log */
-	struct hg_digests digests;   /* as logged, known banks */
-	int matches_data;            /* every bank's digest = H(event data) */
+	long event;                  /* the first; -1: not in the log */
+	struct hg_digests digests;   /* its digests in the bound banks */
+	int matches_data;            /* always 1: only bound events count */
 	int conflict;                /* logged again with other digests */
 	const uint8_t *value;        /* VariableData, borrowed from the log */
 	size_t value_len;
@@ -168,9 +192,13 @@ enum hg_uefi_sep {
 	HG_SEP_BAD,                  /* other data, or digest not its hash */
 };
 
+/* Something that ran from PCR 4: every event extended into a bound bank
+ * of PCR 4, whatever its type, but those whose digest in every bound bank
+ * is the hash of a datum known to be harmless (hg_uefi_harmless()). */
 struct hg_uefi_bootapp {
 	size_t event;
-	struct hg_digests digests;   /* as logged, known banks */
+	uint32_t type;               /* as logged: NOT bound, shown only */
+	struct hg_digests digests;   /* its digests in the bound banks */
 	char *path;                  /* NULL: not a simple path ("?") */
 	const char *path_why;        /* why not, when path is NULL */
 };
@@ -186,6 +214,12 @@ struct hg_uefi_facts {
 	int secure_boot;             /* 1 enabled, 0 disabled, -1 unknown */
 	const char *secure_boot_why; /* when unknown */
 	struct hg_uefi_varfact var[HG_SBVAR_N];
+	/* The first event extended into a bound bank of PCR 7 that has no
+	 * bound content and is not harmless: it could be any variable (the
+	 * real SecureBoot, hidden behind data that does not hash to its
+	 * digest), so no PCR 7 variable fact stands (var[] all -1, and
+	 * secure_boot unknown); -1: none. */
+	long pcr7_unbound;
 	size_t napps;
 	struct hg_uefi_bootapp *apps;
 	enum hg_uefi_sep sep[8];     /* PCRs 0-7; the first separator's kind */
@@ -193,12 +227,41 @@ struct hg_uefi_facts {
 	struct hg_uefi_mismatch *mismatch;
 };
 
-/* Gather F from the log in BUF (which F borrows: keep BUF alive). 0, or
+/* Gather F from the log in BUF (which F borrows: keep BUF alive). Only
+ * BOUND's (bank, PCR) pairs count: an event's digests in other banks are
+ * ignored, an event on a PCR no bound bank covers gives nothing. BOUND
+ * NULL: every bank of the log, every PCR (show: an unverified reading of
+ * the log's claims); BOUND given, every event must also carry a digest of
+ * every algorithm the Spec ID event declares (uefilog.h all_banks). 0, or
  * -1 with ERR set when the log does not parse (ERR as uefilog.h fills
  * it; "out of memory" with event -1). F is freed on failure. */
+int hg_uefi_facts_bound(const uint8_t *buf, size_t len,
+			const struct hg_uefi_bound *bound,
+			struct hg_uefi_facts *f, struct hg_uefi_err *err);
+/* hg_uefi_facts_bound(BUF, LEN, NULL, F, ERR). */
 int hg_uefi_facts(const uint8_t *buf, size_t len, struct hg_uefi_facts *f,
 		  struct hg_uefi_err *err);
 void hg_uefi_facts_free(struct hg_uefi_facts *f);
+
+/* 1 when digest D is its algorithm's hash of a datum known to be
+ * harmless, one that says nothing ran: a separator value (00000000,
+ * FFFFFFFF: PFP r1.05 §10.4.1) or an EV_EFI_ACTION / EV_ACTION string the
+ * PFP lists for the boot phases ("Calling EFI Application from Boot
+ * Option", "Returning from EFI Application from Boot Option", the
+ * ExitBootServices strings, and the legacy "Calling INT 19h", "Returned
+ * INT 19h", "Return via INT 18h"). Not "UEFI Debug Mode": that one says
+ * something about the platform. The event's type and data do not enter:
+ * only what was extended does. */
+int hg_uefi_harmless(const struct hg_digest *d);
+
+/* VariableData as a list of EFI_SIGNATURE_LISTs (UEFI 2.x §32.4.1),
+ * exactly: SignatureType (16), SignatureListSize, SignatureHeaderSize,
+ * SignatureSize (UINT32 each), SignatureHeaderSize bytes of header, then
+ * whole SignatureSize entries (each at least a 16-byte owner GUID) to
+ * SignatureListSize; lists back to back to the end. Header bytes are
+ * never read as entries (GHSA-9r4w-jg96-92mv). 1 when it is such a list
+ * (empty included), 0 otherwise; *NSIGS counts the entries. */
+int hg_uefi_esl_check(const uint8_t *p, size_t len, size_t *nsigs);
 
 /* The digest a fact shows for V: sha256 when logged, else the first bank;
  * NULL when V is not in the log. */

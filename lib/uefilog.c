@@ -155,7 +155,7 @@ static int read_sha1_event(struct cur *c, struct hg_uefi_event *ev,
 /* TCG_PCR_EVENT2 (PFP r1.05 §10.2.2), up to eventSize. */
 static int read_agile_event(const struct hg_uefi_iter *it, struct cur *c,
 			    struct hg_uefi_event *ev, const char **why,
-			    int *trunc)
+			    int *trunc, uint16_t *missing)
 {
 	const uint8_t *p;
 	uint32_t count;
@@ -199,6 +199,18 @@ static int read_agile_event(const struct hg_uefi_iter *it, struct cur *c,
 		memcpy(ev->digests.v[ev->digests.n].d, p, b->size);
 		ev->digests.n++;
 	}
+	/* PFP r1.05 §10.2.2: the digest list holds one digest per active
+	 * PCR bank, which the Spec ID event declares. An event that omits
+	 * one extended nothing there (or something the log does not say),
+	 * so in that bank the log cannot speak for it. */
+	if (it->all_banks && count != it->nalgs) {
+		for (size_t k = 0; k < it->nalgs; k++)
+			if (!(seen & (1u << k))) {
+				*missing = it->algs[k];
+				break;
+			}
+		return *why = NULL, -1;
+	}
 	if (!(p = take(c, 4)))
 		return *trunc = 1, *why = "truncated event header", -1;
 	ev->data_len = le32(p);
@@ -209,6 +221,7 @@ int hg_uefi_iter_next(struct hg_uefi_iter *it, struct hg_uefi_event *ev)
 {
 	const char *why = NULL;
 	int trunc = 0;
+	uint16_t missing = 0;
 	size_t off = it->off, end;
 	long idx = (long)it->n;
 	struct cur c;
@@ -242,7 +255,20 @@ int hg_uefi_iter_next(struct hg_uefi_iter *it, struct hg_uefi_event *ev)
 			why = "all-zero event (fill after the log?)";
 			goto bad;
 		}
-	} else if (read_agile_event(it, &c, ev, &why, &trunc) < 0) {
+	} else if (read_agile_event(it, &c, ev, &why, &trunc, &missing) < 0) {
+		if (!why) {
+			const struct hg_bank *b = hg_bank_by_alg(missing);
+
+			if (b)
+				fail(&it->err, idx, off, 0,
+				     "no %s digest, which the Spec ID event declares (every event must carry one per declared algorithm)",
+				     b->name);
+			else
+				fail(&it->err, idx, off, 0,
+				     "no digest of algorithm 0x%04x, which the Spec ID event declares (every event must carry one per declared algorithm)",
+				     missing);
+			goto failed;
+		}
 		goto bad;
 	}
 	/* Checked before the data is looked for, so that a huge declared
@@ -340,7 +366,7 @@ struct scan {
 	size_t events;
 };
 
-static int scan_log(const uint8_t *buf, size_t len, struct scan *s,
+static int scan_log(const uint8_t *buf, size_t len, unsigned flags, struct scan *s,
 		    struct hg_uefi_iter *it, struct hg_uefi_err *err)
 {
 	struct hg_uefi_event ev;
@@ -348,6 +374,7 @@ static int scan_log(const uint8_t *buf, size_t len, struct scan *s,
 
 	memset(s, 0, sizeof(*s));
 	hg_uefi_iter_init(it, buf, len);
+	it->all_banks = !!(flags & HG_UEFI_ALL_BANKS);
 	while ((r = hg_uefi_iter_next(it, &ev)) == 1) {
 		if (ev.type == HG_EV_NO_ACTION && ev.pcr == 0 &&
 		    ev.data_len >= 16 && !memcmp(ev.data, locality_sig, 16)) {
@@ -404,9 +431,9 @@ int hg_uefi_replay(const uint8_t *buf, size_t len, unsigned flags,
 			out->last_event[b][p] = -1;
 	memset(err, 0, sizeof(*err));
 	err->event = -1;
-	if (flags & ~HG_UEFI_EBS_WORKAROUND)
+	if (flags & ~(HG_UEFI_EBS_WORKAROUND | HG_UEFI_ALL_BANKS))
 		return fail(err, -1, 0, 0, "unknown replay flags");
-	if (scan_log(buf, len, &s, &it, err) < 0)
+	if (scan_log(buf, len, flags, &s, &it, err) < 0)
 		return -1;
 
 	/* The banks: the Spec ID's known algorithms in its order, or SHA1. */
@@ -427,6 +454,7 @@ int hg_uefi_replay(const uint8_t *buf, size_t len, unsigned flags,
 	}
 
 	hg_uefi_iter_init(&it, buf, len);
+	it.all_banks = !!(flags & HG_UEFI_ALL_BANKS);
 	while ((r = hg_uefi_iter_next(&it, &ev)) == 1) {
 		if (ev.type == HG_EV_NO_ACTION)
 			continue;

@@ -114,6 +114,12 @@ struct hg_uefi_iter {
 	size_t n;                    /* events returned so far */
 	int failed;
 	int crypto_agile;            /* event 0 is a Spec ID Event03 */
+	int all_banks;               /* set by the caller after init: every
+				      * crypto-agile event must carry a digest
+				      * of every algorithm the Spec ID event
+				      * declares (PFP r1.05 §10.2.2), else
+				      * "no sha384 digest, which the Spec ID
+				      * event declares ..." */
 	/* The Spec ID event's fields, when crypto_agile (§10.4.5.1). */
 	uint8_t spec_major, spec_minor, spec_errata, uintn_size;
 	size_t nalgs;                /* every algorithm listed, known or not */
@@ -145,11 +151,21 @@ const char *hg_uefi_event_type_name(uint32_t type);
  * locality other than 0, 3 or 4, or comes twice; and unknown FLAGS. ERR
  * is set on failure; OUT is then partial and must not be used. */
 #define HG_UEFI_EBS_WORKAROUND 1u
+/* The verifier's replay: every crypto-agile event must carry a digest of
+ * every algorithm the Spec ID event declares (it->all_banks). Without it
+ * an event may carry fewer (tpm2-tools' synthetic fixtures do), and a
+ * bank it leaves out is simply not extended by it: last_event says which
+ * (bank, PCR) pairs some event really extended. */
+#define HG_UEFI_ALL_BANKS 2u
 
 struct hg_uefi_replay {
 	size_t nbanks;
 	uint16_t algs[HG_MAX_BANKS];              /* bank b's algorithm */
-	uint32_t touched;                         /* PCRs some extended event touched */
+	uint32_t touched;                         /* PCRs some extended event touched, in
+						   * some bank: a bank that no event
+						   * extended there holds a made-up reset
+						   * value; last_event[b][p] >= 0 says
+						   * which pairs are real */
 	struct hg_pcr_values pcrs;                /* every (bank, PCR 0..23), bank-major */
 	long last_event[HG_MAX_BANKS][HG_NUM_PCRS]; /* last event that extended it, -1 none */
 	uint32_t startup_locality;                /* PCR0's initial locality: 0, 3 or 4 */

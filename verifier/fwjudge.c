@@ -2,11 +2,15 @@
  * "Firmware".
  *
  * Only digests are judged against lists: the replay bound them to the
- * quoted PCRs. The one fact read from event data, the SecureBoot value,
- * is one lib/uefifacts.c reports only when its event's digests are the
- * hash of that data. A boot application's path is not bound to anything
- * (its digest is of the image, not of the event data): it is shown to
- * help a person, never judged.
+ * quoted PCRs, and lib/uefifacts.c keeps only their bound banks. The one
+ * fact read from event data, the SecureBoot value, is one uefifacts.c
+ * reports only when its event's data hashes to its bound digests. The
+ * boot-application rule judges every digest extended into PCR 4 but the
+ * known-harmless ones, whatever type the log gives it (a type is not
+ * extended: an attacker may retype an application as an action). A boot
+ * application's path and type are not bound to anything (its digest is
+ * of the image, not of the event data): they are shown to help a person,
+ * never judged.
  */
 #include "fwjudge.h"
 
@@ -114,6 +118,17 @@ static int shown(const char *path)
 	return (int)n;
 }
 
+/* The type's PFP name, or "0x%08x" in BUF. */
+static const char *type_str(uint32_t type, char buf[24])
+{
+	const char *n = hg_uefi_event_type_name(type);
+
+	if (n)
+		return n;
+	snprintf(buf, 24, "type 0x%08x", type);
+	return buf;
+}
+
 static void judge_secure_boot(struct fj *j)
 {
 	const struct hg_uefi_facts *f = j->f;
@@ -148,7 +163,7 @@ static void judge_boot_apps(struct fj *j)
 	for (size_t i = 0; i < j->f->napps; i++) {
 		const struct hg_uefi_bootapp *a = &j->f->apps[i];
 		const struct hg_digest *bad = NULL;
-		char where[PATH_SHOWN + 160];
+		char where[PATH_SHOWN + 240], typed[64], tb[24];
 		json_object *o;
 		int r = hg_policy_fw_allows(j->p, HG_FW_BOOT_APPS, &a->digests, &bad);
 
@@ -161,12 +176,19 @@ static void judge_boot_apps(struct fj *j)
 					       ? json_object_new_string_len(a->path, shown(a->path))
 					       : NULL);
 		add_digests(o, &a->digests, l);
+		if (o && a->type != HG_EV_EFI_BOOT_SERVICES_APPLICATION)
+			json_object_object_add(o, "logged_type", json_object_new_string(type_str(a->type, tb)));
+		/* A retyped event says so: its type is the log's claim. */
+		if (a->type != HG_EV_EFI_BOOT_SERVICES_APPLICATION)
+			snprintf(typed, sizeof(typed), ", logged as %s", type_str(a->type, tb));
+		else
+			typed[0] = '\0';
 		if (a->path)
-			snprintf(where, sizeof(where), "event %zu, %.*s", a->event,
+			snprintf(where, sizeof(where), "event %zu%s, %.*s", a->event, typed,
 				 shown(a->path), a->path);
 		else
-			snprintf(where, sizeof(where), "event %zu, path unknown: %s", a->event,
-				 a->path_why ? a->path_why : "?");
+			snprintf(where, sizeof(where), "event %zu%s, path unknown: %s", a->event,
+				 typed, a->path_why ? a->path_why : "?");
 		if (r < 0) {
 			fail(j, o, "firmware: boot application (%s): no bank the policy accepts and boot_apps lists to compare",
 			     where);
@@ -201,11 +223,22 @@ static void judge_vars(struct fj *j)
 
 		if (l->nbanks == 0)
 			continue;
+		/* An unbound event on PCR 7 could be this variable's real
+		 * measurement, its data replaced: the one we see proves nothing. */
+		if (j->f->pcr7_unbound >= 0) {
+			o = failure(j, rule);
+			add_event(o, (size_t)j->f->pcr7_unbound);
+			if (o)
+				add_digests(o, &(struct hg_digests){ 0 }, l);
+			fail(j, o, "firmware: %s cannot be judged: event %ld on PCR 7 is not bound to its data (its digest is not the hash of what it logs), it could be any variable",
+			     name, j->f->pcr7_unbound);
+			continue;
+		}
 		if (v->event < 0) {
 			o = failure(j, rule);
 			if (o)
 				add_digests(o, &(struct hg_digests){ 0 }, l);
-			fail(j, o, "firmware: %s is not in the firmware log (no EV_EFI_VARIABLE_DRIVER_CONFIG on PCR 7); the policy lists its allowed digests",
+			fail(j, o, "firmware: %s is not in the firmware log (no event on PCR 7 whose data hashes to its digest is that variable); the policy lists its allowed digests",
 			     name);
 			continue;
 		}

@@ -275,6 +275,9 @@ int hv_learn_firmware(json_object *policy, const struct hg_uefi_facts *f)
 		       f->secure_boot_why ? f->secure_boot_why : "?");
 	if ((list = learn_boot_apps(f, banks)))
 		json_object_object_add(fw, "boot_apps", list);
+	if (f->pcr7_unbound >= 0)
+		hg_err("firmware: event %ld on PCR 7 is not bound to its data (its digest is not the hash of what it logs): pk, kek, db and dbx not learned",
+		       f->pcr7_unbound);
 	for (size_t k = 0; k < sizeof(vars) / sizeof(vars[0]); k++) {
 		const struct hg_uefi_varfact *v = &f->var[vars[k].var];
 		const char *name = hg_uefi_sbvar_name(vars[k].var);

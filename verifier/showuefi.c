@@ -287,11 +287,19 @@ json_object *hv_uefi_facts_json(const struct hg_uefi_facts *f)
 		json_object_object_add(vars, hg_uefi_sbvar_name(i), vj);
 	}
 	json_object_object_add(o, "variables", vars);
+	if (f->pcr7_unbound >= 0)
+		json_object_object_add(o, "pcr7_unbound_event", json_object_new_int64(f->pcr7_unbound));
 	for (size_t i = 0; i < f->napps; i++) {
 		const struct hg_uefi_bootapp *a = &f->apps[i];
 		json_object *aj = json_object_new_object();
 
 		json_object_object_add(aj, "event", json_object_new_uint64(a->event));
+		if (a->type != HG_EV_EFI_BOOT_SERVICES_APPLICATION) {
+			char tb[11];
+
+			json_object_object_add(aj, "logged_type",
+					       json_object_new_string(type_str(a->type, tb)));
+		}
 		for (size_t b = 0; b < a->digests.n; b++)
 			json_object_object_add(aj, bank_name(a->digests.v[b].alg),
 					       hexj(a->digests.v[b].d, a->digests.v[b].len));
@@ -331,7 +339,11 @@ static void print_facts(const struct hg_uefi_facts *f)
 {
 	int any = 0;
 
-	printf("firmware facts:\n    secure boot  ");
+	printf("firmware facts (the log's claims: nothing here is compared with a quote):\n");
+	if (f->pcr7_unbound >= 0)
+		printf("    PCR 7 event #%ld is not bound to its data: no variable fact stands\n",
+		       f->pcr7_unbound);
+	printf("    secure boot  ");
 	if (f->secure_boot < 0)
 		printf("unknown (%s)\n", f->secure_boot_why);
 	else
@@ -361,8 +373,14 @@ static void print_facts(const struct hg_uefi_facts *f)
 			d = &a->digests.v[0];
 		if (d)
 			hg_hex_encode(d->d, d->len, hex);
-		printf("      #%zu %s:%s %s\n", a->event, d ? bank_name(d->alg) : "?",
+		printf("      #%zu %s:%s %s", a->event, d ? bank_name(d->alg) : "?",
 		       hex, a->path ? a->path : "?");
+		if (a->type != HG_EV_EFI_BOOT_SERVICES_APPLICATION) {
+			char tb[11];
+
+			printf(" (logged as %s)", type_str(a->type, tb));
+		}
+		putchar('\n');
 	}
 	printf("    separators  ");
 	for (int p = 0; p < 8; p++) {
@@ -397,7 +415,10 @@ static json_object *pcrs_json(const struct hg_uefi_replay *r)
 			const struct hg_pcr_value *v = hg_uefi_replay_get(r, r->algs[b], p);
 			char key[12];
 
-			if (!(r->touched & (1u << p)) || !v)
+			/* Only the pairs an event extended: another holds a
+			 * reset value no event produced (a bank the events
+			 * there left out). */
+			if (hg_uefi_replay_last(r, r->algs[b], p) < 0 || !v)
 				continue;
 			snprintf(key, sizeof(key), "%u", p);
 			json_object_object_add(bank, key, hexj(v->d, v->len));
@@ -418,13 +439,12 @@ static void print_pcrs(const struct hg_uefi_replay *r)
 			char hex[2 * HG_MAX_DIGEST + 1];
 			long last;
 
-			if (!(r->touched & (1u << p)) || !v)
+			last = hg_uefi_replay_last(r, r->algs[b], p);
+			if (last < 0 || !v)
 				continue;
 			hg_hex_encode(v->d, v->len, hex);
-			last = hg_uefi_replay_last(r, r->algs[b], p);
 			printf("    %-7s %2u  %s", bank_name(r->algs[b]), p, hex);
-			if (last >= 0)
-				printf("  (last event #%ld)", last);
+			printf("  (last event #%ld)", last);
 			putchar('\n');
 		}
 	}

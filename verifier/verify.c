@@ -337,12 +337,28 @@ out:
  * among them) and are not the firmware log's to explain. */
 #define FW_PCRS 10u
 
+/* (ALG, PCR) into B; a bank the quote selects twice is one bank. */
+static void bound_add(struct hg_uefi_bound *b, uint16_t alg, unsigned pcr)
+{
+	size_t i;
+
+	for (i = 0; i < b->n && b->alg[i] != alg; i++)
+		;
+	if (i == b->n) {
+		if (b->n == HG_MAX_BANKS)
+			return;
+		b->alg[b->n++] = alg;
+	}
+	b->pcrs[i] |= 1u << pcr;
+}
+
 static int check_firmware(struct run *r)
 {
 	const struct hv_inputs *in = r->in;
 	struct hv_result *res = r->res;
 	const struct hg_pcr_sel *sel = &res->quote.sel;
 	struct hg_uefi_err err;
+	struct hg_uefi_bound bound = { 0 };
 	size_t compared = 0;
 
 	if (!res->ev.uefi) {
@@ -350,8 +366,9 @@ static int check_firmware(struct run *r)
 		return 0;
 	}
 	res->fw_present = 1;
-	if (hg_uefi_replay(res->ev.uefi, res->ev.uefi_len, in->uefi_flags, &res->fw_replay,
-			   &err) < 0) {
+	/* Every event must carry every declared bank (PFP r1.05 §10.2.2). */
+	if (hg_uefi_replay(res->ev.uefi, res->ev.uefi_len, in->uefi_flags | HG_UEFI_ALL_BANKS,
+			   &res->fw_replay, &err) < 0) {
 		if (err.event >= 0)
 			FAIL(r, HV_FIRMWARE, "firmware log: event %ld (offset %zu): %s", err.event,
 			     err.offset, err.msg);
@@ -386,13 +403,18 @@ static int check_firmware(struct run *r)
 			const struct hg_pcr_value *got;
 			long last;
 
-			if (!want || !(res->fw_replay.touched & (1u << p)) || !(sel->b[b].mask & (1u << p)))
+			/* Only a (bank, PCR) some event extended: the reset value
+			 * of one none did is made up, not the log's. */
+			last = hg_uefi_replay_last(&res->fw_replay, alg, p);
+			if (!want || last < 0 || !(sel->b[b].mask & (1u << p)))
 				continue;
 			got = hg_pcr_values_get(&res->ev.pcrs, alg, p);
 			compared++;
-			if (got && !memcmp(got->d, want->d, want->len))
+			if (got && !memcmp(got->d, want->d, want->len)) {
+				/* Bound: the facts may rest on this pair. */
+				bound_add(&bound, alg, p);
 				continue;
-			last = hg_uefi_replay_last(&res->fw_replay, alg, p);
+			}
 			FAIL(r, HV_FIRMWARE, "PCR %u %s: the firmware log replays to a value the quote does not hold (last event to extend it: %ld)",
 			     p, bank_name(alg), last);
 			return -1;
@@ -402,7 +424,9 @@ static int check_firmware(struct run *r)
 		FAIL(r, HV_FIRMWARE, "the firmware log has no bank and PCR the quote covers");
 		return -1;
 	}
-	if (hg_uefi_facts(res->ev.uefi, res->ev.uefi_len, &res->fw_facts, &err) < 0) {
+	/* Facts only from the pairs just found equal to the quote. */
+	if (hg_uefi_facts_bound(res->ev.uefi, res->ev.uefi_len, &bound, &res->fw_facts,
+				&err) < 0) {
 		FAIL(r, HV_FIRMWARE, "firmware log: event %ld (offset %zu): %s", err.event,
 		     err.offset, err.msg);
 		return -1;

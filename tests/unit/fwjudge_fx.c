@@ -131,8 +131,11 @@ void hand_facts(struct hand *h)
 	h->apps[0] = (struct hg_uefi_bootapp){ .event = 27, .path = h->path0 };
 	h->apps[1] = (struct hg_uefi_bootapp){ .event = 30, .path = h->path1 };
 	h->apps[2] = (struct hg_uefi_bootapp){ .event = 40, .path_why = "empty device path" };
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
+		h->apps[i].type = HG_EV_EFI_BOOT_SERVICES_APPLICATION;
 		dg(&h->apps[i].digests, HG_ALG_SHA256, (uint8_t)(0x21 + i));
+	}
+	h->f.pcr7_unbound = -1;
 	h->f.apps = h->apps;
 	h->f.napps = 3;
 	h->f.mismatch = h->mis;

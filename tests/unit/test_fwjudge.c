@@ -185,7 +185,7 @@ static void test_vars(void **state)
 	/* not in the log: the policy lists what it allows, so refused */
 	h.f.var[HG_SBVAR_PK].event = -1;
 	assert_int_equal(judge(POL("{\"pk\":{\"sha256\":[\"" H("11") "\"]}}"), &h.f, 1, &s), 1);
-	assert_string_equal(s.why[0], "firmware: PK is not in the firmware log (no EV_EFI_VARIABLE_DRIVER_CONFIG on PCR 7); the policy lists its allowed digests");
+	assert_string_equal(s.why[0], "firmware: PK is not in the firmware log (no event on PCR 7 whose data hashes to its digest is that variable); the policy lists its allowed digests");
 	assert_false(json_object_object_get_ex(s.f[0], "event", NULL));
 	sink_free(&s);
 

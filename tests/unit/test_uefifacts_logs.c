@@ -156,6 +156,13 @@ static void expect_digest(const struct hg_uefi_varfact *v, const void *data, siz
 	assert_memory_equal(got->d, want.d, 32);
 }
 
+/* One EFI_SIGNATURE_LIST (UEFI 2.x §32.4.1): SignatureType (16),
+ * SignatureListSize 76, SignatureHeaderSize 0, SignatureSize 48, then one
+ * EFI_SIGNATURE_DATA: owner GUID (16) and a SHA-256 (32). */
+#define ESL_ONE "\x26\x16\xc4\xc1\x4c\x50\x92\x40\xac\xa9\x41\xf9\x36\x93\x43\x28" \
+	"\x4c\x00\x00\x00" "\x00\x00\x00\x00" "\x30\x00\x00\x00" \
+	"OWNER-GUID-16byt" "0123456789abcdef0123456789abcdef"
+
 static void test_facts_secure_boot_on(void **state)
 {
 	struct lb l;
@@ -171,8 +178,9 @@ static void test_facts_secure_boot_on(void **state)
 	ipk = lb_event(&l, 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, pk.b, pk.n, HASH_DATA, 0);
 	lb_var(&l, 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_global_variable_guid,
 	       "KEK", "kek", 3);
+	/* db is a list of EFI_SIGNATURE_LISTs: one list, one SHA-256 entry. */
 	lb_var(&l, 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_image_security_db_guid,
-	       "db", "db", 2);
+	       "db", ESL_ONE, sizeof(ESL_ONE) - 1);
 	lb_var(&l, 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_image_security_db_guid,
 	       "dbx", "dbx", 3);
 	lb_separators(&l);
@@ -216,10 +224,13 @@ static const struct {
 	const char *value;
 	size_t vlen;
 	int bad_digest;           /* digest of something else */
-	int twice;                /* 1 same event again, 2 with value 00 */
+	int twice;                /* 1 same event again, 2 with value 00,
+				   * 3 with value 00 typed EV_EFI_ACTION */
 	int secure_boot;
 	const char *why;
 } sb_cases[] = {
+#define NO_SB "no event on PCR 7 whose data hashes to its digest is the SecureBoot variable"
+#define UNBOUND "an event on PCR 7 is not bound to its data (its digest is not the hash of what it logs): it could be the SecureBoot variable"
 	{ "enabled", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_global_variable_guid,
 	  "SecureBoot", "\x01", 1, 0, 0, 1, NULL },
 	{ "disabled", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_global_variable_guid,
@@ -231,22 +242,35 @@ static const struct {
 	{ "two bytes", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_global_variable_guid,
 	  "SecureBoot", "\x01\x00", 2, 0, 0, -1, "the SecureBoot value is neither 0 nor 1" },
 	{ "digest not of the data", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG,
-	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 1, 0, -1,
-	  "the SecureBoot event's digest is not the hash of its data" },
+	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 1, 0, -1, UNBOUND },
 	{ "logged twice alike", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG,
 	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 1, 1, NULL },
 	{ "logged twice, differently", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG,
 	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 2, -1,
 	  "SecureBoot is logged more than once, with different digests" },
 	{ "vendor GUID", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_image_security_db_guid,
-	  "SecureBoot", "\x01", 1, 0, 0, -1, "no SecureBoot variable event on PCR 7" },
+	  "SecureBoot", "\x01", 1, 0, 0, -1, NO_SB },
 	{ "on PCR 1", 1, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_global_variable_guid,
-	  "SecureBoot", "\x01", 1, 0, 0, -1, "no SecureBoot variable event on PCR 7" },
+	  "SecureBoot", "\x01", 1, 0, 0, -1, NO_SB },
+	/* The type is not extended: the data, bound by its digest, says
+	 * what the event is (before issue 11, these were "not in the log"). */
 	{ "as EV_EFI_VARIABLE_AUTHORITY", 7, HG_EV_EFI_VARIABLE_AUTHORITY,
-	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 0, -1,
-	  "no SecureBoot variable event on PCR 7" },
+	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 0, 1, NULL },
+	{ "as EV_EFI_ACTION", 7, HG_EV_EFI_ACTION,
+	  hg_efi_global_variable_guid, "SecureBoot", "\x00", 1, 0, 0, 0, NULL },
+	{ "as EV_POST_CODE", 7, HG_EV_POST_CODE,
+	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 0, 1, NULL },
+	{ "as an unnamed type", 7, 0x12345678,
+	  hg_efi_global_variable_guid, "SecureBoot", "\x00", 1, 0, 0, 0, NULL },
+	{ "as EV_NO_ACTION (never extended)", 7, HG_EV_NO_ACTION,
+	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 0, -1, NO_SB },
+	{ "retyped, digest not of the data", 7, HG_EV_POST_CODE,
+	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 1, 0, -1, UNBOUND },
+	{ "twice differently, second retyped", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG,
+	  hg_efi_global_variable_guid, "SecureBoot", "\x01", 1, 0, 3, -1,
+	  "SecureBoot is logged more than once, with different digests" },
 	{ "name one character longer", 7, HG_EV_EFI_VARIABLE_DRIVER_CONFIG, hg_efi_global_variable_guid,
-	  "SecureBoot\x01", "\x01", 1, 0, 0, -1, "no SecureBoot variable event on PCR 7" },
+	  "SecureBoot\x01", "\x01", 1, 0, 0, -1, NO_SB },
 };
 
 static void test_facts_secure_boot_table(void **state)
@@ -266,6 +290,9 @@ static void test_facts_secure_boot_table(void **state)
 		if (sb_cases[i].twice == 2)
 			lb_var(&l, sb_cases[i].pcr, sb_cases[i].type, sb_cases[i].guid,
 			       sb_cases[i].var, "\x00", 1);
+		if (sb_cases[i].twice == 3)
+			lb_var(&l, sb_cases[i].pcr, HG_EV_EFI_ACTION, sb_cases[i].guid,
+			       sb_cases[i].var, "\x00", 1);
 		facts_of(&l, &f);
 		if (f.secure_boot != sb_cases[i].secure_boot ||
 		    (sb_cases[i].why ? !f.secure_boot_why || strcmp(f.secure_boot_why, sb_cases[i].why)
@@ -273,8 +300,10 @@ static void test_facts_secure_boot_table(void **state)
 			fail_msg("%s: got %d \"%s\", want %d \"%s\"", sb_cases[i].name,
 				 f.secure_boot, f.secure_boot_why ? f.secure_boot_why : "",
 				 sb_cases[i].secure_boot, sb_cases[i].why ? sb_cases[i].why : "");
-		/* A digest that is not of the data is also a mismatch. */
-		assert_int_equal(f.nmismatch, (size_t)sb_cases[i].bad_digest);
+		/* A digest that is not of the data is also a mismatch, for
+		 * the types whose digest the spec defines as the data's. */
+		assert_int_equal(f.nmismatch, (size_t)(sb_cases[i].bad_digest &&
+						       sb_cases[i].type == HG_EV_EFI_VARIABLE_DRIVER_CONFIG));
 		hg_uefi_facts_free(&f);
 		free(l.b);
 	}
@@ -515,8 +544,11 @@ static void test_corpus_tpm12(void **state)
 	(void)state;
 	hg_fx_load_corpus_log("google_go-eventlog/linux_tpm12.extracted/eventlog.bin", &buf, &f);
 	assert_int_equal(f.secure_boot, -1);
-	assert_string_equal(f.secure_boot_why,
-			    "the SecureBoot event's digest is not the hash of its data");
+	assert_string_equal(f.secure_boot_why, UNBOUND);
+	/* No variable fact stands: event 6 could be any of them. */
+	assert_int_equal(f.pcr7_unbound, 6);
+	for (int i = 0; i < HG_SBVAR_N; i++)
+		assert_int_equal(f.var[i].event, -1);
 	assert_int_equal(f.nmismatch, 5);
 	for (size_t i = 0; i < 5; i++) {
 		assert_int_equal(f.mismatch[i].event, 6 + i);

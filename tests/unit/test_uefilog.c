@@ -148,7 +148,7 @@ static void test_replay_locality(void **state)
 	assert_int_equal(hg_uefi_replay(l->b, l->n, 0, r, &err), 0);
 	assert_int_equal(r->startup_locality, 0);
 
-	assert_int_equal(hg_uefi_replay(l->b, l->n, 2, r, &err), -1);
+	assert_int_equal(hg_uefi_replay(l->b, l->n, 4, r, &err), -1);
 	assert_string_equal(err.msg, "unknown replay flags");
 	free(l);
 	free(r);
