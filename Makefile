@@ -113,8 +113,10 @@ $(BUILD)/tests/test_imgchain $(BUILD)/tests/test_imgchain_resolve: $(BUILD)/atte
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
-# Both fwjudge tests share their helpers (tests/unit/fwjudge_fx.c).
-$(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn: $(BUILD)/tests/unit/fwjudge_fx.o
+# The fwjudge tests share their helpers (tests/unit/fwjudge_fx.c);
+# test_fwjudge_bound also builds logs with the uefifacts byte builders.
+$(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn $(BUILD)/tests/test_fwjudge_bound: $(BUILD)/tests/unit/fwjudge_fx.o
+$(BUILD)/tests/test_fwjudge_bound: $(BUILD)/tests/unit/uefifacts_fx.o
 # Both registry tests share the temporary registry, stderr capture and
 # hand-made challenges (tests/unit/registry_fx.c).
 $(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll: $(BUILD)/tests/unit/registry_fx.o
