@@ -287,6 +287,17 @@ static void fw_host_vars(struct dp_ctx *c)
 
 		if (c->a->fw.list[fl].nbanks == 0)
 			continue;
+		/* No PCR 7 variable stands beside an unbound PCR 7 event. */
+		if (c->fw->pcr7_unbound >= 0) {
+			fw_note(c, 7, (size_t)c->fw->pcr7_unbound);
+			o = fw_host_obj("changed", rule, 7, c->fw->pcr7_unbound);
+			dp_add_old_new(o, &old, &new);
+			if (dp_line_open(&l))
+				fprintf(l.f, "~ PCR7: %s cannot be judged: event %ld on PCR 7 is not bound to its data (it could be any variable)",
+					name, c->fw->pcr7_unbound);
+			dp_emit(c->d, o, &l);
+			continue;
+		}
 		if (v->event >= 0 && !v->conflict) {
 			snprintf(what, sizeof(what), "%s (event %ld)", name, v->event);
 			fw_item(c, (enum hg_fw_list)fl, 7, v->event, what, &v->digests,
@@ -337,7 +348,18 @@ void dp_fw_host(struct dp_ctx *c)
 		o = fw_host_obj("changed", "boot_app", 4, (long)a->event);
 		if (o)
 			json_object_object_add(o, "path", a->path ? json_object_new_string(a->path) : NULL);
-		if (a->path ? asprintf(&what, "boot application %s (event %zu)", a->path, a->event) < 0
+		/* A retyped event says so: its type is the log's claim. */
+		if (a->type != HG_EV_EFI_BOOT_SERVICES_APPLICATION) {
+			const char *tn = hg_uefi_event_type_name(a->type);
+
+			if (asprintf(&what, "boot application (event %zu, logged as %s, path %s)",
+				     a->event, tn ? tn : "an unnamed type",
+				     a->path ? a->path : "unknown") < 0) {
+				c->d->oom = 1;
+				json_object_put(o);
+				return;
+			}
+		} else if (a->path ? asprintf(&what, "boot application %s (event %zu)", a->path, a->event) < 0
 			    : asprintf(&what, "boot application (event %zu, path unknown: %s)", a->event,
 				       a->path_why ? a->path_why : "?") < 0) {
 			c->d->oom = 1;
