@@ -2,8 +2,10 @@
  * policy's "firmware" section (policies/README.md "Firmware").
  *
  * Called by verify.c once the firmware log has replayed to the quoted
- * PCRs (so the facts' digests are bound to the quote): F is NULL when the
- * evidence carries no firmware log. Every rule the policy sets is checked
+ * PCRs, with facts from the bound (bank, PCR) pairs only
+ * (hg_uefi_facts_bound): F is NULL when the evidence carries no firmware
+ * log. A PCR 7 variable listed by the policy fails when F's pcr7_unbound
+ * is set ("PK cannot be judged: event 4 on PCR 7 is not bound ..."). Every rule the policy sets is checked
  * and every failure is reported (not only the first):
  *   - ADD(ARG, FAILURE, REASON) once per failure; FAILURE is a fresh
  *     json-c object {"kind": "firmware", "rule": ..., ...} owned by the

@@ -39,14 +39,18 @@ int hv_learn(const uint8_t *evidence, size_t len, const struct hg_ak *ak,
  * firmware log that replayed to the verified quote (so its digests are
  * the host's):
  *   secure_boot        as observed; left out when unknown
- *   boot_apps          every boot application's digests
+ *   boot_apps          every non-harmless digest of PCR 4, whatever its
+ *                      event's type
  *   pk, kek, db, dbx   the logged digests of each that the log has
  *   digest_mismatches  left out (deny)
  * Digests are those of the accepted banks only, each once. What cannot
  * be learned is left out with one line on stderr: a Secure Boot state
  * that is unknown, a list with an item that has no digest in an accepted
  * bank (check could not compare it) or more than 4096 distinct digests,
- * a variable logged twice with different digests (check refuses it).
+ * a variable logged twice with different digests (check refuses it), the
+ * PCR 7 variables when an event there is unbound (F's pcr7_unbound). F
+ * holds only bound facts (hg_uefi_facts_bound), so nothing is learned
+ * from a type, an unquoted bank or data that does not hash to its digest.
  * Events whose digest is not the hash of their data make the learned
  * policy refuse the host: stderr names the first and how to allow them,
  * a decision for a person, as accepting a break-glass use is.

@@ -18,9 +18,11 @@
  *    "facts": {see hv_uefi_facts_json},
  *    "startup_locality": L, "ebs_workaround_applied": bool,
  *    "pcrs": {"<bank>": {"<index>": hex}}}
- * "pcrs" holds only the PCRs some extended event touches: a PCR the log
- * never extends holds whatever the platform put there (zeros, all-FF,
- * values of later software), which the log cannot say. A log that does
+ * "pcrs" holds only the (bank, PCR) pairs some extended event touched: a
+ * PCR the log never extends holds whatever the platform put there (zeros,
+ * all-FF, values of later software), which the log cannot say, and a bank
+ * an event left out would show a reset value no event produced. The
+ * facts are hg_uefi_facts()'s: every bank, nothing compared with a quote. A log that does
  * not parse prints {"log", "valid": false, "events": [those before the
  * bad one], "error": {"event", "offset", "reason"}}.
  */
@@ -40,8 +42,9 @@ int hv_show_uefi(const char *path, int json, unsigned flags);
  *  "pk", "kek", "db", "dbx": hex|null (sha256, else the log's first bank),
  *  "variables": {"SecureBoot"|"PK"|...: {"event", "digests",
  *                "digest_matches_data", "conflict"}},
- *  "boot_apps": [{"event", "<bank>": hex..., "path": text|"?",
- *                 "path_reason"?}],
+ *  "pcr7_unbound_event"?: N (every variable fact is then null),
+ *  "boot_apps": [{"event", "logged_type"? (not an application's type),
+ *                 "<bank>": hex..., "path": text|"?", "path_reason"?}],
  *  "separators": [PCR...], "separator_kinds": {"<pcr>": "normal"|
  *                "normal-ffffffff"|"error"|"bad"},
  *  "digest_mismatches": [{"event", "pcr", "type", "bank"}]} */

@@ -6,10 +6,12 @@
  *   log, replay, firmware, pcrs, policy
  * The first failing check among decode..firmware stops the run (later
  * checks are "skip"); pcrs and policy both run and list every failure.
- * firmware: the evidence's UEFI event log (if any) replays to the quoted
- * PCRs 0-9 it touches, in every quoted bank the log has (lib/uefilog.h);
- * its facts (lib/uefifacts.h) are then judged by the policy's
- * "firmware" section (fwjudge.h) under the policy check.
+ * firmware: the evidence's UEFI event log (if any) carries every declared
+ * bank in every event and replays to the quoted PCRs 0-9 it extends, in
+ * every quoted bank the log has (lib/uefilog.h, HG_UEFI_ALL_BANKS); its
+ * facts (lib/uefifacts.h) are computed from exactly those (bank, PCR)
+ * pairs (hg_uefi_facts_bound) and judged by the policy's "firmware"
+ * section (fwjudge.h) under the policy check.
  *
  * Exit classes: decode, ak, signature, attest, nonce, pcr-digest, log,
  * replay and firmware failures mean invalid evidence (3); banks, selection, pcrs and
