@@ -203,6 +203,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(f.napps <= n && f.nmismatch <= n);
 		}
 		hg_uefi_facts_free(&f);
+		/* The verifier's view (sha256 PCRs 4 and 7 bound): never more
+		 * than the unverified one, and no variable fact beside an
+		 * unbound PCR 7 event. */
+		{
+			const struct hg_uefi_bound bd = {
+				.n = 1, .alg = { HG_ALG_SHA256 }, .pcrs = { (1u << 4) | (1u << 7) },
+			};
+
+			if (hg_uefi_facts_bound(data, size, &bd, &f, &ferr) == 0) {
+				CHECK(f.napps <= n && f.nmismatch <= n);
+				for (int v = 0; v < HG_SBVAR_N; v++)
+					CHECK(f.pcr7_unbound < 0 || f.var[v].event == -1);
+				if (f.pcr7_unbound >= 0)
+					CHECK(f.secure_boot == -1);
+			}
+			hg_uefi_facts_free(&f);
+		}
 	}
 
 	/* The replay stops at the first bad event: a StartupLocality one
