@@ -47,6 +47,9 @@
  * software that logs them (EV_IPL, EV_EVENT_TAG, EV_COMPACT_HASH,
  * EV_PLATFORM_CONFIG_FLAGS, EV_TABLE_OF_DEVICES, EV_NONHOST_*).
  *
+ * Code: the decoders and hg_uefi_digest_check() in uefifacts.c, the facts
+ * in uefifacts_bound.c.
+ *
  * Contract: decoders borrow their input and allocate nothing, except the
  * two that return a fresh string the caller frees. hg_uefi_facts() owns
  * what it allocates in F until hg_uefi_facts_free(), which accepts a
@@ -138,6 +141,9 @@ int hg_uefi_image_path(const uint8_t *p, size_t len, char **out,
  * in *ALG, when ALG is not NULL), -1 the type is not judged or the event
  * has no known bank. An error separator (digest of UINT32 1) agrees. */
 int hg_uefi_digest_check(const struct hg_uefi_event *ev, uint16_t *alg);
+
+/* 1 when D is its algorithm's hash of the LEN bytes at DATA. */
+int hg_uefi_digest_is(const struct hg_digest *d, const void *data, size_t len);
 
 /* ---- facts ----------------------------------------------------------- */
 

@@ -2,8 +2,8 @@
  * "Firmware".
  *
  * Only digests are judged against lists: the replay bound them to the
- * quoted PCRs, and lib/uefifacts.c keeps only their bound banks. The one
- * fact read from event data, the SecureBoot value, is one uefifacts.c
+ * quoted PCRs, and lib/uefifacts_bound.c keeps only their bound banks. The one
+ * fact read from event data, the SecureBoot value, is one uefifacts_bound.c
  * reports only when its event's data hashes to its bound digests. The
  * boot-application rule judges every digest extended into PCR 4 but the
  * known-harmless ones, whatever type the log gives it (a type is not
