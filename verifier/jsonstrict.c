@@ -277,6 +277,20 @@ static int on_tok_off(void *arg, size_t off, enum tok t, const char *path)
 	return 0;
 }
 
+const char *hg_json_path_show(const char *path, char buf[HG_JSON_PATH_SHOW])
+{
+	size_t n = strlen(path), head = 240, tail = n - 240;
+
+	if (n <= 480)
+		return path;
+	while (head > 0 && ((unsigned char)path[head] & 0xc0) == 0x80)
+		head--;
+	while (tail < n && ((unsigned char)path[tail] & 0xc0) == 0x80)
+		tail++;
+	snprintf(buf, HG_JSON_PATH_SHOW, "%.*s...%s", (int)head, path, path + tail);
+	return buf;
+}
+
 void hg_json_linecol(const char *text, size_t len, size_t off,
 		     unsigned *line, unsigned *column)
 {
@@ -373,6 +387,10 @@ static void syntax_reason(const char *t, size_t len, size_t off,
 		snprintf(why, n, "a leading zero: not a JSON number");
 		return;
 	}
+	if (!strncmp(je->text, "'[' or '{' expected", 19)) {
+		snprintf(why, n, "not a JSON object: a policy is one");
+		return;
+	}
 	if (!strncmp(je->text, "invalid Unicode", 15)) {
 		near = strstr(je->text, " near ");
 		snprintf(why, n, "%.*s: a lone or misordered UTF-16 surrogate escape",
@@ -408,13 +426,22 @@ int hg_json_strict_parse(const char *text, size_t len, size_t max,
 	}
 	/* Checked before jansson, which reads a NUL byte as the end of the
 	 * input and so would name something else. */
+	path = malloc(HG_JSON_PATH_MAX);
+	if (!path) {
+		fail_at(text, len, 0, "$", e, "out of memory");
+		goto out;
+	}
+	/* The byte itself is named, in the path of the token holding it. */
 	if ((nul = memchr(text, '\0', len))) {
-		fail_at(text, len, (size_t)(nul - text), "$", e, "a NUL byte");
+		i = (size_t)(nul - text);
+		token_before(text, len, i + 1, &start, path);
+		fail_at(text, len, i, path, e, "a NUL byte");
 		goto out;
 	}
 	if ((bad = u8_check((const uint8_t *)text, len))) {
-		fail_at(text, len, (size_t)((const char *)bad - text), "$", e,
-			"invalid UTF-8 (byte 0x%02x)", *bad);
+		i = (size_t)((const char *)bad - text);
+		token_before(text, len, i + 1, &start, path);
+		fail_at(text, len, i, path, e, "invalid UTF-8 (byte 0x%02x)", *bad);
 		goto out;
 	}
 	if (starts(text, len, 0, "\xef\xbb\xbf")) {
@@ -433,17 +460,18 @@ int hg_json_strict_parse(const char *text, size_t len, size_t max,
 		ret = 0;
 		goto out;
 	}
-	path = malloc(HG_JSON_PATH_MAX);
-	if (!path) {
-		fail_at(text, len, 0, "$", e, "out of memory");
-		goto out;
-	}
 	/* jansson's position is just past the token it refused. */
 	token_before(text, len, je.position > 0 ? (size_t)je.position : 1, &start, path);
 	switch (json_error_code(&je)) {
-	case json_error_duplicate_key:
-		fail_at(text, len, start, path, e, "duplicate key");
+	case json_error_duplicate_key: {
+		unsigned l, c;
+
+		/* The locator finds the first key of that path: jansson
+		 * compared them decoded, and so does the locator. */
+		hg_json_linecol(text, len, hg_json_locate(text, len, path), &l, &c);
+		fail_at(text, len, start, path, e, "duplicate key (first at %u:%u)", l, c);
 		break;
+	}
 	case json_error_null_character:
 	case json_error_null_byte_in_key:
 		fail_at(text, len, start, path, e,

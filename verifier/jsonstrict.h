@@ -87,6 +87,12 @@ void hg_json_path_key(char *path, size_t n, const char *key);
  * TEXT must have parsed. */
 size_t hg_json_locate(const char *text, size_t len, const char *path);
 
+/* PATH for a message line (hg_err() lines hold 1 KiB): itself up to 480
+ * bytes, else its first and last 240 joined by "...", cut between
+ * characters. Returns PATH or BUF. */
+#define HG_JSON_PATH_SHOW 490
+const char *hg_json_path_show(const char *path, char buf[HG_JSON_PATH_SHOW]);
+
 /* The 1-based line and column (in characters) of byte OFF. */
 void hg_json_linecol(const char *text, size_t len, size_t off,
 		     unsigned *line, unsigned *column);

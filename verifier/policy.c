@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include <uninorm.h>
 
 #include "../lib/util.h"
 #include "jsonstrict.h"
+#include "policynames.h"
 
 /* The kinds, as a message. It keeps the words it had before overlay and
  * breakglass existed: scripts match on them (t_tamper.sh). */
@@ -33,14 +33,14 @@ static size_t push(struct ctx *c, const char *fmt, ...)
  * the place the key). */
 static int perr_at(struct ctx *c, const char *at, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[512], shown[HG_JSON_PATH_SHOW];
 	unsigned line, col;
 	size_t off;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	off = hg_json_locate(c->text, c->len, at ? at : c->path[0] ? c->path : "$");
+	off = hg_json_locate(c->text, c->len, at ? at : c->path);
 	hg_json_linecol(c->text, c->len, off, &line, &col);
-	hg_err("%s:%u:%u: %s: %s", c->file, line, col, c->path[0] ? c->path : "$", msg);
+	hg_err("%s:%u:%u: %s: %s", c->file, line, col, hg_json_path_show(c->path, shown), msg);
 	return -1;
 }
 
@@ -258,112 +258,33 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* A measurement name must be what the log can carry and the attester
- * records: an absolute path as realpath() returns it (lib/cel.c name_ok()
- * and attest/measure.c). Any other spelling never matches a record, so
- * its entry would be inert while reading as a rule: "/usr/bin/qemu/" with
- * its strict digest, while the host's "/usr/bin/qemu" falls to the
- * "unknown" rule. */
-static int check_name(struct ctx *c, const char *name)
+/* Two entries that name one file (policynames.h) are refused, naming
+ * the second and the first. */
+static int one_entry_per_file(struct ctx *c, const struct hg_policy *p)
 {
-	size_t n = strlen(name);
+	const struct hg_policy_entry *x, *y;
+	char other[HG_JSON_PATH_MAX] = "";
+	size_t a, b;
+	int r = hg_policy_names_clash(p, &a, &b);
 
-	if (name[0] != '/')
-		return perr(c, "%s", "name is not an absolute path");
-	if (n > HG_CEL_MAX_NAME)
-		return perr(c, "name longer than %d bytes: the log cannot carry it", HG_CEL_MAX_NAME);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
-			return perr(c, "%s", "a control character in the name: the log cannot carry it");
-	if (n > 1 && name[n - 1] == '/')
-		return perr(c, "%s", "not a canonical path (as the log records it): a trailing \"/\"");
-	if (strstr(name, "//"))
-		return perr(c, "%s", "not a canonical path (as the log records it): an empty component \"//\"");
-	for (const char *q = name; (q = strchr(q, '/')); q++) {
-		size_t k = strcspn(q + 1, "/");
-
-		if ((k == 1 && q[1] == '.') || (k == 2 && q[1] == '.' && q[2] == '.'))
-			return perr(c, "%s", "not a canonical path (as the log records it): a \".\" or \"..\" component");
-	}
-	return 0;
-}
-
-struct nfc_name {
-	uint8_t *nfc;          /* the name in Unicode NFC (UAX #15) */
-	size_t len;
-	const struct hg_policy_entry *e;
-};
-
-static int cmp_nfc(const void *a, const void *b)
-{
-	const struct nfc_name *x = a, *y = b;
-	int r = memcmp(x->nfc, y->nfc, x->len < y->len ? x->len : y->len);
-
-	if (r)
-		return r;
-	if (x->len != y->len)
-		return x->len < y->len ? -1 : 1;
-	return x->e < y->e ? -1 : x->e > y->e;
-}
-
-/* One entry per file: a name under two kinds, or two names that are one
- * once Unicode-normalised (NFC, which libunistring's u8_normalize()
- * computes: "caf\u00e9" and "cafe\u0301" display alike), is refused: a
- * reviewer reads one rule where the policy has two. */
-static int one_kind_per_name(struct ctx *c, const struct hg_policy *p)
-{
-	struct nfc_name *v = calloc(p->n ? p->n : 1, sizeof(*v));
-	int ret = -1;
-
-	if (!v)
-		return perr(c, "%s", "out of memory");
-	for (size_t i = 0; i < p->n; i++) {
-		const char *nm = p->entries[i].name;
-		size_t n = strlen(nm), k;
-
-		for (k = 0; k < n && !((unsigned char)nm[k] & 0x80); k++)
-			;
-		v[i].e = &p->entries[i];
-		v[i].nfc = k == n ? (uint8_t *)strdup(nm)
-				  : u8_normalize(UNINORM_NFC, (const uint8_t *)nm, n, NULL, &v[i].len);
-		if (k == n)
-			v[i].len = n;
-		if (!v[i].nfc) {
-			perr(c, "%s", "out of memory");
-			goto out;
-		}
-	}
-	qsort(v, p->n, sizeof(*v), cmp_nfc);
-	for (size_t i = 1; i < p->n; i++) {
-		const struct hg_policy_entry *a = v[i - 1].e, *b = v[i].e;
-		char other[HG_JSON_PATH_MAX] = "";
-
-		if (v[i - 1].len != v[i].len || memcmp(v[i - 1].nfc, v[i].nfc, v[i].len))
-			continue;
-		strcpy(c->path, "$.measurements");
-		push_key(c, hg_kind_name(b->kind));
-		push_key(c, b->name);
-		if (a->kind != b->kind) {
-			perr(c, "also listed under %s: a path names one file, of one kind",
-			     hg_kind_name(a->kind));
-		} else {
-			hg_json_path_key(other, sizeof(other), a->name);
-			perr(c, "the same name as %s once Unicode-normalised (NFC): two entries that look alike",
-			     other);
-		}
-		goto out;
-	}
-	ret = 0;
-out:
-	for (size_t i = 0; i < p->n; i++)
-		free(v[i].nfc);
-	free(v);
-	return ret;
+	if (r <= 0)
+		return r < 0 ? perr(c, "%s", "out of memory") : 0;
+	x = &p->entries[a];
+	y = &p->entries[b];
+	strcpy(c->path, "$.measurements");
+	push_key(c, hg_kind_name(y->kind));
+	push_key(c, y->name);
+	if (x->kind != y->kind)
+		return perr(c, "also listed under %s: a path names one file, of one kind",
+			    hg_kind_name(x->kind));
+	hg_json_path_key(other, sizeof(other), x->name);
+	return perr(c, "the same name as %s once Unicode-normalised (NFC): two entries that look alike",
+		    other);
 }
 
 static int parse_measurements(struct ctx *c, json_t *o, struct hg_policy *p)
 {
-	const char *k1, *kind, *name;
+	const char *k1, *kind, *name, *why;
 	json_t *v1, *names, *entry;
 	size_t total = 0;
 
@@ -392,15 +313,15 @@ static int parse_measurements(struct ctx *c, json_t *o, struct hg_policy *p)
 			size_t old = push_key(c, kind);
 
 			push_key(c, name);
-			if (check_name(c, name) < 0)
-				return -1;
+			if ((why = hg_policy_name_why(name)))
+				return perr(c, "%s", why);
 			if (parse_entry(c, k, name, entry, &p->entries[p->n++]) < 0)
 				return -1;
 			pop(c, old);
 		}
 	}
 	qsort(p->entries, p->n, sizeof(*p->entries), cmp_entry);
-	return one_kind_per_name(c, p);
+	return one_entry_per_file(c, p);
 }
 
 static int parse_unknown(struct ctx *c, json_t *o, struct hg_policy *p)
@@ -587,7 +508,10 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 		goto out;
 	}
 	if (hg_json_strict_parse(text, len, HG_POLICY_MAX_SIZE, &root, je) < 0) {
-		hg_err("%s:%u:%u: %s: %s", name, je->line, je->column, je->path, je->reason);
+		char shown[HG_JSON_PATH_SHOW];
+
+		hg_err("%s:%u:%u: %s: %s", name, je->line, je->column,
+		       hg_json_path_show(je->path, shown), je->reason);
 		goto out;
 	}
 	if (!json_is_object(root)) {

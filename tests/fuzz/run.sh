@@ -235,7 +235,7 @@ hexseed response-long-heads a418000101030250000102030405060708090a0b0c0d0e0f\
 # share a static name), so it links the host-side sources it reaches.
 extra_of() {
 	case $1 in
-	fuzz_policy) echo verifier/jsonstrict.c ;;
+	fuzz_policy) echo verifier/jsonstrict.c verifier/policynames.c ;;
 	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c \
 		attest/gateconf.c "$XML_PKG" ;;
 	esac
