@@ -82,7 +82,11 @@ static void append_bracket(char *path, size_t n, const char *key, size_t klen, i
 		if (c < 0x20 || c == 0x7f) {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			append(path, n, esc, strlen(esc));
-		} else if (c == '"' || (c == '\\' && !raw)) {
+		} else if (raw && c >= 0x80) {
+			/* Undecoded: perhaps not UTF-8, so never copied. */
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			append(path, n, esc, strlen(esc));
+		} else if ((c == '"' || c == '\\') && !raw) {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			append(path, n, esc, 2);
@@ -155,7 +159,9 @@ static void scan(const char *t, size_t len, tok_fn fn, void *arg)
 			continue;
 		}
 		/* The path a value here would have. */
-		if (f && f->type == '[') {
+		if (!f) {
+			strcpy(path, "$");
+		} else if (f->type == '[') {
 			char idx[32];
 
 			path[f->pathlen] = '\0';

@@ -264,13 +264,27 @@ static int one_entry_per_file(struct ctx *c, const struct hg_policy *p)
 {
 	const struct hg_policy_entry *x, *y;
 	char other[HG_JSON_PATH_MAX] = "";
-	size_t a, b;
+	size_t a, b, off;
 	int r = hg_policy_names_clash(p, &a, &b);
 
 	if (r <= 0)
 		return r < 0 ? perr(c, "%s", "out of memory") : 0;
 	x = &p->entries[a];
 	y = &p->entries[b];
+	/* Name the one written last: the first reads as the rule. */
+	strcpy(c->path, "$.measurements");
+	push_key(c, hg_kind_name(x->kind));
+	push_key(c, x->name);
+	off = hg_json_locate(c->text, c->len, c->path);
+	strcpy(c->path, "$.measurements");
+	push_key(c, hg_kind_name(y->kind));
+	push_key(c, y->name);
+	if (hg_json_locate(c->text, c->len, c->path) < off) {
+		const struct hg_policy_entry *t = x;
+
+		x = y;
+		y = t;
+	}
 	strcpy(c->path, "$.measurements");
 	push_key(c, hg_kind_name(y->kind));
 	push_key(c, y->name);

@@ -195,9 +195,9 @@ static const struct {
 	{ H "\"measurements\":{\"image\":{\"/srv/x\":{\"sha256\":[\"" D64 "\"]}},\"overlay\":{\"/srv/x\":{}}}}", 
 	  "hostgate-verify: p.json:1:159: $.measurements.overlay[\"/srv/x\"]: also listed under image: a path names one file, of one kind" },
 	{ H "\"measurements\":{\"image\":{" E("/srv/caf\\u00e9", D64) "," E("/srv/cafe\\u0301", D64B) "}}}", 
-	  "hostgate-verify: p.json:1:58: $.measurements.image[\"/srv/café\"]: the same name as [\"/srv/café\"] once Unicode-normalised (NFC): two entries that look alike" },
+	  "hostgate-verify: p.json:1:155: $.measurements.image[\"/srv/cafe\xcc\x81\"]: the same name as [\"/srv/caf\xc3\xa9\"] once Unicode-normalised (NFC): two entries that look alike" },
 	{ H "\"measurements\":{\"image\":{" E("/srv/\xc3\x85", D64) "," E("/srv/\xe2\x84\xab", D64B) "}}}", 
-	  "hostgate-verify: p.json:1:147: $.measurements.image[\"/srv/Å\"]: the same name as [\"/srv/Å\"] once Unicode-normalised (NFC): two entries that look alike" },
+	  "hostgate-verify: p.json:1:147: $.measurements.image[\"/srv/\xe2\x84\xab\"]: the same name as [\"/srv/\xc3\x85\"] once Unicode-normalised (NFC): two entries that look alike" },
 	/* Digests: one spelling, each once. */
 	{ H "\"measurements\":{\"image\":{" E("/x", D64U) "}}}", 
 	  "hostgate-verify: p.json:1:74: $.measurements.image[\"/x\"].sha256[0]: uppercase hex: write digests in lowercase" },
