@@ -197,10 +197,6 @@ static int parse_digest_list(struct ctx *c, const struct hg_bank *b,
 		if (parse_hex_digest(c, json_array_get(val, i),
 				     b->size, d->d[i]) < 0)
 			return -1;
-		/* A digest listed twice is a paste that meant another one. */
-		for (size_t j = 0; j < i; j++)
-			if (!memcmp(d->d[j], d->d[i], b->size))
-				return perr(c, "digest listed twice (also at [%zu])", j);
 		d->n++;
 		pop(c, old);
 	}
