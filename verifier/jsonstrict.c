@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
 #include <unistr.h>
 
 /* jansson's json_object_iter_next, looked up by its symbol version: an
@@ -70,6 +71,23 @@ static void append(char *path, size_t n, const char *s, size_t slen)
 	path[have + slen] = '\0';
 }
 
+/* One ASCII character of a decoded key inside ["..."]. */
+static void append_bracket_char(char *path, size_t n, unsigned char c)
+{
+	char esc[8];
+
+	if (c < 0x20 || c == 0x7f) {
+		snprintf(esc, sizeof(esc), "\\u%04x", c);
+		append(path, n, esc, strlen(esc));
+	} else if (c == '"' || c == '\\') {
+		esc[0] = '\\';
+		esc[1] = (char)c;
+		append(path, n, esc, 2);
+	} else {
+		append(path, n, (const char *)&c, 1);
+	}
+}
+
 /* KEY as ["..."], escaping what would break the line or the quoting; RAW
  * keeps backslashes (the key's source text, shown as written). */
 static void append_bracket(char *path, size_t n, const char *key, size_t klen, int raw)
@@ -97,9 +115,53 @@ static void append_bracket(char *path, size_t n, const char *key, size_t klen, i
 	append(path, n, "\"]", 2);
 }
 
+/* Whether KEY has a character a terminal would hide or let reorder the
+ * line: C1 controls, Default_Ignorable_Code_Point, Bidi_Control. */
+static int has_hidden(const char *key)
+{
+	for (const uint8_t *q = (const uint8_t *)key; q && *q;) {
+		ucs4_t uc;
+
+		q = u8_next(&uc, q);
+		if (q && ((uc >= 0x80 && uc <= 0x9f) || uc_is_property_default_ignorable_code_point(uc) ||
+			  uc_is_property_bidi_control(uc)))
+			return 1;
+	}
+	return 0;
+}
+
+/* KEY as ["..."] with every non-ASCII character escaped \uXXXX (UTF-16,
+ * as JSON writes it), for a key with a hidden character. */
+static void append_escaped(char *path, size_t n, const char *key)
+{
+	append(path, n, "[\"", 2);
+	for (const uint8_t *q = (const uint8_t *)key; q && *q;) {
+		const uint8_t *at = q;
+		char esc[16];
+		ucs4_t uc;
+
+		q = u8_next(&uc, q);
+		if (!q)
+			break;
+		if (uc < 0x80) {
+			append_bracket_char(path, n, (unsigned char)*at);
+			continue;
+		}
+		if (uc >= 0x10000)
+			snprintf(esc, sizeof(esc), "\\u%04x\\u%04x", 0xd800 + ((uc - 0x10000) >> 10),
+				 0xdc00 + ((uc - 0x10000) & 0x3ff));
+		else
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)uc);
+		append(path, n, esc, strlen(esc));
+	}
+	append(path, n, "\"]", 2);
+}
+
 void hg_json_path_key(char *path, size_t n, const char *key)
 {
-	if (is_ident(key)) {
+	if (has_hidden(key)) {
+		append_escaped(path, n, key);
+	} else if (is_ident(key)) {
 		append(path, n, ".", 1);
 		append(path, n, key, strlen(key));
 	} else {

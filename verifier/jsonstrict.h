@@ -79,7 +79,9 @@ int hg_json_strict_parse(const char *text, size_t len, size_t max,
 
 /* Append the path component of object key KEY to PATH (size N):
  * ".key" for [A-Za-z_][A-Za-z0-9_]*, else ["key"] with ", \ and control
- * characters escaped. */
+ * characters escaped; a key with a character a terminal would hide or
+ * that reorders the line (C1, Default_Ignorable_Code_Point, Bidi_Control:
+ * U+200B, U+202E) has every non-ASCII character written \uXXXX. */
 void hg_json_path_key(char *path, size_t n, const char *key);
 
 /* The offset of the first key or value whose path is PATH, or of its

@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unictype.h>
 #include <uninorm.h>
+#include <unistr.h>
 
 const char *hg_policy_name_why(const char *name)
 {
@@ -17,6 +19,19 @@ const char *hg_policy_name_why(const char *name)
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
 			return "a control character in the name: the log cannot carry it";
+	/* Characters that show as nothing or reorder what follows: a name
+	 * with one displays as another name (U+200B after "qemu", U+202E). */
+	for (const uint8_t *q = (const uint8_t *)name; q && *q;) {
+		ucs4_t uc;
+
+		q = u8_next(&uc, q);
+		if (!q)
+			break;   /* not UTF-8: the parser refused it already */
+		if (uc >= 0x80 && uc <= 0x9f)
+			return "a control character in the name: the log cannot carry it";
+		if (uc_is_property_default_ignorable_code_point(uc) || uc_is_property_bidi_control(uc))
+			return "an invisible or direction-changing character in the name: it displays as another name";
+	}
 	if (n > 1 && name[n - 1] == '/')
 		return "not a canonical path (as the log records it): a trailing \"/\"";
 	if (strstr(name, "//"))

@@ -4,7 +4,10 @@
  * Contract:
  *  - hg_policy_name_why() returns NULL for a name a log record can carry
  *    and the attester writes: absolute, 1..4096 bytes (HG_CEL_MAX_NAME),
- *    no control character (lib/cel.c name_ok()), and canonical as
+ *    no control character (lib/cel.c name_ok(); C1 too), no character
+ *    that displays as nothing or reorders the text (Unicode
+ *    Default_Ignorable_Code_Point, Bidi_Control: U+200B, U+00AD, U+FEFF,
+ *    U+202E; the name would look like another), and canonical as
  *    realpath() returns it (attest/measure.c): no trailing "/", no "//",
  *    no "." or ".." component. Otherwise the reason. Any other spelling
  *    never matches a record, so its entry would be inert while reading as

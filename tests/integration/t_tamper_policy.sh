@@ -193,6 +193,12 @@ refused "name-in-two-kinds-refused" "$P" \
 mk nfc ",$NL\"/usr/bin/caf\\u00e9\":{\"sha256\":[\"$D_TRUE\"]},$NL\"/usr/bin/cafe\\u0301\":{\"sha256\":[\"$D_FALSE\"]}"
 refused "nfc-twin-names-refused" "$P" \
 	'5:1: $.measurements.hypervisor["/usr/bin/cafe'$'\xcc\x81''"]: the same name as ["/usr/bin/caf'$'\xc3\xa9''"] once Unicode-normalised (NFC): two entries that look alike'
+mk zwsp ",$NL\"$FALSE\":{\"sha256\":[\"$D_TRUE\"]},$NL\"$FALSE\\u200b\":{\"sha256\":[\"$D_FALSE\"]}"
+refused "zero-width-twin-name-refused" "$P" \
+	"5:1: \$.measurements.hypervisor[\"$FALSE\\u200b\"]: an invisible or direction-changing character in the name: it displays as another name"
+mk rlo ",$NL\"/usr/bin/\\u202eurt\":{\"sha256\":[\"$D_FALSE\"]}"
+refused "right-to-left-override-name-refused" "$P" \
+	'4:1: $.measurements.hypervisor["/usr/bin/\u202eurt"]: an invisible or direction-changing character in the name: it displays as another name'
 mk upper ",$NL\"$FALSE\":{\"sha256\":[\"$D_UPPER\"]}"
 refused "uppercase-digest-refused" "$P" \
 	"4:$((${#FALSE} + 3 + 11 + 1)): \$.measurements.hypervisor[\"$FALSE\"].sha256[0]: uppercase hex: write digests in lowercase"
