@@ -23,8 +23,11 @@ V ?= 0
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
 ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0
 ATTEST_CFLAGS_PKGS := libvirt
-VERIFY_PKGS := tss2-mu libcrypto libcbor json-c sqlite3
-TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c libxml-2.0 sqlite3
+# jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
+# (no .pc in Debian 12) checks its UTF-8 and normalises its names.
+VERIFY_PKGS := tss2-mu libcrypto libcbor json-c jansson sqlite3
+TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c jansson libxml-2.0 sqlite3
+UNISTRING_LIBS := -lunistring
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
@@ -39,8 +42,8 @@ CFLAGS += $(SAN_CFLAGS)
 LDFLAGS += $(SAN_LDFLAGS)
 
 ATTEST_LIBS = $(shell $(PKG_CONFIG) --libs $(ATTEST_PKGS)) -lpthread -ldl
-VERIFY_LIBS = $(shell $(PKG_CONFIG) --libs $(VERIFY_PKGS))
-TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS))
+VERIFY_LIBS = $(shell $(PKG_CONFIG) --libs $(VERIFY_PKGS)) $(UNISTRING_LIBS)
+TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(UNISTRING_LIBS)
 
 LIB_SRC := $(wildcard lib/*.c)
 ATTEST_SRC := $(wildcard attest/*.c)

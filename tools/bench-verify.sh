@@ -136,7 +136,7 @@ if [ -x "$B/bench/bench_verify" ]; then
 	cp "$B/bench/bench_verify" "$BV"
 else
 	# As the Makefile's $(BUILD)/bench/% rule would (lib + verifier, no main.o).
-	PKGS="tss2-mu libcrypto libcbor json-c"
+	PKGS="tss2-mu libcrypto libcbor json-c jansson"
 	VSRC=()
 	for f in verifier/*.c; do [ "$f" = verifier/main.c ] || VSRC+=("$f"); done
 	# shellcheck disable=SC2046,SC2086
@@ -144,7 +144,7 @@ else
 		-D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE \
 		$(pkg-config --cflags $PKGS) -pie -Wl,-z,relro,-z,now -o "$BV" \
 		tests/bench/bench_verify.c lib/*.c "${VSRC[@]}" \
-		$(pkg-config --libs $PKGS) || die "building bench_verify failed"
+		$(pkg-config --libs $PKGS) -lunistring || die "building bench_verify failed"
 fi
 CODE=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 git diff --quiet HEAD -- lib verifier tests/bench 2>/dev/null || CODE="$CODE + uncommitted changes"

@@ -9,7 +9,8 @@
 # qemu.conf (without them libvirtd fails "Failed to parse user
 # 'libvirt-qemu'"); socat catches syslog on a host without a syslogd
 # (tests/integration/libvirt.sh). libsqlite3-dev: the verifier's host
-# registry (verifier/registry.c).
+# registry (verifier/registry.c). libjansson-dev, libunistring-dev: the
+# strict policy parser (verifier/jsonstrict.h).
 #
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
 set -eu
@@ -17,6 +18,7 @@ set -eu
 PKGS="
 build-essential pkg-config
 libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev libsqlite3-dev
+libjansson-dev libunistring-dev
 libcmocka-dev
 clang libclang-rt-14-dev
 swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2

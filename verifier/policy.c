@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <json-c/json.h>
+#include <jansson.h>
 
 #include "../lib/util.h"
+#include "jsonstrict.h"
+#include "policynames.h"
 
 /* The kinds, as a message. It keeps the words it had before overlay and
  * breakglass existed: scripts match on them (t_tamper.sh). */
@@ -16,7 +18,9 @@
 
 struct ctx {
 	const char *file;
-	char path[512];
+	const char *text;   /* the policy, to locate an error (jsonstrict.h) */
+	size_t len;
+	char path[HG_JSON_PATH_MAX];
 };
 
 static int perr(struct ctx *c, const char *fmt, ...)
@@ -24,15 +28,42 @@ static int perr(struct ctx *c, const char *fmt, ...)
 static size_t push(struct ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static int perr(struct ctx *c, const char *fmt, ...)
+/* "FILE:LINE:COL: PATH: MSG", LINE:COL at the value (or key) PATH names,
+ * or at AT's when AT is not NULL (an unknown key: the path is its object,
+ * the place the key). */
+static int perr_at(struct ctx *c, const char *at, const char *fmt, va_list ap)
 {
-	char msg[256];
+	char msg[512], shown[HG_JSON_PATH_SHOW];
+	unsigned line, col;
+	size_t off;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	off = hg_json_locate(c->text, c->len, at ? at : c->path);
+	hg_json_linecol(c->text, c->len, off, &line, &col);
+	hg_err("%s:%u:%u: %s: %s", c->file, line, col, hg_json_path_show(c->path, shown), msg);
+	return -1;
+}
+
+static int perr_loc(struct ctx *c, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int perr_loc(struct ctx *c, const char *at, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	perr_at(c, at, fmt, ap);
 	va_end(ap);
-	hg_err("%s: %s: %s", c->file, c->path[0] ? c->path : "$", msg);
+	return -1;
+}
+
+static int perr(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	perr_at(c, NULL, fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -48,64 +79,95 @@ static size_t push(struct ctx *c, const char *fmt, ...)
 	return old;
 }
 
+/* Push object key KEY as the locator writes it: .key or ["key"]. */
+static size_t push_key(struct ctx *c, const char *key)
+{
+	size_t old = strlen(c->path);
+
+	hg_json_path_key(c->path, sizeof(c->path), key);
+	return old;
+}
+
 static void pop(struct ctx *c, size_t old)
 {
 	c->path[old] = '\0';
 }
 
-static int only_keys(struct ctx *c, json_object *o, const char *const *allowed)
+/* An unknown KEY of the object at c->path: the message names the object
+ * (as it always has) and points at the key. */
+static int unknown_key(struct ctx *c, const char *key)
 {
-	json_object_object_foreach(o, key, val) {
+	char at[HG_JSON_PATH_MAX], shown[HG_JSON_PATH_MAX] = "";
+
+	snprintf(at, sizeof(at), "%s", c->path);
+	hg_json_path_key(at, sizeof(at), key);
+	/* The key quoted, its control characters escaped: ["k"] -> "k". */
+	hg_json_path_key(shown, sizeof(shown), key);
+	if (shown[0] == '.')
+		return perr_loc(c, at, "unknown key \"%s\"", shown + 1);
+	shown[strlen(shown) - 1] = '\0';
+	return perr_loc(c, at, "unknown key %s", shown + 1);
+}
+
+static int only_keys(struct ctx *c, json_t *o, const char *const *allowed)
+{
+	const char *key;
+	json_t *val;
+
+	hg_jobj_foreach(o, key, val) {
 		int ok = 0;
 
 		(void)val;
 		for (size_t i = 0; allowed[i]; i++)
 			ok |= !strcmp(key, allowed[i]);
 		if (!ok)
-			return perr(c, "unknown key \"%s\"", key);
+			return unknown_key(c, key);
 	}
 	return 0;
 }
 
-static int parse_hex_digest(struct ctx *c, json_object *v, size_t size,
+/* Lowercase hex only: one spelling per digest, so that a digest searched
+ * for (a revoked build's, say) is found wherever a policy lists it. */
+static int parse_hex_digest(struct ctx *c, json_t *v, size_t size,
 			    uint8_t *out)
 {
 	uint8_t *buf = NULL;
 	size_t len;
 	const char *s;
 
-	if (!json_object_is_type(v, json_type_string))
+	if (!json_is_string(v))
 		return perr(c, "%s", "not a string");
-	s = json_object_get_string(v);
+	s = json_string_value(v);
 	if (hg_hex_decode(s, HG_MAX_DIGEST, &buf, &len) < 0 || len != size) {
-		char why[64];
-
 		free(buf);
-		snprintf(why, sizeof(why), "not %zu hex digits", 2 * size);
-		return perr(c, "%s", why);
+		return perr(c, "not %zu hex digits", 2 * size);
+	}
+	if (strpbrk(s, "ABCDEF")) {
+		free(buf);
+		return perr(c, "%s", "uppercase hex: write digests in lowercase");
 	}
 	memcpy(out, buf, len);
 	free(buf);
 	return 0;
 }
 
-static int parse_banks(struct ctx *c, json_object *arr, struct hg_policy *p)
+static int parse_banks(struct ctx *c, json_t *arr, struct hg_policy *p)
 {
 	size_t old;
 
-	if (!json_object_is_type(arr, json_type_array) ||
-	    json_object_array_length(arr) == 0 ||
-	    json_object_array_length(arr) > HG_MAX_BANKS)
+	if (!json_is_array(arr) ||
+	    json_array_size(arr) == 0 ||
+	    json_array_size(arr) > HG_MAX_BANKS)
 		return perr(c, "%s", "not an array of 1..5 bank names");
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
+	for (size_t i = 0; i < json_array_size(arr); i++) {
+		json_t *v = json_array_get(arr, i);
 		const struct hg_bank *b;
 		char idx[24];
 
 		snprintf(idx, sizeof(idx), "[%zu]", i);
 		old = push(c, "%s", idx);
-		if (!json_object_is_type(v, json_type_string) ||
-		    !(b = hg_bank_by_name(json_object_get_string(v))))
+		if (!json_is_string(v) ||
+		    !(b = hg_bank_by_name(json_string_value(v))))
 			return perr(c, "%s", "not sha1, sha256, sha384 or sha512");
 		if (hg_policy_accepts_bank(p, b->alg))
 			return perr(c, "%s", "bank listed twice");
@@ -118,12 +180,12 @@ static int parse_banks(struct ctx *c, json_object *arr, struct hg_policy *p)
 /* VAL, an array of 1..4096 hex digests of bank B, into D (which owns
  * what is allocated here, even on failure). */
 static int parse_digest_list(struct ctx *c, const struct hg_bank *b,
-			     json_object *val, struct hg_policy_digests *d)
+			     json_t *val, struct hg_policy_digests *d)
 {
 	size_t n;
 
-	if (!json_object_is_type(val, json_type_array) ||
-	    (n = json_object_array_length(val)) == 0 || n > 4096)
+	if (!json_is_array(val) ||
+	    (n = json_array_size(val)) == 0 || n > 4096)
 		return perr(c, "%s", "not an array of 1..4096 hex digests");
 	d->alg = b->alg;
 	d->d = calloc(n, sizeof(*d->d));
@@ -132,7 +194,7 @@ static int parse_digest_list(struct ctx *c, const struct hg_bank *b,
 	for (size_t i = 0; i < n; i++) {
 		size_t old = push(c, "[%zu]", i);
 
-		if (parse_hex_digest(c, json_object_array_get_idx(val, i),
+		if (parse_hex_digest(c, json_array_get(val, i),
 				     b->size, d->d[i]) < 0)
 			return -1;
 		d->n++;
@@ -142,25 +204,28 @@ static int parse_digest_list(struct ctx *c, const struct hg_bank *b,
 }
 
 static int parse_entry(struct ctx *c, enum hg_kind kind, const char *name,
-		       json_object *o, struct hg_policy_entry *e)
+		       json_t *o, struct hg_policy_entry *e)
 {
+	const char *key;
+	json_t *val;
+
 	e->kind = kind;
 	e->required = 1;
 	e->name = strdup(name);
 	if (!e->name)
 		return perr(c, "%s", "out of memory");
-	if (!json_object_is_type(o, json_type_object))
+	if (!json_is_object(o))
 		return perr(c, "%s", hg_kind_hashed(kind)
 			    ? "not an object of digests per bank"
 			    : "not an object: {} or {\"required\": true|false}");
-	json_object_object_foreach(o, key, val) {
+	hg_jobj_foreach(o, key, val) {
 		const struct hg_bank *b;
-		size_t old = push(c, ".%s", key);
+		size_t old = push_key(c, key);
 
 		if (!strcmp(key, "required")) {
-			if (!json_object_is_type(val, json_type_boolean))
+			if (!json_is_boolean(val))
 				return perr(c, "%s", "not true or false");
-			e->required = json_object_get_boolean(val);
+			e->required = json_is_true(val);
 			pop(c, old);
 			continue;
 		}
@@ -189,58 +254,101 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-static int parse_measurements(struct ctx *c, json_object *o, struct hg_policy *p)
+/* Two entries that name one file (policynames.h) are refused, naming
+ * the second and the first. */
+static int one_entry_per_file(struct ctx *c, const struct hg_policy *p)
 {
+	const struct hg_policy_entry *x, *y;
+	char other[HG_JSON_PATH_MAX] = "";
+	size_t a, b, off;
+	int r = hg_policy_names_clash(p, &a, &b);
+
+	if (r <= 0)
+		return r < 0 ? perr(c, "%s", "out of memory") : 0;
+	x = &p->entries[a];
+	y = &p->entries[b];
+	/* Name the one written last: the first reads as the rule. */
+	strcpy(c->path, "$.measurements");
+	push_key(c, hg_kind_name(x->kind));
+	push_key(c, x->name);
+	off = hg_json_locate(c->text, c->len, c->path);
+	strcpy(c->path, "$.measurements");
+	push_key(c, hg_kind_name(y->kind));
+	push_key(c, y->name);
+	if (hg_json_locate(c->text, c->len, c->path) < off) {
+		const struct hg_policy_entry *t = x;
+
+		x = y;
+		y = t;
+	}
+	strcpy(c->path, "$.measurements");
+	push_key(c, hg_kind_name(y->kind));
+	push_key(c, y->name);
+	if (x->kind != y->kind)
+		return perr(c, "also listed under %s: a path names one file, of one kind",
+			    hg_kind_name(x->kind));
+	hg_json_path_key(other, sizeof(other), x->name);
+	return perr(c, "the same name as %s once Unicode-normalised (NFC): two entries that look alike",
+		    other);
+}
+
+static int parse_measurements(struct ctx *c, json_t *o, struct hg_policy *p)
+{
+	const char *k1, *kind, *name, *why;
+	json_t *v1, *names, *entry;
 	size_t total = 0;
 
-	if (!json_object_is_type(o, json_type_object))
+	if (!json_is_object(o))
 		return perr(c, "%s", "not an object of kinds");
-	json_object_object_foreach(o, k1, v1) {
+	hg_jobj_foreach(o, k1, v1) {
 		if (hg_kind_parse(k1, strlen(k1)) == HG_KIND_NONE) {
-			size_t old = push(c, ".%s", k1);
+			size_t old = push_key(c, k1);
 
 			(void)old;
 			return perr(c, "%s", KIND_LIST);
 		}
-		if (!json_object_is_type(v1, json_type_object)) {
-			push(c, ".%s", k1);
+		if (!json_is_object(v1)) {
+			push_key(c, k1);
 			return perr(c, "%s", "not an object of names");
 		}
-		total += (size_t)json_object_object_length(v1);
+		total += (size_t)json_object_size(v1);
 	}
 	p->entries = calloc(total ? total : 1, sizeof(*p->entries));
 	if (!p->entries)
 		return perr(c, "%s", "out of memory");
-	json_object_object_foreach(o, kind, names) {
+	hg_jobj_foreach(o, kind, names) {
 		enum hg_kind k = hg_kind_parse(kind, strlen(kind));
 
-		json_object_object_foreach(names, name, entry) {
-			size_t old = push(c, ".%s", kind);
+		hg_jobj_foreach(names, name, entry) {
+			size_t old = push_key(c, kind);
 
-			push(c, "[\"%s\"]", name);
-			if (name[0] != '/')
-				return perr(c, "%s", "name is not an absolute path");
+			push_key(c, name);
+			if ((why = hg_policy_name_why(name)))
+				return perr(c, "%s", why);
 			if (parse_entry(c, k, name, entry, &p->entries[p->n++]) < 0)
 				return -1;
 			pop(c, old);
 		}
 	}
 	qsort(p->entries, p->n, sizeof(*p->entries), cmp_entry);
-	return 0;
+	return one_entry_per_file(c, p);
 }
 
-static int parse_unknown(struct ctx *c, json_object *o, struct hg_policy *p)
+static int parse_unknown(struct ctx *c, json_t *o, struct hg_policy *p)
 {
-	if (!json_object_is_type(o, json_type_object))
+	const char *kind;
+	json_t *v;
+
+	if (!json_is_object(o))
 		return perr(c, "%s", "not an object of kind: allow|deny");
-	json_object_object_foreach(o, kind, v) {
+	hg_jobj_foreach(o, kind, v) {
 		enum hg_kind k = hg_kind_parse(kind, strlen(kind));
-		size_t old = push(c, ".%s", kind);
+		size_t old = push_key(c, kind);
 		const char *s;
 
 		if (k == HG_KIND_NONE)
 			return perr(c, "%s", KIND_LIST);
-		s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+		s = json_is_string(v) ? json_string_value(v) : "";
 		if (strcmp(s, "allow") && strcmp(s, "deny"))
 			return perr(c, "%s", "not \"allow\" or \"deny\"");
 		p->allow_unknown[k] = !strcmp(s, "allow");
@@ -249,22 +357,25 @@ static int parse_unknown(struct ctx *c, json_object *o, struct hg_policy *p)
 	return 0;
 }
 
-static int parse_pcrs(struct ctx *c, json_object *o, struct hg_policy *p)
+static int parse_pcrs(struct ctx *c, json_t *o, struct hg_policy *p)
 {
-	if (!json_object_is_type(o, json_type_object))
+	const char *bank, *idx;
+	json_t *vals, *v;
+
+	if (!json_is_object(o))
 		return perr(c, "%s", "not an object of banks");
-	json_object_object_foreach(o, bank, vals) {
+	hg_jobj_foreach(o, bank, vals) {
 		const struct hg_bank *b = hg_bank_by_name(bank);
-		size_t old = push(c, ".%s", bank);
+		size_t old = push_key(c, bank);
 
 		if (!b)
 			return perr(c, "%s", "not a bank name");
-		if (!json_object_is_type(vals, json_type_object))
+		if (!json_is_object(vals))
 			return perr(c, "%s", "not an object of PCR index: hex value");
-		json_object_object_foreach(vals, idx, v) {
+		hg_jobj_foreach(vals, idx, v) {
 			unsigned long pcr;
 			struct hg_pcr_value *pv;
-			size_t o2 = push(c, "[\"%s\"]", idx);
+			size_t o2 = push_key(c, idx);
 
 			/* Canonical decimal only: "01" and "1" must not name
 			 * one PCR twice. */
@@ -297,13 +408,16 @@ const char *hg_policy_fw_list_name(enum hg_fw_list l)
 	return l < HG_FW_NLISTS ? fw_list_names[l] : "?";
 }
 
-static int parse_fw_list(struct ctx *c, json_object *o, struct hg_policy_fwlist *l)
+static int parse_fw_list(struct ctx *c, json_t *o, struct hg_policy_fwlist *l)
 {
-	if (!json_object_is_type(o, json_type_object))
+	const char *bank;
+	json_t *val;
+
+	if (!json_is_object(o))
 		return perr(c, "%s", "not an object of digests per bank, e.g. {\"sha256\": [...]}");
-	json_object_object_foreach(o, bank, val) {
+	hg_jobj_foreach(o, bank, val) {
 		const struct hg_bank *b = hg_bank_by_name(bank);
-		size_t old = push(c, ".%s", bank);
+		size_t old = push_key(c, bank);
 
 		if (!b)
 			return perr(c, "%s", "not a bank name (sha1, sha256, sha384, sha512)");
@@ -316,28 +430,30 @@ static int parse_fw_list(struct ctx *c, json_object *o, struct hg_policy_fwlist 
 	return 0;
 }
 
-static int parse_firmware(struct ctx *c, json_object *o, struct hg_policy_firmware *fw)
+static int parse_firmware(struct ctx *c, json_t *o, struct hg_policy_firmware *fw)
 {
+	const char *key;
+	json_t *val;
 	static const char *const keys[] = { "secure_boot", "boot_apps", "pk", "kek", "db",
 					    "dbx", "digest_mismatches", NULL };
 
-	if (!json_object_is_type(o, json_type_object))
+	if (!json_is_object(o))
 		return perr(c, "%s", "not an object of firmware rules");
 	if (only_keys(c, o, keys) < 0)
 		return -1;
 	fw->present = 1;
-	json_object_object_foreach(o, key, val) {
-		size_t old = push(c, ".%s", key);
+	hg_jobj_foreach(o, key, val) {
+		size_t old = push_key(c, key);
 		int l = 0;
 
 		if (!strcmp(key, "secure_boot")) {
-			if (!json_object_is_type(val, json_type_boolean))
+			if (!json_is_boolean(val))
 				return perr(c, "%s", "not true (require enabled) or false (require disabled)");
-			fw->secure_boot = json_object_get_boolean(val) ? HG_FW_SB_ENABLED
+			fw->secure_boot = json_is_true(val) ? HG_FW_SB_ENABLED
 								       : HG_FW_SB_DISABLED;
 		} else if (!strcmp(key, "digest_mismatches")) {
-			const char *s = json_object_is_type(val, json_type_string)
-						? json_object_get_string(val) : "";
+			const char *s = json_is_string(val)
+						? json_string_value(val) : "";
 
 			if (strcmp(s, "allow") && strcmp(s, "deny"))
 				return perr(c, "%s", "not \"allow\" or \"deny\"");
@@ -356,28 +472,28 @@ static int parse_firmware(struct ctx *c, json_object *o, struct hg_policy_firmwa
 /* "ek_certificates": {"allow_expired": bool, "allow_any_eku": bool}: the
  * exceptions enrollment may make to the EK certificate rules
  * (verifier/ekverify.h). Both default to false; only true relaxes. */
-static int parse_ekc(struct ctx *c, json_object *o, struct hg_policy_ekc *e)
+static int parse_ekc(struct ctx *c, json_t *o, struct hg_policy_ekc *e)
 {
 	static const char *const keys[] = { "allow_expired", "allow_any_eku", NULL };
 	int *dst[] = { &e->allow_expired, &e->allow_any_eku };
 
-	if (!json_object_is_type(o, json_type_object))
+	if (!json_is_object(o))
 		return perr(c, "%s", "not an object");
 	if (only_keys(c, o, keys) < 0)
 		return -1;
 	for (size_t i = 0; keys[i]; i++) {
-		json_object *v;
+		json_t *v;
 
-		if (!json_object_object_get_ex(o, keys[i], &v))
+		if (!(v = hg_jobj_get(o, keys[i])))
 			continue;
-		if (!json_object_is_type(v, json_type_boolean)) {
+		if (!json_is_boolean(v)) {
 			size_t old = push(c, ".%s", keys[i]);
 			int r = perr(c, "%s", "not true or false");
 
 			pop(c, old);
 			return r;
 		}
-		*dst[i] = json_object_get_boolean(v);
+		*dst[i] = json_is_true(v);
 	}
 	return 0;
 }
@@ -388,83 +504,84 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 	static const char *const top[] = { "version", "banks", "pcr", "unknown",
 					   "measurements", "pcrs", "firmware", "comment",
 					   "ek_certificates", NULL };
-	struct ctx c = { .file = name };
-	struct json_tokener *tok = NULL;
-	json_object *root = NULL, *v;
+	struct ctx c = { .file = name, .text = text, .len = len };
+	struct hg_json_err *je = NULL;
+	json_t *root = NULL, *v;
 	int ret = -1;
 
 	memset(p, 0, sizeof(*p));
 	p->pcr = 13;
-	tok = json_tokener_new();
-	if (!tok)
-		goto out;
-	root = json_tokener_parse_ex(tok, text, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    (size_t)tok->char_offset != len) {
-		enum json_tokener_error je = json_tokener_get_error(tok);
-		char why[160];
-
-		/* json-c says "continue" when the text ends inside a value;
-		 * trailing text after the value is as wrong as a syntax error. */
-		snprintf(why, sizeof(why), "not JSON at byte %d: %s", (int)tok->char_offset,
-			 je == json_tokener_continue ? "unexpected end of data"
-			 : root && je == json_tokener_success ? "trailing characters"
-							      : json_tokener_error_desc(je));
-		hg_err("%s: %s", name, why);
+	strcpy(c.path, "$");
+	je = malloc(sizeof(*je));
+	if (!je) {
+		hg_err("%s: out of memory", name);
 		goto out;
 	}
-	if (!json_object_is_type(root, json_type_object)) {
+	if (hg_json_strict_parse(text, len, HG_POLICY_MAX_SIZE, &root, je) < 0) {
+		char shown[HG_JSON_PATH_SHOW];
+
+		hg_err("%s:%u:%u: %s: %s", name, je->line, je->column,
+		       hg_json_path_show(je->path, shown), je->reason);
+		goto out;
+	}
+	if (!json_is_object(root)) {
 		perr(&c, "%s", "policy is not a JSON object");
 		goto out;
 	}
 	if (only_keys(&c, root, top) < 0)
 		goto out;
-	if (!json_object_object_get_ex(root, "version", &v) ||
-	    !json_object_is_type(v, json_type_int) ||
-	    json_object_get_int64(v) != HG_POLICY_VERSION) {
+	/* Notes are text: a "comment" that is an object could hide a
+	 * section a reader takes for the real one. */
+	strcpy(c.path, "$.comment");
+	if ((v = hg_jobj_get(root, "comment")) && !json_is_string(v)) {
+		perr(&c, "%s", "not a string");
+		goto out;
+	}
+	strcpy(c.path, "$");
+	if (!(v = hg_jobj_get(root, "version")) ||
+	    !json_is_integer(v) || json_integer_value(v) != HG_POLICY_VERSION) {
 		strcpy(c.path, "$.version");
 		perr(&c, "%s", "missing or not 1");
 		goto out;
 	}
 	p->version = HG_POLICY_VERSION;
 	strcpy(c.path, "$.banks");
-	if (!json_object_object_get_ex(root, "banks", &v)) {
+	if (!(v = hg_jobj_get(root, "banks"))) {
 		perr(&c, "%s", "missing: list the accepted PCR banks, e.g. [\"sha256\"]");
 		goto out;
 	}
 	if (parse_banks(&c, v, p) < 0)
 		goto out;
 	strcpy(c.path, "$.pcr");
-	if (json_object_object_get_ex(root, "pcr", &v)) {
-		int64_t n = json_object_get_int64(v);
+	if ((v = hg_jobj_get(root, "pcr"))) {
+		json_int_t n = json_is_integer(v) ? json_integer_value(v) : -1;
 
-		if (!json_object_is_type(v, json_type_int) || n < 0 || n > 15) {
+		if (n < 0 || n > 15) {
 			perr(&c, "%s", "not a PCR index 0..15");
 			goto out;
 		}
 		p->pcr = (uint32_t)n;
 	}
 	strcpy(c.path, "$.unknown");
-	if (json_object_object_get_ex(root, "unknown", &v) && parse_unknown(&c, v, p) < 0)
+	if ((v = hg_jobj_get(root, "unknown")) && parse_unknown(&c, v, p) < 0)
 		goto out;
 	strcpy(c.path, "$.measurements");
-	if (json_object_object_get_ex(root, "measurements", &v) &&
+	if ((v = hg_jobj_get(root, "measurements")) &&
 	    parse_measurements(&c, v, p) < 0)
 		goto out;
 	strcpy(c.path, "$.pcrs");
-	if (json_object_object_get_ex(root, "pcrs", &v) && parse_pcrs(&c, v, p) < 0)
+	if ((v = hg_jobj_get(root, "pcrs")) && parse_pcrs(&c, v, p) < 0)
 		goto out;
 	strcpy(c.path, "$.firmware");
-	if (json_object_object_get_ex(root, "firmware", &v) && parse_firmware(&c, v, &p->fw) < 0)
+	if ((v = hg_jobj_get(root, "firmware")) && parse_firmware(&c, v, &p->fw) < 0)
 		goto out;
 	strcpy(c.path, "$.ek_certificates");
-	if (json_object_object_get_ex(root, "ek_certificates", &v) && parse_ekc(&c, v, &p->ekc) < 0)
+	if ((v = hg_jobj_get(root, "ek_certificates")) && parse_ekc(&c, v, &p->ekc) < 0)
 		goto out;
 	ret = 0;
 out:
-	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
+	json_decref(root);
+	free(je);
 	if (ret < 0)
 		hg_policy_free(p);
 	return ret;

@@ -1,10 +1,18 @@
-/* policy.h: the verifier's policy (JSON, parsed with json-c).
- * Reference: policies/README.md.
+/* policy.h: the verifier's policy (strict JSON, parsed with jansson
+ * through jsonstrict.h). Reference: policies/README.md "Parsing rules".
  *
  * Contract:
- *  - hg_policy_load() reads at most 16 MiB, refuses unknown keys, wrong
- *    types and malformed digests, and prints one error naming the file and
- *    the JSON path ("$.measurements.hypervisor[\"/usr/bin/x\"].sha256[1]").
+ *  - hg_policy_load() and hg_policy_parse() are the one way a policy is
+ *    read (check, diff, enroll --policy). They take at most 16 MiB and
+ *    refuse what jsonstrict.h refuses (duplicate keys at any depth, NUL
+ *    in strings and keys, comments, trailing commas, non-JSON numbers,
+ *    invalid UTF-8, a BOM, trailing data), then unknown keys, wrong
+ *    types, malformed or uppercase digests, names that are not canonical
+ *    paths or that name one file twice (policynames.h), and a "comment"
+ *    that is not a string. Each failure prints one line naming the file,
+ *    line:column, the JSON path and the reason
+ *    ("p.json:12:7: $.measurements.hypervisor[\"/usr/bin/x\"].sha256[1]:
+ *    not 64 hex digits") and leaves *p zeroed: nothing half-loaded.
  *  - Every entry of a hashed kind lists digests in at least one bank; an
  *    overlay entry lists none (nbanks == 0): overlays are logged by path.
  *  - Entries are sorted by (kind, name) so hg_policy_find() is a binary

@@ -68,15 +68,16 @@ fi
 # Every lib/*.c is linked in, so link what lib/ includes.
 PKGS="libcrypto libcbor"
 grep -qs '<tss2/' lib/*.[ch] && PKGS="$PKGS tss2-mu"
-# fuzz_policy includes verifier/policy.c, which needs json-c.
-PKGS="$PKGS json-c"
+# fuzz_policy includes verifier/policy.c, which needs json-c, jansson and
+# libunistring (verifier/jsonstrict.c; the latter has no .pc file).
+PKGS="$PKGS json-c jansson"
 PKGS=${FUZZ_PKGS:-$PKGS}
 # shellcheck disable=SC2086
 if ! PKG=$(pkg-config --cflags --libs $PKGS); then
 	echo "run.sh: pkg-config $PKGS failed (make deps)" >&2
 	exit 2
 fi
-PKG="$PKG -pthread"
+PKG="$PKG -pthread -lunistring"
 # fuzz_domxml alone needs libxml2: ask for it only when it is built.
 XML_PKG=
 case " $targets " in
@@ -234,6 +235,7 @@ hexseed response-long-heads a418000101030250000102030405060708090a0b0c0d0e0f\
 # share a static name), so it links the host-side sources it reaches.
 extra_of() {
 	case $1 in
+	fuzz_policy) echo verifier/jsonstrict.c verifier/policynames.c ;;
 	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c \
 		attest/gateconf.c "$XML_PKG" ;;
 	esac

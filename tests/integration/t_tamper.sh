@@ -395,17 +395,17 @@ echo "-- malformed policies"
 check_p() { "$HG_VERIFY" check --ak "$WORK/a/ak.pub" --nonce "$N" --policy "$1" "$EV"; }
 printf '{"version": 1, "banks": ["sha256"],\n "pcr": 13 x}\n' >"$WORK/p/badjson.json"
 expect_exit 2 "policy-bad-json" check_p "$WORK/p/badjson.json"
-expect_err "$WORK/p/badjson.json: not JSON at byte " "policy-bad-json-names-byte-offset"
+expect_err "$WORK/p/badjson.json:2:12: \$.pcr: not JSON: '}' expected" "policy-bad-json-names-line-column"
 jq '.measurment = .measurements | del(.measurements)' "$WORK/a/pol.json" >"$WORK/p/typo.json"
 expect_exit 2 "policy-unknown-key" check_p "$WORK/p/typo.json"
-expect_err "$WORK/p/typo.json: \$: unknown key \"measurment\"" "policy-unknown-key-names-path-and-key"
+expect_err "$WORK/p/typo.json:$(grep -n '"measurment"' "$WORK/p/typo.json" | cut -d: -f1):3: \$: unknown key \"measurment\"" "policy-unknown-key-names-path-and-key"
 jq ".measurements.hypervisor[\"$QEMU\"].sha256[0] |= .[0:62]" "$WORK/a/pol.json" >"$WORK/p/short.json"
 expect_exit 2 "policy-short-digest" check_p "$WORK/p/short.json"
-expect_err "$WORK/p/short.json: \$.measurements.hypervisor[\"$QEMU\"].sha256[0]: not 64 hex digits" \
+expect_err "$WORK/p/short.json:$(grep -n "\"$(jq -r ".measurements.hypervisor[\"$QEMU\"].sha256[0]" "$WORK/p/short.json")\"" "$WORK/p/short.json" | cut -d: -f1):11: \$.measurements.hypervisor[\"$QEMU\"].sha256[0]: not 64 hex digits" \
 	"policy-short-digest-names-path"
 jq '.unknown = {"kernel": "allow"}' "$WORK/a/pol.json" >"$WORK/p/kind.json"
 expect_exit 2 "policy-unknown-kind" check_p "$WORK/p/kind.json"
-expect_err "$WORK/p/kind.json: \$.unknown.kernel: not hypervisor, firmware, config or image" "policy-unknown-kind-names-path"
+expect_err "$WORK/p/kind.json:$(grep -n '"kernel"' "$WORK/p/kind.json" | cut -d: -f1):5: \$.unknown.kernel: not hypervisor, firmware, config or image" "policy-unknown-kind-names-path"
 expect_exit 2 "policy-missing-file" check_p "$WORK/p/none.json"
 
 echo "-- --quiet"
