@@ -391,6 +391,21 @@ static int check_firmware(struct run *r)
 			FAIL(r, HV_FIRMWARE, "firmware log: %s", err.msg);
 		return -1;
 	}
+	/* No bank downgrade in the firmware log either: firmware extends every
+	 * active bank (PFP r1.05 §2.3.4.1) and logs each, so a quoted bank the
+	 * log leaves out, on a firmware PCR the log extends, was stripped from
+	 * the log (its events would then be believed on the weaker banks
+	 * alone). The other way round (a log bank the quote omits) is the
+	 * firmware rules' to ignore: nothing is derived from it. */
+	for (size_t b = 0; b < sel->n; b++) {
+		uint32_t both = sel->b[b].mask & res->fw_replay.touched & ((1u << FW_PCRS) - 1);
+
+		if (both && !hg_uefi_replay_get(&res->fw_replay, sel->b[b].alg, 0)) {
+			FAIL(r, HV_BANKS, "the firmware log omits bank %s, which the quote covers on PCR %d that the log extends (a bank downgrade)",
+			     bank_name(sel->b[b].alg), __builtin_ctz(both));
+			return -1;
+		}
+	}
 	/* The firmware rules read events of some PCRs (4: boot applications,
 	 * 7: Secure Boot and its keys): those events are bound to the quote
 	 * only if the quote covers those PCRs in every bank the rules compare

@@ -144,6 +144,39 @@ check 1 "learn-refuses-sha1-only-quote" "banks: the quote omits bank sha256" \
 vcheck 3 pcr-digest "pcr-values-in-other-bank-order" ev/swapped.cbor tt/tak.pub p/both.json \
 	"PCR values do not cover the quoted selection exactly, in its order"
 
+# The firmware log: a real GCE log (sha1, sha256, sha384) replayed into a
+# TPM whose banks are sha256 and sha512. The quote covers sha512 on PCRs
+# 0-9, which the log never mentions: the log was "stripped" of that bank,
+# and its events would be believed on sha256 alone. (t_uefi_e2e.sh's
+# check-trusted is the control: the same log on a sha256-only TPM.)
+FWLOG=$ROOT/tests/data/uefi/tpm2-software_tpm2-tools/fixtures/event-gce-ubuntu-2104-log.bin
+fw_host() {
+	local specs i
+	start_tpm sha256,sha512 --no-ek-certs
+	"$HG_VERIFY" show --uefi-log "$FWLOG" --json >fw.json 2>/dev/null || return 1
+	mapfile -t specs < <(jq -r '.events[] | select(.type != "EV_NO_ACTION" and .pcr < 10)
+		| "\(.pcr):sha256=\(.digests.sha256)"' fw.json)
+	for ((i = 0; i < ${#specs[@]}; i += 16)); do
+		tpm2_pcrextend -T "$TCTI" "${specs[@]:i:16}" || return 1
+	done
+	HOSTGATE_STATE=$WORK/fwstate HOSTGATE_LOG=$WORK/fw.cel "$HG_ATTEST" init --ak-out fwak.pub >/dev/null &&
+		HOSTGATE_STATE=$WORK/fwstate HOSTGATE_LOG=$WORK/fw.cel "$HG_ATTEST" measure --kind hypervisor /bin/true >/dev/null &&
+		HOSTGATE_STATE=$WORK/fwstate HOSTGATE_LOG=$WORK/fw.cel "$HG_ATTEST" quote --nonce "$N" --uefi-log "$FWLOG" -o ev/fw.cbor >/dev/null
+}
+SAVED=("$TCTI" "$HOSTGATE_STATE" "$HOSTGATE_LOG")
+if [ -r "$FWLOG" ] && fw_host; then
+	printf '{"version": 1, "banks": ["sha256"], "unknown": {"hypervisor": "allow"}}\n' >p/fw.json
+	vcheck 1 banks "firmware-log-omits-a-quoted-bank" ev/fw.cbor fwak.pub p/fw.json \
+		"the firmware log omits bank sha512, which the quote covers on PCR 0 that the log extends (a bank downgrade)"
+	jq -r '[.checks[] | select(.check == "log" or .check == "replay") | .result] | join(",")' v.json |
+		grep -qx "pass,pass" && pass "firmware-log-omits-a-quoted-bank-hostgate-log-fine" ||
+		fail "firmware-log-omits-a-quoted-bank-hostgate-log-fine" "$(jq -c .checks v.json)"
+else
+	fail "firmware-log-setup" "no $FWLOG, or its replay into swtpm failed"
+fi
+TCTI=${SAVED[0]} HOSTGATE_STATE=${SAVED[1]} HOSTGATE_LOG=${SAVED[2]}
+export HOSTGATE_TCTI=$TCTI HOSTGATE_STATE HOSTGATE_LOG
+
 echo "-- AKs a verifier must refuse, on every path"
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sk/rsa.pem 2>/dev/null &&
 	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -pkeyopt rsa_keygen_pubexp:3 \
