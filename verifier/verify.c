@@ -392,11 +392,12 @@ static int check_firmware(struct run *r)
 		return -1;
 	}
 	/* No bank downgrade in the firmware log either: firmware extends every
-	 * active bank (PFP r1.05 §2.3.4.1) and logs each, so a quoted bank the
-	 * log leaves out, on a firmware PCR the log extends, was stripped from
-	 * the log (its events would then be believed on the weaker banks
-	 * alone). The other way round (a log bank the quote omits) is the
-	 * firmware rules' to ignore: nothing is derived from it. */
+	 * active bank and logs each in a crypto-agile log (TCG PC Client
+	 * PFP), so a quoted bank the log leaves out, on a firmware PCR the
+	 * log extends, was stripped from the log (its events would then be
+	 * believed on the weaker banks alone). The other way round (a log
+	 * bank the quote omits) is the firmware rules' to ignore: nothing is
+	 * derived from it. */
 	for (size_t b = 0; b < sel->n; b++) {
 		uint32_t both = sel->b[b].mask & res->fw_replay.touched & ((1u << FW_PCRS) - 1);
 

@@ -13,7 +13,9 @@
  *
  * banks: the quote covers a bank the policy accepts, and (once the log
  * has verified) every bank the hostgate log carries digests in, with the
- * hostgate PCR: a quote that omits one is a bank downgrade.
+ * hostgate PCR: a quote that omits one is a bank downgrade. Likewise the
+ * firmware log must carry every bank the quote covers on a PCR 0-9 it
+ * extends (a log stripped of a bank is a downgrade too).
  * selection: the quote covers the hostgate PCR in every bank the policy
  * accepts that is quoted, and every PCR the policy judges.
  *
