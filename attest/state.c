@@ -58,6 +58,22 @@ int hg_state_has_ak(const char *dir)
 	return access(a, F_OK) == 0 && access(b, F_OK) == 0;
 }
 
+/* The host holds its own AK to the verifier's rule (lib/tpmpub.h): a
+ * state dir whose ak.pub a verifier would refuse (swapped for a weak or
+ * unrestricted key) is refused here first, naming why. */
+static int ak_sane(const char *what, const uint8_t *buf, size_t len)
+{
+	struct hg_ak ak;
+	const char *why;
+
+	if (hg_ak_decode(buf, len, &ak, &why) < 0) {
+		hg_err("%s: not usable as an AK: %s", what, why);
+		return -1;
+	}
+	hg_ak_free(&ak);
+	return 0;
+}
+
 int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 {
 	char path[PATH_MAX];
@@ -81,6 +97,8 @@ int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 		hg_err("%s: not exactly one TPM2B_PUBLIC", path);
 		goto out;
 	}
+	if (ak_sane(path, buf, len) < 0)
+		goto out;
 	free(buf);
 	buf = NULL;
 	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PRIV) < 0)
@@ -113,7 +131,7 @@ int hg_state_ak_name(const char *dir, const TPM2B_PUBLIC *pub, uint8_t *buf,
 		hg_err("%s: the AK's public area cannot be marshalled or named", dir);
 		return -1;
 	}
-	return 0;
+	return ak_sane(dir, buf, *len);
 }
 
 int hg_write_tpm2b_public(const char *file, const TPM2B_PUBLIC *pub)

@@ -24,6 +24,9 @@
 
 /* 1 if both AK files exist, 0 if neither or one, -1 on error. */
 int hg_state_has_ak(const char *dir);
+/* Refuses (one error line) an ak.pub that fails the verifier's AK rule,
+ * hg_ak_decode() (lib/tpmpub.h): the host never quotes with an AK a
+ * verifier must refuse. */
 int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv);
 int hg_state_save_ak(const char *dir, const TPM2B_PUBLIC *pub,
 		     const TPM2B_PRIVATE *priv);
@@ -31,6 +34,7 @@ int hg_state_save_ak(const char *dir, const TPM2B_PUBLIC *pub,
 /* The AK's public area marshalled (BUF, sizeof(TPM2B_PUBLIC) bytes; *LEN)
  * and its Name, nameAlg || H(TPMT_PUBLIC) (Part 1 §16; NAME holds
  * 2 + 64 bytes, *NAME_LEN): what enrollment and init show and send.
+ * The AK must pass hg_ak_decode()'s rule, as in hg_state_load_ak().
  * -1 with one error line naming DIR. */
 int hg_state_ak_name(const char *dir, const TPM2B_PUBLIC *pub, uint8_t *buf,
 		     size_t *len, uint8_t *name, size_t *name_len);

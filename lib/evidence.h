@@ -6,9 +6,9 @@
  *   3: signature    bstr, TPMT_SIGNATURE
  *   4: ak           bstr, TPM2B_PUBLIC of the AK
  *   5: pcrs         [[alg, pcr, value], ...] read with the quote, written
- *                   in selection order; the verifier looks each value up by
- *                   (bank, PCR), so order carries no meaning, but every
- *                   pair appears at most once
+ *                   in selection order; every pair appears at most once,
+ *                   and the verifier holds the list to be exactly the
+ *                   quote's selection in its order (hg_pcr_digest)
  *   6: log          bstr, the hostgate event log (may be empty)
  *   7: uefi_log     bstr, optional: the firmware event log
  *   8: ek_certs     [bstr, ...], optional: EK certificates (DER)

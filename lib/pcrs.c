@@ -69,7 +69,7 @@ int hg_pcr_digest(const struct hg_pcr_sel *sel, const struct hg_pcr_values *v,
 	ctx = EVP_MD_CTX_new();
 	if (!ctx || !EVP_DigestInit_ex(ctx, md, NULL))
 		goto out;
-	for (size_t i = 0; i < sel->n; i++) {
+	for (size_t i = 0, k = 0; i < sel->n; i++) {
 		const struct hg_bank *b = hg_bank_by_alg(sel->b[i].alg);
 
 		for (unsigned pcr = 0; pcr < HG_NUM_PCRS; pcr++) {
@@ -77,8 +77,11 @@ int hg_pcr_digest(const struct hg_pcr_sel *sel, const struct hg_pcr_values *v,
 
 			if (!(sel->b[i].mask & (1u << pcr)))
 				continue;
-			pv = hg_pcr_values_get(v, sel->b[i].alg, pcr);
-			if (!b || !pv || pv->len != b->size ||
+			/* Exactly the selection, in its order: the k-th value
+			 * is the k-th selected (bank, PCR). */
+			pv = &v->v[k++];
+			if (!b || pv->alg != sel->b[i].alg || pv->pcr != pcr ||
+			    pv->len != b->size ||
 			    !EVP_DigestUpdate(ctx, pv->d, pv->len))
 				goto out;
 		}

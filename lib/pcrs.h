@@ -46,8 +46,9 @@ size_t hg_pcr_sel_count(const struct hg_pcr_sel *sel);
 /* The value of (alg, pcr) in V, or NULL. */
 const struct hg_pcr_value *hg_pcr_values_get(const struct hg_pcr_values *v,
 					     uint16_t alg, unsigned pcr);
-/* H_alg of the selected values in selection order. Fails if V misses a
- * selected value or holds one the selection does not name (exact). */
+/* H_alg of the selected values in selection order. Fails unless V holds
+ * exactly the selected values in selection order (exact: no value
+ * missing, none extra, none out of place). */
 int hg_pcr_digest(const struct hg_pcr_sel *sel, const struct hg_pcr_values *v,
 		  uint16_t alg, struct hg_digest *out);
 

@@ -139,6 +139,12 @@ int hg_quote_verify(const struct hg_ak *ak, const uint8_t *attest,
 		for (UINT32 j = 0; j < i; j++)
 			if (q->pcrSelect.pcrSelections[j].hash == s->hash)
 				return fail(res, QC_ATTEST, "PCR selection names a bank twice");
+		/* A TPM refuses a selection shorter than PCR_SELECT_MIN (3
+		 * octets for 24 PCRs, PC Client PTP) and tss2-mu one longer
+		 * than TPM2_PCR_SELECT_MAX (4): anything else was not signed
+		 * by a TPM following the spec. */
+		if (s->sizeofSelect < 3)
+			return fail(res, QC_ATTEST, "PCR selection sizeofSelect is under 3 octets");
 		for (unsigned b = 0; b < s->sizeofSelect && b < 3; b++)
 			m |= (uint32_t)s->pcrSelect[b] << (8 * b);
 		for (unsigned b = 3; b < s->sizeofSelect; b++)
@@ -157,7 +163,7 @@ int hg_quote_verify(const struct hg_ak *ak, const uint8_t *attest,
 		 * banks' (Part 3 §18.4). */
 		if (hg_pcr_digest(&res->sel, pcrs, ak->hash, &d) < 0)
 			return fail(res, QC_PCR_DIGEST,
-				    "PCR values do not cover the quoted selection exactly");
+				    "PCR values do not cover the quoted selection exactly, in its order");
 		if (q->pcrDigest.size != d.len ||
 		    memcmp(q->pcrDigest.buffer, d.d, d.len))
 			return fail(res, QC_PCR_DIGEST,

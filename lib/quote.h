@@ -7,10 +7,15 @@
  *                 it verifies over the TPMS_ATTEST bytes (OpenSSL)
  *   QC_ATTEST     TPMS_ATTEST decodes exactly; magic is
  *                 TPM_GENERATED_VALUE and type TPM_ST_ATTEST_QUOTE
- *                 (Part 2 §10.12.8): the TPM signed it, nobody else
+ *                 (Part 2 §10.12.8): the TPM signed it, nobody else;
+ *                 its PCR selection names 1..HG_MAX_BANKS known banks,
+ *                 none twice, each with sizeofSelect 3..4 and no PCR
+ *                 beyond 23 (CVE-2024-29038/29039 were a quote whose
+ *                 magic and selection nobody checked)
  *   QC_NONCE      extraData equals the verifier's nonce
- *   QC_PCR_DIGEST pcrDigest equals H_scheme(values in selection order);
- *                 the values must cover the selection exactly
+ *   QC_PCR_DIGEST pcrDigest equals H_scheme(values in selection order),
+ *                 with the AK scheme's hash (Part 3 §18.4), not a bank's;
+ *                 the values must be the selection exactly, in its order
  * The signature is checked before the attest is trusted to mean anything.
  *
  * Contract: on success res->attest and res->sel describe the quote.

@@ -52,6 +52,17 @@ static EVP_PKEY *ecc_key(const TPMT_PUBLIC *p, const char **why)
 	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, buf, 1 + 2 * sz))
 		key = from_params("EC", bld);
 	OSSL_PARAM_BLD_free(bld);
+	/* Explicitly: a point off the curve (or the point at infinity)
+	 * invites invalid-curve attacks on whoever uses the key. */
+	if (key) {
+		EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+
+		if (!c || EVP_PKEY_public_check(c) != 1) {
+			EVP_PKEY_free(key);
+			key = NULL;
+		}
+		EVP_PKEY_CTX_free(c);
+	}
 	if (!key)
 		*why = "key point is not on its curve";
 	return key;
@@ -70,6 +81,13 @@ static EVP_PKEY *rsa_key(const TPMT_PUBLIC *p, const char **why)
 		return NULL;
 	}
 	n = BN_bin2bn(p->unique.rsa.buffer, p->unique.rsa.size, NULL);
+	/* keyBits is the public area's claim; the modulus is what counts:
+	 * leading zero bytes would make a 2048-bit field hold a small key. */
+	if (n && (BN_num_bits(n) != (int)r->keyBits || !BN_is_odd(n))) {
+		*why = "key RSA modulus does not have exactly keyBits bits or is even";
+		BN_free(n);
+		return NULL;
+	}
 	bne = BN_new();
 	bld = OSSL_PARAM_BLD_new();
 	if (n && bne && bld && BN_set_word(bne, e) &&
@@ -148,12 +166,119 @@ int hg_ak_name(const uint8_t *buf, size_t len, uint8_t *name, size_t *name_len,
 	return 0;
 }
 
+/* Hashes an AK may name itself and sign with: SHA-1 is refused for both
+ * (its collisions are practical; a TPM 2.0 AK made today uses SHA-256). */
+static int strong_hash(uint16_t alg)
+{
+	return alg == TPM2_ALG_SHA256 || alg == TPM2_ALG_SHA384 ||
+	       alg == TPM2_ALG_SHA512;
+}
+
+/* Attribute bits an AK may carry besides the required ones: none of them
+ * widens what the key signs. Everything else (reserved bits, decrypt,
+ * x509sign, which the TPM forbids with restricted) is refused. */
+#define AK_NEED (TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
+		 TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED | \
+		 TPMA_OBJECT_SIGN_ENCRYPT)
+#define AK_MAY (AK_NEED | TPMA_OBJECT_STCLEAR | TPMA_OBJECT_USERWITHAUTH | \
+		TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_NODA | \
+		TPMA_OBJECT_ENCRYPTEDDUPLICATION)
+
+int hg_ak_check(const TPMT_PUBLIC *p, const char **why)
+{
+	const TPMA_OBJECT a = p->objectAttributes;
+	static const struct {
+		TPMA_OBJECT bit;
+		const char *why;
+	} need[] = {
+		/* Part 1 §25.2: only a restricted key refuses to sign data
+		 * that starts with TPM_GENERATED_VALUE, so only its quotes
+		 * are the TPM's. */
+		{ TPMA_OBJECT_RESTRICTED, "key is not a fixedTPM restricted signing key: restricted is clear" },
+		{ TPMA_OBJECT_SIGN_ENCRYPT, "key is not a fixedTPM restricted signing key: sign is clear" },
+		/* Part 1 §27.2: fixedTPM and fixedParent say the private key
+		 * never leaves this TPM; sensitiveDataOrigin that the TPM made
+		 * it (nobody imported a key they know). */
+		{ TPMA_OBJECT_FIXEDTPM, "key is not a fixedTPM restricted signing key: fixedTPM is clear" },
+		{ TPMA_OBJECT_FIXEDPARENT, "key is not a fixedTPM restricted signing key: fixedParent is clear" },
+		{ TPMA_OBJECT_SENSITIVEDATAORIGIN, "key is not a fixedTPM restricted signing key: sensitiveDataOrigin is clear" },
+	};
+
+	if (a & TPMA_OBJECT_DECRYPT) {
+		*why = (a & TPMA_OBJECT_SIGN_ENCRYPT)
+			       ? "key is a decrypt+sign key, not a restricted signing key"
+			       : "key is a decryption key (an EK?), not a restricted signing key";
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(a & need[i].bit)) {
+			*why = need[i].why;
+			return -1;
+		}
+	if (a & ~AK_MAY) {
+		*why = "key has attribute bits an AK does not carry (reserved or x509sign)";
+		return -1;
+	}
+	if (!strong_hash(p->nameAlg)) {
+		*why = "AK nameAlg is not sha256, sha384 or sha512";
+		return -1;
+	}
+	if (p->type == TPM2_ALG_ECC) {
+		const TPMS_ECC_PARMS *e = &p->parameters.eccDetail;
+
+		if (e->symmetric.algorithm != TPM2_ALG_NULL || e->kdf.scheme != TPM2_ALG_NULL) {
+			*why = "AK has a symmetric algorithm or KDF (a signing key has neither)";
+			return -1;
+		}
+		if (e->scheme.scheme != TPM2_ALG_ECDSA) {
+			*why = "AK scheme is not ECDSA";
+			return -1;
+		}
+		if (!strong_hash(e->scheme.details.ecdsa.hashAlg)) {
+			*why = "AK scheme hash is not sha256, sha384 or sha512";
+			return -1;
+		}
+		if (e->curveID != TPM2_ECC_NIST_P256 && e->curveID != TPM2_ECC_NIST_P384) {
+			*why = "key curve is not P-256 or P-384";
+			return -1;
+		}
+	} else if (p->type == TPM2_ALG_RSA) {
+		const TPMS_RSA_PARMS *r = &p->parameters.rsaDetail;
+
+		if (r->symmetric.algorithm != TPM2_ALG_NULL) {
+			*why = "AK has a symmetric algorithm (a signing key has none)";
+			return -1;
+		}
+		if (r->scheme.scheme != TPM2_ALG_RSASSA && r->scheme.scheme != TPM2_ALG_RSAPSS) {
+			*why = "AK scheme is not RSASSA or RSAPSS";
+			return -1;
+		}
+		if (!strong_hash(r->scheme.details.anySig.hashAlg)) {
+			*why = "AK scheme hash is not sha256, sha384 or sha512";
+			return -1;
+		}
+		/* Part 2 §12.2.3.5: exponent 0 means 2^16 + 1. Any other
+		 * exponent is refused: e = 1 makes every "signature" its own
+		 * message, e = 3 invites Bleichenbacher's forgery. */
+		if (r->exponent != 0 && r->exponent != 65537) {
+			*why = "AK RSA public exponent is not 65537";
+			return -1;
+		}
+		if (r->keyBits != 2048 && r->keyBits != 3072 && r->keyBits != 4096) {
+			*why = "AK RSA modulus is not 2048, 3072 or 4096 bits";
+			return -1;
+		}
+	} else {
+		*why = "AK is neither RSA nor ECC";
+		return -1;
+	}
+	return 0;
+}
+
 int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
 		 const char **why)
 {
 	const TPMT_PUBLIC *p = &ak->pub.publicArea;
-	const TPMA_OBJECT need = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
-				 TPMA_OBJECT_FIXEDTPM;
 	size_t off = 0;
 
 	memset(ak, 0, sizeof(*ak));
@@ -165,45 +290,19 @@ int hg_ak_decode(const uint8_t *buf, size_t len, struct hg_ak *ak,
 		*why = "trailing bytes after TPM2B_PUBLIC";
 		return -1;
 	}
-	if ((p->objectAttributes & need) != need ||
-	    (p->objectAttributes & TPMA_OBJECT_DECRYPT)) {
-		*why = (p->objectAttributes & TPMA_OBJECT_DECRYPT) &&
-				       !(p->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT)
-			       ? "key is a decryption key (an EK?), not a restricted signing key"
-			       : "key is not a fixedTPM restricted signing key";
+	if (hg_ak_check(p, why) < 0)
 		return -1;
-	}
 	if (p->type == TPM2_ALG_ECC) {
-		const TPMT_ECC_SCHEME *s = &p->parameters.eccDetail.scheme;
-
-		if (s->scheme != TPM2_ALG_ECDSA) {
-			*why = "AK scheme is not ECDSA";
-			return -1;
-		}
-		ak->scheme = s->scheme;
-		ak->hash = s->details.ecdsa.hashAlg;
+		ak->scheme = p->parameters.eccDetail.scheme.scheme;
+		ak->hash = p->parameters.eccDetail.scheme.details.ecdsa.hashAlg;
 		ak->key = ecc_key(p, why);
-	} else if (p->type == TPM2_ALG_RSA) {
-		const TPMT_RSA_SCHEME *s = &p->parameters.rsaDetail.scheme;
-
-		if (s->scheme != TPM2_ALG_RSASSA && s->scheme != TPM2_ALG_RSAPSS) {
-			*why = "AK scheme is not RSASSA or RSAPSS";
-			return -1;
-		}
-		ak->scheme = s->scheme;
-		ak->hash = s->details.anySig.hashAlg;
-		ak->key = rsa_key(p, why);
 	} else {
-		*why = "AK is neither RSA nor ECC";
-		return -1;
+		ak->scheme = p->parameters.rsaDetail.scheme.scheme;
+		ak->hash = p->parameters.rsaDetail.scheme.details.anySig.hashAlg;
+		ak->key = rsa_key(p, why);
 	}
 	if (!ak->key)
 		return -1;
-	if (!hg_bank_by_alg(ak->hash)) {
-		*why = "AK scheme hash is not sha1/sha256/sha384/sha512";
-		hg_ak_free(ak);
-		return -1;
-	}
 	if (name_of(p, ak->name, &ak->name_len) < 0) {
 		*why = "AK nameAlg is not a known hash";
 		hg_ak_free(ak);

@@ -9,7 +9,9 @@
 # qemu.conf (without them libvirtd fails "Failed to parse user
 # 'libvirt-qemu'"); socat catches syslog on a host without a syslogd
 # (tests/integration/libvirt.sh). libsqlite3-dev: the verifier's host
-# registry (verifier/registry.c). libjansson-dev, libunistring-dev: the
+# registry (verifier/registry.c); sqlite3, its shell: the quote tamper
+# suite swaps a registry's AK (tests/integration/t_tamper_quote.sh).
+# libjansson-dev, libunistring-dev: the
 # strict policy parser (verifier/jsonstrict.h).
 #
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
@@ -25,6 +27,7 @@ swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 libvirt-daemon-system socat
+sqlite3
 "
 
 missing=""

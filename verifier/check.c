@@ -153,6 +153,7 @@ int check_main(int argc, char **argv)
 	in.workloads = nwl ? wl : NULL;
 	in.nworkloads = nwl;
 	in.uefi_flags = uefi_flags;
+	in.host = host;
 	in.want_json = !quiet;
 	ret = hv_verify(&in, res);
 	if (!quiet)

@@ -64,17 +64,24 @@ out:
 	return ret;
 }
 
-int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len)
+int hv_parse_nonce_min(const char *hex, size_t min, uint8_t **nonce, size_t *len)
 {
-	if (hg_hex_decode(hex, HG_NONCE_MAX, nonce, len) < 0 || *len < HG_NONCE_MIN) {
+	*nonce = NULL;
+	*len = 0;
+	if (hg_hex_decode(hex, HG_NONCE_MAX, nonce, len) < 0 || *len < min) {
 		if (*nonce) {
 			free(*nonce);
 			*nonce = NULL;
 		}
-		hg_err("--nonce: not 8..64 bytes of hex");
+		hg_err("--nonce: not %zu..%d bytes of hex", min, HG_NONCE_MAX);
 		return -1;
 	}
 	return 0;
+}
+
+int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len)
+{
+	return hv_parse_nonce_min(hex, HG_NONCE_MIN, nonce, len);
 }
 
 int hv_read_evidence(const char *path, uint8_t **buf, size_t *len)

@@ -15,7 +15,11 @@ int hv_load_ak(const char *path, struct hg_ak *ak);
 /* The AK of HOST as the registry in state dir STATE (NULL: the default,
  * verifier/vstate.h) recorded it at enrollment. */
 int hv_host_ak(const char *state, const char *host, struct hg_ak *ak);
+/* The nonce for hostgate's own evidence: HG_NONCE_MIN..HG_NONCE_MAX
+ * (8..64) bytes of hex. */
 int hv_parse_nonce(const char *hex, uint8_t **nonce, size_t *len);
+/* MIN..HG_NONCE_MAX bytes (MIN >= 1: an empty nonce is no nonce). */
+int hv_parse_nonce_min(const char *hex, size_t min, uint8_t **nonce, size_t *len);
 /* Evidence: read up to the cap + 1 so that "too large" reaches the decode
  * check (exit 3) instead of looking like an unreadable file. */
 int hv_read_evidence(const char *path, uint8_t **buf, size_t *len);

@@ -7,6 +7,11 @@
  * -F values' writes them: the selected digests concatenated in selection
  * order, which is exactly what pcrDigest hashes.
  *
+ * The nonce may be 1..64 bytes (check's minimum is 8): quotes from other
+ * attesters use short ones, and the verifier, who chose it, is warned on
+ * stderr under 8. The AK passes the same sanity rule as everywhere
+ * (lib/tpmpub.h) before any signature is trusted.
+ *
  * Exit codes: 0 valid, 2 usage or unreadable input, 3 invalid quote.
  */
 #include <errno.h>
@@ -19,6 +24,7 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "inputs.h"
+#include "../lib/evidence.h"
 #include "../lib/quote.h"
 
 #define QUOTE_FILE_MAX 8192
@@ -30,7 +36,8 @@ static void usage(FILE *f)
 		   "Verify a TPM2_Quote made with tpm2-tools: ATTEST is the TPMS_ATTEST\n"
 		   "(tpm2_quote -m), SIG the TPMT_SIGNATURE (tpm2_quote -s), AKPUB the\n"
 		   "AK's TPM2B_PUBLIC (tpm2_createak -u). With --pcrs (tpm2_quote -o FILE\n"
-		   "-F values), the values must hash to the quoted pcrDigest.\n\n"
+		   "-F values), the values must hash to the quoted pcrDigest.\n"
+		   "HEX is the nonce the verifier sent, 1..64 bytes (a warning under 8).\n\n"
 		   "Exit codes: 0 valid, 2 usage or unreadable input, 3 invalid quote.\n");
 }
 
@@ -85,11 +92,18 @@ int quote_main(int argc, char **argv)
 	}
 	res = calloc(1, sizeof(*res));
 	vals = calloc(1, sizeof(*vals));
-	if (!res || !vals || hv_parse_nonce(noncehex, &nonce, &nonce_len) < 0 ||
+	/* The verifier chose this nonce (it is the one it sent), so a short
+	 * one is its own risk, not the host's: third-party attesters use
+	 * short ones (go-tpm-tools on GCE: 2 bytes). 1..64 bytes, with a
+	 * warning under the 8 that hostgate's own evidence needs. */
+	if (!res || !vals || hv_parse_nonce_min(noncehex, 1, &nonce, &nonce_len) < 0 ||
 	    hv_load_ak(akpath, &ak) < 0 || read_small(msgpath, &msg, &msg_len) < 0 ||
 	    read_small(sigpath, &sig, &sig_len) < 0 ||
 	    (pcrpath && read_small(pcrpath, &pcrs, &pcrs_len) < 0))
 		goto out;
+	if (nonce_len < HG_NONCE_MIN)
+		hg_err("warning: --nonce: %zu byte%s, under %d: a short nonce makes a replayed quote likelier to match",
+		       nonce_len, nonce_len == 1 ? "" : "s", HG_NONCE_MIN);
 	ret = HV_EXIT_INVALID;
 	/* First pass without values: learn the selection from the verified
 	 * attest, then lay the concatenated values out along it. */

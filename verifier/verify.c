@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lib/util.h"
 #include "fwjudge.h"
@@ -105,11 +106,40 @@ static int quoted(const struct hg_pcr_sel *sel, uint16_t alg, unsigned pcr)
 	return 0;
 }
 
+/* A bank listed with no PCR selected (a TPM clears the bits of a bank it
+ * has not allocated) vouches for nothing: it is not quoted. */
 static int bank_quoted(const struct hg_pcr_sel *sel, uint16_t alg)
 {
 	for (size_t i = 0; i < sel->n; i++)
 		if (sel->b[i].alg == alg)
-			return 1;
+			return sel->b[i].mask != 0;
+	return 0;
+}
+
+/* No bank downgrade: the host measures into every active bank, so every
+ * bank the (verified) log carries digests in must be quoted, the hostgate
+ * PCR in it. The policy's banks say which banks may be judged, never
+ * which may be dropped: a quote of sha1 alone, from a host whose log also
+ * carries sha256, would make sha1 collisions the only thing to beat. */
+static int check_downgrade(struct run *r, const struct hg_digests *logbanks)
+{
+	const struct hg_pcr_sel *sel = &r->res->quote.sel;
+	uint32_t pcr = r->in->policy ? r->in->policy->pcr : HG_NUM_PCRS;
+
+	for (size_t i = 0; i < logbanks->n; i++) {
+		uint16_t alg = logbanks->v[i].alg;
+
+		if (!bank_quoted(sel, alg)) {
+			FAIL(r, HV_BANKS, "the quote omits bank %s, in which the hostgate log carries digests (a bank downgrade)",
+			     bank_name(alg));
+			return -1;
+		}
+		if (pcr < HG_NUM_PCRS && !quoted(sel, alg, pcr)) {
+			FAIL(r, HV_SELECTION, "quote does not cover the hostgate PCR %u in %s, a bank the hostgate log carries",
+			     pcr, bank_name(alg));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -280,6 +310,8 @@ static int check_log(struct run *r, struct hv_judge *j)
 	}
 	pass(r, HV_LOG);
 	res->log_pcrs = rp.touched;
+	if (it.n > 0 && check_downgrade(r, &it.banks) < 0)
+		goto out;
 	/* Every quoted value of a PCR the log extends (and of the hostgate
 	 * PCR even when the log is empty) must equal the replay. */
 	for (size_t b = 0; b < sel->n; b++) {
@@ -375,6 +407,22 @@ static int check_firmware(struct run *r)
 		else
 			FAIL(r, HV_FIRMWARE, "firmware log: %s", err.msg);
 		return -1;
+	}
+	/* No bank downgrade in the firmware log either: firmware extends every
+	 * active bank and logs each in a crypto-agile log (TCG PC Client
+	 * PFP), so a quoted bank the log leaves out, on a firmware PCR the
+	 * log extends, was stripped from the log (its events would then be
+	 * believed on the weaker banks alone). The other way round (a log
+	 * bank the quote omits) is the firmware rules' to ignore: nothing is
+	 * derived from it. */
+	for (size_t b = 0; b < sel->n; b++) {
+		uint32_t both = sel->b[b].mask & res->fw_replay.touched & ((1u << FW_PCRS) - 1);
+
+		if (both && !hg_uefi_replay_get(&res->fw_replay, sel->b[b].alg, 0)) {
+			FAIL(r, HV_BANKS, "the firmware log omits bank %s, which the quote covers on PCR %d that the log extends (a bank downgrade)",
+			     bank_name(sel->b[b].alg), __builtin_ctz(both));
+			return -1;
+		}
 	}
 	/* The firmware rules read events of some PCRs (4: boot applications,
 	 * 7: Secure Boot and its keys): those events are bound to the quote
@@ -489,13 +537,39 @@ static void check_pcrs_and_policy(struct run *r, struct hv_judge *j)
 	commit_judge(r, j);
 }
 
+/* What the verdict is about: when, which host, which AK, which nonce.
+ * The AK Name only once the ak check passed (before, no AK is known to
+ * be the one the quote is held to). */
+static void add_identity(struct run *r, json_object *v)
+{
+	const struct hv_inputs *in = r->in;
+	const struct hv_result *res = r->res;
+	const struct hg_ak *ak = in->ak ? in->ak : res->own_ak.key ? &res->own_ak : NULL;
+	const uint8_t *nonce = in->nonce ? in->nonce : res->ev.nonce;
+	size_t nonce_len = in->nonce ? in->nonce_len : res->ev.nonce_len;
+	char when[32];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (gmtime_r(&now, &tm) && strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		json_object_object_add(v, "checked_at", json_object_new_string(when));
+	if (in->host)
+		json_object_object_add(v, "hostname", json_object_new_string(in->host));
+	if (ak && r->state[HV_AK] > 0)
+		json_object_object_add(v, "ak_name", hexj(ak->name, ak->name_len));
+	if (nonce)
+		json_object_object_add(v, "nonce", hexj(nonce, nonce_len));
+}
+
 static void build_verdict(struct run *r)
 {
 	struct hv_result *res = r->res;
 	json_object *v = json_object_new_object(), *checks = json_object_new_array();
 	const char *verdict = res->exit == 0 ? "trusted" : res->exit == 1 ? "untrusted" : "invalid";
 
+	json_object_object_add(v, "version", json_object_new_int(HV_VERDICT_VERSION));
 	json_object_object_add(v, "verdict", json_object_new_string(verdict));
+	add_identity(r, v);
 	for (int c = 0; c < HV_NCHECKS; c++) {
 		json_object *o = json_object_new_object();
 

@@ -13,6 +13,14 @@
  * pairs (hg_uefi_facts_bound) and judged by the policy's "firmware"
  * section (fwjudge.h) under the policy check.
  *
+ * banks: the quote covers a bank the policy accepts, and (once the log
+ * has verified) every bank the hostgate log carries digests in, with the
+ * hostgate PCR: a quote that omits one is a bank downgrade. Likewise the
+ * firmware log must carry every bank the quote covers on a PCR 0-9 it
+ * extends (a log stripped of a bank is a downgrade too).
+ * selection: the quote covers the hostgate PCR in every bank the policy
+ * accepts that is quoted, and every PCR the policy judges.
+ *
  * Exit classes: decode, ak, signature, attest, nonce, pcr-digest, log,
  * replay and firmware failures mean invalid evidence (3); banks, selection, pcrs and
  * policy failures mean a genuine host outside policy (1).
@@ -30,7 +38,12 @@
  *    record, workload kinds the latest record of each name, and with
  *    WORKLOADS (nworkloads > 0) only those workloads, each of which must
  *    have been measured.
- *  - With want_json, res->verdict holds the verdict (caller puts it).
+ *  - With want_json, res->verdict holds the verdict (caller puts it). It
+ *    names itself: "version" (HV_VERDICT_VERSION), "checked_at" (RFC 3339
+ *    UTC, the verifier's clock), "hostname" (with in->host), "ak_name"
+ *    (hex, nameAlg-prefixed, of the AK the quote was checked under, once
+ *    the ak check passed) and "nonce" (hex, the nonce the quote was held
+ *    to; the evidence's own for learn).
  *  - Returns the exit code: 0, 1 or 3.
  */
 #ifndef HV_VERIFY_H
@@ -46,6 +59,8 @@
 #include "../lib/uefilog.h"
 #include "judge.h"
 #include "policy.h"
+
+#define HV_VERDICT_VERSION 1
 
 enum hv_check {
 	HV_DECODE, HV_AK, HV_SIGNATURE, HV_ATTEST, HV_NONCE, HV_PCR_DIGEST,
@@ -64,6 +79,7 @@ struct hv_inputs {
 	const struct hg_policy *policy;
 	const struct hv_workload *workloads;  /* check --workload; may be NULL */
 	size_t nworkloads;
+	const char *host;               /* check --host NAME, for the verdict; may be NULL */
 	int want_json;
 	unsigned uefi_flags;            /* HG_UEFI_EBS_WORKAROUND, opt-in */
 	hv_record_fn on_record;
