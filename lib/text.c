@@ -59,38 +59,55 @@ size_t hg_utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
 	return len;
 }
 
-static const char *unsafe_why(uint32_t c)
+static enum hg_name_bad cp_class(uint32_t c)
 {
+	if (!hg_cp_unsafe(c))
+		return HG_NAME_OK;
 	if (c < 0x20 || c == 0x7f)
-		return "has a control character (C0 or DEL)";
+		return HG_NAME_C0;
 	if (c <= 0x9f)
-		return "has a C1 control character (U+0080-009F)";
+		return HG_NAME_C1;
 	if (c == 0x200b || c == 0x200c || c == 0x200d || c == 0x2060 ||
 	    c == 0xfeff)
-		return "has a zero-width character";
+		return HG_NAME_ZW;
 	if (c == 0x2028 || c == 0x2029)
-		return "has a line or paragraph separator";
-	return "has a bidirectional control character";
+		return HG_NAME_SEP;
+	return HG_NAME_BIDI;
 }
 
-int hg_name_check(const uint8_t *p, size_t n, const char **why)
+enum hg_name_bad hg_name_class(const uint8_t *p, size_t n)
 {
+	enum hg_name_bad b;
 	size_t i = 0, k;
 	uint32_t c;
 
 	while (i < n) {
 		k = hg_utf8_next(p + i, n - i, &c);
-		if (k == 0) {
-			*why = "is not valid UTF-8";
-			return -1;
-		}
-		if (hg_cp_unsafe(c)) {
-			*why = unsafe_why(c);
-			return -1;
-		}
+		if (k == 0)
+			return HG_NAME_UTF8;
+		if ((b = cp_class(c)) != HG_NAME_OK)
+			return b;
 		i += k;
 	}
-	return 0;
+	return HG_NAME_OK;
+}
+
+int hg_name_check(const uint8_t *p, size_t n, const char **why)
+{
+	static const char *const whys[] = {
+		[HG_NAME_UTF8] = HG_NAME_WHY_UTF8,
+		[HG_NAME_C0] = HG_NAME_WHY_C0,
+		[HG_NAME_C1] = HG_NAME_WHY_C1,
+		[HG_NAME_BIDI] = HG_NAME_WHY_BIDI,
+		[HG_NAME_ZW] = HG_NAME_WHY_ZW,
+		[HG_NAME_SEP] = HG_NAME_WHY_SEP,
+	};
+	enum hg_name_bad b = hg_name_class(p, n);
+
+	if (b == HG_NAME_OK)
+		return 0;
+	*why = whys[b];
+	return -1;
 }
 
 size_t hg_esc_cp(char *out, size_t cap, uint32_t c)

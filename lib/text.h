@@ -41,9 +41,29 @@ int hg_cp_unsafe(uint32_t c);
  * with *CP, or 0 when P does not start a valid sequence. */
 size_t hg_utf8_next(const uint8_t *p, size_t n, uint32_t *cp);
 
-/* 0 when the N bytes at P follow the rule above; else -1 with *WHY a
- * static reason ("not valid UTF-8 at byte 3", "has U+202E (a bidi
- * control)", ...). */
+/* Why a name is refused: the class of its first offending sequence. */
+enum hg_name_bad {
+	HG_NAME_OK = 0,
+	HG_NAME_UTF8,           /* not valid UTF-8 */
+	HG_NAME_C0,             /* C0 control or DEL */
+	HG_NAME_C1,             /* C1 control */
+	HG_NAME_BIDI,           /* bidi mark, embedding, override or isolate */
+	HG_NAME_ZW,             /* zero-width or invisible formatting */
+	HG_NAME_SEP,            /* line or paragraph separator */
+};
+/* The reasons as text, as macros so a caller can prefix them at compile
+ * time ("content: name " HG_NAME_WHY_BIDI). */
+#define HG_NAME_WHY_UTF8 "is not valid UTF-8"
+#define HG_NAME_WHY_C0 "has a control character (C0 or DEL)"
+#define HG_NAME_WHY_C1 "has a C1 control character (U+0080-009F)"
+#define HG_NAME_WHY_BIDI "has a bidirectional control character"
+#define HG_NAME_WHY_ZW "has a zero-width character"
+#define HG_NAME_WHY_SEP "has a line or paragraph separator"
+
+/* The class of the N bytes at P (HG_NAME_OK when they follow the rule). */
+enum hg_name_bad hg_name_class(const uint8_t *p, size_t n);
+/* 0 when the N bytes at P follow the rule above; else -1 with *WHY one
+ * of the HG_NAME_WHY_* reasons. */
 int hg_name_check(const uint8_t *p, size_t n, const char **why);
 
 /* Write code point C escaped ("\xNN" below 0x80, else "\uNNNN" or
