@@ -265,6 +265,23 @@ static int enroll_start(const struct start_opts *so)
 	if (hv_registry_path(so->state, 1, regpath, sizeof(regpath)) < 0 ||
 	    hv_reg_open(regpath, HV_REG_RDWR, &reg) < 0)
 		goto out;
+	/* Step 4, early: --finish checks again under the registry lock. */
+	if ((r = hv_reg_host_get(reg, so->host, &old)) < 0)
+		goto out;
+	if (r == 1 && memcmp(old.ek_fpr, fpr, 32) && !so->replace) {
+		hex_line(old.ek_fpr, 32, hex);
+		if (same_key(old.ek_cert, old.ek_cert_len, rq.ek_cert[idx].p,
+			     rq.ek_cert[idx].n))
+			hg_err("%s: host %s is enrolled with another certificate "
+			       "(sha256:%s) for the same EK; give --replace to "
+			       "record the new one", so->req, so->host, hex);
+		else
+			hg_err("%s: host %s is enrolled with another EK (certificate "
+			       "sha256:%s); give --replace if its TPM was changed",
+			       so->req, so->host, hex);
+		ret = HV_EXIT_UNTRUSTED;
+		goto out;
+	}
 	/* Step 4, early, the TPM: --finish decides again under the lock. */
 	if ((r = hv_reg_tpm_holder(reg, ch.ek_key, ch.ak_name, ch.ak_name_len,
 				   so->host, &holder, &by_ak)) < 0)
@@ -281,23 +298,6 @@ static int enroll_start(const struct start_opts *so)
 			       "host %s: one TPM, one host; give --replace to move "
 			       "it to host %s", so->req, hex, holder, so->host);
 		}
-		ret = HV_EXIT_UNTRUSTED;
-		goto out;
-	}
-	/* Step 4, early: --finish checks again under the registry lock. */
-	if ((r = hv_reg_host_get(reg, so->host, &old)) < 0)
-		goto out;
-	if (r == 1 && memcmp(old.ek_fpr, fpr, 32) && !so->replace) {
-		hex_line(old.ek_fpr, 32, hex);
-		if (same_key(old.ek_cert, old.ek_cert_len, rq.ek_cert[idx].p,
-			     rq.ek_cert[idx].n))
-			hg_err("%s: host %s is enrolled with another certificate "
-			       "(sha256:%s) for the same EK; give --replace to "
-			       "record the new one", so->req, so->host, hex);
-		else
-			hg_err("%s: host %s is enrolled with another EK (certificate "
-			       "sha256:%s); give --replace if its TPM was changed",
-			       so->req, so->host, hex);
 		ret = HV_EXIT_UNTRUSTED;
 		goto out;
 	}
