@@ -42,6 +42,7 @@
 
 #include "../lib/digest.h"
 #include "../lib/enrollmsg.h"
+#include "../lib/text.h"
 #include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
@@ -551,8 +552,12 @@ int enroll_main(int argc, char **argv)
 		return HV_EXIT_USAGE;
 	}
 	if (!hv_host_name_ok(so.host)) {
+		/* Shown escaped: the operator's input, but printed. */
+		char *e = hg_escape((const uint8_t *)so.host, strlen(so.host));
+
 		hg_err("enroll: --host \"%s\": not 1..64 of [A-Za-z0-9._-], "
-		       "starting with a letter or digit", so.host);
+		       "starting with a letter or digit", e ? e : "?");
+		free(e);
 		return HV_EXIT_USAGE;
 	}
 	so.req = argv[optind];
