@@ -3,9 +3,9 @@
  *   hosts [--json] [--state DIR]       list them (verifier/registry.h):
  *       one line per enrolled host with its EK certificate fingerprint
  *       and when it was enrolled; --json gives an array for scripts with
- *       the AK's Name and the EK key too, "[]" when there is none. A
- *       state directory without a registry lists no host (exit 0); a
- *       state directory that does not exist is a usage error (exit 2).
+ *       the AK's Name and the EK key too, "[]" when there is none. No
+ *       registry file (nothing enrolled yet) lists no host (exit 0) and
+ *       creates nothing; a file that is not a registry is exit 2.
  *   hosts remove NAME [--state DIR]    forget a host (its TPM may then be
  *       enrolled under another name); recorded in the history.
  *   hosts rename OLD NEW [--state DIR] the host and its enrollment
@@ -45,8 +45,8 @@ static void usage(FILE *f)
 		   "has its own --help.\n\n"
 		   "  --json        a JSON array instead of a table ([] when empty)\n"
 		   STATE_HELP
-		   "Exit codes: 0 listed (also when empty or when the state directory\n"
-		   "has no registry yet), 2 usage, no state directory, or unreadable.\n");
+		   "Exit codes: 0 listed (also when empty, or when nothing was ever\n"
+		   "enrolled: no registry file), 2 usage, or not a readable registry.\n");
 }
 
 static void usage_remove(FILE *f)
@@ -219,13 +219,12 @@ out:
 	return ret;
 }
 
-/* 1 when DIR exists but holds no registry: nothing enrolled yet. */
-static int no_registry_yet(const char *dir, const char *path)
+/* 1 when there is no registry file at PATH: nothing enrolled yet. */
+static int no_registry_yet(const char *path)
 {
 	struct stat st;
 
-	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-	       lstat(path, &st) < 0 && errno == ENOENT;
+	return lstat(path, &st) < 0 && errno == ENOENT;
 }
 
 int hosts_main(int argc, char **argv)
@@ -269,7 +268,7 @@ int hosts_main(int argc, char **argv)
 		goto out;
 	if (c.json && !(c.arr = json_object_new_array()))
 		goto out;
-	if (!no_registry_yet(dir, path)) {
+	if (!no_registry_yet(path)) {
 		if (hv_reg_open(path, HV_REG_RDONLY, &reg) < 0 ||
 		    hv_reg_hosts(reg, one, &c) < 0)
 			goto out;
