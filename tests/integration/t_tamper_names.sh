@@ -168,3 +168,11 @@ rc=$?
 [ "$rc" != 0 ] && grep -qF "has a bidirectional control character" host.err && pass host-quote-refuses-bad-log ||
 	fail host-quote-refuses-bad-log "exit $rc: $(head -c 300 host.err)"
 cp log.bak "$HOSTGATE_LOG"
+
+# --- diff shows policy names through the same escaper ------------------------
+jq --arg n "$(printf '/srv/a\xe2\x80\xaegpj.qcow2')" \
+	'.measurements.image[$n] = {sha256: ["'"$(printf '%064d' 0)"'"]}' pol.json >pol-bidi.json
+expect_exit 1 diff-bidi-name "$HG_VERIFY" diff pol.json pol-bidi.json
+grep -qF '/srv/a\u202egpj.qcow2' "$WORK/last.out" && pass diff-bidi-name-escaped ||
+	fail diff-bidi-name-escaped "$(cat -v "$WORK/last.out" | head -c 300)"
+no_raw diff-bidi-name-no-raw "$WORK/last.out"
