@@ -120,9 +120,9 @@ $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # test_fwjudge_bound also builds logs with the uefifacts byte builders.
 $(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn $(BUILD)/tests/test_fwjudge_bound: $(BUILD)/tests/unit/fwjudge_fx.o
 $(BUILD)/tests/test_fwjudge_bound: $(BUILD)/tests/unit/uefifacts_fx.o
-# Both registry tests share the temporary registry, stderr capture and
+# The registry tests share the temporary registry, stderr capture and
 # hand-made challenges (tests/unit/registry_fx.c).
-$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll: $(BUILD)/tests/unit/registry_fx.o
+$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll $(BUILD)/tests/test_registry_tpm: $(BUILD)/tests/unit/registry_fx.o
 # Both MakeCredential tests (RSA, ECC) share the L-1 EK and the inverse
 # written from the spec (tests/unit/makecred_fx.c).
 $(BUILD)/tests/test_makecred $(BUILD)/tests/test_makecred_ecc: $(BUILD)/tests/unit/makecred_fx.o

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../lib/cose.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
 
@@ -329,6 +330,23 @@ out:
 	return ret;
 }
 
+/* A name the log's readers would refuse (lib/text.h, cel.h) is refused
+ * here with its reason and shown escaped, before a record is made: a
+ * host never writes a record its verifier cannot read. */
+static int name_refused(const struct hg_logw *w, const char *name)
+{
+	const char *why;
+	char *shown;
+
+	if (hg_name_check((const uint8_t *)name, strlen(name), &why) == 0)
+		return 0;
+	shown = hg_escape((const uint8_t *)name, strlen(name));
+	hg_err("%s: %s: file name %s: not measured", w->path,
+	       shown ? shown : "?", why);
+	free(shown);
+	return 1;
+}
+
 int hg_logw_append_file(struct hg_logw *w, struct hg_tpm *tpm,
 			enum hg_kind kind, const char *name, uint64_t size,
 			const struct hg_digests *file, uint64_t *recnum,
@@ -339,6 +357,8 @@ int hg_logw_append_file(struct hg_logw *w, struct hg_tpm *tpm,
 
 	cw_init(&p);
 	*recnum = w->next_recnum;
+	if (name_refused(w, name))
+		goto out;
 	if (hg_cel_encode_file(w->next_recnum, w->pcr, kind, name, size, file,
 			       &p) < 0) {
 		hg_err("%s: cannot encode a record for %s", w->path, name);
@@ -358,6 +378,8 @@ int hg_logw_append_path(struct hg_logw *w, struct hg_tpm *tpm,
 
 	cw_init(&p);
 	*recnum = w->next_recnum;
+	if (name_refused(w, name))
+		goto out;
 	if (hg_cel_encode_path(w->next_recnum, w->pcr, kind, name, w->algs,
 			       w->nalgs, &p) < 0) {
 		hg_err("%s: cannot encode a path record for %s", w->path, name);

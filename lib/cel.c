@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cbor_r.h"
+#include "text.h"
 
 static const char *const kind_names[HG_KIND_MAX] = {
 	[HG_KIND_HYPERVISOR] = "hypervisor",
@@ -43,15 +44,34 @@ int hg_kind_is_workload(enum hg_kind k)
 }
 
 /* Names are canonical absolute paths (measure records realpath()), the
- * form policies key on: anything else cannot have been written by us. */
+ * form policies key on, and host-chosen text that is shown to people: it
+ * must follow lib/text.h's rule (valid UTF-8, no control, bidi or
+ * zero-width character), so that what a reader sees is what the bytes
+ * say. Anything else cannot have been written by us. NULL when S is a
+ * good name, else why not (static, prefixed for the decoder's message). */
+static const char *name_why(const char *s, size_t n)
+{
+	static const char *const whys[] = {
+		[HG_NAME_UTF8] = "content: name " HG_NAME_WHY_UTF8,
+		[HG_NAME_C0] = "content: name " HG_NAME_WHY_C0,
+		[HG_NAME_C1] = "content: name " HG_NAME_WHY_C1,
+		[HG_NAME_BIDI] = "content: name " HG_NAME_WHY_BIDI,
+		[HG_NAME_ZW] = "content: name " HG_NAME_WHY_ZW,
+		[HG_NAME_SEP] = "content: name " HG_NAME_WHY_SEP,
+	};
+	enum hg_name_bad b;
+
+	if (n == 0 || s[0] != '/')
+		return "content: name is not an absolute path";
+	if (n > HG_CEL_MAX_NAME)
+		return "content: name is longer than 4096 bytes";
+	b = hg_name_class((const uint8_t *)s, n);
+	return b == HG_NAME_OK ? NULL : whys[b];
+}
+
 static int name_ok(const char *s, size_t n)
 {
-	if (n == 0 || n > HG_CEL_MAX_NAME || s[0] != '/')
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	return name_why(s, n) == NULL;
 }
 
 static void put_digests(struct cw *w, const struct hg_digests *d)
@@ -292,11 +312,12 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 			}
 			break;
 		case 2:
-			if (cr_text(r, &out->name, &out->name_len) != CR_OK ||
-			    !name_ok(out->name, out->name_len)) {
-				*why = "content: name not an absolute path, too long or with control characters";
+			if (cr_text(r, &out->name, &out->name_len) != CR_OK) {
+				*why = "content: name is not a text string";
 				return -1;
 			}
+			if ((*why = name_why(out->name, out->name_len)) != NULL)
+				return -1;
 			break;
 		case 3:
 			if (cr_uint(r, &out->size) != CR_OK) {

@@ -2,6 +2,7 @@
  * UEFI_VARIABLE_DATA, device paths) and the digest-against-data check.
  * The facts themselves are in uefifacts_bound.c. */
 #include "uefifacts.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,12 +38,11 @@ static uint64_t le64(const uint8_t *p)
 
 /* ---- UTF-16 ---------------------------------------------------------- */
 
-/* Code points shown escaped: they could fool a terminal or a reader
- * (Trojan Source: the bidirectional overrides reorder what is shown). */
+/* Code points shown escaped: the one rule of lib/text.h (controls, bidi,
+ * zero-width; Trojan Source), and '\\' unless it is a path separator. */
 static int escaped(uint32_t c)
 {
-	return c < 0x20 || c == 0x7f || c == '\\' || (c >= 0x80 && c <= 0x9f) ||
-	       (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+	return hg_cp_unsafe(c) || c == '\\';
 }
 
 static size_t put_utf8(char *o, uint32_t c)
@@ -105,7 +105,7 @@ static char *utf16_convert(const uint8_t *p, size_t units, int backslash,
 		}
 		if (nesc)
 			(*nesc)++;
-		n += (size_t)snprintf(out + n, cap - n, c < 0x80 ? "\\x%02x" : "\\u%04x", c);
+		n += hg_esc_cp(out + n, cap - n, c);
 	}
 	out[n] = '\0';
 	return out;

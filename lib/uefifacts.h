@@ -69,9 +69,10 @@
 
 /* UTF-16LE to UTF-8, bounded by UNITS code units (2 bytes each; the
  * input must hold 2 * UNITS bytes). An unpaired surrogate becomes U+FFFD.
- * What could fool a reader or a terminal is escaped: C0 controls, DEL and
- * '\' as "\xNN"; C1 controls, the line/paragraph separators and the
- * bidirectional overrides (U+2028-202E, U+2066-2069) as "\uNNNN". NUL is
+ * What could fool a reader or a terminal is escaped by the one rule of
+ * lib/text.h (hg_cp_unsafe(): C0, DEL, C1, bidi controls, zero-width
+ * characters, line/paragraph separators) and '\', as hg_esc_cp() writes
+ * them ("\xNN" below 0x80, else "\uNNNN"). NUL is
  * a control like any other: the caller strips a terminator it expects.
  * Returns a fresh NUL-terminated string, or NULL when out of memory. */
 char *hg_utf16le_to_utf8(const uint8_t *p, size_t units);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/text.h"
 #include "../lib/util.h"
 #include "diffpol_int.h"
 
@@ -76,18 +77,14 @@ void dp_put_hex(FILE *f, const uint8_t *p, size_t n)
 	fputs(hex, f);
 }
 
-/* Policy names come from a JSON file: escape what a terminal would act
- * on, as show does for log names. */
+/* Policy names come from a JSON file: shown through the one escaper
+ * (lib/text.h), as show does for log names. */
 static void put_name(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
+	char *e = hg_escape((const uint8_t *)s, strlen(s));
 
-		if (ch < 0x20 || ch == 0x7f || ch == '\\')
-			fprintf(f, "\\x%02x", ch);
-		else
-			fputc(ch, f);
-	}
+	fputs(e ? e : "?", f);
+	free(e);
 }
 
 json_object *dp_diff_obj(const char *what, const char *change)

@@ -10,14 +10,18 @@
  *        and against its EK's public area (verifier/ekverify.h); the
  *        first that passes (of the type --ek asks for) is used;
  *     4. a host already enrolled with another EK is refused unless
- *        --replace;
+ *        --replace; so is a TPM (its EK key or its AK Name, tpmid.h)
+ *        enrolled under another host name: one TPM, one host (issue 11
+ *        item 7; CVE-2021-3406); --replace moves it;
  *     5. a random secret is sealed to that EK and bound to the AK's Name
  *        in software (verifier/makecred.h), and the challenge is kept
  *        in the registry with the secret's SHA-256, for --ttl seconds.
  *   enroll --finish RESPONSE
  *     the response's secret must hash to the challenge's; the challenge
  *     is spent either way (one answer per challenge: a replayed response
- *     or a second guess is refused), and the host is recorded.
+ *     or a second guess is refused), and the host is recorded. Step 4 is
+ *     decided again under the registry's write lock: two challenges for
+ *     one TPM under two names cannot both be finished.
  *
  * Exit codes: 0 done; 1 refused (the EK certificate, the AK or the EK
  * change is not acceptable); 2 usage or unreadable input; 3 invalid
@@ -38,6 +42,7 @@
 
 #include "../lib/digest.h"
 #include "../lib/enrollmsg.h"
+#include "../lib/text.h"
 #include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
@@ -45,6 +50,7 @@
 #include "makecred.h"
 #include "policy.h"
 #include "registry.h"
+#include "tpmid.h"
 #include "vstate.h"
 
 #define DEFAULT_TTL 900
@@ -65,7 +71,9 @@ static void usage(FILE *f)
 		   "  --ek rsa|ecc   challenge this kind of EK (default: the first whose\n"
 		   "                 certificate passes, in the request's order)\n"
 		   "  --replace      the host may have another EK than when it was\n"
-		   "                 enrolled (a new TPM or mainboard); recorded\n"
+		   "                 enrolled (a new TPM or mainboard), or the TPM\n"
+		   "                 moves here from the host it is enrolled as\n"
+		   "                 (that host is removed); recorded\n"
 		   "  --policy FILE  a policy whose \"ek_certificates\" section allows\n"
 		   "                 expired certificates or any EKU\n"
 		   "  --ttl SECONDS  how long the challenge may be answered (default 900)\n"
@@ -194,6 +202,8 @@ static int enroll_start(const struct start_opts *so)
 	struct hv_ca *ca = NULL;
 	struct hv_reg *reg = NULL;
 	struct hg_ak ak = { 0 };
+	char *holder = NULL;
+	int by_ak = 0;
 	TPM2B_PUBLIC ek;
 	TPM2B_ID_OBJECT blob;
 	TPM2B_ENCRYPTED_SECRET enc;
@@ -239,8 +249,21 @@ static int enroll_start(const struct start_opts *so)
 	if ((ret = pick_ek(so, &rq, ca, flags, &ek, &idx)) != 0)
 		goto out;
 	ret = HV_EXIT_USAGE;
-	if (sha256(rq.ek_cert[idx].p, rq.ek_cert[idx].n, fpr) < 0 ||
-	    hv_registry_path(so->state, 1, regpath, sizeof(regpath)) < 0 ||
+	if (sha256(rq.ek_cert[idx].p, rq.ek_cert[idx].n, fpr) < 0)
+		goto out;
+	if (hv_ek_key_id(rq.ek_cert[idx].p, rq.ek_cert[idx].n, ch.ek_key, &why) < 0) {
+		hg_err("%s: EK %zu: %s", so->req, idx + 1, why);
+		ret = HV_EXIT_INVALID;
+		goto out;
+	}
+	if (ak.name_len > sizeof(ch.ak_name)) {
+		hg_err("%s: AK Name too long", so->req);
+		ret = HV_EXIT_INVALID;
+		goto out;
+	}
+	memcpy(ch.ak_name, ak.name, ak.name_len);
+	ch.ak_name_len = ak.name_len;
+	if (hv_registry_path(so->state, 1, regpath, sizeof(regpath)) < 0 ||
 	    hv_reg_open(regpath, HV_REG_RDWR, &reg) < 0)
 		goto out;
 	/* Step 4, early: --finish checks again under the registry lock. */
@@ -257,6 +280,25 @@ static int enroll_start(const struct start_opts *so)
 			hg_err("%s: host %s is enrolled with another EK (certificate "
 			       "sha256:%s); give --replace if its TPM was changed",
 			       so->req, so->host, hex);
+		ret = HV_EXIT_UNTRUSTED;
+		goto out;
+	}
+	/* Step 4, early, the TPM: --finish decides again under the lock. */
+	if ((r = hv_reg_tpm_holder(reg, ch.ek_key, ch.ak_name, ch.ak_name_len,
+				   so->host, &holder, &by_ak)) < 0)
+		goto out;
+	if (r == 1 && !so->replace) {
+		if (by_ak) {
+			hg_hex_encode(ch.ak_name, ch.ak_name_len, hex);
+			hg_err("%s: the request's AK (Name %s) is enrolled as host %s: "
+			       "one TPM, one host; give --replace to move it to "
+			       "host %s", so->req, hex, holder, so->host);
+		} else {
+			hg_hex_encode(ch.ek_key, 32, hex);
+			hg_err("%s: the request's EK (key sha256:%s) is enrolled as "
+			       "host %s: one TPM, one host; give --replace to move "
+			       "it to host %s", so->req, hex, holder, so->host);
+		}
 		ret = HV_EXIT_UNTRUSTED;
 		goto out;
 	}
@@ -314,6 +356,7 @@ static int enroll_start(const struct start_opts *so)
 	ret = HV_EXIT_TRUSTED;
 out:
 	explicit_bzero(secret, sizeof(secret));
+	free(holder);
 	hv_host_free(&old);
 	hv_reg_close(reg);
 	hv_ca_free(ca);
@@ -333,9 +376,10 @@ static int enroll_finish(const char *state, const char *path)
 	uint8_t *in = NULL, digest[32], old_fpr[32];
 	size_t inlen = 0;
 	char regpath[4096], idhex[2 * HV_CHALLENGE_ID_LEN + 1], hex[65], when[32];
+	char *other = NULL, *moved_from = NULL;
 	const char *why;
 	time_t t;
-	int r, ret;
+	int r, by_ak = 0, ret;
 
 	if ((ret = read_msg(path, &in, &inlen)) != 0)
 		goto out;
@@ -377,7 +421,14 @@ static int enroll_finish(const char *state, const char *path)
 		goto out;
 	}
 	memset(old_fpr, 0, sizeof(old_fpr));
-	r = hv_reg_enroll(reg, rs.id.p, (int64_t)time(NULL), old_fpr);
+	/* Who holds the TPM now, for the message only: the registry decides
+	 * under its lock. */
+	if (ch.replace && hv_reg_tpm_holder(reg, ch.ek_key, ch.ak_name,
+					    ch.ak_name_len, ch.host, &moved_from,
+					    NULL) < 0)
+		goto out;
+	r = hv_reg_enroll(reg, rs.id.p, (int64_t)time(NULL), old_fpr, &other,
+			  &by_ak);
 	switch (r) {
 	case 0:
 		break;
@@ -398,6 +449,13 @@ static int enroll_finish(const char *state, const char *path)
 		       "enroll again with --replace", path, ch.host);
 		ret = HV_EXIT_UNTRUSTED;
 		goto out;
+	case HV_ENROLL_TPM_ELSEWHERE:
+		hg_err("%s: the %s of host %s's request was enrolled as host %s "
+		       "meanwhile: one TPM, one host (challenge %s is spent); "
+		       "enroll again with --replace to move it", path,
+		       by_ak ? "AK" : "EK", ch.host, other ? other : "?", idhex);
+		ret = HV_EXIT_UNTRUSTED;
+		goto out;
 	default:
 		ret = HV_EXIT_USAGE;
 		goto out;
@@ -412,8 +470,12 @@ static int enroll_finish(const char *state, const char *path)
 			printf("replaced EK certificate sha256:%s\n", hex);
 		}
 	}
+	if (moved_from)
+		printf("moved the TPM from host %s (removed)\n", moved_from);
 	ret = HV_EXIT_TRUSTED;
 out:
+	free(other);
+	free(moved_from);
 	hv_challenge_free(&ch);
 	hv_reg_close(reg);
 	free(in);
@@ -490,8 +552,12 @@ int enroll_main(int argc, char **argv)
 		return HV_EXIT_USAGE;
 	}
 	if (!hv_host_name_ok(so.host)) {
+		/* Shown escaped: the operator's input, but printed. */
+		char *e = hg_escape((const uint8_t *)so.host, strlen(so.host));
+
 		hg_err("enroll: --host \"%s\": not 1..64 of [A-Za-z0-9._-], "
-		       "starting with a letter or digit", so.host);
+		       "starting with a letter or digit", e ? e : "?");
+		free(e);
 		return HV_EXIT_USAGE;
 	}
 	so.req = argv[optind];

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../lib/evidence.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "registry.h"
@@ -42,7 +43,10 @@ int hv_host_ak(const char *state, const char *host, struct hg_ak *ak)
 	int r, ret = -1;
 
 	if (!hv_host_name_ok(host)) {
-		hg_err("--host \"%s\": not a host name", host);
+		char *e = hg_escape((const uint8_t *)host, strlen(host));
+
+		hg_err("--host \"%s\": not a host name", e ? e : "?");
+		free(e);
 		goto out;
 	}
 	if (hv_registry_path(hv_state_dir(state), 0, path, sizeof(path)) < 0 ||

@@ -21,7 +21,9 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
+#include "../lib/tpmpub.h"
 #include "../lib/util.h"
+#include "tpmid.h"
 
 #define HV_REG_APP_ID 0x68677265        /* 'hgre' */
 #define HV_REG_BUSY_MS 5000
@@ -32,7 +34,15 @@
  * enrollments.id is an INTEGER PRIMARY KEY rather than the implicit rowid
  * because VACUUM may renumber implicit rowids, and the history's order is
  * its point. "replace" is quoted: it is an SQL keyword. */
-static const char *const migrations[HV_REG_SCHEMA] = {
+struct migration {
+	const char *before;          /* SQL */
+	int (*fill)(struct hv_reg *reg);   /* C, between the two; may be NULL */
+	const char *after;           /* SQL; may be NULL */
+};
+
+static int fill_tpm_ids(struct hv_reg *reg);
+
+static const struct migration migrations[HV_REG_SCHEMA] = { {
 	"CREATE TABLE hosts ("
 	" name TEXT PRIMARY KEY NOT NULL,"
 	" ek_fpr BLOB NOT NULL CHECK (length(ek_fpr) = 32),"
@@ -62,7 +72,140 @@ static const char *const migrations[HV_REG_SCHEMA] = {
 	"  CHECK (previous_ek_fpr IS NULL OR length(previous_ek_fpr) = 32),"
 	" replaced INTEGER NOT NULL CHECK (replaced IN (0, 1)));"
 	"CREATE INDEX enrollments_host ON enrollments(host, id);",
-};
+	NULL, NULL,
+}, {
+	/* Schema 2 (issue 11 item 7, issue 13): one TPM, one host; hosts can
+	 * be removed and renamed, so the history no longer references the
+	 * hosts table (SQLite cannot drop a constraint: the table is
+	 * rebuilt), and the events table records what is not an enrollment.
+	 * ek_key and ak_name are computed in C from the stored certificate
+	 * and AK (fill_tpm_ids), then made unique. */
+	"ALTER TABLE hosts ADD COLUMN ek_key BLOB"
+	" CHECK (ek_key IS NULL OR length(ek_key) = 32);"
+	"ALTER TABLE hosts ADD COLUMN ak_name BLOB;"
+	"ALTER TABLE challenges ADD COLUMN ek_key BLOB"
+	" CHECK (ek_key IS NULL OR length(ek_key) = 32);"
+	"ALTER TABLE challenges ADD COLUMN ak_name BLOB;"
+	"CREATE TABLE enrollments2 ("
+	" id INTEGER PRIMARY KEY,"
+	" host TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" ek_fpr BLOB NOT NULL CHECK (length(ek_fpr) = 32),"
+	" ak_pub BLOB NOT NULL,"
+	" previous_ek_fpr BLOB"
+	"  CHECK (previous_ek_fpr IS NULL OR length(previous_ek_fpr) = 32),"
+	" replaced INTEGER NOT NULL CHECK (replaced IN (0, 1)));"
+	"INSERT INTO enrollments2 (id, host, at, ek_fpr, ak_pub,"
+	" previous_ek_fpr, replaced) SELECT id, host, at, ek_fpr, ak_pub,"
+	" previous_ek_fpr, replaced FROM enrollments;"
+	"DROP TABLE enrollments;"
+	"ALTER TABLE enrollments2 RENAME TO enrollments;"
+	"CREATE INDEX enrollments_host ON enrollments(host, id);"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" at INTEGER NOT NULL,"
+	" event TEXT NOT NULL"
+	"  CHECK (event IN ('removed', 'renamed', 'tpm-moved')),"
+	" host TEXT NOT NULL,"
+	" other TEXT);",
+	fill_tpm_ids,
+	"CREATE UNIQUE INDEX hosts_ek_key ON hosts(ek_key);"
+	"CREATE UNIQUE INDEX hosts_ak_name ON hosts(ak_name);",
+} };
+
+/* ---- schema 2: the TPM identities of existing rows ------------------- */
+
+/* Set ek_key and ak_name of every row of TABLE from its ek_cert and
+ * ak_pub (verifier/tpmid.h). A row whose certificate or AK cannot be read
+ * is a damaged registry: the migration stops, nothing changes. */
+static int fill_table(struct hv_reg *reg, const char *select,
+		      const char *update, const char *table)
+{
+	sqlite3_stmt *st = NULL, *up = NULL;
+	uint8_t key[32], name[2 + 64];
+	size_t name_len = 0;
+	const char *why;
+	int rc, ret = -1;
+
+	if (reg_prep(reg, select, &st) < 0 || reg_prep(reg, update, &up) < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t *cert = sqlite3_column_blob(st, 1);
+		int cert_len = sqlite3_column_bytes(st, 1);
+		const uint8_t *ak = sqlite3_column_blob(st, 2);
+		int ak_len = sqlite3_column_bytes(st, 2);
+
+		if (!cert || cert_len <= 0 ||
+		    hv_ek_key_id(cert, (size_t)cert_len, key, &why) < 0 ||
+		    !ak || ak_len <= 0 ||
+		    hg_ak_name(ak, (size_t)ak_len, name, &name_len, &why) < 0) {
+			hg_err("%s: migrating to schema 2: corrupt registry row"
+			       " (%s.ek_cert or ak_pub)", reg->path, table);
+			goto out;
+		}
+		sqlite3_reset(up);
+		if (sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0)) !=
+		    SQLITE_OK || reg_bind_blob(up, 2, key, 32) < 0 ||
+		    reg_bind_blob(up, 3, name, name_len) < 0) {
+			reg_fail(reg, "migrating to schema 2");
+			goto out;
+		}
+		if (reg_step_done(reg, up, "migrating to schema 2") < 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		reg_fail(reg, "migrating to schema 2");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return ret;
+}
+
+/* Two hosts on one TPM in a schema-1 registry (CVE-2021-3406) cannot be
+ * carried forward: the unique index would refuse them, and which one is
+ * the real host is the operator's call. Name both. */
+static int refuse_shared_tpm(struct hv_reg *reg)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ret = -1;
+
+	if (reg_prep(reg, "SELECT a.name, b.name FROM hosts a JOIN hosts b"
+		     " ON a.name < b.name AND (a.ek_key = b.ek_key OR"
+		     " a.ak_name = b.ak_name) ORDER BY a.name, b.name LIMIT 1",
+		     &st) < 0)
+		goto out;
+	rc = reg_step_row(reg, st, "migrating to schema 2");
+	if (rc < 0)
+		goto out;
+	if (rc == 1) {
+		hg_err("%s: migrating to schema 2: hosts %s and %s are enrolled"
+		       " on one TPM (same EK key or AK); keep one: sqlite3 %s"
+		       " \"DELETE FROM hosts WHERE name = '%s'\" (see"
+		       " docs/enrollment.md)", reg->path,
+		       sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+		       reg->path, sqlite3_column_text(st, 1));
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int fill_tpm_ids(struct hv_reg *reg)
+{
+	if (fill_table(reg, "SELECT rowid, ek_cert, ak_pub FROM hosts",
+		       "UPDATE hosts SET ek_key = ?2, ak_name = ?3"
+		       " WHERE rowid = ?1", "hosts") < 0 ||
+	    fill_table(reg, "SELECT rowid, ek_cert, ak_pub FROM challenges",
+		       "UPDATE challenges SET ek_key = ?2, ak_name = ?3"
+		       " WHERE rowid = ?1", "challenges") < 0)
+		return -1;
+	return refuse_shared_tpm(reg);
+}
 
 /* ---- open, migrate, close -------------------------------------------- */
 
@@ -101,7 +244,10 @@ static int migrate(struct hv_reg *reg, int64_t from)
 	for (int64_t v = from; v < HV_REG_SCHEMA; v++) {
 		snprintf(what, sizeof(what), "migrating to schema %lld",
 			 (long long)v + 1);
-		if (reg_exec(reg, migrations[v], what) < 0 ||
+		if (reg_exec(reg, migrations[v].before, what) < 0 ||
+		    (migrations[v].fill && migrations[v].fill(reg) < 0) ||
+		    (migrations[v].after &&
+		     reg_exec(reg, migrations[v].after, what) < 0) ||
 		    set_pragma(reg, "user_version", v + 1) < 0)
 			return -1;
 	}

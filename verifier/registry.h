@@ -24,6 +24,18 @@
  *    (BEGIN IMMEDIATE), so two verifiers finishing the same challenge at
  *    once cannot both succeed. A busy database is waited for (5 s).
  *  - The file and its journal are created mode 0600.
+ *
+ * One TPM, one host (issue 11 item 7; cf. CVE-2021-3406): a TPM is known
+ * by its EK's public key (ek_key: SHA-256 of the DER SubjectPublicKeyInfo,
+ * so re-issued certificates and certificate encodings do not matter) and
+ * by its AK's Name (ak_name). No two hosts may share either: an RSA EK
+ * under one name and the ECC EK of the same TPM under another share the
+ * AK. Schema 2 holds both with UNIQUE indexes, so even a writer that
+ * skipped the checks could not store a second host on one TPM.
+ *
+ * History: every enrollment is a row of "enrollments"; every removal,
+ * rename and move of a TPM to another host a row of "events". Neither is
+ * ever deleted by hostgate.
  */
 #ifndef HV_REGISTRY_H
 #define HV_REGISTRY_H
@@ -31,9 +43,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HV_REG_SCHEMA 1
+#define HV_REG_SCHEMA 2
 #define HV_HOST_NAME_MAX 64      /* [A-Za-z0-9._-], 1..64, not starting with '.' or '-' */
 #define HV_CHALLENGE_ID_LEN 16
+#define HV_AK_NAME_MAX 66        /* TPM2B_NAME of a key: nameAlg + digest */
 
 struct hv_reg;
 
@@ -52,10 +65,13 @@ int hv_host_name_ok(const char *name);
 struct hv_host {
 	char *name;
 	uint8_t ek_fpr[32];          /* SHA-256 of the EK certificate (DER) */
+	uint8_t ek_key[32];          /* SHA-256 of the EK's SubjectPublicKeyInfo */
 	uint8_t *ek_cert;            /* DER */
 	size_t ek_cert_len;
 	uint8_t *ak_pub;             /* TPM2B_PUBLIC as tpm2-tools -u writes it */
 	size_t ak_pub_len;
+	uint8_t ak_name[HV_AK_NAME_MAX];   /* the AK's Name */
+	size_t ak_name_len;
 	int64_t enrolled_at;         /* unix seconds, this AK's enrollment */
 	int64_t first_enrolled_at;   /* unix seconds, the host's first */
 	uint32_t replacements;       /* times the EK was replaced (--replace) */
@@ -69,10 +85,13 @@ struct hv_challenge {
 	int replace;                 /* --replace was given at enroll */
 	uint8_t secret_sha256[32];   /* SHA-256 of the secret; the secret itself is not stored */
 	uint8_t ek_fpr[32];
+	uint8_t ek_key[32];
 	uint8_t *ek_cert;
 	size_t ek_cert_len;
 	uint8_t *ak_pub;
 	size_t ak_pub_len;
+	uint8_t ak_name[HV_AK_NAME_MAX];
+	size_t ak_name_len;          /* 1..HV_AK_NAME_MAX */
 	int64_t created_at;
 	int64_t expires_at;
 	int64_t answered_at;         /* 0 while pending */
@@ -80,6 +99,29 @@ struct hv_challenge {
 void hv_challenge_free(struct hv_challenge *c);
 
 int hv_reg_host_get(struct hv_reg *reg, const char *name, struct hv_host *out);
+
+/* The host other than EXCEPT (may be NULL) enrolled on the TPM with
+ * EK_KEY or AK_NAME: 1 with *HOLDER (malloc'd) and *BY_AK (1 when only
+ * the AK matched), 0 none, -1 error. Advisory (enroll's early message):
+ * hv_reg_enroll() decides again under the lock. */
+int hv_reg_tpm_holder(struct hv_reg *reg, const uint8_t ek_key[32],
+		      const uint8_t *ak_name, size_t ak_name_len,
+		      const char *except, char **holder, int *by_ak);
+
+/* Results of hv_reg_host_remove / hv_reg_host_rename beyond 0 and -1. */
+enum {
+	HV_HOST_UNKNOWN = 1,         /* no host of that name */
+	HV_HOST_EXISTS,              /* the new name is taken */
+};
+
+/* Remove host NAME at time NOW (its history stays; an event row says
+ * it was removed). */
+int hv_reg_host_remove(struct hv_reg *reg, const char *name, int64_t now);
+/* Rename host OLD to NEW at NOW: the host row and its enrollment history
+ * move to NEW; an event row records the rename. Both must be valid host
+ * names. */
+int hv_reg_host_rename(struct hv_reg *reg, const char *old, const char *new,
+		       int64_t now);
 
 /* Calls CB for every host, ordered by name; stops and returns CB's value
  * if it is non-zero. */
@@ -101,11 +143,17 @@ enum {
 	HV_ENROLL_ANSWERED,          /* already answered: a replayed response */
 	HV_ENROLL_EXPIRED,           /* past expires_at */
 	HV_ENROLL_EK_CHANGED,        /* host enrolled with another EK, no --replace */
+	HV_ENROLL_TPM_ELSEWHERE,     /* EK or AK enrolled under another host, no --replace */
 };
 
 /* Finish challenge ID at time NOW in one transaction: the challenge must
  * be pending and unexpired; it is marked answered whatever the outcome
- * below (one answer per challenge); if the host exists with another EK
+ * below (one answer per challenge); if another host is enrolled on the
+ * same TPM (its ek_key or ak_name) and the challenge was made without
+ * --replace, nothing else changes and HV_ENROLL_TPM_ELSEWHERE is returned
+ * with *OTHER (may be NULL; malloc'd) naming that host and *BY_AK set
+ * when only the AK matched; with --replace each such host is removed
+ * and a "tpm-moved" event recorded for it; if the host exists with another EK
  * fingerprint and the challenge was made without --replace, nothing else
  * changes and HV_ENROLL_EK_CHANGED is returned; otherwise the host row
  * is inserted or replaced (replacements + 1 when the EK changed; first
@@ -114,7 +162,7 @@ enum {
  * *OLD_FPR (may be NULL) receives the previous EK fingerprint when the
  * EK changed. */
 int hv_reg_enroll(struct hv_reg *reg, const uint8_t id[HV_CHALLENGE_ID_LEN],
-		  int64_t now, uint8_t old_fpr[32]);
+		  int64_t now, uint8_t old_fpr[32], char **other, int *by_ak);
 
 /* Mark challenge ID answered without enrolling (a wrong secret: the
  * challenge is spent, so it cannot be guessed at). Returns 0, or one of

@@ -49,7 +49,10 @@ static int read_challenge(const struct hv_reg *reg, sqlite3_stmt *st,
 	    reg_col_int(reg, st, 8, "challenges.expires_at", INT64_MIN,
 			INT64_MAX, &c->expires_at) < 0 ||
 	    reg_col_int(reg, st, 9, "challenges.answered_at", 0, INT64_MAX,
-			&c->answered_at) < 0)
+			&c->answered_at) < 0 ||
+	    reg_col_fixed(reg, st, 10, "challenges.ek_key", c->ek_key, 32) < 0 ||
+	    reg_col_var(reg, st, 11, "challenges.ak_name", c->ak_name,
+			HV_AK_NAME_MAX, &c->ak_name_len) < 0)
 		goto out;
 	c->replace = (int)replace;
 	ret = 0;
@@ -73,7 +76,8 @@ int hv_reg_challenge_add(struct hv_reg *reg, const struct hv_challenge *c)
 		hg_err("%s: storing a challenge: bad host name", reg->path);
 		goto out;
 	}
-	if (!c->ek_cert || !c->ek_cert_len || !c->ak_pub || !c->ak_pub_len) {
+	if (!c->ek_cert || !c->ek_cert_len || !c->ak_pub || !c->ak_pub_len ||
+	    !c->ak_name_len || c->ak_name_len > HV_AK_NAME_MAX) {
 		hg_err("%s: storing a challenge: empty EK certificate or AK",
 		       reg->path);
 		goto out;
@@ -92,7 +96,7 @@ int hv_reg_challenge_add(struct hv_reg *reg, const struct hv_challenge *c)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (reg_prep(reg, "INSERT INTO challenges (" CHALLENGE_COLS ")"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0)",
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)",
 		     &st) < 0)
 		goto out;
 	if (reg_bind_blob(st, 1, c->id, HV_CHALLENGE_ID_LEN) < 0 ||
@@ -103,7 +107,9 @@ int hv_reg_challenge_add(struct hv_reg *reg, const struct hv_challenge *c)
 	    reg_bind_blob(st, 6, c->ek_cert, c->ek_cert_len) < 0 ||
 	    reg_bind_blob(st, 7, c->ak_pub, c->ak_pub_len) < 0 ||
 	    sqlite3_bind_int64(st, 8, c->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, c->expires_at) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 9, c->expires_at) != SQLITE_OK ||
+	    reg_bind_blob(st, 10, c->ek_key, 32) < 0 ||
+	    reg_bind_blob(st, 11, c->ak_name, c->ak_name_len) < 0) {
 		reg_fail(reg, "storing a challenge");
 		goto out;
 	}
@@ -244,16 +250,19 @@ static int host_store(struct hv_reg *reg, const struct hv_challenge *c,
 
 	if (reg_prep(reg, exists ?
 		     "UPDATE hosts SET ek_fpr = ?2, ek_cert = ?3, ak_pub = ?4,"
-		     " enrolled_at = ?5, replacements = ?6 WHERE name = ?1" :
+		     " enrolled_at = ?5, replacements = ?6, ek_key = ?7,"
+		     " ak_name = ?8 WHERE name = ?1" :
 		     "INSERT INTO hosts (" HOST_COLS ")"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)", &st) < 0)
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)", &st) < 0)
 		goto out;
 	if (sqlite3_bind_text(st, 1, c->host, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    reg_bind_blob(st, 2, c->ek_fpr, 32) < 0 ||
 	    reg_bind_blob(st, 3, c->ek_cert, c->ek_cert_len) < 0 ||
 	    reg_bind_blob(st, 4, c->ak_pub, c->ak_pub_len) < 0 ||
 	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, replacements) != SQLITE_OK) {
+	    sqlite3_bind_int64(st, 6, replacements) != SQLITE_OK ||
+	    reg_bind_blob(st, 7, c->ek_key, 32) < 0 ||
+	    reg_bind_blob(st, 8, c->ak_name, c->ak_name_len) < 0) {
 		reg_fail(reg, "storing the host");
 		goto out;
 	}
@@ -296,13 +305,42 @@ out:
 /* *OLD_FPR: the previous fingerprint when the EK changed (also on
  * HV_ENROLL_EK_CHANGED, for the caller's message); zeroed on an
  * enrollment that kept the EK; untouched otherwise. */
+/* One TPM, one host: every other host on C's TPM (its EK key or its AK
+ * Name) is removed, a "tpm-moved" event naming C's host recorded for
+ * each. Only with --replace; inside the caller's transaction. */
+static int move_tpm(struct hv_reg *reg, const struct hv_challenge *c,
+		    int64_t now)
+{
+	char *holder = NULL;
+	int r, ret = -1;
+
+	while ((r = hv_reg_tpm_holder(reg, c->ek_key, c->ak_name,
+				      c->ak_name_len, c->host, &holder,
+				      NULL)) == 1) {
+		if (reg_host_delete(reg, holder, now, "tpm-moved", c->host) < 0)
+			goto out;
+		free(holder);
+		holder = NULL;
+	}
+	if (r < 0)
+		goto out;
+	ret = 0;
+out:
+	free(holder);
+	return ret;
+}
+
 int hv_reg_enroll(struct hv_reg *reg, const uint8_t id[HV_CHALLENGE_ID_LEN],
-		  int64_t now, uint8_t old_fpr[32])
+		  int64_t now, uint8_t old_fpr[32], char **other, int *by_ak)
 {
 	struct hv_challenge c = { 0 };
 	uint8_t prev[32];
 	int64_t replacements = 0;
-	int exists, changed, r, ret = -1;
+	char *holder = NULL;
+	int exists, changed, r, ak_only = 0, ret = -1;
+
+	if (other)
+		*other = NULL;
 
 	if (reg_writable(reg, "enrolling", now) < 0 || reg_begin(reg) < 0)
 		goto out;
@@ -322,6 +360,28 @@ int hv_reg_enroll(struct hv_reg *reg, const uint8_t id[HV_CHALLENGE_ID_LEN],
 		goto out;
 	}
 	if (mark_answered(reg, id, now) < 0)
+		goto out;
+	/* One TPM, one host, decided here under the write lock: registry
+	 * state may have changed since enroll made the challenge (another
+	 * host's challenge for the same EK finished first). */
+	r = hv_reg_tpm_holder(reg, c.ek_key, c.ak_name, c.ak_name_len, c.host,
+			      &holder, &ak_only);
+	if (r < 0)
+		goto out;
+	if (r == 1 && !c.replace) {
+		/* Commit the spent challenge alone: one answer each. */
+		if (reg_commit(reg) < 0)
+			goto out;
+		if (other) {
+			*other = holder;
+			holder = NULL;
+		}
+		if (by_ak)
+			*by_ak = ak_only;
+		ret = HV_ENROLL_TPM_ELSEWHERE;
+		goto out;
+	}
+	if (r == 1 && move_tpm(reg, &c, now) < 0)
 		goto out;
 	exists = host_ek(reg, c.host, prev, &replacements);
 	if (exists < 0)
@@ -358,5 +418,6 @@ int hv_reg_enroll(struct hv_reg *reg, const uint8_t id[HV_CHALLENGE_ID_LEN],
 out:
 	reg_rollback(reg);
 	hv_challenge_free(&c);
+	free(holder);
 	return ret;
 }

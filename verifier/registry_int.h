@@ -32,9 +32,9 @@ struct hv_reg {
 
 /* The column order read_challenge() and read_host() expect. */
 #define CHALLENGE_COLS "id, host, \"replace\", secret_sha256, ek_fpr, " \
-	"ek_cert, ak_pub, created_at, expires_at, answered_at"
+	"ek_cert, ak_pub, created_at, expires_at, answered_at, ek_key, ak_name"
 #define HOST_COLS "name, ek_fpr, ek_cert, ak_pub, enrolled_at, " \
-	"first_enrolled_at, replacements"
+	"first_enrolled_at, replacements, ek_key, ak_name"
 
 /* ---- statements and transactions (registry_sql.c) ---- */
 
@@ -63,5 +63,18 @@ int reg_col_blob(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 		 const char *col, uint8_t **out, size_t *outlen);
 int reg_col_name(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 		 const char *col, char **out);
+/* A blob of 1..MAX bytes into OUT. */
+int reg_col_var(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		const char *col, uint8_t *out, size_t max, size_t *outlen);
+
+/* ---- history (registry_hosts.c), inside the caller's transaction ---- */
+
+/* Append an event: EVENT "removed", "renamed" or "tpm-moved"; OTHER the
+ * new name or the host that took the TPM (NULL for "removed"). */
+int reg_event_add(struct hv_reg *reg, int64_t now, const char *event,
+		  const char *host, const char *other);
+/* Delete host NAME and record EVENT for it (with OTHER). */
+int reg_host_delete(struct hv_reg *reg, const char *name, int64_t now,
+		    const char *event, const char *other);
 
 #endif

@@ -199,3 +199,24 @@ int reg_col_name(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 	}
 	return 0;
 }
+
+int reg_col_var(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		const char *col, uint8_t *out, size_t max, size_t *outlen)
+{
+	const void *p;
+	int n;
+
+	if (sqlite3_column_type(st, i) != SQLITE_BLOB) {
+		corrupt(reg, col);
+		return -1;
+	}
+	p = sqlite3_column_blob(st, i);
+	n = sqlite3_column_bytes(st, i);
+	if (!p || n <= 0 || (size_t)n > max) {
+		corrupt(reg, col);
+		return -1;
+	}
+	memcpy(out, p, (size_t)n);
+	*outlen = (size_t)n;
+	return 0;
+}

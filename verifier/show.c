@@ -22,6 +22,7 @@
 
 #include "../lib/cose.h"
 #include "../lib/hglog.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "inputs.h"
@@ -159,18 +160,15 @@ static json_object *replay_json(const struct hg_log *log)
 	return o;
 }
 
-/* Names come from the host: print control characters escaped. They are
- * refused by the decoder already; this is the second line of defence. */
+/* Names come from the host: printed through the one escaper
+ * (lib/text.h). The decoder refuses a name that would need it, except
+ * for '\\'; this is the second line of defence. */
 static void print_name(const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
+	char *e = hg_escape((const uint8_t *)s, n);
 
-		if (ch < 0x20 || ch == 0x7f || ch == '\\')
-			printf("\\x%02x", ch);
-		else
-			putchar(ch);
-	}
+	fputs(e ? e : "?", stdout);
+	free(e);
 }
 
 static void print_digests(const char *label, const struct hg_digests *d)

@@ -2,6 +2,7 @@
 #include "showenroll.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <json-c/json.h>
 #include <tss2/tss2_mu.h>
@@ -9,6 +10,7 @@
 #include "../lib/enrollmsg.h"
 #include "../lib/evidence.h"
 #include "../lib/tpmpub.h"
+#include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "showek.h"
@@ -93,8 +95,12 @@ static int show_request(const char *path, const struct hg_enroll_request *m, int
 		return HV_EXIT_TRUSTED;
 	}
 	printf("%s: enrollment request (unverified)\n", path);
-	printf("%-10s %.*s (the host's word)\n", "hostname", (int)m->hostname.n,
-	       (const char *)m->hostname.p);
+	{
+		char *e = hg_escape(m->hostname.p, m->hostname.n);
+
+		printf("%-10s %s (the host's word)\n", "hostname", e ? e : "?");
+		free(e);
+	}
 	pub_desc(&m->ak_pub, kd, sizeof(kd), &name, nb);
 	printf("%-10s %s\n", "ak", kd);
 	hex_line("ak name", &m->ak_name);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
 
@@ -88,7 +89,7 @@ static int is_text(uint32_t type)
 #define TEXT_MAX 128   /* bytes of data shown as text */
 
 /* The event data as text: UTF-16LE when it reads as such (even length,
- * every high byte zero), else bytes with anything unprintable escaped;
+ * every high byte zero), else the bytes through the one escaper (lib/text.h);
  * one trailing NUL dropped. EV_NO_ACTION shows its 16-byte signature. A
  * fresh string, or NULL (out of memory). */
 static char *event_text(const struct hg_uefi_event *ev)
@@ -96,7 +97,6 @@ static char *event_text(const struct hg_uefi_event *ev)
 	size_t n = ev->data_len;
 	const uint8_t *d = ev->data;
 	int utf16;
-	char *s;
 
 	if (ev->type == HG_EV_NO_ACTION && n > 16)
 		n = 16;
@@ -110,18 +110,7 @@ static char *event_text(const struct hg_uefi_event *ev)
 		return hg_utf16le_to_utf8(d, d[n - 2] ? n / 2 : n / 2 - 1);
 	if (n && d[n - 1] == 0)
 		n--;
-	s = malloc(4 * n + 1);
-	if (!s)
-		return NULL;
-	for (size_t i = 0, o = 0; i <= n; i++) {
-		if (i == n)
-			s[o] = '\0';
-		else if (d[i] < 0x20 || d[i] >= 0x7f || d[i] == '\\')
-			o += (size_t)snprintf(s + o, 5, "\\x%02x", d[i]);
-		else
-			s[o++] = (char)d[i];
-	}
-	return s;
+	return hg_escape(d, n);
 }
 
 static json_object *event_json(const struct hg_uefi_event *ev)

@@ -5,7 +5,8 @@
  *  - failure always names a reason (*why);
  *  - success gives a record whose fields obey lib/cel.h (pcr 0..23, 1..5
  *    banks, type-specific fields present, pointers inside the input, the
- *    content map ending exactly at the end of the input);
+ *    content map ending exactly at the end of the input, a name that
+ *    follows lib/text.h's rule);
  *  - success round-trips: the decoded fields, encoded again with
  *    hg_cel_encode_file()/hg_cel_encode_log_key(), decode to the same
  *    fields (the bytes may differ: the decoder accepts non-shortest heads
@@ -24,6 +25,7 @@
 #include "cbor_w.h"
 #include "cel.h"
 #include "digest.h"
+#include "text.h"
 
 #include "fuzz_check.h"
 
@@ -67,6 +69,13 @@ static void check_fields(const uint8_t *data, size_t size,
 		CHECK(inside(c->content, c->content_len, c->name, c->name_len));
 		for (size_t i = 0; i < c->name_len; i++)
 			CHECK((unsigned char)c->name[i] >= 0x20 && c->name[i] != 0x7f);
+		/* The name rule of lib/text.h holds for every decoded name. */
+		{
+			const char *nwhy;
+
+			CHECK(hg_name_check((const uint8_t *)c->name, c->name_len,
+					    &nwhy) == 0);
+		}
 		/* overlay: path only, no size, no file digests */
 		if (!hg_kind_hashed(c->kind)) {
 			CHECK(c->kind == HG_KIND_OVERLAY);

@@ -166,6 +166,10 @@ jq '. + {ek_certificates: {allow_any_eku: true}}' polA.json >pol-eku.json
 expect_exit 1 diff-shows-ekc "$HG_VERIFY" diff polA.json pol-exp.json
 grep -qx "~ ek_certificates allow_expired: false → true" "$WORK/last.out" && pass diff-shows-ekc-line ||
 	fail diff-shows-ekc-line "$(cat "$WORK/last.out")"
+# One TPM, one host: A is host-a in the main registry, so the cases that
+# enroll A's TPM under other names for their own sake run against
+# registries of their own (t_enroll_tpm.sh tests the rule itself).
+export HOSTGATE_VERIFY_STATE=$WORK/vstate-e
 expect_exit 1 cert-expired "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa req-expired.cbor -o x.cbor
 expect_err "expired" cert-expired-why
 expect_exit 1 cert-expired-eku-policy-not-enough "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa --policy pol-eku.json req-expired.cbor -o x.cbor
@@ -176,12 +180,14 @@ expect_exit 1 cert-wrong-eku "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa
 expect_err "EKU" cert-wrong-eku-why
 expect_exit 1 cert-reissued "$HG_VERIFY" enroll --host host-e --ca caA --ek rsa reqA.cbor -o x.cbor
 expect_err "is enrolled with another certificate (sha256:$(sha expired.der)) for the same EK" cert-reissued-why
+HOSTGATE_VERIFY_STATE=$WORK/vstate-f \
 expect_exit 0 cert-wrong-eku-allowed "$HG_VERIFY" enroll --host host-f --ca caA --ek rsa --policy pol-eku.json req-srv.cbor -o x.cbor
 jq '. + {ek_certificates: {allow_expired: "yes"}}' polA.json >pol-bad.json
 expect_exit 2 policy-ekc-not-bool "$HG_VERIFY" enroll --host host-e --ca caA --policy pol-bad.json reqA.cbor -o x.cbor
 expect_err "ek_certificates.allow_expired" policy-ekc-not-bool-why
 
 # --- a challenge answered too late ----------------------------------------------
+export HOSTGATE_VERIFY_STATE=$WORK/vstate-t
 expect_exit 0 ttl-challenge "$HG_VERIFY" enroll --host host-t --ca caA --ek rsa --ttl 1 reqA.cbor -o chT.cbor
 expect_exit 0 ttl-activate "$HG_ATTEST" activate "${A[@]}" chT.cbor -o respT.cbor
 sleep 2
@@ -196,11 +202,13 @@ tpm2_createprimary -T "$TA" -C o -c prim.ctx >/dev/null 2>&1 &&
 		-a "fixedtpm|fixedparent|sensitivedataorigin|userwithauth|sign" >/dev/null 2>&1
 flushall "$TA"
 "$ENRTOOL" req-set-ak reqA.cbor unr.pub req-unrestricted.cbor
+export HOSTGATE_VERIFY_STATE=$WORK/vstate
 expect_exit 1 ak-not-restricted "$HG_VERIFY" enroll --host host-a --ca caA req-unrestricted.cbor -o x.cbor
 expect_err "AK: key is not a fixedTPM restricted signing key" ak-not-restricted-why
 # B's AK with A's EKs: the credential is bound to B's AK but sealed to
 # A's EK, so neither TPM can open it.
 "$ENRTOOL" req-set-ak reqA.cbor "$WORK/sb/ak.pub" req-otherak.cbor
+export HOSTGATE_VERIFY_STATE=$WORK/vstate-c
 expect_exit 0 other-ak-challenge "$HG_VERIFY" enroll --host host-c --ca caA --ek rsa req-otherak.cbor -o chC.cbor
 expect_exit 1 other-ak-on-a "$HG_ATTEST" activate "${A[@]}" chC.cbor -o x.cbor
 expect_err "the challenge is for another AK" other-ak-on-a-why
@@ -225,6 +233,7 @@ else
 	fail public-only-ak-refused "tpm2_loadexternal: $(head -c 300 "$WORK/last.err")"
 fi
 flushall "$TA"
+export HOSTGATE_VERIFY_STATE=$WORK/vstate
 
 # --- the challenge and the response ------------------------------------------
 expect_exit 0 a-rechallenge "$HG_VERIFY" enroll --host host-a --ca caA --ek rsa reqA.cbor -o chA2.cbor
@@ -281,6 +290,8 @@ expect_exit 3 replaced-refuses-a "$HG_VERIFY" check --host host-a --nonce $NONCE
 # hostgate's challenge opened by tpm2_activatecredential (RSA EK, policy
 # session), and tpm2_makecredential -T none's credential opened by
 # hostgate-attest activate.
+# B's TPM is host-a's since --replace: host-b again in a registry of its own.
+export HOSTGATE_VERIFY_STATE=$WORK/vstate-x
 expect_exit 0 x-challenge "$HG_VERIFY" enroll --host host-b --ca caAB --ek ecc reqB.cbor -o chX.cbor
 "$ENRTOOL" ch-to-tpm2 chX.cbor chX.cred
 flushall "$TB"
@@ -308,6 +319,7 @@ if [ $ok = 1 ]; then
 else
 	fail tpm2-opens-hostgate-challenge "$(head -c 300 "$WORK/last.err")"
 fi
+export HOSTGATE_VERIFY_STATE=$WORK/vstate
 # tpm2_makecredential -T none, for A's RSA EK and A's AK, in a hostgate
 # challenge's envelope: hostgate-attest activate must yield its secret.
 expect_exit 0 y-challenge "$HG_VERIFY" enroll --host host-y --ca caA --ek rsa reqA.cbor -o chY.cbor

@@ -124,9 +124,27 @@ void mk_challenge(struct hv_challenge *c, uint8_t id, const char *host,
 	c->ek_cert_len = ek == 0xaa ? sizeof(ek_cert_a) : sizeof(ek_cert_b);
 	c->ak_pub = (uint8_t *)ak;
 	c->ak_pub_len = ak_len;
+	/* The TPM's identity: EK key all EK, AK Name sha256 of all the AK's
+	 * last byte (ak_1 '1', ak_2 '2'). */
+	memset(c->ek_key, ek, 32);
+	c->ak_name[0] = 0x00;
+	c->ak_name[1] = 0x0b;
+	memset(c->ak_name + 2, ak[ak_len - 1], 32);
+	c->ak_name_len = 34;
 	c->created_at = created;
 	c->expires_at = created + 300;
 	c->answered_at = 12345;         /* must be ignored */
+}
+
+void add_tpm(struct hv_reg *reg, uint8_t id, const char *host, uint8_t ek,
+	     uint8_t ek_key, uint8_t ak_name, int replace, int64_t created)
+{
+	struct hv_challenge c;
+
+	mk_challenge(&c, id, host, ek, replace, ak_1, sizeof(ak_1), created);
+	memset(c.ek_key, ek_key, 32);
+	memset(c.ak_name + 2, ak_name, 32);
+	assert_int_equal(hv_reg_challenge_add(reg, &c), 0);
 }
 
 void add(struct hv_reg *reg, uint8_t id, const char *host, uint8_t ek,

@@ -36,7 +36,8 @@ struct hv_reg *open_rw(void);
 
 extern const uint8_t ek_cert_a[4], ek_cert_b[5], ak_1[5], ak_2[6];
 
-/* A challenge with id all ID, EK fingerprint all EK (cert A or B). C
+/* A challenge with id all ID, EK fingerprint and EK key all EK (cert A
+ * or B), AK Name from the AK's last byte. C
  * points into the caller's HOST and AK: not for hv_challenge_free(). */
 void mk_challenge(struct hv_challenge *c, uint8_t id, const char *host,
 		  uint8_t ek, int replace, const uint8_t *ak, size_t ak_len,
@@ -44,6 +45,10 @@ void mk_challenge(struct hv_challenge *c, uint8_t id, const char *host,
 /* mk_challenge() and hv_reg_challenge_add(), which must succeed. */
 void add(struct hv_reg *reg, uint8_t id, const char *host, uint8_t ek,
 	 int replace, const uint8_t *ak, size_t ak_len, int64_t created);
+/* add() with the TPM identity given: EK key all EK_KEY, AK Name digest
+ * all AK_NAME (AK public ak_1). */
+void add_tpm(struct hv_reg *reg, uint8_t id, const char *host, uint8_t ek,
+	     uint8_t ek_key, uint8_t ak_name, int replace, int64_t created);
 void id_of(uint8_t id[HV_CHALLENGE_ID_LEN], uint8_t b);
 
 /* One integer from the raw file, by a separate connection. */

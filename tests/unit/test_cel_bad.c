@@ -187,7 +187,14 @@ static uint8_t *wrap(uint64_t recnum, uint64_t pcr, const uint16_t *algs,
 #define WHY_TRAIL "trailing bytes after record"
 #define WHY_PCR "pcr is not in 0..23"
 #define WHY_KIND "content: unknown kind"
-#define WHY_NAME "content: name not an absolute path, too long or with control characters"
+#define WHY_NAME_ABS "content: name is not an absolute path"
+#define WHY_NAME_LONG "content: name is longer than 4096 bytes"
+#define WHY_NAME_UTF8 "content: name is not valid UTF-8"
+#define WHY_NAME_C0 "content: name has a control character (C0 or DEL)"
+#define WHY_NAME_C1 "content: name has a C1 control character (U+0080-009F)"
+#define WHY_NAME_BIDI "content: name has a bidirectional control character"
+#define WHY_NAME_ZW "content: name has a zero-width character"
+#define WHY_NAME_SEP "content: name has a line or paragraph separator"
 #define WHY_NO_KIND "content: file record has no kind"
 #define WHY_NO_NAME "content: file record has no name"
 #define WHY_NO_SIZE "content: file record has no size (only overlay records go without)"
@@ -231,13 +238,27 @@ static const struct frow frows[] = {
 	{ "pcr 24", 24, { 0 }, 0, WHY_PCR },
 	{ "pcr 2^32", 1ull << 32, { 0 }, 0, WHY_PCR },
 	{ "unknown kind", 9, { .kind = "kernel" }, 0, WHY_KIND },
-	{ "name with LF", 9, { .name = "/etc/a\nb" }, 0, WHY_NAME },
-	{ "name with DEL", 9, { .name = "/etc/a\x7f" }, 0, WHY_NAME },
-	{ "relative name", 9, { .name = "etc/hostname" }, 0, WHY_NAME },
-	{ "name with NUL", 9, { .name = "/etc/a\0b", .name_len = 8 }, 0, WHY_NAME },
-	{ "name empty", 9, { .name = "", .name_len = 0 }, 0, WHY_NAME },
+	{ "name with LF", 9, { .name = "/etc/a\nb" }, 0, WHY_NAME_C0 },
+	{ "name with DEL", 9, { .name = "/etc/a\x7f" }, 0, WHY_NAME_C0 },
+	{ "name with ESC", 9, { .name = "/etc/a\x1b[2J" }, 0, WHY_NAME_C0 },
+	{ "relative name", 9, { .name = "etc/hostname" }, 0, WHY_NAME_ABS },
+	{ "name with NUL", 9, { .name = "/etc/a\0b", .name_len = 8 }, 0, WHY_NAME_C0 },
+	{ "name empty", 9, { .name = "", .name_len = 0 }, 0, WHY_NAME_ABS },
 	{ "name 4097 bytes", 9, { .name = name4097,
-	  .name_len = HG_CEL_MAX_NAME + 1 }, 0, WHY_NAME },
+	  .name_len = HG_CEL_MAX_NAME + 1 }, 0, WHY_NAME_LONG },
+	/* Host-chosen text (issue 11 item 8): what is shown must be what
+	 * the bytes say, so no name that could look like another. */
+	{ "name UTF-8 (control)", 9, { .name = "/img/caf\xc3\xa9.qcow2" }, 0, NULL },
+	{ "name with U+202E", 9, { .name = "/img/a\xe2\x80\xaegpj.qcow2" }, 0, WHY_NAME_BIDI },
+	{ "name with U+2066", 9, { .name = "/img/a\xe2\x81\xa6" }, 0, WHY_NAME_BIDI },
+	{ "name with U+200B", 9, { .name = "/usr/bin/qemu\xe2\x80\x8b" }, 0, WHY_NAME_ZW },
+	{ "name with U+200D", 9, { .name = "/usr/bin/q\xe2\x80\x8d" "emu" }, 0, WHY_NAME_ZW },
+	{ "name with U+FEFF", 9, { .name = "/usr/bin/\xef\xbb\xbf" "qemu" }, 0, WHY_NAME_ZW },
+	{ "name with NEL (C1)", 9, { .name = "/etc/a\xc2\x85" }, 0, WHY_NAME_C1 },
+	{ "name with U+2028", 9, { .name = "/etc/a\xe2\x80\xa8" }, 0, WHY_NAME_SEP },
+	{ "name overlong '/'", 9, { .name = "/etc/a\xc0\xaf" "b" }, 0, WHY_NAME_UTF8 },
+	{ "name surrogate", 9, { .name = "/etc/\xed\xa0\x80" }, 0, WHY_NAME_UTF8 },
+	{ "name raw byte 0x85", 9, { .name = "/etc/a\x85" }, 0, WHY_NAME_UTF8 },
 	{ "size missing", 9, { .size = OMIT }, 0, WHY_NO_SIZE },
 	{ "kind missing", 9, { .kind = OMITS }, 0, WHY_NO_KIND },
 	{ "name missing", 9, { .name = OMITS }, 0, WHY_NO_NAME },

@@ -215,7 +215,7 @@ static void test_file_modes(void **state)
 	/* A reader alongside keeps the WAL files in place to look at. */
 	assert_int_equal(hv_reg_open(dbpath, HV_REG_RDONLY, &ro), 0);
 	id_of(id, 0x91);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 1, NULL), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 1, NULL, NULL, NULL), 0);
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof(p), "%s%s", dbpath, suffixes[i]);
 		assert_int_equal(stat(p, &st), 0);
@@ -247,7 +247,7 @@ static void test_rdonly_refuses_writes(void **state)
 	assert_err_line(cap_end(), want);
 	id_of(id, 0xa1);
 	cap_start();
-	assert_int_equal(hv_reg_enroll(ro, id, T0 + 1, NULL), -1);
+	assert_int_equal(hv_reg_enroll(ro, id, T0 + 1, NULL, NULL, NULL), -1);
 	assert_non_null(strstr(cap_end(), "opened read-only"));
 	cap_start();
 	assert_int_equal(hv_reg_challenge_spend(ro, id, T0 + 1), -1);
@@ -263,23 +263,36 @@ static void test_corrupt_rows(void **state)
 	static const char *const bad[] = {
 		/* 31-byte secret */
 		"INSERT INTO challenges VALUES (x'c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1c1',"
-		" 'web1', 0, zeroblob(31), zeroblob(32), x'01', x'01', 1, 2, 0)",
+		" 'web1', 0, zeroblob(31), zeroblob(32), x'01', x'01', 1, 2, 0,"
+		" zeroblob(32), x'000b01')",
 		/* EK fingerprint as text */
 		"INSERT INTO challenges VALUES (x'c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2c2',"
 		" 'web1', 0, zeroblob(32), '0123456789abcdef0123456789abcdef',"
-		" x'01', x'01', 1, 2, 0)",
+		" x'01', x'01', 1, 2, 0,"
+		" zeroblob(32), x'000b01')",
 		/* a host name the registry would never store */
 		"INSERT INTO challenges VALUES (x'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3',"
-		" '../../etc', 0, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0)",
+		" '../../etc', 0, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0,"
+		" zeroblob(32), x'000b01')",
 		/* replace outside 0/1 */
 		"INSERT INTO challenges VALUES (x'c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4c4',"
-		" 'web1', 7, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0)",
+		" 'web1', 7, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0,"
+		" zeroblob(32), x'000b01')",
+		/* EK key of 31 bytes */
+		"INSERT INTO challenges VALUES (x'c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5',"
+		" 'web1', 0, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0,"
+		" zeroblob(31), x'000b01')",
+		/* AK Name of 67 bytes */
+		"INSERT INTO challenges VALUES (x'c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6',"
+		" 'web1', 0, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0,"
+		" zeroblob(32), zeroblob(67))",
 		"INSERT INTO hosts VALUES ('web1', zeroblob(33), x'01', x'01',"
-		" 1, 1, 0)",
+		" 1, 1, 0, zeroblob(32), x'000b01')",
 	};
 	static const char *const cols[] = {
 		"challenges.secret_sha256", "challenges.ek_fpr",
-		"challenges.host", "challenges.replace",
+		"challenges.host", "challenges.replace", "challenges.ek_key",
+		"challenges.ak_name",
 	};
 	struct hv_reg *reg;
 	struct hv_challenge c;
@@ -302,7 +315,7 @@ static void test_corrupt_rows(void **state)
 	sqlite3_close(db);
 
 	reg = open_rw();
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 6; i++) {
 		id_of(id, (uint8_t)(0xc1 + i));
 		snprintf(want, sizeof(want), "%s: corrupt registry row (%s)",
 			 dbpath, cols[i]);
@@ -311,7 +324,7 @@ static void test_corrupt_rows(void **state)
 		assert_err_line(cap_end(), want);
 		assert_null(c.host);
 		cap_start();
-		assert_int_equal(hv_reg_enroll(reg, id, 2, NULL), -1);
+		assert_int_equal(hv_reg_enroll(reg, id, 2, NULL, NULL, NULL), -1);
 		assert_err_line(cap_end(), want);
 	}
 	snprintf(want, sizeof(want), "%s: corrupt registry row (hosts.ek_fpr)",

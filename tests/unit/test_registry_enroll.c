@@ -93,15 +93,15 @@ static void test_purge_old_challenges(void **state)
 	add(reg, 0x06, "f", 0xaa, 0, ak_1, sizeof(ak_1), T0 + day + 301);
 	assert_int_equal(raw_int("SELECT count(*) FROM challenges"), 4);
 	id_of(id, 0x02);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + day + 302, NULL),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + day + 302, NULL, NULL, NULL),
 			 HV_ENROLL_UNKNOWN);
 	id_of(id, 0x01);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + day + 302, NULL),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + day + 302, NULL, NULL, NULL),
 			 HV_ENROLL_UNKNOWN);
 	/* The recent ones stay: 0x03 answered, 0x04 still enrollable. */
 	assert_int_equal(answered_at(reg, 0x03), T0 + day + 20);
 	id_of(id, 0x04);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + day + 302, NULL), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + day + 302, NULL, NULL, NULL), 0);
 	hv_reg_close(reg);
 }
 
@@ -117,7 +117,7 @@ static void test_enroll_new_host(void **state)
 	add(reg, 0x21, "web1", 0xaa, 0, ak_1, sizeof(ak_1), T0);
 	id_of(id, 0x21);
 	memset(old, 0xff, sizeof(old));
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, old), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, old, NULL, NULL), 0);
 	assert_memory_equal(old, zero, 32);      /* no EK changed */
 	assert_int_equal(hv_reg_host_get(reg, "web1", &h), 1);
 	assert_string_equal(h.name, "web1");
@@ -149,8 +149,8 @@ static void test_enroll_replay(void **state)
 	(void)state;
 	add(reg, 0x31, "web1", 0xaa, 0, ak_1, sizeof(ak_1), T0);
 	id_of(id, 0x31);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, NULL), 0);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 6, NULL),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, NULL, NULL, NULL), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 6, NULL, NULL, NULL),
 			 HV_ENROLL_ANSWERED);
 	assert_int_equal(answered_at(reg, 0x31), T0 + 5);
 	assert_int_equal(hv_reg_host_get(reg, "web1", &h), 1);
@@ -169,16 +169,16 @@ static void test_enroll_expired_and_unknown(void **state)
 	(void)state;
 	add(reg, 0x41, "web1", 0xaa, 0, ak_1, sizeof(ak_1), T0);
 	id_of(id, 0x41);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 301, NULL),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 301, NULL, NULL, NULL),
 			 HV_ENROLL_EXPIRED);
 	assert_int_equal(answered_at(reg, 0x41), 0);
 	assert_int_equal(hv_reg_host_get(reg, "web1", &h), 0);
 	/* At expires_at exactly it is not yet past. */
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 300, NULL), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 300, NULL, NULL, NULL), 0);
 	id_of(id, 0x42);
-	assert_int_equal(hv_reg_enroll(reg, id, T0, NULL), HV_ENROLL_UNKNOWN);
+	assert_int_equal(hv_reg_enroll(reg, id, T0, NULL, NULL, NULL), HV_ENROLL_UNKNOWN);
 	cap_start();
-	assert_int_equal(hv_reg_enroll(reg, id, 0, NULL), -1);
+	assert_int_equal(hv_reg_enroll(reg, id, 0, NULL, NULL, NULL), -1);
 	assert_non_null(strstr(cap_end(), "bad time 0"));
 	hv_reg_close(reg);
 }
@@ -193,11 +193,11 @@ static void test_enroll_ek_changed(void **state)
 	memset(aa, 0xaa, 32);
 	add(reg, 0x51, "web1", 0xaa, 0, ak_1, sizeof(ak_1), T0);
 	id_of(id, 0x51);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, NULL), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, NULL, NULL, NULL), 0);
 	add(reg, 0x52, "web1", 0xbb, 0, ak_2, sizeof(ak_2), T0 + 100);
 	id_of(id, 0x52);
 	memset(old, 0, sizeof(old));
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 105, old),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 105, old, NULL, NULL),
 			 HV_ENROLL_EK_CHANGED);
 	assert_memory_equal(old, aa, 32);
 	/* The host is as it was... */
@@ -212,7 +212,7 @@ static void test_enroll_ek_changed(void **state)
 	assert_int_equal(raw_int("SELECT count(*) FROM enrollments"), 1);
 	/* ...but the challenge is spent. */
 	assert_int_equal(answered_at(reg, 0x52), T0 + 105);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 106, NULL),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 106, NULL, NULL, NULL),
 			 HV_ENROLL_ANSWERED);
 	hv_reg_close(reg);
 }
@@ -229,10 +229,10 @@ static void test_enroll_replace(void **state)
 	memset(bb, 0xbb, 32);
 	add(reg, 0x61, "web1", 0xaa, 0, ak_1, sizeof(ak_1), T0);
 	id_of(id, 0x61);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, NULL), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 5, NULL, NULL, NULL), 0);
 	add(reg, 0x62, "web1", 0xbb, 1, ak_2, sizeof(ak_2), T0 + 1000);
 	id_of(id, 0x62);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 1005, old), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 1005, old, NULL, NULL), 0);
 	assert_memory_equal(old, aa, 32);
 	assert_int_equal(hv_reg_host_get(reg, "web1", &h), 1);
 	assert_memory_equal(h.ek_fpr, bb, 32);
@@ -256,7 +256,7 @@ static void test_enroll_replace(void **state)
 	 * replacement: the count stays, old_fpr is zeroed. */
 	add(reg, 0x63, "web1", 0xbb, 1, ak_1, sizeof(ak_1), T0 + 2000);
 	id_of(id, 0x63);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 2001, old), 0);
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 2001, old, NULL, NULL), 0);
 	assert_memory_equal(old, zero, 32);
 	assert_int_equal(hv_reg_host_get(reg, "web1", &h), 1);
 	assert_int_equal(h.replacements, 1);
@@ -281,7 +281,7 @@ static void test_spend(void **state)
 	assert_int_equal(answered_at(reg, 0x71), T0 + 1);
 	assert_int_equal(hv_reg_challenge_spend(reg, id, T0 + 2),
 			 HV_ENROLL_ANSWERED);
-	assert_int_equal(hv_reg_enroll(reg, id, T0 + 3, NULL),
+	assert_int_equal(hv_reg_enroll(reg, id, T0 + 3, NULL, NULL, NULL),
 			 HV_ENROLL_ANSWERED);
 	assert_int_equal(hv_reg_host_get(reg, "web1", &h), 0);
 	id_of(id, 0x72);
@@ -305,10 +305,10 @@ static void test_hosts_order(void **state)
 	assert_int_equal(hv_reg_hosts(reg, collect, &l), 0);
 	assert_int_equal(l.n, 0);
 	for (int i = 0; i < 5; i++) {
-		add(reg, (uint8_t)(0x80 + i), names[i], 0xaa, 0, ak_1,
-		    sizeof(ak_1), T0);
+		add_tpm(reg, (uint8_t)(0x80 + i), names[i], 0xaa,
+			(uint8_t)(0x10 + i), (uint8_t)(0x10 + i), 0, T0);
 		id_of(id, (uint8_t)(0x80 + i));
-		assert_int_equal(hv_reg_enroll(reg, id, T0 + i, NULL), 0);
+		assert_int_equal(hv_reg_enroll(reg, id, T0 + i, NULL, NULL, NULL), 0);
 	}
 	assert_int_equal(hv_reg_hosts(reg, collect, &l), 0);
 	assert_int_equal(l.n, 5);
@@ -332,8 +332,8 @@ static void test_two_handles_one_challenge(void **state)
 	(void)state;
 	add(a, 0xd1, "web1", 0xaa, 0, ak_1, sizeof(ak_1), T0);
 	id_of(id, 0xd1);
-	assert_int_equal(hv_reg_enroll(b, id, T0 + 1, NULL), 0);
-	assert_int_equal(hv_reg_enroll(a, id, T0 + 1, NULL),
+	assert_int_equal(hv_reg_enroll(b, id, T0 + 1, NULL, NULL, NULL), 0);
+	assert_int_equal(hv_reg_enroll(a, id, T0 + 1, NULL, NULL, NULL),
 			 HV_ENROLL_ANSWERED);
 	hv_reg_close(a);
 	hv_reg_close(b);
@@ -371,7 +371,7 @@ static void test_processes_race(void **state)
 			if (write(ready[1], "r", 1) != 1 ||
 			    read(go[0], &ch, 1) != 0)
 				_exit(101);
-			rc = hv_reg_enroll(r, id, T0 + 1, NULL);
+			rc = hv_reg_enroll(r, id, T0 + 1, NULL, NULL, NULL);
 			hv_reg_close(r);
 			_exit(rc < 0 ? 102 : rc);
 		}
