@@ -1,4 +1,4 @@
-/* fuzz_imgchain.c: the qcow2 header parser (attest/imgchain.c, included
+/* fuzz_imgchain.c: the qcow2 header parser (attest/qcow2hdr.c, included
  * whole in the manner of wireguard-tools' fuzz targets) on arbitrary
  * bytes. The header of a VM image is written by whoever can write the
  * image directory; hostgate reads it as root before the VM starts.
@@ -9,7 +9,7 @@
  * bytes, a known backing format), a refusal has a one-line reason, and
  * only the first cluster matters.
  */
-#include "../../attest/imgchain.c"
+#include "../../attest/qcow2hdr.c"
 
 #include "fuzz_check.h"
 
