@@ -38,7 +38,10 @@ static void check_accepted(const uint8_t *data, size_t size,
 	for (size_t i = 0; i < h->backing_len; i++)
 		CHECK((unsigned char)h->backing[i] >= 0x20 &&
 		      h->backing[i] != 0x7f);
-	(void)has_protocol(h->backing);
+	/* libvirt 9.0's unpadded reading agrees (issue 12 item 1). */
+	CHECK(h->lv_has_backing_fmt == h->has_backing_fmt);
+	CHECK(!h->has_backing_fmt || h->lv_backing_fmt == h->backing_fmt);
+	CHECK(h->backing_off + h->backing_len <= 0x8200);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
