@@ -234,13 +234,18 @@ out:
 	return ret;
 }
 
-/* Test seam: HOSTGATE_TEST_GATE_PAUSE_MS (at most 10 s) waits between
- * measuring and quoting, so that a test can put a concurrent `measure`
- * in that window. It only delays. */
-static void test_pause(void)
+/* Test seam: HOSTGATE_TEST_GATE_PAUSE=STEP:MS (MS at most 10 s) waits
+ * before STEP: "measure" (after the disk chains were read) or "quote"
+ * (after measuring), so that a test can act in a window too narrow to
+ * race reliably. It only delays. */
+static void test_pause(const char *step)
 {
-	const char *e = getenv("HOSTGATE_TEST_GATE_PAUSE_MS");
-	long ms = e ? strtol(e, NULL, 10) : 0;
+	const char *e = getenv("HOSTGATE_TEST_GATE_PAUSE");
+	size_t sl = strlen(step);
+	long ms = 0;
+
+	if (e && !strncmp(e, step, sl) && e[sl] == ':')
+		ms = strtol(e + sl + 1, NULL, 10);
 
 	if (ms > 0 && ms <= 10000) {
 		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -403,8 +408,12 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 	items[n++].len = canon_len;
 	for (size_t i = 0; i < plan->n; i++) {
 		items[n].kind = plan->v[i].kind;
+		items[n].has_id = plan->v[i].has_id;
+		items[n].dev = plan->v[i].dev;
+		items[n].ino = plan->v[i].ino;
 		items[n++].path = plan->v[i].path;
 	}
+	test_pause("measure");
 	if (hg_mset_open(&m, &o, &tpm) < 0) {
 		reasonf(reason, rlen, "%s: no log key (run hostgate-attest init)", cfg->state);
 		goto out;
@@ -421,7 +430,7 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 			reasonf(reason, rlen, "log %s and the TPM's PCR %u disagree", cfg->log, cfg->pcr);
 		goto out;
 	}
-	test_pause();
+	test_pause("quote");
 	if (verify(cfg, &o, &tpm, items, n, reason, rlen) < 0) {
 		/* Name what changed in the config, if that is the failure. */
 		hg_explain_config(cfg->state, dname, canon, canon_len, cfgname, reason, rlen);

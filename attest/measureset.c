@@ -136,6 +136,12 @@ static int stat_before(struct hg_mitem *it, struct work *w)
 							 : "not a regular file");
 		return -1;
 	}
+	/* A disk layer: the file hashed must be the one whose header gave
+	 * the chain; check_after() then ties the hashed descriptor to it. */
+	if (it->has_id && ((uint64_t)st.st_dev != it->dev || (uint64_t)st.st_ino != it->ino)) {
+		set_err(it, ESTALE, "is not the file whose header was read (replaced since)");
+		return -1;
+	}
 	hg_ident_from_stat(&st, &w->before);
 	return 0;
 }

@@ -17,7 +17,9 @@
 #             "base.qcow2" next to the symlink: the attacker's own image;
 #   honest-symlink: a well-formed overlay naming that symlink;
 #   data-file: a golden qcow2 whose data lives in another file;
-#   json:     a backing name json:{...} (libvirt and qemu parse it).
+#   json:     a backing name json:{...} (libvirt and qemu parse it);
+#   replaced: a golden layer replaced between reading the chain and
+#             hashing it (dry run, with the gate's test seam).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/libvirt.sh"
 [ "$(id -u)" = 0 ] || { skip all "needs root (/var/lib/libvirt/images)"; exit 0; }
@@ -154,6 +156,24 @@ expect_gate_refuse dry-data-file-refused "$DF" "refuse: " \
 	"$GOLDEN/df.qcow2: declared qcow2: external data file (incompatible feature bit 2)"
 expect_gate_refuse dry-json-backing-refused "$JS" "refuse: " \
 	"backing file json:{" "is a protocol or json: name, not a local file"
+
+# The layer hashed must be the file whose header gave the chain: the
+# golden mid replaced (by an identical copy: a new inode) between reading
+# the chain and hashing it is refused. The window is held open with the
+# gate's test seam HOSTGATE_TEST_GATE_PAUSE=measure:MS.
+HOSTGATE_TEST_GATE_PAUSE=measure:3000 "$HG_ATTEST" gate --config "$GATECONF" \
+	--domain-xml "$(dom_xml "$OK")" >"$WORK/swap.out" 2>&1 &
+GATE=$!
+sleep 1.5
+cp -p "$GOLDEN/mid.qcow2" "$GOLDEN/.mid" && mv "$GOLDEN/.mid" "$GOLDEN/mid.qcow2"
+wait "$GATE"
+rc=$?
+if [ "$rc" = 1 ] && grep -qF "refuse: image $GOLDEN/mid.qcow2: is not the file whose header was read (replaced since)" "$WORK/swap.out"; then
+	pass dry-layer-replaced-after-reading-refused
+	echo "       ($(head -c 300 "$WORK/swap.out"))"
+else
+	fail dry-layer-replaced-after-reading-refused "exit $rc: $(head -c 300 "$WORK/swap.out")"
+fi
 
 # --- and on virsh start ----------------------------------------------------
 hook_add

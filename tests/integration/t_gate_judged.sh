@@ -9,7 +9,7 @@
 # attacker puts GOOD content back and runs `measure --kind image` on the
 # same name, so the latest record is an approved one. The window is
 # microseconds wide and cannot be hit reliably by racing, so the test uses
-# the gate's only test seam, HOSTGATE_TEST_GATE_PAUSE_MS (a delay between
+# the gate's only test seam, HOSTGATE_TEST_GATE_PAUSE=quote:MS (a delay between
 # measuring and quoting). The gate must refuse, naming the superseded
 # record; without the pause, BAD alone is refused as unapproved, and GOOD
 # alone is allowed.
@@ -52,7 +52,7 @@ latest_digest() {
 head -c 1M /dev/urandom >"$WORK/bad2.raw"
 BAD2=$(sha256_of "$WORK/bad2.raw")
 cp "$WORK/bad2.raw" "$IMG.new" && mv "$IMG.new" "$IMG"
-HOSTGATE_TEST_GATE_PAUSE_MS=5000 "$HG_ATTEST" gate --config "$GATECONF" \
+HOSTGATE_TEST_GATE_PAUSE=quote:5000 "$HG_ATTEST" gate --config "$GATECONF" \
 	--domain-xml "$WORK/judged.xml" >"$WORK/race.out" 2>&1 &
 GATE=$!
 for i in $(seq 40); do
