@@ -1,8 +1,10 @@
 /* imgchain.c: follow a VM disk's qcow2 backing chain from the image
- * headers, as qemu would, refusing what cannot be followed safely.
- * Contract in imgchain.h; rules and rationale in docs/image-chains.md.
- * Byte layout: QEMU docs/interop/qcow2.txt ("Header", "Header
- * extensions", "String header extensions"); all numbers big-endian.
+ * headers, as libvirt 9.0 will when the domain starts (relative names
+ * next to the referring layer's path as named, symlinks unresolved),
+ * refusing what cannot be followed safely: a path libvirt will open after
+ * the hook must not pass anything others than root can replace. Headers
+ * are parsed in qcow2hdr.c. Contract in imgchain.h; rules and rationale
+ * in docs/image-chains.md.
  */
 #define _GNU_SOURCE
 #include "imgchain.h"
