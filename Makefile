@@ -111,10 +111,10 @@ $(BUILD)/tests/test_uefilog $(BUILD)/tests/test_uefilog_bad: $(BUILD)/tests/unit
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o
 $(BUILD)/tests/test_idcache: $(BUILD)/attest/idcache.o
 $(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o
-$(BUILD)/tests/test_imgchain $(BUILD)/tests/test_imgchain_resolve: $(BUILD)/attest/imgchain.o $(BUILD)/tests/unit/imgchain_fx.o
+$(BUILD)/tests/test_imgchain $(BUILD)/tests/test_imgchain_resolve: $(BUILD)/attest/imgchain.o $(BUILD)/attest/qcow2hdr.o $(BUILD)/tests/unit/imgchain_fx.o
 # The libvirt gate: gate.conf, the domain plan, the config explanation.
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
-$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
+$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/qcow2hdr.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # The fwjudge tests share their helpers (tests/unit/fwjudge_fx.c);
 # test_fwjudge_bound also builds logs with the uefifacts byte builders.

@@ -141,6 +141,28 @@ static int check_backing(const struct disk *d, const struct hg_chain *ch)
 	return 0;
 }
 
+/* Remember which file a layer's header was read from. Two disks reaching
+ * one path must have read one file: if it was replaced between the two
+ * reads, refuse. */
+static int set_id(struct hg_plan *p, const struct hg_layer *l, char *why,
+		  size_t whylen)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		struct hg_plan_item *it = &p->v[i];
+
+		if (strcmp(it->path, l->path))
+			continue;
+		if (it->has_id && (it->dev != l->dev || it->ino != l->ino)) {
+			snprintf(why, whylen, "%s changed while the disks were read", l->path);
+			return -1;
+		}
+		it->has_id = 1;
+		it->dev = l->dev;
+		it->ino = l->ino;
+	}
+	return 0;
+}
+
 static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *cfg,
 		     struct hg_plan *p, char *why, size_t whylen)
 {
@@ -186,7 +208,8 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 			     hg_path_under(ch.layer[l].path, cfg->golden_dirs, cfg->ngolden_dirs);
 
 		if (add(p, golden ? HG_KIND_IMAGE : HG_KIND_OVERLAY, ch.layer[l].path,
-			why, whylen) < 0)
+			why, whylen) < 0 ||
+		    set_id(p, &ch.layer[l], why, whylen) < 0)
 			goto out;
 	}
 	ret = 0;

@@ -38,6 +38,7 @@
 #define HG_DOMPLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../lib/cel.h"
 #include "gateconf.h"
@@ -47,6 +48,11 @@
 struct hg_plan_item {
 	enum hg_kind kind;
 	char *path;
+	/* A disk layer: the device and inode of the file whose header the
+	 * chain was read from (imgchain.h); the measurement must hash that
+	 * very file (measureset.h). */
+	int has_id;
+	uint64_t dev, ino;
 };
 
 struct hg_plan {

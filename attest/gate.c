@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include <openssl/rand.h>
 
+#include "../lib/evidence.h"
+#include "../lib/hglog.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "domexplain.h"
@@ -171,6 +173,87 @@ out:
 	return ret;
 }
 
+static int is_judged(enum hg_kind k)
+{
+	return k == HG_KIND_CONFIG || k == HG_KIND_IMAGE || k == HG_KIND_OVERLAY;
+}
+
+/* The verifier judges the LATEST record of each --workload name in the
+ * quoted log. The log lock is not held from measuring to quoting, so
+ * another writer (a `measure` of an approved file under the same name)
+ * could slip a record in between and have it judged instead of the one
+ * this start rests on. So the quoted log's latest record of every name
+ * judged must be the very record this run measured or reused
+ * (items[i].recnum); otherwise refuse (issue 12 item 4). */
+static int judged_are_ours(const uint8_t *ev, size_t evlen,
+			   const struct hg_mitem *items, size_t n,
+			   char *reason, size_t rlen)
+{
+	struct hg_evidence e;
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	uint64_t *latest = NULL;
+	const char *why = NULL;
+	int r, ret = -1;
+
+	if (hg_evidence_decode(ev, evlen, &e, &why) < 0) {
+		reasonf(reason, rlen, "our own evidence does not decode: %s", why);
+		return -1;
+	}
+	latest = calloc(n ? n : 1, sizeof(*latest));
+	if (!latest) {
+		reasonf(reason, rlen, "out of memory");
+		return -1;
+	}
+	hg_log_iter_init_host(&it, e.log, e.log_len);
+	while ((r = hg_log_iter_next(&it, &rec)) == 1) {
+		if (rec.cel.type != HG_CT_FILE || !is_judged(rec.cel.kind))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			if (is_judged(items[i].kind) && rec.cel.kind == items[i].kind &&
+			    rec.cel.name_len == strlen(items[i].path) &&
+			    !memcmp(rec.cel.name, items[i].path, rec.cel.name_len))
+				latest[i] = rec.cel.recnum + 1;
+	}
+	hg_log_iter_free(&it);
+	if (r < 0) {
+		reasonf(reason, rlen, "the quoted log does not parse: %s", it.err.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!is_judged(items[i].kind) || latest[i] == items[i].recnum + 1)
+			continue;
+		reasonf(reason, rlen, "%s %s: the quoted log's latest record of it is not the one this start measured (record %llu): another writer measured it in between",
+			hg_kind_name(items[i].kind), items[i].path,
+			(unsigned long long)items[i].recnum);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(latest);
+	return ret;
+}
+
+/* Test seam: HOSTGATE_TEST_GATE_PAUSE=STEP:MS (MS at most 10 s) waits
+ * before STEP: "measure" (after the disk chains were read) or "quote"
+ * (after measuring), so that a test can act in a window too narrow to
+ * race reliably. It only delays. */
+static void test_pause(const char *step)
+{
+	const char *e = getenv("HOSTGATE_TEST_GATE_PAUSE");
+	size_t sl = strlen(step);
+	long ms = 0;
+
+	if (e && !strncmp(e, step, sl) && e[sl] == ':')
+		ms = strtol(e + sl + 1, NULL, 10);
+
+	if (ms > 0 && ms <= 10000) {
+		struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 /* Quote, write the evidence beside the state, run the verifier on it. */
 static int verify(const struct hg_gateconf *cfg, const struct hg_opts *o,
 		  struct hg_tpm *tpm, const struct hg_mitem *items, size_t n,
@@ -193,6 +276,8 @@ static int verify(const struct hg_gateconf *cfg, const struct hg_opts *o,
 		reasonf(reason, rlen, "quote failed (TPM %s)", cfg->tcti);
 		goto out;
 	}
+	if (judged_are_ours(ev, evlen, items, n, reason, rlen) < 0)
+		goto out;
 	if (hg_state_path(akpath, sizeof(akpath), cfg->state, HG_STATE_AK_PUB) < 0 ||
 	    hg_state_path(evpath, sizeof(evpath), cfg->state, "gate-evidence.XXXXXX") < 0 ||
 	    (fd = mkstemp(evpath)) < 0 || hg_write_all(fd, ev, evlen) < 0) {
@@ -323,8 +408,12 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 	items[n++].len = canon_len;
 	for (size_t i = 0; i < plan->n; i++) {
 		items[n].kind = plan->v[i].kind;
+		items[n].has_id = plan->v[i].has_id;
+		items[n].dev = plan->v[i].dev;
+		items[n].ino = plan->v[i].ino;
 		items[n++].path = plan->v[i].path;
 	}
+	test_pause("measure");
 	if (hg_mset_open(&m, &o, &tpm) < 0) {
 		reasonf(reason, rlen, "%s: no log key (run hostgate-attest init)", cfg->state);
 		goto out;
@@ -341,6 +430,7 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 			reasonf(reason, rlen, "log %s and the TPM's PCR %u disagree", cfg->log, cfg->pcr);
 		goto out;
 	}
+	test_pause("quote");
 	if (verify(cfg, &o, &tpm, items, n, reason, rlen) < 0) {
 		/* Name what changed in the config, if that is the failure. */
 		hg_explain_config(cfg->state, dname, canon, canon_len, cfgname, reason, rlen);

@@ -9,7 +9,12 @@
  *     cost a stat each (idcache.h);
  *  3. measure them all through measureset.h (one lock, one extend each
  *     for what changed);
- *  4. quote with a fresh 32-byte nonce (evquote.h);
+ *  4. quote with a fresh 32-byte nonce (evquote.h), and require the
+ *     quoted log's latest record of each judged (workload) name to be the
+ *     record step 3 measured or reused: the verifier judges the latest
+ *     record of a name, and another writer may append one between step 3
+ *     and the quote (docs/gate.md "The decision rests on this run's
+ *     records");
  *  5. run the verifier (cfg->verifier check --ak --nonce --policy
  *     --workload ...) on that evidence: the same code a remote verifier
  *     runs. Its first error line is the reason.

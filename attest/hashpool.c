@@ -4,10 +4,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,9 +33,36 @@ static void on_progress(void *arg, uint64_t delta)
 	atomic_fetch_add_explicit(&p->done_bytes, delta, memory_order_relaxed);
 }
 
+/* Local filesystems whose inode times the kernel itself keeps: on a
+ * network or FUSE filesystem another machine or a user daemon can change
+ * the content behind the kernel's back, so nothing there is unshared. */
+static int local_fs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) < 0)
+		return 0;
+	switch ((unsigned long)sf.f_type) {
+	case EXT4_SUPER_MAGIC:     /* also ext2 and ext3 */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case TMPFS_MAGIC:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A read lease (fcntl(2) F_SETLEASE F_RDLCK) is granted only while no
+ * open file description of the inode has it open for writing, a shared
+ * writable mmap included (the mapping holds its file). Held across the
+ * whole hash and still held at the end (a writer opening meanwhile
+ * breaks it: F_GETLEASE then no longer says F_RDLCK), it proves that
+ * nobody could write the file while it was hashed, so any later write
+ * needs a new open and its first write moves ctime. */
 static void hash_one(struct pool *p, struct hg_hash_job *j)
 {
-	int fd;
+	int fd, leased = 0;
 
 	fd = open(j->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
@@ -43,9 +73,15 @@ static void hash_one(struct pool *p, struct hg_hash_job *j)
 		j->err = errno;
 	else if (!S_ISREG(j->st.st_mode))
 		j->err = EINVAL;
-	else if (hg_hash_fd(fd, p->algs, p->nalgs, &j->d, &j->size,
-			    on_progress, p) < 0)
+	if (!j->err)
+		leased = local_fs(fd) && fcntl(fd, F_SETLEASE, F_RDLCK) == 0;
+	if (!j->err && hg_hash_fd(fd, p->algs, p->nalgs, &j->d, &j->size,
+				  on_progress, p) < 0)
 		j->err = errno ? errno : EIO;
+	if (leased) {
+		j->unshared = fcntl(fd, F_GETLEASE) == F_RDLCK;
+		fcntl(fd, F_SETLEASE, F_UNLCK);
+	}
 	close(fd);
 }
 
@@ -81,6 +117,7 @@ int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,
 	size_t nthreads, started = 0;
 	uint64_t total = 0;
 	struct timespec t0, now;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	int ret = 0;
 
 	if (cores < 1)
@@ -92,12 +129,18 @@ int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,
 		struct stat st;
 
 		jobs[i].err = 0;
+		jobs[i].unshared = 0;
 		if (progress && stat(jobs[i].path, &st) == 0)
 			total += (uint64_t)st.st_size;
 	}
 	/* Small work finishes before a bar could help: stay quiet. */
 	if (total < (64u << 20))
 		progress = 0;
+	/* A writer that opens a file while we hold its read lease makes the
+	 * kernel send the lease holder SIGIO, whose default action would
+	 * kill us; the lease is released when the hash ends anyway. */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGIO, &ign, &old);
 	for (; started < nthreads; started++)
 		if (pthread_create(&tid[started], NULL, worker, &p) != 0)
 			break;
@@ -115,6 +158,7 @@ int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,
 	}
 	for (size_t i = 0; i < started; i++)
 		pthread_join(tid[i], NULL);
+	sigaction(SIGIO, &old, NULL);
 	if (progress)
 		fprintf(stderr, "\r\033[K");
 	for (size_t i = 0; i < n; i++)

@@ -11,6 +11,14 @@
  *  - ST is the fstat() of the descriptor that was hashed, taken before
  *    reading: callers compare it with the path's identity before and after
  *    (measureset.c) to catch a file swapped while it was measured.
+ *  - UNSHARED is 1 only if a read lease (F_SETLEASE F_RDLCK) on the hashed
+ *    descriptor was granted before the first read and still held after
+ *    the last, on a local filesystem (ext2/3/4, xfs, btrfs, tmpfs): nobody
+ *    had the file open for writing (a shared writable mmap included) at
+ *    any moment of the hash. The identity cache trusts only such hashes
+ *    (idcache.h). SIGIO is ignored while the pool runs: a writer opening a
+ *    leased file sends it to us, and waits until the hash ends (at most
+ *    the kernel's lease-break-time, 45 s by default).
  */
 #ifndef HG_HASHPOOL_H
 #define HG_HASHPOOL_H
@@ -27,6 +35,7 @@ struct hg_hash_job {
 	uint64_t size;
 	struct stat st;
 	int err;
+	int unshared;            /* no writer anywhere during the hash */
 };
 
 int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,

@@ -22,7 +22,7 @@
 #include "idcache.h"
 
 #define MAGIC "hostgate-idcache"
-#define VERSION "1"
+#define VERSION "2"   /* 2: entries only from lease-held hashes (issue 12) */
 #define BOOT_ID_LEN 36
 #define LOGID_LEN 64   /* at most */
 /* KIND + 9 numbers of at most 20 digits and a sign, spaces, a path. */

@@ -5,24 +5,33 @@
  * hashed. A later measurement of the same (KIND, PATH) whose identity is
  * equal may reuse that record instead of hashing again.
  *
- * Trust boundary (README "Gate: the identity cache"): the cache is a
- * root-only file in the state directory, and trusts the kernel's inode
- * metadata. A writer that changes a file's content through a path that
- * updates neither mtime nor ctime (a raw block device write underneath
- * the filesystem, a filesystem that lies) defeats it, as it defeats IMA.
- * ctime cannot be set from user space, so a content change through the
- * filesystem always shows. The cache never stands alone: a hit is only
- * used when the log still holds record RECNUM for (KIND, PATH) as the
- * latest record of that name (callers check, measureset.c).
+ * Trust boundary (docs/gate.md "Unchanged since measured"): the cache is
+ * a root-only file in the state directory, and trusts the kernel's inode
+ * metadata. ctime alone is NOT enough: a write through a shared writable
+ * mmap whose page is already dirty moves neither mtime nor ctime (nor
+ * does msync), so a writer that mapped the file before it was measured
+ * can change it afterwards unseen. The rule (measureset.c, hashpool.h):
+ * an entry is written only for a hash made under a read lease
+ * (F_SETLEASE F_RDLCK), granted before the first read and still held
+ * after the last, on a local filesystem, and only when the file's ctime
+ * is 2 s older than the hash. The lease proves that no open file
+ * description had the file open for writing, shared mappings included,
+ * during the hash; so any later change needs a new open and a write(2)
+ * or a first write fault on a newly mapped page, both of which set ctime
+ * to "now", which differs from the recorded ctime. A writer beneath the
+ * filesystem (a raw block device) or a filesystem that lies still
+ * defeats it, as it defeats IMA. The cache never stands alone: a hit is
+ * only used when the log still holds record RECNUM for (KIND, PATH) as
+ * the latest record of that name (callers check, measureset.c).
  *
  * File format (text, one line each, written atomically):
- *   hostgate-idcache 1 BOOT_ID LOGID
+ *   hostgate-idcache 2 BOOT_ID LOGID
  *   KIND DEV INO SIZE MTIME_S MTIME_NS CTIME_S CTIME_NS RECNUM PATH
  * BOOT_ID is /proc/sys/kernel/random/boot_id; LOGID an opaque token of 1
  * to 64 printable ASCII characters without spaces that names the log
  * (measureset.c uses the log file's "dev:ino"), so a new log, even in the
  * same boot, starts an empty cache. PATH is the rest of the line (absolute, no
- * newline). A cache of another boot or log, a missing file, or any
+ * newline). A cache of another version (1: before the lease rule), boot or log, a missing file, or any
  * malformed line gives an empty cache (a cache miss costs a hash, never
  * correctness); only I/O errors other than ENOENT are errors, and so is
  * a symlink (ELOOP: opened O_NOFOLLOW) or a non-regular file (EINVAL).

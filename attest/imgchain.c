@@ -1,14 +1,17 @@
 /* imgchain.c: follow a VM disk's qcow2 backing chain from the image
- * headers, as qemu would, refusing what cannot be followed safely.
- * Contract in imgchain.h; rules and rationale in docs/image-chains.md.
- * Byte layout: QEMU docs/interop/qcow2.txt ("Header", "Header
- * extensions", "String header extensions"); all numbers big-endian.
+ * headers, as libvirt 9.0 will when the domain starts (relative names
+ * next to the referring layer's path as named, symlinks unresolved),
+ * refusing what cannot be followed safely: a path libvirt will open after
+ * the hook must not pass anything others than root can replace. Headers
+ * are parsed in qcow2hdr.c. Contract in imgchain.h; rules and rationale
+ * in docs/image-chains.md.
  */
 #define _GNU_SOURCE
 #include "imgchain.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,230 +20,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-
-/* qcow2.txt "Header": byte offsets of the fields hostgate reads. */
-#define QCOW2_MAGIC 0x514649fbu          /* "QFI\xfb" */
-#define OFF_VERSION 4
-#define OFF_BACKING_OFF 8
-#define OFF_BACKING_LEN 16
-#define OFF_CLUSTER_BITS 20
-#define OFF_SIZE 24
-#define OFF_CRYPT 32
-#define OFF_INCOMPAT 72                  /* version 3 only */
-#define OFF_HDR_LEN 100                  /* version 3 only */
-#define V2_HDR_LEN 72                    /* "exactly 72 bytes" */
-#define V3_HDR_MIN 104                   /* "at least 104 bytes" */
-/* cluster_bits: the spec's minimum is 9; qemu cannot open clusters over
- * 2 MiB, so an image claiming more is not one qemu would start from. */
-#define CLUSTER_BITS_MIN 9
-#define CLUSTER_BITS_MAX 21
-
-/* qcow2.txt "Header extensions": type codes. */
-#define EXT_END 0x00000000u
-#define EXT_BACKING_FMT 0xe2792acau
-#define EXT_DATA_FILE 0x44415441u
-
-/* qcow2.txt incompatible_features: bits 0-4 are dirty, corrupt, external
- * data file, compression type, extended L2 entries. Bits 5-63 are
- * reserved: qemu refuses to open an image with one set, and so do we,
- * since a future feature might move guest data out of the file. */
-#define INCOMPAT_DATA_FILE (1ull << 2)
-#define INCOMPAT_KNOWN 0x1full
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t be64(const uint8_t *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
-}
-
-/* ---- hg_qcow2_parse ---------------------------------------------------- */
-
-/* The fixed header. Sets *HDR_LEN (where extensions start) and *LIM, the
- * bytes that may be looked at: the first cluster, as far as we have it. */
-static const char *parse_fixed(const uint8_t *buf, size_t len,
-			       struct hg_qcow2_hdr *h, size_t *hdr_len,
-			       size_t *lim)
-{
-	size_t cluster;
-	uint32_t hl;
-
-	if (len >= 4 && be32(buf) != QCOW2_MAGIC)
-		return "no qcow2 magic (QFI\\xfb)";
-	if (len < V2_HDR_LEN)
-		return "header truncated (under 72 bytes)";
-	h->version = be32(buf + OFF_VERSION);
-	if (h->version != 2 && h->version != 3)
-		return "unsupported qcow2 version (only 2 and 3)";
-	h->cluster_bits = be32(buf + OFF_CLUSTER_BITS);
-	if (h->cluster_bits < CLUSTER_BITS_MIN ||
-	    h->cluster_bits > CLUSTER_BITS_MAX)
-		return "cluster_bits out of range (9..21)";
-	cluster = (size_t)1 << h->cluster_bits;
-	*lim = len < cluster ? len : cluster;
-	h->backing_off = be64(buf + OFF_BACKING_OFF);
-	h->backing_len = be32(buf + OFF_BACKING_LEN);
-	h->size = be64(buf + OFF_SIZE);
-	h->crypt_method = be32(buf + OFF_CRYPT);
-	if (h->version == 2) {
-		*hdr_len = V2_HDR_LEN;
-		return NULL;
-	}
-	if (len < V3_HDR_MIN)
-		return "version 3 header truncated (under 104 bytes)";
-	/* "at least 104 bytes ... and must be a multiple of 8" */
-	hl = be32(buf + OFF_HDR_LEN);
-	if (hl < V3_HDR_MIN || hl % 8)
-		return "header_length invalid (under 104 or not a multiple of 8)";
-	if (hl > cluster)
-		return "header_length exceeds the cluster size";
-	if (hl > len)
-		return "header truncated (header_length beyond the bytes read)";
-	*hdr_len = hl;
-	return NULL;
-}
-
-/* Incompatible features (version 3). An external data file holds the
- * guest data outside this file: hashing the file would not cover it. */
-static const char *parse_features(const uint8_t *buf, struct hg_qcow2_hdr *h)
-{
-	uint64_t incompat;
-
-	if (h->version < 3)
-		return NULL;
-	incompat = be64(buf + OFF_INCOMPAT);
-	if (incompat & INCOMPAT_DATA_FILE) {
-		h->has_data_file = 1;
-		return "external data file (incompatible feature bit 2): its data would not be hashed";
-	}
-	if (incompat & ~INCOMPAT_KNOWN)
-		return "unknown incompatible feature bits (qemu would not open it)";
-	return NULL;
-}
-
-/* The backing file name: not NUL-terminated, at backing_off, inside the
- * first cluster after the header ("the remaining space between the end of
- * the header extension area and the end of the first cluster"), at most
- * 1023 bytes. qemu would cut a name at an embedded NUL, and a control
- * byte would break our one-line messages: both refused. */
-static const char *parse_backing(const uint8_t *buf, size_t lim,
-				 size_t hdr_len, struct hg_qcow2_hdr *h)
-{
-	const uint8_t *p;
-
-	if (!h->backing_off) {
-		h->backing_len = 0;   /* "undefined" without a backing file */
-		return NULL;
-	}
-	if (h->backing_len > HG_QCOW2_MAX_BACKING)
-		return "backing file name longer than 1023 bytes";
-	if (!h->backing_len)
-		return "backing file name empty";
-	if (h->backing_off < hdr_len)
-		return "backing file name overlaps the header";
-	if (h->backing_off > lim || h->backing_len > lim - h->backing_off)
-		return "backing file name outside the first cluster or the bytes read";
-	p = buf + h->backing_off;
-	if (memchr(p, '\0', h->backing_len))
-		return "backing file name contains a NUL byte";
-	for (uint32_t i = 0; i < h->backing_len; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return "backing file name contains a control character";
-	memcpy(h->backing, p, h->backing_len);
-	h->backing[h->backing_len] = '\0';
-	return NULL;
-}
-
-/* One header extension. Others (feature names, bitmaps, the LUKS header
- * pointer, unknown types) do not move guest data and "can be safely
- * ignored". */
-static const char *parse_ext(uint32_t type, const uint8_t *p, uint32_t n,
-			     struct hg_qcow2_hdr *h)
-{
-	switch (type) {
-	case EXT_BACKING_FMT:
-		/* "each header extension type shall appear at most once":
-		 * two formats would leave which one qemu uses to chance. */
-		if (h->has_backing_fmt)
-			return "backing format extension appears twice";
-		if (n == 5 && !memcmp(p, "qcow2", 5))
-			h->backing_fmt = HG_FMT_QCOW2;
-		else if (n == 3 && !memcmp(p, "raw", 3))
-			h->backing_fmt = HG_FMT_RAW;
-		else
-			return "backing format is neither qcow2 nor raw";
-		h->has_backing_fmt = 1;
-		return NULL;
-	case EXT_DATA_FILE:
-		h->has_data_file = 1;
-		return "external data file extension: its data would not be hashed";
-	default:
-		return NULL;
-	}
-}
-
-/* Walk the extensions from START to END (the backing name, or the end of
- * the first cluster), as qemu does: 8-byte type and length, the data,
- * padding to 8; type 0 ends the walk, so does reaching END. Everything
- * must lie within LIM: an extension area that runs past the bytes we
- * read might hide a data-file extension, so it is refused. */
-static const char *walk_exts(const uint8_t *buf, size_t lim, size_t start,
-			     size_t end, struct hg_qcow2_hdr *h)
-{
-	const char *w;
-	size_t o = start;
-
-	while (o < end) {
-		uint32_t type, n;
-
-		if (end - o < 8)
-			return "header extension truncated";
-		if (o > lim || lim - o < 8)
-			return "header extensions not terminated within the bytes read";
-		type = be32(buf + o);
-		n = be32(buf + o + 4);
-		o += 8;
-		if (type == EXT_END)
-			return NULL;
-		if (n > end - o)
-			return "header extension overruns the extension area";
-		if (n > lim - o)
-			return "header extensions not terminated within the bytes read";
-		if ((w = parse_ext(type, buf + o, n, h)))
-			return w;
-		o += ((size_t)n + 7) & ~(size_t)7;
-	}
-	return NULL;
-}
-
-int hg_qcow2_parse(const uint8_t *buf, size_t len, struct hg_qcow2_hdr *h,
-		   const char **why)
-{
-	size_t hdr_len = 0, lim = 0, end;
-	const char *w;
-	int ret = -1;
-
-	memset(h, 0, sizeof(*h));
-	if ((w = parse_fixed(buf, len, h, &hdr_len, &lim)) ||
-	    (w = parse_features(buf, h)) ||
-	    (w = parse_backing(buf, lim, hdr_len, h)))
-		goto out;
-	/* qemu ends the extension area at the backing name if there is
-	 * one, else at the end of the first cluster. */
-	end = h->backing_off ? (size_t)h->backing_off
-			     : (size_t)1 << h->cluster_bits;
-	if ((w = walk_exts(buf, lim, hdr_len, end, h)))
-		goto out;
-	ret = 0;
-out:
-	if (ret)
-		*why = w;
-	return ret;
-}
 
 /* ---- hg_chain_resolve -------------------------------------------------- */
 
@@ -437,6 +216,8 @@ static int take_layer(struct walk *w, struct hg_chain *c, char *canon,
 	w->ino[c->n] = st.st_ino;
 	c->layer[c->n].path = canon;
 	c->layer[c->n].fmt = fmt;
+	c->layer[c->n].dev = (uint64_t)st.st_dev;
+	c->layer[c->n].ino = (uint64_t)st.st_ino;
 	c->n++;
 	canon = NULL;
 	if (fmt == HG_FMT_RAW) {
@@ -521,6 +302,121 @@ out:
 	return ret;
 }
 
+/* Can anyone but root replace the entry ENT of directory DIR (rename,
+ * unlink, create it anew)? Not if only root may write DIR; nor if DIR is
+ * root's and sticky and the entry is root's (only the owners may then
+ * rename it). */
+static int replaceable(const struct stat *dir, const struct stat *ent)
+{
+	if (dir->st_uid == 0 && !(dir->st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	if (dir->st_uid == 0 && (dir->st_mode & S_ISVTX) && ent->st_uid == 0)
+		return 0;
+	return 1;
+}
+
+/* The path libvirt will open for a layer (NAMED: the XML's path, then
+ * its parent's directory joined to the backing name, as libvirt's
+ * virStorageSourceNewFromBackingRelative() builds it, without resolving
+ * symlinks) must lead to the same file when libvirt opens it after the
+ * hook as it did here. So no component of it may be a symlink that
+ * anyone but root could replace, and for a backing layer (STRICT: it is
+ * hashed) no component at all may be replaceable by anyone but root:
+ * a golden file in a directory others can write can be swapped for
+ * another between the hash and the start. Component by component,
+ * from the canonical directory reached so far. */
+static int check_named(struct walk *w, const char *named, int strict)
+{
+	char *cur = strdup("/"), *rest = strdup(named), *next = NULL;
+	struct stat dst, est;
+	int links = 0, ret = -1;
+
+	if (!cur || !rest) {
+		set_why(w, "%s: out of memory", named);
+		goto out;
+	}
+	/* REST: what is left to walk; a symlink's target is put in front
+	 * of it, so that every link of a chain of links is judged. */
+	for (;;) {
+		char *p = rest, *comp, *t;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		n = strcspn(p, "/");
+		comp = p;
+		p += n;
+		if (*p)
+			*p++ = '\0';
+		if (!strcmp(comp, ".") || !strcmp(comp, "..")) {
+			char *slash = strrchr(cur, '/');
+
+			if (comp[1] == '.' && slash && slash != cur)
+				*slash = '\0';
+			else if (comp[1] == '.')
+				cur[1] = '\0';
+			t = strdup(p);
+			goto shift;
+		}
+		if (asprintf(&next, "%s%s%s", cur, cur[1] ? "/" : "", comp) < 0) {
+			next = NULL;
+			set_why(w, "%s: out of memory", named);
+			goto out;
+		}
+		if (stat(cur, &dst) < 0 || lstat(next, &est) < 0) {
+			set_why(w, "%s: %s: %s", named, next, strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(est.st_mode) && replaceable(&dst, &est)) {
+			set_why(w, "%s: the symlink %s lies in a directory others than root can write: it could name another file when libvirt opens it",
+				named, next);
+			goto out;
+		}
+		if (strict && replaceable(&dst, &est)) {
+			set_why(w, "%s: %s lies in a directory others than root can write: it could be replaced after it was measured",
+				named, next);
+			goto out;
+		}
+		if (S_ISLNK(est.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t tl = readlink(next, target, sizeof(target) - 1);
+
+			if (tl < 0 || ++links > 40) {
+				set_why(w, "%s: %s: %s", named, next,
+					tl < 0 ? strerror(errno) : "too many symlinks");
+				goto out;
+			}
+			target[tl] = '\0';
+			if (target[0] == '/')
+				cur[1] = '\0';
+			if (asprintf(&t, "%s/%s", target, p) < 0)
+				t = NULL;
+			free(next);
+			next = NULL;
+		} else {
+			free(cur);
+			cur = next;
+			next = NULL;
+			t = strdup(p);
+		}
+shift:
+		free(rest);
+		rest = t;
+		if (!rest) {
+			set_why(w, "%s: out of memory", named);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(cur);
+	free(next);
+	free(rest);
+	return ret;
+}
+
 /* Where the backing file NAME of the layer qemu knows as NAMED (canonical
  * SELF) is: *NEXT_NAMED as qemu will name it (relative to NAMED's
  * directory), *NEXT_CANON its realpath. Relative to SELF's directory it
@@ -599,6 +495,8 @@ int hg_chain_resolve(const char *top, const char *fmt,
 		set_why(&w, "%s: %s", top, strerror(errno));
 		goto out;
 	}
+	if (check_named(&w, top, 1) < 0)
+		goto out;
 	for (;;) {
 		int r = take_layer(&w, c, canon, f, ref, name[0] ? name : NULL, &h);
 
@@ -609,7 +507,8 @@ int hg_chain_resolve(const char *top, const char *fmt,
 			break;
 		ref = c->layer[c->n - 1].path;
 		if (check_backing(&w, ref, &h, c->n) < 0 ||
-		    locate(&w, named, ref, h.backing, &next_named, &canon) < 0)
+		    locate(&w, named, ref, h.backing, &next_named, &canon) < 0 ||
+		    check_named(&w, next_named, 1) < 0)
 			goto out;
 		free(named);
 		named = next_named;

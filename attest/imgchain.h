@@ -7,7 +7,7 @@
  * safely. The rules, the trust boundary and why each refusal exists are
  * in docs/image-chains.md; the byte layout is QEMU's docs/interop/qcow2.txt.
  *
- * Contract of hg_qcow2_parse():
+ * Contract of hg_qcow2_parse() (attest/qcow2hdr.c):
  *  - BUF holds the first LEN bytes of a file, untrusted. Only
  *    min(LEN, cluster size) bytes are looked at (the spec keeps the header,
  *    its extensions and the backing name in the first cluster). Nothing is
@@ -15,8 +15,14 @@
  *  - Returns 0 and fills *H when the header is one hostgate can follow:
  *    version 2 or 3, cluster_bits 9..21, no external data file, no unknown
  *    incompatible feature, a bounded backing name without control bytes,
- *    header extensions that end inside the bytes given, and a backing
- *    format (if recorded) of "qcow2" or "raw". H->backing is then the
+ *    header extensions that end inside the bytes given, each of a type
+ *    the spec defines, with its exact length and zero padding, a backing
+ *    format (if recorded) of "qcow2" or "raw", and, for a layer with a
+ *    backing file, the SAME backing format (or none) when the extensions
+ *    are read as libvirt 9.0 reads them (unpadded, at most 33280 bytes;
+ *    H->lv_*). libvirt's reading decides the chain a domain gets (it
+ *    hands qemu each layer and its format), qemu's decides the data file
+ *    and features: hostgate accepts only headers both read alike. H->backing is then the
  *    NUL-terminated name (H->backing_len bytes, "" without a backing file),
  *    H->has_data_file is 0.
  *  - Returns -1 and sets *WHY to a static one-line reason otherwise. *H
@@ -62,6 +68,7 @@ enum hg_imgfmt { HG_FMT_RAW = 1, HG_FMT_QCOW2 };
 struct hg_layer {
 	char *path;                      /* canonical (realpath), owned */
 	enum hg_imgfmt fmt;
+	uint64_t dev, ino;               /* the file whose header was read */
 };
 
 struct hg_chain {
@@ -79,6 +86,8 @@ struct hg_qcow2_hdr {
 	enum hg_imgfmt backing_fmt;      /* valid if has_backing_fmt */
 	int has_data_file;
 	uint32_t crypt_method;           /* 0 none, 1 AES, 2 LUKS: allowed */
+	int lv_has_backing_fmt;          /* libvirt 9.0's reading of the same */
+	enum hg_imgfmt lv_backing_fmt;
 	char backing[HG_QCOW2_MAX_BACKING + 1];
 };
 

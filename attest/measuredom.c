@@ -162,6 +162,9 @@ int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 	items[n++].len = canon_len;
 	for (size_t i = 0; i < plan->n; i++) {
 		items[n].kind = plan->v[i].kind;
+		items[n].has_id = plan->v[i].has_id;
+		items[n].dev = plan->v[i].dev;
+		items[n].ino = plan->v[i].ino;
 		items[n++].path = plan->v[i].path;
 	}
 	if (hg_tpm_open(o->tcti, &tpm) < 0 || hg_mset_open(&m, o, &tpm) < 0)

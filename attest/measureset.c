@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "../lib/hglog.h"
 #include "../lib/util.h"
@@ -21,6 +22,7 @@ struct work {
 	int cached;              /* idcache says: unchanged since recnum */
 	uint64_t cached_recnum;
 	int hashed;              /* item->file holds fresh digests */
+	int cacheable;           /* that hash may stand for the identity */
 	int has_latest;          /* the log's latest record of (kind, name) */
 	uint64_t latest_recnum;
 	struct hg_digests latest;
@@ -134,6 +136,12 @@ static int stat_before(struct hg_mitem *it, struct work *w)
 							 : "not a regular file");
 		return -1;
 	}
+	/* A disk layer: the file hashed must be the one whose header gave
+	 * the chain; check_after() then ties the hashed descriptor to it. */
+	if (it->has_id && ((uint64_t)st.st_dev != it->dev || (uint64_t)st.st_ino != it->ino)) {
+		set_err(it, ESTALE, "is not the file whose header was read (replaced since)");
+		return -1;
+	}
 	hg_ident_from_stat(&st, &w->before);
 	return 0;
 }
@@ -157,6 +165,21 @@ static int check_after(struct hg_mitem *it, const struct hg_hash_job *j,
 		return -1;
 	}
 	return 0;
+}
+
+/* May this hash be cached against the file's identity (idcache.h)? Only
+ * if nobody could write the file while it was hashed (the read lease,
+ * hashpool.h), and its ctime is SETTLE_S seconds older than now: inode
+ * times are coarse (a jiffy; whole seconds on some filesystems), and a
+ * write in the same tick as the one our identity saw would keep ctime. */
+#define SETTLE_S 2
+static int cacheable(const struct hg_hash_job *j)
+{
+	struct timespec now;
+
+	if (!j->unshared || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	return (int64_t)j->st.st_ctim.tv_sec + SETTLE_S < (int64_t)now.tv_sec;
 }
 
 static int hash_memory(struct hg_mset *m, struct hg_mitem *it)
@@ -205,6 +228,7 @@ static int hash_files(struct hg_mset *m, struct hg_mitem *items,
 		it->file = jobs[i].d;
 		it->size = jobs[i].size;
 		w[idx[i]].hashed = 1;
+		w[idx[i]].cacheable = cacheable(&jobs[i]);
 	}
 	ret = 0;
 out:
@@ -377,8 +401,9 @@ int hg_mset_measure(struct hg_mset *m, struct hg_mitem *items, size_t n)
 		goto out;
 	if ((ret = append_all(m, &lw, items, w, n)) != HG_EXIT_OK)
 		goto out;
+	/* Reused entries stay; a fresh hash enters only if cacheable(). */
 	for (size_t i = 0; i < n; i++)
-		if (w[i].is_file &&
+		if (w[i].is_file && (w[i].cached || w[i].cacheable) &&
 		    hg_idcache_put(cache, items[i].kind, items[i].path, &w[i].before,
 				   items[i].recnum) < 0)
 			break;

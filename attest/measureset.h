@@ -20,7 +20,10 @@
  * differ (the file or a symlink on its path was changed or swapped while
  * being measured) the item fails with "changed while being measured" and
  * nothing at all is appended for the set. A path must be canonical
- * (realpath()) and is opened with O_NOFOLLOW.
+ * (realpath()) and is opened with O_NOFOLLOW. An item with HAS_ID must
+ * also be that device and inode (the file whose qcow2 header gave the
+ * chain, imgchain.h), else it fails with "is not the file whose header
+ * was read".
  *
  * Contract: all or nothing per call up to the append phase: any item
  * failing before the lock means nothing is appended. Appends are in item
@@ -43,6 +46,8 @@ struct hg_mitem {
 	const char *path;        /* record name: absolute, canonical */
 	const uint8_t *data;     /* memory item: hash these bytes instead */
 	size_t len;
+	int has_id;              /* the file must be this device and inode */
+	uint64_t dev, ino;       /* (a disk layer whose header was read) */
 	/* out */
 	uint64_t recnum;         /* the record that now stands for the item */
 	int fresh;               /* 1 appended now, 0 an earlier record reused */

@@ -27,7 +27,7 @@ swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 libvirt-daemon-system socat
-sqlite3
+sqlite3 python3
 "
 
 missing=""

@@ -140,7 +140,7 @@ if [ -x build/bin/hostgate-attest ] &&
 else
 	echo "         no real evidence seed (build first, and swtpm is needed)"
 fi
-# fuzz_imgchain (attest/imgchain.c, included whole) starts from the
+# fuzz_imgchain (attest/qcow2hdr.c, included whole) starts from the
 # headers qemu-img writes: v3 and v2, with and without a backing file,
 # a raw backing format, an external data file.
 mkdir -p "$OUT/corpus/fuzz_imgchain"
@@ -231,12 +231,12 @@ hexseed response-long-heads a418000101030250000102030405060708090a0b0c0d0e0f\
 1803590020404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f
 
 # What a target links besides itself and lib/*.c. fuzz_imgchain includes
-# attest/imgchain.c whole; fuzz_domxml cannot (domplan.c and imgchain.c
+# attest/qcow2hdr.c whole; fuzz_domxml cannot (domplan.c and imgchain.c
 # share a static name), so it links the host-side sources it reaches.
 extra_of() {
 	case $1 in
 	fuzz_policy) echo verifier/jsonstrict.c verifier/policynames.c ;;
-	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c \
+	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c attest/qcow2hdr.c \
 		attest/gateconf.c "$XML_PKG" ;;
 	esac
 }

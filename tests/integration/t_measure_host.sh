@@ -94,7 +94,7 @@ fresh=$(grep -vc '(unchanged)$' "$WORK/last.out")
 [ "$(nrec)" -eq "$n1" ] && pass "second-run-log-unchanged" || fail "second-run-log-unchanged" "$(nrec) records"
 # The identity cache (attest/idcache.h) holds the three files, root-only.
 C=$HOSTGATE_STATE/idcache
-[ "$(stat -c %a "$C" 2>/dev/null)" = 600 ] && head -1 "$C" | grep -q "^hostgate-idcache 1 $(cat /proc/sys/kernel/random/boot_id) " &&
+[ "$(stat -c %a "$C" 2>/dev/null)" = 600 ] && head -1 "$C" | grep -q "^hostgate-idcache 2 $(cat /proc/sys/kernel/random/boot_id) " &&
 	[ "$(grep -c " $H/" "$C")" -eq 3 ] && pass "idcache-written" || fail "idcache-written" "$(cat "$C" 2>&1 | head -5)"
 
 # 3. A touch changes the identity, not the content: hashed again, but the

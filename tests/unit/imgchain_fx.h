@@ -16,6 +16,7 @@
 #define BNAME_OFF 256
 #define EXT_BFMT 0xe2792acau
 #define EXT_DATA 0x44415441u
+#define EXT_FTAB 0x6803f857u   /* feature name table: 48-byte entries */
 
 void put32(uint8_t *p, uint32_t v);
 void put64(uint8_t *p, uint64_t v);
@@ -33,7 +34,7 @@ void mkdirs(const char *rel);
  * with backing format BFMT (NULL: no extension), padded to 4 KiB. */
 void craft(const char *path, const char *backing, const char *bfmt);
 /* qemu-img's header keeps the backing format extension at 112, right
- * after its 112-byte header: retype it to an unknown extension. */
+ * after its 112-byte header: retype it to the end marker. */
 void drop_backing_format(const char *path);
 
 /* cmocka group setup/teardown: check for qemu-img, make and remove top_dir. */

@@ -198,7 +198,7 @@ static void test_bad_ids_refused(void **state)
 					 LOGID, &c), -1);
 }
 
-#define HDR "hostgate-idcache 1 0123abcd-4567-89ef-0123-456789abcdef " \
+#define HDR "hostgate-idcache 2 0123abcd-4567-89ef-0123-456789abcdef " \
 	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n"
 #define GOOD "hypervisor 2049 7 100 1700000000 5 1700000001 6 4 /usr/bin/good\n"
 
@@ -208,11 +208,11 @@ static const struct {
 	const char *what, *text;
 } bad_files[] = {
 	{ "empty file", "" },
-	{ "header only, no newline", "hostgate-idcache 1 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" },
+	{ "header only, no newline", "hostgate-idcache 2 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" },
 	{ "wrong magic", "hostgate-idcachf 1 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n" GOOD },
-	{ "wrong version", "hostgate-idcache 2 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n" GOOD },
-	{ "header trailing field", "hostgate-idcache 1 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff x\n" GOOD },
-	{ "header missing logid", "hostgate-idcache 1 0123abcd-4567-89ef-0123-456789abcdef\n" GOOD },
+	{ "wrong version (1: before the lease rule)", "hostgate-idcache 1 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\n" GOOD },
+	{ "header trailing field", "hostgate-idcache 2 0123abcd-4567-89ef-0123-456789abcdef 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff x\n" GOOD },
+	{ "header missing logid", "hostgate-idcache 2 0123abcd-4567-89ef-0123-456789abcdef\n" GOOD },
 	{ "unknown kind", HDR GOOD "hypervisorx 2049 7 100 1 5 1 6 4 /a\n" },
 	{ "kind none", HDR GOOD "? 2049 7 100 1 5 1 6 4 /a\n" },
 	{ "too few fields", HDR GOOD "hypervisor 2049 7 100 1 5 1 6 4\n" },

@@ -119,9 +119,9 @@ static const struct bad bad_inputs[] = {
 	{ "extension header cut by the name", 0,
 	  { U64(8, 124), STR(124, "base.qcow2") }, "header extension truncated" },
 	{ "extensions unterminated, no backing", 0,
-	  { U64(8, 0), U32(120, 0x11111111), U32(124, GOOD_LEN - 128) }, R_UNTERM },
+	  { U64(8, 0), U32(120, EXT_FTAB), U32(124, GOOD_LEN - 128) }, R_UNTERM },
 	{ "extension past the bytes, no backing", 0,
-	  { U64(8, 0), U32(120, 0x11111111), U32(124, GOOD_LEN) }, R_UNTERM },
+	  { U64(8, 0), U32(120, EXT_FTAB), U32(124, GOOD_LEN) }, R_UNTERM },
 	{ "backing format qcow3", 0, { STR(112, "qcow3") }, R_BFMT },
 	{ "backing format vmdk", 0, { U32(108, 4), STR(112, "vmdk") }, R_BFMT },
 	{ "backing format qcow2 with NUL", 0, { U32(108, 6) }, R_BFMT },
@@ -133,7 +133,36 @@ static const struct bad bad_inputs[] = {
 	  "external data file extension: its data would not be hashed" },
 	{ "v2 with bad cluster_bits", 0, { U32(4, 2), U32(20, 30) }, R_CBITS },
 	{ "v2 unterminated extensions", 0,
-	  { U32(4, 2), U64(8, 0), U32(72, 0x11111111), U32(76, GOOD_LEN - 80) }, R_UNTERM },
+	  { U32(4, 2), U64(8, 0), U32(72, EXT_FTAB), U32(76, GOOD_LEN - 80) }, R_UNTERM },
+	/* Issue 12 item 1: only what the spec defines, exactly, zero-padded. */
+	{ "unknown extension type", 0, { U32(120, 0x0bad0001), U32(124, 8) },
+	  "unknown header extension type" },
+	{ "unknown extension, no backing", 0,
+	  { U64(8, 0), U32(120, 0x0bad0001), U32(124, 8) }, "unknown header extension type" },
+	{ "nonzero padding after qcow2", 0, { U8(117, 'x') },
+	  "header extension padding is not zero" },
+	{ "nonzero padding after raw", 0,
+	  { U32(108, 3), STR(112, "raw"), U8(118, 0xca) }, "header extension padding is not zero" },
+	{ "padding runs into the name", 0,
+	  { U64(8, 117), STR(117, "base.qcow2") },
+	  "header extension padding overruns the extension area" },
+	{ "feature table of 40 bytes", 0, { U32(120, EXT_FTAB), U32(124, 40) },
+	  "feature name table extension length is not a multiple of 48" },
+	{ "feature table of 0 bytes", 0, { U32(120, EXT_FTAB), U32(124, 0) },
+	  "feature name table extension length is not a multiple of 48" },
+	{ "bitmaps extension of 16 bytes", 0, { U32(120, 0x23852875), U32(124, 16) },
+	  "bitmaps extension length is not 24" },
+	{ "encryption extension of 24 bytes", 0, { U32(120, 0x0537be77), U32(124, 24) },
+	  "encryption header extension length is not 16" },
+	/* The header that says "raw" to a padded reader and "qcow2" to
+	 * libvirt 9.0's unpadded one (its padding holds libvirt's next
+	 * extension header, an unknown extension its "qcow2" one). */
+	{ "raw to qemu, qcow2 to libvirt", 0,
+	  { U32(108, 3), STR(112, "raw\x01\x01\x01\x01"), U32(120, 0x00000501),
+	    U32(124, 64) }, "header extension padding is not zero" },
+	{ "libvirt's shifted walk behind an unknown extension", 0,
+	  { U32(104, 0x0bad0001), U32(108, 3), U32(120, EXT_BFMT), U32(124, 3) },
+	  "unknown header extension type" },
 };
 
 static void test_bad_inputs(void **state)
@@ -193,7 +222,10 @@ static void test_good_headers(void **state)
 	assert_int_equal(hg_qcow2_parse(buf, GOOD_LEN, &h, &why), 0);
 	assert_int_equal(h.crypt_method, 2);
 
-	/* raw backing format, then an unknown extension (ignored) */
+	assert_true(h.lv_has_backing_fmt);
+	assert_int_equal(h.lv_backing_fmt, HG_FMT_QCOW2);
+
+	/* raw backing format, then a feature name table (known, 48 bytes) */
 	good_header(buf);
 	put32(buf + 108, 3);
 	memcpy(buf + 112, "raw\0\0", 5);
@@ -201,6 +233,8 @@ static void test_good_headers(void **state)
 	put32(buf + 124, 48);
 	assert_int_equal(hg_qcow2_parse(buf, GOOD_LEN, &h, &why), 0);
 	assert_int_equal(h.backing_fmt, HG_FMT_RAW);
+	assert_true(h.lv_has_backing_fmt);
+	assert_int_equal(h.lv_backing_fmt, HG_FMT_RAW);
 
 	/* No backing file: backing_len is undefined, reported as 0. */
 	good_header(buf);
@@ -233,6 +267,37 @@ static void test_good_headers(void **state)
 	assert_int_equal(strlen(h.backing), 1023);
 }
 
+/* libvirt 9.0 reads at most 33280 header bytes: a backing name qemu
+ * finds in a 64 KiB first cluster beyond them is a header libvirt would
+ * not follow, refused with that reason. Just inside, both read alike. */
+static void test_libvirt_reading(void **state)
+{
+	enum { BIG = 40960 };
+	uint8_t *buf = calloc(1, BIG);
+	struct hg_qcow2_hdr h;
+	const char *why = NULL;
+
+	(void)state;
+	assert_non_null(buf);
+	good_header(buf);
+	put64(buf + 8, 40000);
+	memcpy(buf + 40000, "base.qcow2", 10);
+	assert_int_equal(hg_qcow2_parse(buf, BIG, &h, &why), -1);
+	assert_string_equal(why, "backing file name beyond the 33280 header bytes libvirt reads");
+	memset(buf + 40000, 0, 10);
+	put64(buf + 8, 33270);
+	memcpy(buf + 33270, "base.qcow2", 10);
+	why = NULL;
+	assert_int_equal(hg_qcow2_parse(buf, BIG, &h, &why), 0);
+	assert_true(h.lv_has_backing_fmt);
+	assert_int_equal(h.lv_backing_fmt, HG_FMT_QCOW2);
+	put64(buf + 8, 33271);
+	memcpy(buf + 33271, "base.qcow2", 10);
+	assert_int_equal(hg_qcow2_parse(buf, BIG, &h, &why), -1);
+	assert_string_equal(why, "backing file name beyond the 33280 header bytes libvirt reads");
+	free(buf);
+}
+
 /* Every prefix of a good header is refused or parsed, never over-read
  * (ASan in `make asan`), and the full one parses. */
 static void test_every_prefix(void **state)
@@ -260,6 +325,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_good_headers),
+		cmocka_unit_test(test_libvirt_reading),
 		cmocka_unit_test(test_every_prefix),
 	};
 

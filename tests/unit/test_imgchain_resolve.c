@@ -267,6 +267,53 @@ static void test_symlinked_top(void **state)
 	hg_chain_free(&c);
 }
 
+/* Issue 12 item 1: libvirt opens each layer by the path it builds
+ * (the parent's directory as named, symlinks unresolved) after the hook.
+ * A symlink in a directory others can write may point elsewhere by then,
+ * and so may a hashed layer's own name: refused. A root-only directory
+ * (the case above) or root's sticky /tmp with root's entries is fine. */
+static void test_replaceable_names(void **state)
+{
+	const char *roots[] = { top_dir };
+	struct hg_chain c;
+	struct stat st;
+	char want[2 * PATH_MAX];
+
+	(void)state;
+	mkdirs("rp/golden");
+	mkdirs("rp/drop");
+	qimg(p("rp/golden/base.qcow2"), NULL, NULL);
+	qimg(p("rp/golden/mid.qcow2"), "base.qcow2", "qcow2");
+	qimg(p("rp/drop/base.qcow2"), NULL, NULL);   /* the attacker's */
+	sh("ln -s ../golden/mid.qcow2 '%s'", p("rp/drop/link.qcow2"));
+	qimg(p("rp/top.qcow2"), "drop/link.qcow2", "qcow2");
+	/* Root-only directory: followed, the layer is the file hashed. */
+	resolve_bad(p("rp/top.qcow2"), "qcow2", roots, 1, "refusing the ambiguity", 1);
+	sh("chmod 1777 '%s' && chown -h nobody '%s'", p("rp/drop"), p("rp/drop/link.qcow2"));
+	snprintf(want, sizeof(want),
+		 "%s: the symlink %s lies in a directory others than root can write: it could name another file when libvirt opens it",
+		 p("rp/drop/link.qcow2"), p("rp/drop/link.qcow2"));
+	resolve_bad(p("rp/top.qcow2"), "qcow2", roots, 1, want, 0);
+	/* The same symlink as the top itself. */
+	resolve_bad(p("rp/drop/link.qcow2"), "qcow2", roots, 1,
+		    "lies in a directory others than root can write", 1);
+	/* A golden layer whose own directory others can write. */
+	sh("chmod 0777 '%s'", p("rp/golden"));
+	qimg(p("rp/top2.qcow2"), "golden/mid.qcow2", "qcow2");
+	snprintf(want, sizeof(want),
+		 "%s: %s lies in a directory others than root can write: it could be replaced after it was measured",
+		 p("rp/golden/mid.qcow2"), p("rp/golden/mid.qcow2"));
+	resolve_bad(p("rp/top2.qcow2"), "qcow2", roots, 1, want, 0);
+	sh("chmod 0755 '%s'", p("rp/golden"));
+	resolve_ok(p("rp/top2.qcow2"), "qcow2", roots, 1, &c);
+	assert_int_equal(c.n, 3);
+	/* Each layer carries the identity of the file whose header was read. */
+	assert_int_equal(stat(p("rp/golden/mid.qcow2"), &st), 0);
+	assert_int_equal(c.layer[1].dev, (uint64_t)st.st_dev);
+	assert_int_equal(c.layer[1].ino, (uint64_t)st.st_ino);
+	hg_chain_free(&c);
+}
+
 static void test_loops(void **state)
 {
 	const char *roots[] = { top_dir };
@@ -531,6 +578,7 @@ int main(void)
 		cmocka_unit_test(test_root_components),
 		cmocka_unit_test(test_symlink_escape),
 		cmocka_unit_test(test_symlinked_top),
+		cmocka_unit_test(test_replaceable_names),
 		cmocka_unit_test(test_loops),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_missing_backing_format),
