@@ -49,14 +49,39 @@ struct hg_plan_item {
 	char *path;
 };
 
+#define HG_PLAN_MAX_MF 64
+
+/* A file the host manifest must measure (domfiles.h): WHAT names its use
+ * ("emulator", "option ROM"), PATH is canonical. */
+struct hg_plan_mf {
+	const char *what;
+	char *path;
+};
+
 struct hg_plan {
 	size_t n;
 	struct hg_plan_item v[HG_PLAN_MAX];
+	/* Files qemu opens that must be files of the host manifest: the
+	 * gate refuses the start unless each is one it measured. */
+	size_t nmf;
+	struct hg_plan_mf mf[HG_PLAN_MAX_MF];
+	/* <os firmware='...'>: libvirt picks the firmware from the
+	 * descriptors after the hook has run; the gate checks that every
+	 * descriptor and every file they name is in the host manifest. */
+	int fw_auto;
+	/* qemu:commandline seen, and its arguments joined by spaces. */
+	int qemu_cmdline;
+	size_t qargs_len;
+	char qargs[4096];
 };
 
 int hg_domplan(const char *canon, size_t len, const struct hg_gateconf *cfg,
 	       struct hg_plan *p, char *why, size_t whylen);
 void hg_plan_free(struct hg_plan *p);
+/* Add (KIND, PATH) once; -1 with WHY if PATH is already there under
+ * another kind or P is full. */
+int hg_plan_add(struct hg_plan *p, enum hg_kind kind, const char *path,
+		char *why, size_t whylen);
 
 /* "/etc/libvirt/qemu/NAME.xml" into BUF; -1 (WHY set) if NAME is bad. */
 int hg_domain_config_name(const char *name, char *buf, size_t len,
