@@ -21,7 +21,7 @@ BUILD ?= build
 V ?= 0
 
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0 json-c
 ATTEST_CFLAGS_PKGS := libvirt
 VERIFY_PKGS := tss2-mu libcrypto libcbor json-c sqlite3
 TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c libxml-2.0 sqlite3
@@ -107,11 +107,11 @@ $(BUILD)/tests/test_uefilog $(BUILD)/tests/test_uefilog_bad: $(BUILD)/tests/unit
 # test_domxml tests a module of the host side (attest/domxml.c).
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o
 $(BUILD)/tests/test_idcache: $(BUILD)/attest/idcache.o
-$(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o
+$(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o $(BUILD)/attest/fwdesc.o
 $(BUILD)/tests/test_imgchain $(BUILD)/tests/test_imgchain_resolve: $(BUILD)/attest/imgchain.o $(BUILD)/tests/unit/imgchain_fx.o
 # The libvirt gate: gate.conf, the domain plan, the config explanation.
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
-$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domfiles.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
+$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domfiles.o $(BUILD)/attest/fwdesc.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # Both fwjudge tests share their helpers (tests/unit/fwjudge_fx.c).
 $(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn: $(BUILD)/tests/unit/fwjudge_fx.o
