@@ -111,7 +111,7 @@ $(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o $(BUILD)/attest/fwdesc.
 $(BUILD)/tests/test_imgchain $(BUILD)/tests/test_imgchain_resolve: $(BUILD)/attest/imgchain.o $(BUILD)/tests/unit/imgchain_fx.o
 # The libvirt gate: gate.conf, the domain plan, the config explanation.
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
-$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domfiles.o $(BUILD)/attest/fwdesc.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
+$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os $(BUILD)/tests/test_domplan_files: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domfiles.o $(BUILD)/attest/fwdesc.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # Both fwjudge tests share their helpers (tests/unit/fwjudge_fx.c).
 $(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn: $(BUILD)/tests/unit/fwjudge_fx.o

@@ -45,7 +45,7 @@ static const struct {
 	  "qemu:override changes device properties libvirt does not check" },
 	{ "domain/" QEMU_NS "capabilities",
 	  "qemu:capabilities changes what libvirt believes qemu can do" },
-	{ "domain/" QEMU_NS "commandline/env",
+	{ "domain/" QEMU_NS "commandline/" QEMU_NS "env",
 	  "qemu:commandline sets qemu's environment" },
 };
 
@@ -68,6 +68,7 @@ static const struct {
 	{ "domain/devices/parallel@type", "dev", "passes a host character device" },
 	{ "domain/devices/console@type", "dev", "passes a host character device" },
 	{ "domain/devices/channel@type", "dev", "passes a host character device" },
+	{ "domain/devices/video/driver@name", "vhostuser", "runs a vhost-user GPU helper libvirt picks from descriptors the gate does not check" },
 	{ "domain/devices/serial@type", "pipe", "reads the guest's input from a host FIFO the gate does not hash" },
 	{ "domain/devices/parallel@type", "pipe", "reads the guest's input from a host FIFO the gate does not hash" },
 	{ "domain/devices/console@type", "pipe", "reads the guest's input from a host FIFO the gate does not hash" },
@@ -111,11 +112,19 @@ static int in(const char *s, const char *const *list, size_t n)
 /* The first path component after PREFIX, into BUF. */
 static const char *component(const char *shape, const char *prefix, char *buf, size_t len)
 {
-	size_t l = strlen(prefix), n;
+	size_t l = strlen(prefix), n = 0;
 
 	if (strncmp(shape, prefix, l))
 		return NULL;
-	n = strcspn(shape + l, "/@");
+	/* A Clark name's URI has '/' in it: skip to its '}'. */
+	if (shape[l] == '{') {
+		const char *close = strchr(shape + l, '}');
+
+		if (!close)
+			return NULL;
+		n = (size_t)(close - (shape + l)) + 1;
+	}
+	n += strcspn(shape + l + n, "/@");
 	if (n == 0 || n >= len)
 		return NULL;
 	memcpy(buf, shape + l, n);
@@ -218,7 +227,7 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 		     char *why, size_t whylen)
 {
 	const char *attr = attr_of(shape);
-	char c[64];
+	char c[256];
 
 	/* Disks and the <os> boot files are the caller's (domplan.c); a
 	 * disk line that names another file (a qcow2 data store, a
@@ -284,7 +293,7 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 	/* qemu passthrough: only the exact argument list gate.conf allows. */
 	if (starts_elem(shape, "domain/" QEMU_NS "commandline")) {
 		p->qemu_cmdline = 1;
-		if (!strcmp(shape, "domain/" QEMU_NS "commandline/arg@value") &&
+		if (!strcmp(shape, "domain/" QEMU_NS "commandline/" QEMU_NS "arg@value") &&
 		    qemu_arg(v, vn, p) < 0) {
 			snprintf(why, whylen, "qemu:commandline: an argument that is empty, has a space or is too long");
 			return -1;
@@ -299,8 +308,10 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 	}
 
 	/* Files whose content reaches the guest. */
-	if (!strcmp(shape, "domain/devices/emulator"))
+	if (!strcmp(shape, "domain/devices/emulator")) {
+		p->emulator_seen = 1;
 		return plan_file("emulator", v, vn, 1, cfg, p, why, whylen);
+	}
 	if (!strcmp(attr, "file") && strlen(shape) > 9 &&
 	    !strcmp(shape + strlen(shape) - 9, "/rom@file"))
 		return plan_file("option ROM", v, vn, 0, cfg, p, why, whylen);
@@ -329,6 +340,9 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 		return 0;
 	if (in(shape, harmless, sizeof(harmless) / sizeof(harmless[0])))
 		return 0;
+	/* SMBIOS strings and fw_cfg data given inline are text, not files. */
+	if (starts_elem(shape, "domain/sysinfo") && !strchr(shape, '@'))
+		return 0;
 
 	/* Default deny: a path the table does not know. */
 	if ((vn && v[0] == '/') || !strcmp(attr, "file") || !strcmp(attr, "path") ||
@@ -343,6 +357,12 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 int hg_domfiles_finish(const struct hg_gateconf *cfg, struct hg_plan *p,
 		       char *why, size_t whylen)
 {
+	/* libvirt writes the emulator into every defined domain; without
+	 * one, which binary would run is libvirt's guess, not the config's. */
+	if (!p->emulator_seen) {
+		snprintf(why, whylen, "no <emulator>: the gate checks the emulator the domain names");
+		return -1;
+	}
 	if (!p->qemu_cmdline)
 		return 0;
 	if (!cfg->qemu_commandline || strcmp(cfg->qemu_commandline, p->qargs)) {

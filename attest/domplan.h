@@ -69,6 +69,7 @@ struct hg_plan {
 	 * descriptors after the hook has run; the gate checks that every
 	 * descriptor and every file they name is in the host manifest. */
 	int fw_auto;
+	int emulator_seen;
 	/* qemu:commandline seen, and its arguments joined by spaces. */
 	int qemu_cmdline;
 	size_t qargs_len;
