@@ -387,7 +387,7 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 {
 	static const char *const top[] = { "version", "banks", "pcr", "unknown",
 					   "measurements", "pcrs", "firmware", "comment",
-					   "ek_certificates", NULL };
+					   "ek_certificates", "domains", NULL };
 	struct ctx c = { .file = name };
 	struct json_tokener *tok = NULL;
 	json_object *root = NULL, *v;
@@ -460,6 +460,14 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 	strcpy(c.path, "$.ek_certificates");
 	if (json_object_object_get_ex(root, "ek_certificates", &v) && parse_ekc(&c, v, &p->ekc) < 0)
 		goto out;
+	if (json_object_object_get_ex(root, "domains", &v)) {
+		char why[320];
+
+		if (hg_policy_domains_parse(v, &p->domains, why, sizeof(why)) < 0) {
+			hg_err("%s: %s", name, why);
+			goto out;
+		}
+	}
 	ret = 0;
 out:
 	json_object_put(root);
@@ -495,6 +503,7 @@ void hg_policy_free(struct hg_policy *p)
 			free(p->entries[i].banks[b].d);
 	}
 	free(p->entries);
+	hg_policy_domains_free(&p->domains);
 	for (int l = 0; l < HG_FW_NLISTS; l++)
 		for (size_t b = 0; b < p->fw.list[l].nbanks; b++)
 			free(p->fw.list[l].banks[b].d);
