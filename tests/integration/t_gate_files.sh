@@ -158,6 +158,28 @@ rm -f "$VARS"
 gate_dry nvram-hashed-missing-refused 1 "$WORK/nvram.xml" "nvram $VARS: cannot be resolved"
 sed -i '/^nvram = hashed$/d' "$GATECONF"
 
+# --- 6b. an overlay rebased onto another VM's approved golden image -----
+DA=$(dom_name reba)
+DB=$(dom_name rebb)
+mk_golden "$GOLDEN/$DA-base.qcow2"
+mk_golden "$GOLDEN/$DB-base.qcow2"
+mk_overlay "$GOLDEN/$DA-base.qcow2" "$IMGDIR/$DA-top.qcow2"
+mk_overlay "$GOLDEN/$DB-base.qcow2" "$IMGDIR/$DB-top.qcow2"
+domain_xml "$DA" "$IMGDIR/$DA-top.qcow2" >"$WORK/reba.xml"
+domain_xml "$DB" "$IMGDIR/$DB-top.qcow2" >"$WORK/rebb.xml"
+gate_learn "$WORK/reba.xml" "$WORK/rebb.xml" 2>"$WORK/learn.err" || fail rebase-learned "$(head -c 300 "$WORK/learn.err")"
+gate_dry rebase-own-base-allowed 0 "$WORK/reba.xml" allow
+qemu-img rebase -u -f qcow2 -b "$GOLDEN/$DB-base.qcow2" -F qcow2 "$IMGDIR/$DA-top.qcow2"
+# Without "domains", an approved image is approved for every domain.
+gate_dry rebased-overlay-allowed-without-domains 0 "$WORK/reba.xml" allow
+jq --arg a "$DA" --arg b "$GOLDEN/$DA-base.qcow2" '.domains[$a].images = [$b]' "$POLICY" >"$POLICY.new" &&
+	mv "$POLICY.new" "$POLICY"
+gate_dry rebased-overlay-refused-by-domains 1 "$WORK/reba.xml" \
+	"image $GOLDEN/$DB-base.qcow2 is not one domain $DA may boot"
+qemu-img rebase -u -f qcow2 -b "$GOLDEN/$DA-base.qcow2" -F qcow2 "$IMGDIR/$DA-top.qcow2"
+gate_dry rebase-undone-allowed 0 "$WORK/reba.xml" allow
+gate_dry other-domain-unscoped-allowed 0 "$WORK/rebb.xml" allow
+
 # --- 7. firmware auto-selection: every descriptor libvirt may read -------
 edit_xml "$WORK/plain.xml" "$WORK/efi.xml" "s|<os>|<os firmware='efi'>|"
 for d in /etc/qemu "$FWDIR"; do

@@ -372,6 +372,9 @@ static void test_harmless_and_flags(void **state)
 			   "<target port='1'/></serial>"
 			   "<audio id='2' type='file' path='/tmp/a.wav'/>"
 			   "<graphics type='spice'><gl enable='yes' rendernode='/dev/dri/renderD128'/></graphics>"
+			   "<graphics type='vnc'><listen type='socket' socket='/run/hg/vnc.sock'/></graphics>"
+			   "<audio id='3' type='oss'><input dev='/dev/dsp'/><output dev='/dev/dsp'/></audio>"
+
 			   "</devices>");
 	char *efi = subst(base, "<os>", "<os firmware='efi'>");
 	char *noemu = subst(base, "<emulator>/usr/bin/qemu-system-x86_64</emulator>", "");
@@ -380,9 +383,13 @@ static void test_harmless_and_flags(void **state)
 	struct hg_plan p;
 
 	(void)state;
-	if (plan_xml(more, &p, why, sizeof(why)) != 0)
+	char *blkio = subst(more, "<devices>",
+			    "<blkiotune><device><path>/dev/sda</path><weight>500</weight></device></blkiotune><devices>");
+
+	if (plan_xml(blkio, &p, why, sizeof(why)) != 0)
 		fail_msg("refused: %s", why);
 	hg_plan_free(&p);
+	free(blkio);
 	assert_int_equal(plan_xml(efi, &p, why, sizeof(why)), 0);
 	assert_int_equal(p.fw_auto, 1);
 	hg_plan_free(&p);
