@@ -198,4 +198,7 @@ clean:
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+# The unit tests' shared fixtures (tests/unit/*_fx.c) too: a changed header
+# (struct hg_policy grew) must rebuild them, or a test smashes its stack.
+-include $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.d,$(wildcard tests/unit/*_fx.c))
 .SECONDARY:
