@@ -124,6 +124,17 @@ edit_xml "$WORK/plain.xml" "$WORK/qemucmd.xml" \
 	"s|</devices>|</devices>\n  <qemu:commandline><qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/x,file=$OUTSIDE/nv'/></qemu:commandline>|"
 gate_dry qemu-commandline-refused 1 "$WORK/qemucmd.xml" \
 	"qemu:commandline passes arguments to qemu that gate.conf's qemu-commandline does not allow exactly"
+# Allowed only by the exact argument list in gate.conf.
+echo "qemu-commandline = -fw_cfg name=opt/x" >>"$GATECONF"
+gate_dry qemu-commandline-other-list-refused 1 "$WORK/qemucmd.xml" \
+	"does not allow exactly: -fw_cfg name=opt/x,file=$OUTSIDE/nv"
+sed -i '/^qemu-commandline = /d' "$GATECONF"
+echo "qemu-commandline = -fw_cfg name=opt/x,file=$OUTSIDE/nv" >>"$GATECONF"
+: >"$OUTSIDE/nv"
+gate_learn "$WORK/qemucmd.xml" 2>"$WORK/learn.err" || fail qemu-commandline-learned "$(head -c 300 "$WORK/learn.err")"
+gate_dry qemu-commandline-exact-list-allowed 0 "$WORK/qemucmd.xml" allow
+sed -i '/^qemu-commandline = /d' "$GATECONF"
+gate_dry qemu-commandline-refused-again 1 "$WORK/qemucmd.xml" "does not allow exactly"
 
 # --- 4. XML read as libvirt reads it: namespaced attributes --------------
 mk_golden "$OUTSIDE/evil.qcow2"
