@@ -248,6 +248,14 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 		}
 		return 1;
 	}
+	/* A <loader> with no path, or <os><firmware> features, let libvirt
+	 * pick the firmware from the descriptors, as <os firmware=...> does. */
+	if (!strcmp(shape, "domain/os/loader"))
+		p->loader_path = 1;
+	else if (starts_elem(shape, "domain/os/loader"))
+		p->loader_elem = 1;
+	if (starts_elem(shape, "domain/os/firmware"))
+		p->fw_auto = 1;
 	if (!strcmp(shape, "domain/os/kernel") || !strcmp(shape, "domain/os/initrd") ||
 	    !strcmp(shape, "domain/os/dtb") || !strcmp(shape, "domain/os/loader") ||
 	    !strcmp(shape, "domain/os/nvram") || !strcmp(shape, "domain/os/nvram@template"))
@@ -357,6 +365,8 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 int hg_domfiles_finish(const struct hg_gateconf *cfg, struct hg_plan *p,
 		       char *why, size_t whylen)
 {
+	if (p->loader_elem && !p->loader_path)
+		p->fw_auto = 1;
 	/* libvirt writes the emulator into every defined domain; without
 	 * one, which binary would run is libvirt's guess, not the config's. */
 	if (!p->emulator_seen) {

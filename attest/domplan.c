@@ -170,6 +170,10 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 		snprintf(why, whylen, "disk %s: source path too long", tgt);
 		return -1;
 	}
+	if (d->src_len == 0 || d->src[0] != '/') {
+		snprintf(why, whylen, "disk %s: source is not an absolute path", tgt);
+		return -1;
+	}
 	val(d->src, d->src_len, src, sizeof(src));
 	val(d->format ? d->format : "raw", d->format ? d->fmt_len : 3, fmt, sizeof(fmt));
 	if (hg_chain_resolve(src, fmt, (const char *const *)cfg->image_dirs, cfg->nimage_dirs,

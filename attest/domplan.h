@@ -23,6 +23,8 @@
  *  - an element libvirt reads once (a disk's driver, source, target,
  *    readonly, backingStore, format; <os>, <devices>, <kernel>, ...)
  *    given twice is refused: the plan and qemu could disagree.
+ *  - a disk's source must be an absolute path (qemu would open a relative
+ *    one against its own working directory, the gate against its own).
  *  - <os>: kernel, initrd and dtb are golden images (same directory rule);
  *    loader and the nvram template are firmware; nvram is an overlay.
  *  - the domain config itself is kind config named
@@ -70,6 +72,7 @@ struct hg_plan {
 	 * descriptor and every file they name is in the host manifest. */
 	int fw_auto;
 	int emulator_seen;
+	int loader_elem, loader_path;   /* <loader> seen; with a path */
 	/* qemu:commandline seen, and its arguments joined by spaces. */
 	int qemu_cmdline;
 	size_t qargs_len;

@@ -377,6 +377,10 @@ static void test_harmless_and_flags(void **state)
 
 			   "</devices>");
 	char *efi = subst(base, "<os>", "<os firmware='efi'>");
+	char *feat = subst(base, "<boot dev='hd'/>",
+			   "<firmware><feature enabled='yes' name='secure-boot'/></firmware><boot dev='hd'/>");
+	char *nopath = subst(base, "<boot dev='hd'/>", "<loader readonly='yes' type='pflash'/><boot dev='hd'/>");
+	char *relsrc = subst(base, "<source file='", "<source file='./");
 	char *noemu = subst(base, "<emulator>/usr/bin/qemu-system-x86_64</emulator>", "");
 	char *relemu = subst(base, "<emulator>/usr/bin/qemu-system-x86_64</emulator>",
 			     "<emulator>qemu-system-x86_64</emulator>");
@@ -393,11 +397,22 @@ static void test_harmless_and_flags(void **state)
 	assert_int_equal(plan_xml(efi, &p, why, sizeof(why)), 0);
 	assert_int_equal(p.fw_auto, 1);
 	hg_plan_free(&p);
+	/* Firmware features, or a loader without a path: libvirt picks. */
+	assert_int_equal(plan_xml(feat, &p, why, sizeof(why)), 0);
+	assert_int_equal(p.fw_auto, 1);
+	hg_plan_free(&p);
+	assert_int_equal(plan_xml(nopath, &p, why, sizeof(why)), 0);
+	assert_int_equal(p.fw_auto, 1);
+	hg_plan_free(&p);
+	expect_xml_refused(relsrc, "disk vda: source is not an absolute path");
 	expect_xml_refused(noemu, "no <emulator>");
 	expect_xml_refused(relemu, "emulator: not an absolute path");
 	free(base);
 	free(more);
 	free(efi);
+	free(feat);
+	free(nopath);
+	free(relsrc);
 	free(noemu);
 	free(relemu);
 }
