@@ -229,6 +229,12 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 	const char *attr = attr_of(shape);
 	char c[256];
 
+	/* An element in a foreign namespace below libvirt's (a disk's
+	 * included): libvirt may read it by its local name; an XInclude is never expanded. */
+	if (strchr(shape, '{') && strncmp(shape, "domain/" QEMU_NS, strlen("domain/" QEMU_NS))) {
+		snprintf(why, whylen, "%s: element in a foreign namespace", shape);
+		return -1;
+	}
 	/* Disks and the <os> boot files are the caller's (domplan.c); a
 	 * disk line that names another file (a qcow2 data store, a
 	 * persistent-reservation socket, a mirror) falls to the default
@@ -242,7 +248,8 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 		    !strcmp(attr, "dev") || !strcmp(attr, "dir") || !strcmp(attr, "name") ||
 		    !strcmp(attr, "pool") || !strcmp(attr, "volume"))
 			return 1;   /* planned, or refused by the disk's type */
-		if (vn && v[0] == '/') {
+		if ((vn && v[0] == '/') || !strcmp(attr, "file") || !strcmp(attr, "path") ||
+		    !strcmp(attr, "socket")) {
 			snprintf(why, whylen, "%s: names a host file the gate does not hash", shape);
 			return -1;
 		}
@@ -275,12 +282,6 @@ int hg_domfiles_line(const char *shape, const char *v, size_t vn,
 	if (component(shape, "domain/devices/", c, sizeof(c)) &&
 	    !in(c, devs, sizeof(devs) / sizeof(devs[0]))) {
 		snprintf(why, whylen, "<devices><%s>: not a device the gate knows (refused: it may name files qemu opens)", c);
-		return -1;
-	}
-	/* An element in a foreign namespace below libvirt's: libvirt may
-	 * read it by its local name; an XInclude is never expanded. */
-	if (strchr(shape, '{') && strncmp(shape, "domain/" QEMU_NS, strlen("domain/" QEMU_NS))) {
-		snprintf(why, whylen, "%s: element in a foreign namespace", shape);
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(refused_elem) / sizeof(refused_elem[0]); i++)

@@ -262,6 +262,11 @@ static void test_other_files(void **state)
 			 "<devices><xi:include xmlns:xi='http://www.w3.org/2001/XInclude' href='/etc/passwd'/>");
 	char *xi_deep = subst(base, "<model type='virtio'/>",
 			      "<model type='virtio'/><xi:include xmlns:xi='http://www.w3.org/2001/XInclude' href='/etc/passwd'/>");
+	char *disk_ns = subst(base, "<driver name='qemu' type='qcow2'/>",
+			      "<driver name='qemu' type='qcow2'/><x:driver xmlns:x='urn:x' type='raw'/>");
+	char *disk_rel = subst(base, "<target dev='vda' bus='virtio'/>",
+			       "<target dev='vda' bus='virtio'/><source><reservations managed='no'>"
+			       "<source type='unix' path='pr.sock' mode='client'/></reservations></source>");
 	char *foreign = subst(base, "<devices>", "<x:thing xmlns:x='urn:x'/><devices>");
 	char *cmdline = subst(base, "<boot dev='hd'/>", "<cmdline>/init=/bin/sh</cmdline>");
 	char *want_acpi = fmt("%s/vmlinuz", IMG), *want_fwcfg = fmt("%s/initrd.img", IMG);
@@ -291,9 +296,11 @@ static void test_other_files(void **state)
 	hg_plan_free(&p);
 	expect_xml_refused(nvsrc, "domain/os/nvram/source@file: names a host file the gate does not hash");
 	expect_xml_refused(idmap, "<bootloader>: not an element the gate knows");
-	expect_xml_refused(xi, "<devices><{http://www.w3.org/2001/XInclude}include>: not a device the gate knows");
+	expect_xml_refused(xi, "domain/devices/{http://www.w3.org/2001/XInclude}include@href: element in a foreign namespace");
 	expect_xml_refused(xi_deep, "domain/devices/interface/{http://www.w3.org/2001/XInclude}include@href: element in a foreign namespace");
-	expect_xml_refused(foreign, "<{urn:x}thing>: not an element the gate knows");
+	expect_xml_refused(disk_ns, "domain/devices/disk/{urn:x}driver@type: element in a foreign namespace");
+	expect_xml_refused(disk_rel, "domain/devices/disk/source/reservations/source@path: names a host file");
+	expect_xml_refused(foreign, "domain/{urn:x}thing: element in a foreign namespace");
 	free(acpi_in);
 	free(acpi_out);
 	free(base);
@@ -307,6 +314,8 @@ static void test_other_files(void **state)
 	free(xi);
 	free(xi_deep);
 	free(foreign);
+	free(disk_ns);
+	free(disk_rel);
 	free(cmdline);
 	free(want_acpi);
 	free(want_fwcfg);
