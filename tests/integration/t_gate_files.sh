@@ -252,4 +252,27 @@ expect_refused "$D" start-emulator-not-in-manifest-refused \
 cp "$MANIFEST.orig" "$MANIFEST"
 expect_started "$D" start-emulator-in-manifest-allowed
 virsh_ destroy "$D" >/dev/null 2>&1
+# What libvirt hands the hook (its own re-formatted XML) is refused too.
+edit_xml "$WORK/$D.rom.xml" "$WORK/$D.9p.xml" \
+	"s|<video>|<filesystem type='mount' accessmode='mapped'><source dir='$OUTSIDE/share'/><target dir='share'/></filesystem>\n    <video>|"
+if virsh_ define "$WORK/$D.9p.xml" >/dev/null 2>"$WORK/define.err"; then
+	expect_refused "$D" start-9p-filesystem-refused "<filesystem> passes a host directory"
+else
+	fail start-9p-filesystem-refused "virsh define: $(head -c 300 "$WORK/define.err")"
+fi
+edit_xml "$WORK/$D.rom.xml" "$WORK/$D.qemu.xml" \
+	"s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|" \
+	"s|</devices>|</devices>\n  <qemu:commandline><qemu:arg value='-fw_cfg'/><qemu:arg value='name=opt/x,file=$OUTSIDE/nv'/></qemu:commandline>|"
+if virsh_ define "$WORK/$D.qemu.xml" >/dev/null 2>"$WORK/define.err"; then
+	expect_refused "$D" start-qemu-commandline-refused "qemu:commandline passes arguments to qemu"
+else
+	fail start-qemu-commandline-refused "virsh define: $(head -c 300 "$WORK/define.err")"
+fi
+mk_golden "$IMGDIR/$D-alone.qcow2"
+edit_xml "$WORK/$D.rom.xml" "$WORK/$D.alone.xml" "s|<source file='$TOP'/>|<source file='$IMGDIR/$D-alone.qcow2'/>|"
+if virsh_ define "$WORK/$D.alone.xml" >/dev/null 2>"$WORK/define.err"; then
+	expect_refused "$D" start-standalone-overlay-refused "is a writable image with no golden image behind it"
+else
+	fail start-standalone-overlay-refused "virsh define: $(head -c 300 "$WORK/define.err")"
+fi
 hook_remove
