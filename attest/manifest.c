@@ -390,6 +390,16 @@ static const struct {
 	{ HG_KIND_HYPERVISOR, "/etc/libvirt/qemu.conf" },
 	{ HG_KIND_FIRMWARE, "/usr/share/seabios/*.bin" },
 	{ HG_KIND_FIRMWARE, "/usr/share/OVMF/*.fd" },
+	/* ROMs qemu loads into x86 guests without the XML naming them:
+	 * the NICs' boot ROMs (iPXE), the TPR-patching, kernel-loading and
+	 * multiboot option ROMs, and the microvm/serial BIOSes. */
+	{ HG_KIND_FIRMWARE, "/usr/lib/ipxe/qemu/*.rom" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/*.rom" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/kvmvapic.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/linuxboot*.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/multiboot*.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/pvh.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/sgabios.bin" },
 	/* Every firmware descriptor libvirt may read (fwdesc.h); the files
 	 * they name follow, from hg_fwdesc_each(). */
 	{ HG_KIND_FIRMWARE, "/usr/share/qemu/firmware/*.json" },

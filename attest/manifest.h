@@ -31,7 +31,9 @@
  * defaults": the emulators, libvirt's daemons, library, loadable drivers
  * and helpers, qemu's modules and helpers (swtpm, swtpm_setup,
  * qemu-pr-helper, qemu-bridge-helper, virtiofsd, passt), qemu.conf, as
- * kind hypervisor; seabios, OVMF, every firmware descriptor libvirt may
+ * kind hypervisor; seabios, OVMF, the x86 ROMs qemu loads without the
+ * XML naming them (iPXE NIC ROMs, kvmvapic, linuxboot, multiboot, pvh,
+ * qboot, sgabios), every firmware descriptor libvirt may
  * read (fwdesc.h) and every file one names, as kind firmware. Each is
  * resolved with realpath(); only regular files are listed, once each,
  * under their canonical path, in that order.
