@@ -13,9 +13,10 @@
 
 FWDIR=/etc/qemu/firmware
 FWDESC=$FWDIR/10-hostgate-test-$$.json
+FWMASK=$FWDIR/20-hostgate-mask-$$.json
 _FW_MADE=
 _files_cleanup() {
-	rm -f "$FWDESC"
+	rm -f "$FWDESC" "$FWMASK"
 	# Only the directories this script made, and only if empty.
 	for d in $_FW_MADE; do rmdir "$d" 2>/dev/null; done
 }
@@ -221,8 +222,14 @@ sed -i "\|$FWDESC|d" "$MANIFEST"
 "$HG_ATTEST" measure-host --discover >"$WORK/disc.out" 2>&1
 grep -qxF "firmware $FWDESC" "$WORK/disc.out" && grep -qxF "firmware $OUTSIDE/evil-code.fd" "$WORK/disc.out" &&
 	pass discover-lists-etc-qemu-firmware || fail discover-lists-etc-qemu-firmware "$(grep firmware "$WORK/disc.out" | head -5)"
+# A descriptor linked to /dev/null only masks: nothing to check.
+rm -f "$FWDESC"
+ln -s /dev/null "$FWMASK"
+gate_learn "$WORK/efi.xml" 2>"$WORK/learn.err" || fail efi-learned "$(head -c 300 "$WORK/learn.err")"
+gate_dry firmware-masked-descriptor-allowed 0 "$WORK/efi.xml" allow
 _files_cleanup
-[ ! -e "$FWDESC" ] && pass firmware-descriptor-removed || fail firmware-descriptor-removed "$FWDESC left"
+[ ! -e "$FWDESC" ] && [ ! -L "$FWMASK" ] && pass firmware-descriptor-removed ||
+	fail firmware-descriptor-removed "$FWDESC or $FWMASK left"
 
 # --- 8. real starts through the hook ------------------------------------
 define_domain "$D" "$TOP"
