@@ -486,6 +486,40 @@ static void test_covered_by_manifest(void **state)
 	free(want_emu);
 }
 
+/* Read as libvirt reads it: duplicates judged per copy, whitespace not
+ * trimmed, names case-sensitive (issue 12 item 5). */
+static void test_libvirt_reading(void **state)
+{
+	char *base = real_xml(IMG), why[1024];
+	char *emu2 = subst(base, "<emulator>/usr/bin/qemu-system-x86_64</emulator>",
+			   "<emulator>/usr/bin/qemu-system-x86_64</emulator><emulator>/bin/sh</emulator>");
+	char *rom_ws = subst(base, "<rom file='", "<rom file=' ");
+	char *emu_ws = subst(base, "<emulator>/usr", "<emulator> /usr");
+	char *upper = subst(base, "</devices>", "<Filesystem type='mount'><source dir='/srv'/>"
+						 "<target dir='t'/></Filesystem></devices>");
+	char *rom_upper = subst(base, "<rom file=", "<ROM file=");
+	char *sh = realpath("/bin/sh", NULL);
+	struct hg_plan p;
+
+	(void)state;
+	/* Both emulators must be in the manifest: whichever libvirt reads. */
+	assert_int_equal(plan_xml(emu2, &p, why, sizeof(why)), 0);
+	assert_int_equal(p.nmf, 2);
+	assert_string_equal(p.mf[1].path, sh);
+	hg_plan_free(&p);
+	expect_xml_refused(rom_ws, "option ROM: not an absolute path");
+	expect_xml_refused(emu_ws, "emulator: not an absolute path");
+	expect_xml_refused(upper, "<devices><Filesystem>: not a device the gate knows");
+	expect_xml_refused(rom_upper, "domain/devices/interface/ROM@file: names a host file the gate does not hash");
+	free(base);
+	free(emu2);
+	free(rom_ws);
+	free(emu_ws);
+	free(upper);
+	free(rom_upper);
+	free(sh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -497,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_harmless_and_flags),
 		cmocka_unit_test(test_nvram_hashed),
 		cmocka_unit_test(test_covered_by_manifest),
+		cmocka_unit_test(test_libvirt_reading),
 	};
 
 	return cmocka_run_group_tests(tests, domplan_fx_setup, domplan_fx_teardown);
