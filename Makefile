@@ -21,7 +21,7 @@ BUILD ?= build
 V ?= 0
 
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0 json-c
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.
@@ -110,11 +110,11 @@ $(BUILD)/tests/test_uefilog $(BUILD)/tests/test_uefilog_bad: $(BUILD)/tests/unit
 # test_domxml tests a module of the host side (attest/domxml.c).
 $(BUILD)/tests/test_domxml: $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o
 $(BUILD)/tests/test_idcache: $(BUILD)/attest/idcache.o
-$(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o
+$(BUILD)/tests/test_manifest: $(BUILD)/attest/manifest.o $(BUILD)/attest/fwdesc.o
 $(BUILD)/tests/test_imgchain $(BUILD)/tests/test_imgchain_resolve: $(BUILD)/attest/imgchain.o $(BUILD)/attest/qcow2hdr.o $(BUILD)/tests/unit/imgchain_fx.o
 # The libvirt gate: gate.conf, the domain plan, the config explanation.
 $(BUILD)/tests/test_gateconf: $(BUILD)/attest/gateconf.o
-$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/qcow2hdr.o $(BUILD)/attest/gateconf.o
+$(BUILD)/tests/test_domplan $(BUILD)/tests/test_domplan_os $(BUILD)/tests/test_domplan_files: $(BUILD)/tests/unit/domplan_fx.o $(BUILD)/attest/domplan.o $(BUILD)/attest/domfiles.o $(BUILD)/attest/fwdesc.o $(BUILD)/attest/domxml.o $(BUILD)/attest/domxml_runtime.o $(BUILD)/attest/imgchain.o $(BUILD)/attest/qcow2hdr.o $(BUILD)/attest/gateconf.o
 $(BUILD)/tests/test_domexplain: $(BUILD)/attest/domexplain.o
 # The fwjudge tests share their helpers (tests/unit/fwjudge_fx.c);
 # test_fwjudge_bound also builds logs with the uefifacts byte builders.
@@ -203,4 +203,7 @@ clean:
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)
+# The unit tests' shared fixtures (tests/unit/*_fx.c) too: a changed header
+# (struct hg_policy grew) must rebuild them, or a test smashes its stack.
+-include $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%.d,$(wildcard tests/unit/*_fx.c))
 .SECONDARY:

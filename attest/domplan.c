@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domfiles.h"
 #include "domplan.h"
 #include "imgchain.h"
 
@@ -79,8 +80,8 @@ static long disk_line(const char *k, size_t kn, const char **rest, size_t *rn)
 	return idx;
 }
 
-static int add(struct hg_plan *p, enum hg_kind kind, const char *path,
-	       char *why, size_t whylen)
+int hg_plan_add(struct hg_plan *p, enum hg_kind kind, const char *path,
+		char *why, size_t whylen)
 {
 	for (size_t i = 0; i < p->n; i++)
 		if (p->v[i].kind == kind && !strcmp(p->v[i].path, path))
@@ -191,6 +192,10 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 		snprintf(why, whylen, "disk %s: source path too long", tgt);
 		return -1;
 	}
+	if (d->src_len == 0 || d->src[0] != '/') {
+		snprintf(why, whylen, "disk %s: source is not an absolute path", tgt);
+		return -1;
+	}
 	val(d->src, d->src_len, src, sizeof(src));
 	val(d->format ? d->format : "raw", d->format ? d->fmt_len : 3, fmt, sizeof(fmt));
 	if (hg_chain_resolve(src, fmt, (const char *const *)cfg->image_dirs, cfg->nimage_dirs,
@@ -207,8 +212,17 @@ static int plan_disk(const struct disk *d, size_t i, const struct hg_gateconf *c
 		int golden = l > 0 || d->readonly ||
 			     hg_path_under(ch.layer[l].path, cfg->golden_dirs, cfg->ngolden_dirs);
 
-		if (add(p, golden ? HG_KIND_IMAGE : HG_KIND_OVERLAY, ch.layer[l].path,
-			why, whylen) < 0 ||
+		/* An overlay is recorded by path, not hashed: with no golden
+		 * image behind it, nothing the guest boots from is measured
+		 * (issue 12 item 6). */
+		if (!golden && ch.n == 1) {
+			snprintf(why, whylen, "disk %s: %s is a writable image with no golden image behind it (a standalone overlay: nothing it boots from would be hashed)",
+				 tgt, ch.layer[0].path);
+			goto out;
+		}
+
+		if (hg_plan_add(p, golden ? HG_KIND_IMAGE : HG_KIND_OVERLAY, ch.layer[l].path,
+				why, whylen) < 0 ||
 		    set_id(p, &ch.layer[l], why, whylen) < 0)
 			goto out;
 	}
@@ -260,8 +274,21 @@ static int plan_os(const char *k, size_t kn, const char *v, size_t vn,
 		/* An nvram file may not exist yet: libvirt creates it from the
 		 * template at first start; it is recorded by path. */
 		real = realpath(path, NULL);
+		/* nvram holds the guest's Secure Boot keys and boot entries:
+		 * with nvram = hashed it is hashed like a golden image, so
+		 * the guest starts only from a variable store the policy
+		 * knows; it must then exist. */
+		if (os[i].kind == HG_KIND_OVERLAY && cfg->nvram_hashed) {
+			if (!real) {
+				snprintf(why, whylen, "nvram %s: cannot be resolved (gate.conf nvram = hashed needs the variable store to exist)",
+					 path);
+				return -1;
+			}
+			ret = hg_plan_add(p, HG_KIND_IMAGE, real, why, whylen);
+			goto out;
+		}
 		if (!real && os[i].kind == HG_KIND_OVERLAY)
-			return add(p, os[i].kind, path, why, whylen);
+			return hg_plan_add(p, os[i].kind, path, why, whylen);
 		if (!real) {
 			snprintf(why, whylen, "%s %s: cannot be resolved", os[i].key + 7, path);
 			return -1;
@@ -271,7 +298,7 @@ static int plan_os(const char *k, size_t kn, const char *v, size_t vn,
 				 os[i].key + 7, real);
 			goto out;
 		}
-		ret = add(p, os[i].kind, real, why, whylen);
+		ret = hg_plan_add(p, os[i].kind, real, why, whylen);
 		goto out;
 	}
 	return 0;
@@ -381,6 +408,16 @@ int hg_domplan(const char *canon, size_t len, const struct hg_gateconf *cfg,
 		if (eq) {
 			kn = (size_t)(eq - s);
 			vn = (size_t)(nl - eq - 1);
+			char shape[1024];
+			int r;
+
+			if (hg_domfiles_shape(s, kn, shape, sizeof(shape)) < 0) {
+				snprintf(why, whylen, "element path too long");
+				goto out;
+			}
+			if ((r = hg_domfiles_line(shape, eq + 1, (size_t)(nl - eq - 1), cfg, p,
+						  why, whylen)) < 0)
+				goto out;
 			idx = disk_line(s, kn, &rest, &rn);
 			if (idx >= MAX_DISKS) {
 				snprintf(why, whylen, "more than %d disks", MAX_DISKS);
@@ -396,6 +433,8 @@ int hg_domplan(const char *canon, size_t len, const struct hg_gateconf *cfg,
 	for (size_t i = 0; i < MAX_DISKS; i++)
 		if (disks[i].used && plan_disk(&disks[i], i, cfg, p, why, whylen) < 0)
 			goto out;
+	if (hg_domfiles_finish(cfg, p, why, whylen) < 0)
+		goto out;
 	ret = 0;
 out:
 	free(disks);
@@ -408,7 +447,10 @@ void hg_plan_free(struct hg_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
 		free(p->v[i].path);
+	for (size_t i = 0; i < p->nmf; i++)
+		free(p->mf[i].path);
 	p->n = 0;
+	p->nmf = 0;
 }
 
 int hg_domain_config_name(const char *name, char *buf, size_t len,

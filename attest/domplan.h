@@ -23,6 +23,8 @@
  *  - an element libvirt reads once (a disk's driver, source, target,
  *    readonly, backingStore, format; <os>, <devices>, <kernel>, ...)
  *    given twice is refused: the plan and qemu could disagree.
+ *  - a disk's source must be an absolute path (qemu would open a relative
+ *    one against its own working directory, the gate against its own).
  *  - <os>: kernel, initrd and dtb are golden images (same directory rule);
  *    loader and the nvram template are firmware; nvram is an overlay.
  *  - the domain config itself is kind config named
@@ -55,14 +57,41 @@ struct hg_plan_item {
 	uint64_t dev, ino;
 };
 
+#define HG_PLAN_MAX_MF 64
+
+/* A file the host manifest must measure (domfiles.h): WHAT names its use
+ * ("emulator", "option ROM"), PATH is canonical. */
+struct hg_plan_mf {
+	const char *what;
+	char *path;
+};
+
 struct hg_plan {
 	size_t n;
 	struct hg_plan_item v[HG_PLAN_MAX];
+	/* Files qemu opens that must be files of the host manifest: the
+	 * gate refuses the start unless each is one it measured. */
+	size_t nmf;
+	struct hg_plan_mf mf[HG_PLAN_MAX_MF];
+	/* <os firmware='...'>: libvirt picks the firmware from the
+	 * descriptors after the hook has run; the gate checks that every
+	 * descriptor and every file they name is in the host manifest. */
+	int fw_auto;
+	int emulator_seen;
+	int loader_elem, loader_path;   /* <loader> seen; with a path */
+	/* qemu:commandline seen, and its arguments joined by spaces. */
+	int qemu_cmdline;
+	size_t qargs_len;
+	char qargs[4096];
 };
 
 int hg_domplan(const char *canon, size_t len, const struct hg_gateconf *cfg,
 	       struct hg_plan *p, char *why, size_t whylen);
 void hg_plan_free(struct hg_plan *p);
+/* Add (KIND, PATH) once; -1 with WHY if PATH is already there under
+ * another kind or P is full. */
+int hg_plan_add(struct hg_plan *p, enum hg_kind kind, const char *path,
+		char *why, size_t whylen);
 
 /* "/etc/libvirt/qemu/NAME.xml" into BUF; -1 (WHY set) if NAME is bad. */
 int hg_domain_config_name(const char *name, char *buf, size_t len,

@@ -339,6 +339,15 @@ static int walk(struct canon *c, const xmlNode *e, int depth, size_t idx,
 	}
 	nattr = 0;
 	for (const xmlAttr *a = e->properties; a; a = a->next) {
+		/* libvirt reads attributes by local name, namespace ignored
+		 * (virXMLPropString is xmlGetProp), and takes the first: in
+		 * <source x:file='A' file='B'/> it opens A where a
+		 * namespace-aware reader sees B. No libvirt attribute is
+		 * namespaced, so one that is cannot be read the same way. */
+		if (a->ns) {
+			c->why = "namespaced attribute (libvirt reads attributes by local name, ignoring the namespace)";
+			goto out;
+		}
 		if (hg_dx_attr_dropped(e, a))
 			continue;
 		if (is_memory(e) && !a->ns && !strcmp((const char *)a->name, "unit"))

@@ -22,6 +22,7 @@
 #include "cmds.h"
 #include "domexplain.h"
 #include "domplan.h"
+#include "fwdesc.h"
 #include "domxml.h"
 #include "evquote.h"
 #include "gate.h"
@@ -402,6 +403,12 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 		measure_break_glass(cfg, &tpm, &o);
 	if (manifest_items(cfg, items, &n, owned, &nowned, reason, rlen) < 0)
 		goto out;
+	/* The emulator, ROMs outside the image dirs, and the firmware
+	 * libvirt may pick must be files the manifest measures. */
+	if (hg_plan_covered(plan, owned, nowned, why, sizeof(why)) < 0) {
+		reasonf(reason, rlen, "%s", why);
+		goto out;
+	}
 	items[n].kind = HG_KIND_CONFIG;
 	items[n].path = cfgname;
 	items[n].data = (const uint8_t *)canon;

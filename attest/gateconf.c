@@ -65,6 +65,7 @@ void hg_gateconf_free(struct hg_gateconf *c)
 	free(c->verifier);
 	free(c->manifest);
 	free(c->break_glass);
+	free(c->qemu_commandline);
 	for (size_t i = 0; i < c->nimage_dirs; i++)
 		free(c->image_dirs[i]);
 	for (size_t i = 0; i < c->ngolden_dirs; i++)
@@ -156,6 +157,14 @@ static const char *set_key(struct hg_gateconf *c, const char *k, char *v)
 		return set_dirs(c->image_dirs, &c->nimage_dirs, v);
 	if (!strcmp(k, "golden-dirs"))
 		return set_dirs(c->golden_dirs, &c->ngolden_dirs, v);
+	if (!strcmp(k, "nvram")) {
+		if (strcmp(v, "overlay") && strcmp(v, "hashed"))
+			return "not \"overlay\" or \"hashed\"";
+		c->nvram_hashed = !strcmp(v, "hashed");
+		return NULL;
+	}
+	if (!strcmp(k, "qemu-commandline"))
+		return set(&c->qemu_commandline, v) < 0 ? "out of memory" : NULL;
 	if (!strcmp(k, "mode"))
 		return strcmp(v, "local") ? "only \"local\" is supported" : NULL;
 	return "unknown key";
@@ -165,7 +174,8 @@ int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t 
 {
 	static const char *const keys[] = {
 		"state", "log", "policy", "verifier", "manifest", "break-glass",
-		"tcti", "pcr", "image-dirs", "golden-dirs", "mode",
+		"tcti", "pcr", "image-dirs", "golden-dirs", "mode", "nvram",
+		"qemu-commandline",
 	};
 	unsigned seen = 0;
 	uint8_t *text = NULL;

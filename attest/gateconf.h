@@ -9,7 +9,9 @@
  *
  * Keys: tcti, state, log, pcr (as the common options), policy, verifier,
  * image-dirs, golden-dirs (colon-separated absolute directories),
- * manifest, break-glass, mode (only "local" for now). Unknown keys,
+ * manifest, break-glass, mode (only "local" for now), nvram ("overlay"
+ * or "hashed"), qemu-commandline (the exact qemu:commandline arguments
+ * allowed, space-separated). Unknown keys,
  * duplicate keys, relative paths and lines that are not `key = value` are
  * errors naming FILE:LINE, so a typo never silently weakens the gate.
  *
@@ -32,6 +34,12 @@ struct hg_gateconf {
 	size_t nimage_dirs, ngolden_dirs;
 	char *image_dirs[HG_GATE_MAX_DIRS];
 	char *golden_dirs[HG_GATE_MAX_DIRS];
+	/* nvram = hashed: a domain's nvram is hashed as a golden image
+	 * (default overlay: recorded by path). */
+	int nvram_hashed;
+	/* qemu-commandline: the one qemu:commandline argument list allowed,
+	 * joined by single spaces (NULL: none allowed). */
+	char *qemu_commandline;
 };
 
 /* Defaults only (no file). */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "../lib/util.h"
+#include "fwdesc.h"
 #include "manifest.h"
 
 void hg_manifest_free(struct hg_manifest *m)
@@ -360,12 +361,50 @@ static const struct {
 	{ HG_KIND_HYPERVISOR, "/usr/sbin/libvirtd" },
 	{ HG_KIND_HYPERVISOR, "/usr/sbin/virtqemud" },
 	{ HG_KIND_HYPERVISOR, "/usr/sbin/virtlogd" },
+	{ HG_KIND_HYPERVISOR, "/usr/sbin/virt*d" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/libvirt.so.0" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/libvirt-qemu.so.0" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib64/libvirt.so.0" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib64/libvirt-qemu.so.0" },
+	/* libvirt's loadable drivers: the qemu driver builds the command
+	 * line; storage and lock drivers open the VMs' images. */
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/libvirt/connection-driver/*.so" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/libvirt/storage-backend/*.so" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/libvirt/storage-file/*.so" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/libvirt/lock-driver/*.so" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib64/libvirt/*/*.so" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/libvirt/libvirt_*" },
+	{ HG_KIND_HYPERVISOR, "/usr/libexec/libvirt_*" },
+	/* qemu's loadable modules (display, audio, usb, block, accel). */
+	{ HG_KIND_HYPERVISOR, "/usr/lib/*/qemu/*.so" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib64/qemu/*.so" },
+	/* Helpers qemu or libvirt start for a VM. */
 	{ HG_KIND_HYPERVISOR, "/usr/bin/swtpm" },
+	{ HG_KIND_HYPERVISOR, "/usr/bin/swtpm_setup" },
+	{ HG_KIND_HYPERVISOR, "/usr/bin/qemu-pr-helper" },
 	{ HG_KIND_HYPERVISOR, "/usr/lib/qemu/qemu-bridge-helper" },
+	{ HG_KIND_HYPERVISOR, "/usr/libexec/qemu-bridge-helper" },
+	{ HG_KIND_HYPERVISOR, "/usr/lib/qemu/virtiofsd" },
+	{ HG_KIND_HYPERVISOR, "/usr/libexec/virtiofsd" },
+	{ HG_KIND_HYPERVISOR, "/usr/bin/passt" },
 	{ HG_KIND_HYPERVISOR, "/etc/libvirt/qemu.conf" },
 	{ HG_KIND_FIRMWARE, "/usr/share/seabios/*.bin" },
 	{ HG_KIND_FIRMWARE, "/usr/share/OVMF/*.fd" },
+	/* ROMs qemu loads into x86 guests without the XML naming them:
+	 * the NICs' boot ROMs (iPXE), the TPR-patching, kernel-loading and
+	 * multiboot option ROMs, and the microvm/serial BIOSes. */
+	{ HG_KIND_FIRMWARE, "/usr/lib/ipxe/qemu/*.rom" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/*.rom" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/kvmvapic.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/linuxboot*.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/multiboot*.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/pvh.bin" },
+	{ HG_KIND_FIRMWARE, "/usr/share/qemu/sgabios.bin" },
+	/* Every firmware descriptor libvirt may read (fwdesc.h); the files
+	 * they name follow, from hg_fwdesc_each(). */
 	{ HG_KIND_FIRMWARE, "/usr/share/qemu/firmware/*.json" },
+	{ HG_KIND_FIRMWARE, "/etc/qemu/firmware/*.json" },
+	{ HG_KIND_FIRMWARE, "/root/.config/qemu/firmware/*.json" },
 };
 
 static int listed(const struct hg_manifest *m, enum hg_kind kind,
@@ -375,6 +414,26 @@ static int listed(const struct hg_manifest *m, enum hg_kind kind,
 		if (m->e[i].kind == kind && !strcmp(m->e[i].path, path))
 			return 1;
 	return 0;
+}
+
+/* The files the firmware descriptors name, as firmware (fwdesc.h). */
+static int add_named(void *arg, const char *path, int is_desc)
+{
+	struct hg_manifest *m = arg;
+	struct stat st;
+	char *canon;
+	int r = 0;
+
+	if (is_desc)
+		return 0;   /* listed by the globs above */
+	canon = realpath(path, NULL);
+	if (!canon)
+		return errno == ENOMEM ? -1 : 0;   /* the gate refuses it */
+	if (lstat(canon, &st) == 0 && S_ISREG(st.st_mode) && path_ok(canon) &&
+	    !listed(m, HG_KIND_FIRMWARE, canon))
+		r = hg_manifest_add(m, HG_KIND_FIRMWARE, canon);
+	free(canon);
+	return r;
 }
 
 int hg_manifest_discover(struct hg_manifest *m)
@@ -421,6 +480,14 @@ int hg_manifest_discover(struct hg_manifest *m)
 		}
 		globfree(&g);
 		memset(&g, 0, sizeof(g));
+	}
+	/* A descriptor that is not JSON names nothing here; the gate
+	 * refuses an auto-selected firmware on it. */
+	{
+		char why[256];
+
+		if (hg_fwdesc_each(add_named, m, why, sizeof(why)) < 0 && errno == ENOMEM)
+			goto out;
 	}
 	ret = 0;
 out:

@@ -26,17 +26,17 @@
  *
  * Discovery (hg_manifest_discover) lists this host's defaults without
  * asking libvirt: measure-host runs at boot before libvirtd starts
- * (libvirt's capabilities would name the same emulators). It lists, when
- * present, as kind hypervisor: /usr/bin/qemu-system-*,
- * /usr/libexec/qemu-kvm, /usr/sbin/libvirtd, /usr/sbin/virtqemud,
- * /usr/sbin/virtlogd, /usr/bin/swtpm, /usr/lib/qemu/qemu-bridge-helper and
- * /etc/libvirt/qemu.conf (it configures the hypervisor itself); as kind
- * firmware: every *.bin in /usr/share/seabios, every *.fd in
- * /usr/share/OVMF and the firmware descriptors, every *.json in
- * /usr/share/qemu/firmware (they choose which firmware a VM gets; the
- * why of this list is in docs/host-manifest.md). Each is resolved
- * with realpath(); only regular files are listed, once each, under their
- * canonical path, in the order above.
+ * (libvirt's capabilities would name the same emulators). The list, with
+ * the reason for each row, is docs/host-manifest.md "Discovered
+ * defaults": the emulators, libvirt's daemons, library, loadable drivers
+ * and helpers, qemu's modules and helpers (swtpm, swtpm_setup,
+ * qemu-pr-helper, qemu-bridge-helper, virtiofsd, passt), qemu.conf, as
+ * kind hypervisor; seabios, OVMF, the x86 ROMs qemu loads without the
+ * XML naming them (iPXE NIC ROMs, kvmvapic, linuxboot, multiboot, pvh,
+ * qboot, sgabios), every firmware descriptor libvirt may
+ * read (fwdesc.h) and every file one names, as kind firmware. Each is
+ * resolved with realpath(); only regular files are listed, once each,
+ * under their canonical path, in that order.
  *
  * Contract: a manifest owns its paths; hg_manifest_free() frees them and
  * accepts a zeroed or freed manifest. On failure a function leaves *m

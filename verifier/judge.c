@@ -277,6 +277,34 @@ static struct hv_wl_ent *wl_find(struct hv_judge *j, enum hg_kind kind,
 	return NULL;
 }
 
+/* The policy's "domains" (policydom.h): when the named workloads are a
+ * domain's config and its images, and the policy lists the images that
+ * domain may boot, an image outside that list is refused, whatever its
+ * digest: another VM's approved golden image is not this VM's. */
+static void wl_domain_images(struct hv_judge *j)
+{
+	const struct hg_policy_domain *d = NULL;
+	char name[256];
+
+	for (size_t i = 0; !d && i < j->nwl; i++)
+		if (j->wl[i].kind == HG_KIND_CONFIG &&
+		    hg_policy_domain_of_config(j->wl[i].name, name, sizeof(name)) == 0)
+			d = hg_policy_domain_find(&j->policy->domains, name);
+	for (size_t i = 0; d && i < j->nwl; i++) {
+		const struct hv_workload *w = &j->wl[i];
+		json_object *f = NULL;
+
+		if (w->kind != HG_KIND_IMAGE || hg_policy_domain_allows(d, w->name))
+			continue;
+		if (j->fails) {
+			f = json_object_new_object();
+			json_object_object_add(f, "kind", json_object_new_string("image"));
+			json_object_object_add(f, "name", json_object_new_string(w->name));
+		}
+		jfail(j, f, "image %s is not one domain %s may boot ($.domains)", w->name, d->name);
+	}
+}
+
 /* Mark what to judge: every workload, or the named ones (each must have
  * been measured). The table is sorted by (kind, name) here. */
 static void wl_select(struct hv_judge *j)
@@ -299,6 +327,7 @@ static void wl_select(struct hv_judge *j)
 		}
 		jfail(j, f, "%s %s was not measured", hg_kind_name(w->kind), w->name);
 	}
+	wl_domain_images(j);
 }
 
 /* Judge the selected latest records, in log order. */

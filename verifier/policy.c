@@ -503,7 +503,7 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 {
 	static const char *const top[] = { "version", "banks", "pcr", "unknown",
 					   "measurements", "pcrs", "firmware", "comment",
-					   "ek_certificates", NULL };
+					   "ek_certificates", "domains", NULL };
 	struct ctx c = { .file = name, .text = text, .len = len };
 	struct hg_json_err *je = NULL;
 	json_t *root = NULL, *v;
@@ -578,6 +578,14 @@ int hg_policy_parse(const char *name, const char *text, size_t len,
 	strcpy(c.path, "$.ek_certificates");
 	if ((v = hg_jobj_get(root, "ek_certificates")) && parse_ekc(&c, v, &p->ekc) < 0)
 		goto out;
+	if ((v = hg_jobj_get(root, "domains"))) {
+		char why[320];
+
+		if (hg_policy_domains_parse(v, &p->domains, why, sizeof(why)) < 0) {
+			hg_err("%s: %s", name, why);
+			goto out;
+		}
+	}
 	ret = 0;
 out:
 	json_decref(root);
@@ -612,6 +620,7 @@ void hg_policy_free(struct hg_policy *p)
 			free(p->entries[i].banks[b].d);
 	}
 	free(p->entries);
+	hg_policy_domains_free(&p->domains);
 	for (int l = 0; l < HG_FW_NLISTS; l++)
 		for (size_t b = 0; b < p->fw.list[l].nbanks; b++)
 			free(p->fw.list[l].banks[b].d);

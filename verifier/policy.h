@@ -31,6 +31,7 @@
 
 #include "../lib/cel.h"
 #include "../lib/pcrs.h"
+#include "policydom.h"
 
 #define HG_POLICY_VERSION 1
 #define HG_POLICY_MAX_SIZE (16u << 20)
@@ -96,6 +97,7 @@ struct hg_policy {
 	struct hg_pcr_values pcrs;         /* required PCR values */
 	struct hg_policy_firmware fw;
 	struct hg_policy_ekc ekc;
+	struct hg_policy_domains domains;  /* "domains" (policydom.h) */
 };
 
 int hg_policy_load(const char *path, struct hg_policy *p);

@@ -235,9 +235,9 @@ hexseed response-long-heads a418000101030250000102030405060708090a0b0c0d0e0f\
 # share a static name), so it links the host-side sources it reaches.
 extra_of() {
 	case $1 in
-	fuzz_policy) echo verifier/jsonstrict.c verifier/policynames.c ;;
-	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c attest/qcow2hdr.c \
-		attest/gateconf.c "$XML_PKG" ;;
+	fuzz_policy) echo verifier/jsonstrict.c verifier/policynames.c verifier/policydom.c ;;
+	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/domfiles.c \
+		attest/fwdesc.c attest/imgchain.c attest/qcow2hdr.c attest/gateconf.c "$XML_PKG" ;;
 	esac
 }
 
@@ -277,7 +277,7 @@ lib_files_of() {
 	fuzz_evidence) echo lib/evidence.c lib/tpmpub.c lib/quote.c lib/pcrs.c ;;
 	fuzz_policy) echo verifier/policy.c ;;
 	fuzz_imgchain) echo attest/imgchain.c ;;
-	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/imgchain.c ;;
+	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/domfiles.c attest/imgchain.c ;;
 	fuzz_uefilog) echo lib/uefilog.c ;;
 	fuzz_enrollmsg) echo lib/enrollmsg.c lib/cbor_r.c ;;
 	fuzz_text) echo lib/text.c ;;

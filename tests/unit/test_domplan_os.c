@@ -42,11 +42,11 @@ static void test_shared_base_once(void **state)
 
 static void test_golden_and_overlay_refused(void **state)
 {
-	char *d1 = disk("vda", "top.qcow2", "qcow2", NULL);
-	char *d2 = disk("vdb", "base.qcow2", "qcow2", NULL);   /* writable */
+	char *d1 = disk("vda", "c3top.qcow2", "qcow2", NULL);
+	char *d2 = disk("vdb", "c3mid.qcow2", "qcow2", NULL);   /* writable */
 	char *ab = fmt("%s%s", d1, d2), *ba = fmt("%s%s", d2, d1);
-	char *want1 = fmt("%s/base.qcow2 is used both as image and as overlay", IMG);
-	char *want2 = fmt("%s/base.qcow2 is used both as overlay and as image", IMG);
+	char *want1 = fmt("%s/c3mid.qcow2 is used both as image and as overlay", IMG);
+	char *want2 = fmt("%s/c3mid.qcow2 is used both as overlay and as image", IMG);
 
 	(void)state;
 	expect_refused(NULL, ab, want1);
@@ -206,9 +206,13 @@ static void test_no_devices(void **state)
 	char why[256];
 
 	(void)state;
-	assert_int_equal(hg_domplan(form, strlen(form), &cfg, &p, why, sizeof(why)), 0);
+	/* Not a disk, and not a device the gate knows: default deny. */
+	assert_int_equal(hg_domplan(form, strlen(form), &cfg, &p, why, sizeof(why)), -1);
+	assert_string_equal(why, "<devices><diskette>: not a device the gate knows (refused: it may name files qemu opens)");
 	assert_int_equal(p.n, 0);
-	assert_int_equal(hg_domplan("", 0, &cfg, &p, why, sizeof(why)), 0);
+	/* Nothing at all: no emulator to check (libvirt always writes one). */
+	assert_int_equal(hg_domplan("", 0, &cfg, &p, why, sizeof(why)), -1);
+	assert_string_equal(why, "no <emulator>: the gate checks the emulator the domain names");
 	assert_int_equal(p.n, 0);
 }
 

@@ -431,6 +431,23 @@ static const struct bad {
 	{ "namespace URI with '='",
 	  "<domain><name>x</name><q:a xmlns:q='urn:a=b'/></domain>",
 	  "namespace URI with '=', '{', '}' or a control character" },
+	/* libvirt reads attributes by local name (xmlGetProp) and takes the
+	 * first: it would open A, a namespace-aware reader hashes B
+	 * (issue 12 item 5). */
+	{ "namespaced attribute before its plain twin",
+	  "<domain><name>x</name><devices><disk type='file'>"
+	  "<source xmlns:x='urn:x' x:file='/A' file='/B'/></disk></devices></domain>",
+	  "namespaced attribute (libvirt reads attributes by local name, ignoring the namespace)" },
+	{ "namespaced attribute alone",
+	  "<domain><name>x</name><devices><emulator xmlns:q='urn:q' q:x='1'>/usr/bin/qemu"
+	  "</emulator></devices></domain>",
+	  "namespaced attribute (libvirt reads attributes by local name, ignoring the namespace)" },
+	{ "xml: attribute",
+	  "<domain><name>x</name><os xml:lang='en'><type>hvm</type></os></domain>",
+	  "namespaced attribute (libvirt reads attributes by local name, ignoring the namespace)" },
+	{ "namespaced attribute on the root",
+	  "<domain xmlns:x='urn:x' x:type='kvm' type='qemu'><name>x</name></domain>",
+	  "namespaced attribute (libvirt reads attributes by local name, ignoring the namespace)" },
 };
 
 static void expect_refused(const char *what, const char *xml, size_t len,

@@ -164,7 +164,9 @@ static void test_full_file(void **state)
 		 "golden-dirs = %s/golden-missing\n"
 		 "manifest = /srv/hg/host.manifest\n"
 		 "break-glass = /srv/hg/break-glass\n"
-		 "mode = local\n",
+		 "mode = local\n"
+		 "nvram = hashed\n"
+		 "qemu-commandline = -fw_cfg  name=opt/x,string=1\n",
 		 link, tmpdir);
 	write_bytes(path, text, strlen(text));
 	assert_int_equal(load_capture(path, &c, err, sizeof(err)), 0);
@@ -184,6 +186,9 @@ static void test_full_file(void **state)
 	assert_int_equal(c.ngolden_dirs, 1);
 	snprintf(want, sizeof(want), "%s/golden-missing", tmpdir);
 	assert_string_equal(c.golden_dirs[0], want);
+	assert_int_equal(c.nvram_hashed, 1);
+	/* Taken as written (two spaces: no argument list a domain can give). */
+	assert_string_equal(c.qemu_commandline, "-fw_cfg  name=opt/x,string=1");
 	hg_gateconf_free(&c);
 	unlink(link);
 	rmdir(img);
@@ -270,6 +275,10 @@ static const struct bad {
 	{ "17 golden dirs",
 	  "golden-dirs = /1:/2:/3:/4:/5:/6:/7:/8:/9:/10:/11:/12:/13:/14:/15:/16:/17\n", 0,
 	  "%s:1: golden-dirs: more than 16 directories" },
+	{ "nvram neither", "nvram = yes\n", 0, "%s:1: nvram: not \"overlay\" or \"hashed\"" },
+	{ "nvram twice", "nvram = hashed\nnvram = overlay\n", 0, "%s:2: nvram: given twice" },
+	{ "qemu-commandline twice", "qemu-commandline = -a\nqemu-commandline = -b\n", 0,
+	  "%s:2: qemu-commandline: given twice" },
 	{ "NUL byte", "state = /var/lib/host\0gate\n", 27, "%s: contains a NUL byte" },
 	{ "NUL after the newline", "pcr = 1\n\0", 9, "%s: contains a NUL byte" },
 	{ "last line without newline", "pcr = 1\nstate = /a", 0,
