@@ -1,6 +1,6 @@
 /* measure.c: hostgate-attest measure --kind KIND FILE...
  *            hostgate-attest measure --domain NAME | --domain-xml FILE
- *                                    [--images] [--config GATECONF]
+ *                                    [--images]
  *
  * Order of work: resolve every path, hash all files in parallel (no lock
  * held: hashing a large image must not block a quote), then take the log's
@@ -33,7 +33,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-attest measure --kind KIND [OPTIONS] FILE...\n"
 		   "       hostgate-attest measure (--domain NAME | --domain-xml FILE)\n"
-		   "                               [--images] [--config FILE] [OPTIONS]\n\n"
+		   "                               [--images] [OPTIONS]\n\n"
 		   "Hash each FILE in every active PCR bank, append one signed record\n"
 		   "per file to the event log, and extend the hostgate PCR with a\n"
 		   "value binding kind, name, size and digests. Prints one line per\n"
@@ -47,8 +47,6 @@ static void usage(FILE *f)
 		   "  --domain-xml FILE  a domain XML file\n"
 		   "  --images           also the domain's disks: golden layers as image,\n"
 		   "                     writable ones as overlay (README \"The gate\")\n"
-		   "  --config FILE      gate config for image-dirs and golden-dirs\n"
-		   "                     (default " HG_GATECONF_DEFAULT ")\n"
 		   "  --connect URI      libvirt URI for --domain (qemu:///system)\n"
 		   HG_COMMON_HELP);
 }
@@ -60,7 +58,6 @@ int measure_main(int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "domain-xml", required_argument, NULL, 'x' },
 		{ "images", no_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "connect", required_argument, NULL, 'u' },
 		HG_COMMON_LONGOPTS,
 		{ 0 },
@@ -72,7 +69,7 @@ int measure_main(int argc, char **argv)
 	char **paths = NULL;
 	EVP_PKEY *key = NULL;
 	enum hg_kind kind = HG_KIND_NONE;
-	struct hg_domreq dom = { .uri = "qemu:///system", .config = HG_GATECONF_DEFAULT };
+	struct hg_domreq dom = { .uri = "qemu:///system" };
 	uint16_t algs[HG_MAX_BANKS];
 	size_t nalgs = 0, n = 0;
 	int c, ret = HG_EXIT_USAGE;
@@ -94,7 +91,6 @@ int measure_main(int argc, char **argv)
 		case 'd': dom.name = optarg; break;
 		case 'x': dom.xml_path = optarg; break;
 		case 'i': dom.images = 1; break;
-		case 'c': dom.config = optarg; break;
 		case 'u': dom.uri = optarg; break;
 		case 'h':
 			usage(stdout);

@@ -181,7 +181,7 @@ int measure_host_main(int argc, char **argv)
 	struct hg_manifest man = { 0 };
 	struct hg_mitem *items = NULL;
 	char **paths = NULL;
-	const char *file = NULL, *env;
+	const char *file = NULL;
 	int c, discover = 0, write = 0, named = 0;
 	size_t n = 0;
 	int ret = HG_EXIT_USAGE;
@@ -195,6 +195,7 @@ int measure_host_main(int argc, char **argv)
 		case OPT_MANIFEST:
 			file = optarg;
 			named = 1;
+			hg_opts_set(&o, HG_K_MANIFEST, "--manifest", optarg);
 			break;
 		case OPT_DISCOVER:
 			discover = 1;
@@ -225,10 +226,11 @@ int measure_host_main(int argc, char **argv)
 		hg_err("measure-host: --manifest: empty file name");
 		goto out;
 	}
-	if (!file) {
-		env = getenv("HOSTGATE_MANIFEST");
-		file = env && *env ? env : HG_MANIFEST_DEFAULT;
-	}
+	/* The option, HOSTGATE_MANIFEST, the file's manifest key, or the
+	 * default (opts.h); only a manifest named on the command line must
+	 * exist (get_manifest()). */
+	if (!file)
+		file = o.conf->manifest;
 	ret = HG_EXIT_FAIL;
 
 	if (discover) {

@@ -42,7 +42,9 @@ int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen)
 	if (fstat(fd, &st) < 0)
 		goto out;
 	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+		/* EISDIR for a directory, so that every reader says "is a
+		 * directory" (hg_strerror_read()), not "Invalid argument". */
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
@@ -90,6 +92,18 @@ int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen)
 out:
 	free(buf);
 	return ret;
+}
+
+const char *hg_strerror_read(int err)
+{
+	switch (err) {
+	case EISDIR:
+		return "is a directory";
+	case EINVAL:
+		return "not a regular file";
+	default:
+		return strerror(err);
+	}
 }
 
 int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
