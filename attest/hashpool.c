@@ -42,7 +42,7 @@ static void hash_one(struct pool *p, struct hg_hash_job *j)
 	if (fstat(fd, &j->st) < 0)
 		j->err = errno;
 	else if (!S_ISREG(j->st.st_mode))
-		j->err = EINVAL;
+		j->err = S_ISDIR(j->st.st_mode) ? EISDIR : EINVAL; /* hg_strerror_read() */
 	else if (hg_hash_fd(fd, p->algs, p->nalgs, &j->d, &j->size,
 			    on_progress, p) < 0)
 		j->err = errno ? errno : EIO;
@@ -95,8 +95,9 @@ int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,
 		if (progress && stat(jobs[i].path, &st) == 0)
 			total += (uint64_t)st.st_size;
 	}
-	/* Small work finishes before a bar could help: stay quiet. */
-	if (total < (64u << 20))
+	/* Small work finishes before a bar could help: stay quiet. The bar
+	 * goes to stderr, so stderr (not stdout) must be a terminal. */
+	if (total < (64u << 20) || !isatty(STDERR_FILENO))
 		progress = 0;
 	for (; started < nthreads; started++)
 		if (pthread_create(&tid[started], NULL, worker, &p) != 0)

@@ -188,14 +188,6 @@ static int uninstall(int legacy, int reload)
 	return HG_EXIT_OK;
 }
 
-/* libvirt shows the hook's whole stderr as the start error: it must be
- * hostgate's one line, not the TSS's own log lines (an explicit TSS2_LOG
- * from the operator still wins). */
-static void quiet_tss(void)
-{
-	setenv("TSS2_LOG", "all+NONE", 0);
-}
-
 /* The domain XML from libvirt's pipe, bounded: a larger one is refused
  * (the canonicaliser would refuse it anyway) and is not read whole. */
 static int read_xml(int fd, uint8_t **xml, size_t *len)
@@ -276,7 +268,9 @@ static int run(const char *config, int argc, char **argv)
 		return HG_EXIT_OK; /* not a call libvirt makes; never block */
 	if (strcmp(argv[1], "prepare") || strcmp(argv[2], "begin"))
 		return HG_EXIT_OK;
-	quiet_tss();
+	/* libvirt shows the hook's whole stderr as the start error: it
+	 * must be hostgate's one line; the TSS's own lines go to syslog
+	 * (tpm.c). */
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
 	hg_err_to_syslog = 1;
 	if (read_xml(STDIN_FILENO, &xml, &len) < 0) {
@@ -377,7 +371,7 @@ int gate_main(int argc, char **argv)
 	int c, ret = HG_EXIT_USAGE;
 
 	hg_opts_init(&o);
-	while ((c = getopt_long(argc, argv, "T:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "T:vh", longopts, NULL)) != -1) {
 		if (hg_opts_handle(&o, c, optarg))
 			continue;
 		switch (c) {
@@ -403,7 +397,9 @@ int gate_main(int argc, char **argv)
 		ret = HG_EXIT_FAIL;
 		goto out;
 	}
-	quiet_tss();
+	/* libvirt shows the hook's whole stderr as the start error: it
+	 * must be hostgate's one line; the TSS's own lines go to syslog
+	 * (tpm.c). */
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
 	v = hg_gate_decide(o.conf, (const char *)xml, len, NULL, reason, sizeof(reason));
 	closelog();

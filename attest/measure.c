@@ -149,12 +149,10 @@ int measure_main(int argc, char **argv)
 	    hg_tpm_banks(&tpm, algs, &nalgs) < 0)
 		goto out;
 	if (kind != HG_KIND_OVERLAY &&
-	    hg_hash_files(jobs, n, algs, nalgs, isatty(STDOUT_FILENO)) < 0) {
+	    hg_hash_files(jobs, n, algs, nalgs, 1) < 0) {
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].err)
-				hg_err("%s: %s", jobs[i].path,
-				       jobs[i].err == EINVAL ? "not a regular file"
-							     : strerror(jobs[i].err));
+				hg_err("%s: %s", jobs[i].path, hg_strerror_read(jobs[i].err));
 		hg_err("measure: nothing measured");
 		goto out;
 	}

@@ -165,7 +165,7 @@ int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 	}
 	if (hg_tpm_open(o->tcti, &tpm) < 0 || hg_mset_open(&m, o, &tpm) < 0)
 		goto out;
-	m.progress = isatty(STDOUT_FILENO);
+	m.progress = 1;
 	if ((ret = hg_mset_measure(&m, items, n)) != HG_EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../lib/util.h"
+#include "tpm.h"
 
 /* The resolved configuration: one per process, reachable until exit. */
 static struct hg_gateconf conf;
@@ -47,6 +48,10 @@ int hg_opts_handle(struct hg_opts *o, int c, const char *arg)
 	case OPT_CONFIG:
 		o->args.config = arg;
 		return 1;
+	case 'v':
+	case OPT_VERBOSE:
+		hg_tpm_verbose = 1;
+		return 1;
 	default:
 		return 0;
 	}
@@ -76,7 +81,7 @@ int hg_opts_next(struct hg_opts *o, int argc, char **argv,
 	int c;
 
 	/* -T as tpm2-tools spell --tcti. */
-	snprintf(shorts, sizeof(shorts), "T:%s", shortopts);
+	snprintf(shorts, sizeof(shorts), "T:v%s", shortopts);
 	while ((c = getopt_long(argc, argv, shorts, longopts, NULL)) != -1)
 		if (!hg_opts_handle(o, c, optarg))
 			return c;

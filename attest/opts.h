@@ -8,6 +8,7 @@
  *   --state DIR    HOSTGATE_STATE, state, /var/lib/hostgate
  *   --log FILE     HOSTGATE_LOG, log, /run/hostgate/measurements.cel
  *   --pcr N        HOSTGATE_PCR, pcr, 13 (0..15: never a resettable PCR)
+ *   -v, --verbose  the TSS's own log lines on stderr (tpm.h)
  *
  * Contract: hg_opts_next() collects the shared options; when the command
  * line ends it resolves the whole configuration once (hg_conf_resolve())
@@ -37,7 +38,8 @@ struct hg_opts {
 };
 
 /* getopt_long values of the shared options. */
-enum { OPT_TCTI = 0x100, OPT_STATE, OPT_LOG, OPT_PCR, OPT_CONFIG, OPT_FIRST_LOCAL };
+enum { OPT_TCTI = 0x100, OPT_STATE, OPT_LOG, OPT_PCR, OPT_CONFIG, OPT_VERBOSE,
+       OPT_FIRST_LOCAL };
 
 #define HG_COMMON_LONGOPTS                                 \
 	{ "tcti", required_argument, NULL, OPT_TCTI },     \
@@ -45,6 +47,7 @@ enum { OPT_TCTI = 0x100, OPT_STATE, OPT_LOG, OPT_PCR, OPT_CONFIG, OPT_FIRST_LOCA
 	{ "log", required_argument, NULL, OPT_LOG },       \
 	{ "pcr", required_argument, NULL, OPT_PCR },       \
 	{ "config", required_argument, NULL, OPT_CONFIG }, \
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },     \
 	{ "help", no_argument, NULL, 'h' }
 
 /* The options' column is 20 wide in every command's help. */
@@ -57,6 +60,8 @@ enum { OPT_TCTI = 0x100, OPT_STATE, OPT_LOG, OPT_PCR, OPT_CONFIG, OPT_FIRST_LOCA
 	"  --pcr N            hostgate PCR, 0..15 (HOSTGATE_PCR, 13)\n"             \
 	"  --config FILE      configuration (HOSTGATE_CONFIG,\n"                  \
 	"                     /etc/hostgate/hostgate.conf; docs/configuration.md)\n" \
+	"  -v, --verbose      the TPM library's own log lines on stderr (else\n"  \
+	"                     they go to syslog)\n"                               \
 	"  -h, --help         this text\n"
 
 /* Start collecting; always 0. */
