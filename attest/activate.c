@@ -34,8 +34,8 @@ static void usage(FILE *f)
 		   "Answer an enrollment challenge from hostgate-verify enroll: the TPM\n"
 		   "opens the credential with the EK it names (TPM2_ActivateCredential)\n"
 		   "for this host's AK, and the response (CBOR) carries what it gave.\n\n"
-		   "  -o FILE       output file, written atomically with mode 0600\n"
-		   "                (default stdout)\n"
+		   "  -o FILE            output file, written atomically with mode 0600\n"
+		   "                     (default stdout)\n"
 		   HG_COMMON_HELP);
 }
 

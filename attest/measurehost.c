@@ -40,13 +40,13 @@ static void usage(FILE *f)
 		   "Prints one line per file: recnum, kind, sha256 (or first bank)\n"
 		   "digest, path, and \"(unchanged)\" when a record was reused.\n"
 		   "Without a manifest, measures the discovered defaults and says so.\n\n"
-		   "  --manifest FILE   the manifest (HOSTGATE_MANIFEST,\n"
-		   "                    " HG_MANIFEST_DEFAULT "); named here, it\n"
-		   "                    must exist\n"
-		   "  --discover        print this host's default manifest and exit\n"
-		   "                    (no TPM needed)\n"
-		   "  --write-manifest  write the default manifest to FILE and exit;\n"
-		   "                    an existing FILE is never overwritten\n"
+		   "  --manifest FILE    the manifest (HOSTGATE_MANIFEST,\n"
+		   "                     " HG_MANIFEST_DEFAULT "); named here, it\n"
+		   "                     must exist\n"
+		   "  --discover         print this host's default manifest and exit\n"
+		   "                     (no TPM needed)\n"
+		   "  --write-manifest   write the default manifest to FILE and exit;\n"
+		   "                     an existing FILE is never overwritten\n"
 		   HG_COMMON_HELP);
 }
 
