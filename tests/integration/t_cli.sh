@@ -8,7 +8,7 @@
 # -T is --tcti; every command's help has one description column.
 . "$(dirname "$0")/lib.sh"
 start_tpm sha256 --no-ek-certs
-unset HOSTGATE_CONFIG HOSTGATE_GATE_CONF TPM2TOOLS_TCTI HOSTGATE_MANIFEST
+unset TPM2TOOLS_TCTI HOSTGATE_MANIFEST
 "$HG_ATTEST" init --ak-out "$WORK/ak.pub" >/dev/null || { fail init "init failed"; exit 1; }
 D=$WORK/adir
 mkdir -p "$D"
@@ -114,3 +114,29 @@ for c in show; do
 	[ "$(cols "$HG_VERIFY" "$c" | wc -l)" -le 1 ] || bad="$bad verify:$c($(cols "$HG_VERIFY" "$c" | tr '\n' ,))"
 done
 [ -z "$bad" ] && pass "help-columns-aligned" || fail "help-columns-aligned" "$bad"
+
+# --- -o onto a device or a pipe -------------------------------------------
+# Written into, never replaced by a renamed regular file: that is how
+# 'quote -o /dev/null' as root would turn the machine's /dev/null into a
+# file, after which every VM start fails (docs/testing-hygiene.md). On a
+# node of our own, not on the real /dev/null.
+if [ "$(id -u)" = 0 ]; then
+	mknod -m 0666 "$WORK/null" c 1 3
+	expect_exit 0 "output-char-device" "$HG_ATTEST" quote --nonce 0011223344556677 -o "$WORK/null"
+	[ "$(stat -c '%F %t,%T' "$WORK/null")" = "character special file 1,3" ] &&
+		pass "output-char-device-kept" || fail "output-char-device-kept" "now: $(stat -c '%F' "$WORK/null")"
+	expect_exit 0 "ak-out-char-device" "$HG_ATTEST" init --ak-out "$WORK/null"
+	[ -c "$WORK/null" ] && pass "ak-out-char-device-kept" || fail "ak-out-char-device-kept" "now: $(stat -c '%F' "$WORK/null")"
+else
+	skip "output-char-device" "mknod needs root"
+fi
+mkfifo "$WORK/fifo"
+cat "$WORK/fifo" >"$WORK/fifo.out" &
+reader=$!
+expect_exit 0 "output-fifo" "$HG_ATTEST" quote --nonce 0011223344556677 -o "$WORK/fifo"
+wait "$reader"
+[ -p "$WORK/fifo" ] && [ -s "$WORK/fifo.out" ] && pass "output-fifo-kept-and-read" ||
+	fail "output-fifo-kept-and-read" "fifo: $(stat -c '%F' "$WORK/fifo"), read $(stat -c %s "$WORK/fifo.out") bytes"
+expect_exit 1 "output-directory" "$HG_ATTEST" quote --nonce 0011223344556677 -o "$D"
+expect_err "$D: is a directory" "output-directory-message"
+[ -d "$D" ] && pass "output-directory-kept" || fail "output-directory-kept" "$D replaced"
