@@ -23,8 +23,8 @@ export HG_RUN_ID=${HG_RUN_ID:-$SCRIPT-$$}
 # No test reads this machine's /etc/hostgate (docs/configuration.md): an
 # empty configuration of its own, which --config (the gate tests) and
 # t_config.sh override.
-: >"$WORK/hostgate.conf"
-export HOSTGATE_CONFIG=$WORK/hostgate.conf
+: >"$WORK/no-hostgate.conf"
+export HOSTGATE_CONFIG=$WORK/no-hostgate.conf
 unset HOSTGATE_GATE_CONF
 [ -n "${HG_RUN_DIR:-}" ] && [ -d "$HG_RUN_DIR" ] && echo "$$ $SCRIPT $WORK" >>"$HG_RUN_DIR/scripts"
 

@@ -3,7 +3,7 @@
 #
 #   start_libvirt        virtlogd and libvirtd, started only if not running
 #   start_syslog         decisions from syslog: $SYSLOG, or a said-aloud skip
-#   gate_host            a fresh swtpm "host": state, log, manifest, gate.conf
+#   gate_host            a fresh swtpm "host": state, log, manifest, hostgate.conf
 #   gate_learn DOM...    init, measure-host, measure --domain, quote, learn
 #   define_domain NAME DISK [MEM_MIB] [EXTRA_DISK...]
 #   mk_golden / mk_overlay / tamper_image
@@ -409,7 +409,7 @@ gate_host() {
 	POLICY=$h/policy.json
 	MANIFEST=$h/manifest
 	BREAKGLASS=$h/break-glass
-	GATECONF=$WORK/gate.conf
+	GATECONF=$WORK/hostgate.conf
 	: >"$MANIFEST"
 	for b in /usr/bin/qemu-system-x86_64 /usr/sbin/libvirtd /usr/sbin/virtlogd; do
 		[ -e "$b" ] && echo "hypervisor $b" >>"$MANIFEST"
