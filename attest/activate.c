@@ -34,8 +34,8 @@ static void usage(FILE *f)
 		   "Answer an enrollment challenge from hostgate-verify enroll: the TPM\n"
 		   "opens the credential with the EK it names (TPM2_ActivateCredential)\n"
 		   "for this host's AK, and the response (CBOR) carries what it gave.\n\n"
-		   "  -o FILE       output file, written atomically with mode 0600\n"
-		   "                (default stdout)\n"
+		   "  -o FILE            output file, written atomically with mode 0600\n"
+		   "                     (default stdout)\n"
 		   HG_COMMON_HELP);
 }
 
@@ -99,7 +99,7 @@ int activate_main(int argc, char **argv)
 	path = argv[optind];
 	ret = HG_EXIT_FAIL;
 	if (hg_read_file(path, HG_ENROLL_MAX_SIZE, 0, &in, &inlen) < 0) {
-		hg_err("%s: %s", path, errno == EFBIG ? "larger than 64 KiB" : strerror(errno));
+		hg_err("%s: %s", path, errno == EFBIG ? "larger than 64 KiB" : hg_strerror_read(errno));
 		goto out;
 	}
 	if (hg_enroll_challenge_decode(in, inlen, &ch, &why) < 0) {

@@ -7,7 +7,7 @@
 enum {
 	HG_EXIT_OK = 0,
 	HG_EXIT_FAIL = 1,      /* TPM, I/O or state error */
-	HG_EXIT_USAGE = 2,     /* bad command line */
+	HG_EXIT_USAGE = 2,     /* bad command line or configuration */
 	HG_EXIT_INCONSISTENT = 4, /* log and PCR disagree: refusing to append */
 };
 
@@ -19,5 +19,6 @@ int gate_main(int argc, char **argv);
 int hook_main(int argc, char **argv);
 int enroll_request_main(int argc, char **argv);
 int activate_main(int argc, char **argv);
+int config_main(int argc, char **argv);
 
 #endif

@@ -95,7 +95,7 @@ int hg_ekcerts_add_file(struct hg_ekcerts *certs, const char *path)
 
 	if (hg_read_file(path, CERT_FILE_MAX, 0, &buf, &len) < 0) {
 		hg_err("%s: %s", path, errno == EFBIG ? "larger than 64 KiB: not a certificate"
-						      : strerror(errno));
+						      : hg_strerror_read(errno));
 		goto out;
 	}
 	/* PEM when it says so, else exactly one DER certificate. */

@@ -31,9 +31,9 @@ static void usage(FILE *f)
 		   "Write an enrollment request (CBOR) for hostgate-verify enroll: the\n"
 		   "EK certificates from NV with their EKs' public areas, and the AK's\n"
 		   "public area and Name. Run hostgate-attest init first.\n\n"
-		   "  --ek-cert FILE  also this EK certificate (PEM or DER), for a TPM\n"
-		   "                whose vendor publishes them outside NV (repeatable)\n"
-		   "  -o FILE       output file, written atomically (default stdout)\n"
+		   "  --ek-cert FILE     also this EK certificate (PEM or DER), for a TPM\n"
+		   "                     whose vendor publishes them outside NV (repeatable)\n"
+		   "  -o FILE            output file, written atomically (default stdout)\n"
 		   HG_COMMON_HELP);
 }
 

@@ -63,7 +63,7 @@ static int read_uefi_log(const char *path, uint8_t **buf, size_t *len)
 		return 0;
 	if (!path && errno == ENOENT)
 		return 0;
-	hg_err("%s: %s", p, errno == EFBIG ? "firmware log larger than 64 MiB" : strerror(errno));
+	hg_err("%s: %s", p, errno == EFBIG ? "firmware log larger than 64 MiB" : hg_strerror_read(errno));
 	return -1;
 }
 

@@ -12,6 +12,36 @@
 
 #define GATECONF_MAX (64u << 10)
 
+enum kind { K_STR, K_PATH, K_PCR, K_DIRS, K_MODE, K_NVRAM };
+
+static const struct key {
+	const char *name, *env;
+	enum kind kind;
+	size_t off; /* of the char * (K_STR, K_PATH) */
+} keys[HG_K_COUNT] = {
+	[HG_K_TCTI] = { "tcti", "HOSTGATE_TCTI", K_STR, offsetof(struct hg_gateconf, tcti) },
+	[HG_K_STATE] = { "state", "HOSTGATE_STATE", K_PATH, offsetof(struct hg_gateconf, state) },
+	[HG_K_LOG] = { "log", "HOSTGATE_LOG", K_PATH, offsetof(struct hg_gateconf, log) },
+	[HG_K_PCR] = { "pcr", "HOSTGATE_PCR", K_PCR, 0 },
+	[HG_K_MANIFEST] = { "manifest", "HOSTGATE_MANIFEST", K_PATH,
+			    offsetof(struct hg_gateconf, manifest) },
+	[HG_K_POLICY] = { "policy", "HOSTGATE_POLICY", K_PATH,
+			  offsetof(struct hg_gateconf, policy) },
+	[HG_K_VERIFIER] = { "verifier", "HOSTGATE_VERIFIER", K_PATH,
+			    offsetof(struct hg_gateconf, verifier) },
+	[HG_K_IMAGE_DIRS] = { "image-dirs", "HOSTGATE_IMAGE_DIRS", K_DIRS, 0 },
+	[HG_K_GOLDEN_DIRS] = { "golden-dirs", "HOSTGATE_GOLDEN_DIRS", K_DIRS, 0 },
+	[HG_K_BREAK_GLASS] = { "break-glass", "HOSTGATE_BREAK_GLASS", K_PATH,
+			       offsetof(struct hg_gateconf, break_glass) },
+	[HG_K_MODE] = { "mode", "HOSTGATE_MODE", K_MODE, 0 },
+	[HG_K_NVRAM] = { "nvram", "HOSTGATE_NVRAM", K_NVRAM, 0 },
+	[HG_K_QEMU_CMDLINE] = { "qemu-commandline", "HOSTGATE_QEMU_COMMANDLINE", K_STR,
+				offsetof(struct hg_gateconf, qemu_commandline) },
+};
+
+const char *hg_conf_key_name(enum hg_conf_key k) { return keys[k].name; }
+const char *hg_conf_key_env(enum hg_conf_key k) { return keys[k].env; }
+
 static int set(char **dst, const char *v)
 {
 	char *s = strdup(v);
@@ -42,6 +72,9 @@ int hg_gateconf_defaults(struct hg_gateconf *c)
 	memset(c, 0, sizeof(*c));
 	c->pcr = HG_DEFAULT_PCR;
 	c->nimage_dirs = 1;
+	for (int k = 0; k < HG_K_COUNT; k++)
+		strcpy(c->src[k], "default");
+	strcpy(c->file_src, "default");
 	if (set(&c->tcti, HG_DEFAULT_TCTI) < 0 || set(&c->state, HG_DEFAULT_STATE) < 0 ||
 	    set(&c->log, HG_DEFAULT_LOG) < 0 ||
 	    set(&c->policy, "/etc/hostgate/policy.json") < 0 ||
@@ -88,6 +121,40 @@ int hg_path_under(const char *path, char *const *dirs, size_t n)
 	return 0;
 }
 
+const char *hg_conf_value(const struct hg_gateconf *c, enum hg_conf_key k,
+			  char *buf, size_t len)
+{
+	const struct key *d = &keys[k];
+	char *const *dirs = k == HG_K_IMAGE_DIRS ? c->image_dirs : c->golden_dirs;
+	size_t n = k == HG_K_IMAGE_DIRS ? c->nimage_dirs : c->ngolden_dirs, used = 0;
+
+	buf[0] = '\0';
+	switch (d->kind) {
+	case K_STR:
+	case K_PATH: {
+		const char *v = *(char *const *)((const char *)c + d->off);
+
+		snprintf(buf, len, "%s", v ? v : "");
+		break;
+	}
+	case K_NVRAM:
+		snprintf(buf, len, "%s", c->nvram_hashed ? "hashed" : "overlay");
+		break;
+	case K_PCR:
+		snprintf(buf, len, "%u", (unsigned)c->pcr);
+		break;
+	case K_MODE:
+		snprintf(buf, len, "local");
+		break;
+	case K_DIRS:
+		for (size_t i = 0; i < n && used < len; i++)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ":" : "",
+						 dirs[i]);
+		break;
+	}
+	return buf;
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -102,95 +169,98 @@ static char *trim(char *s)
 
 /* A colon-separated list of absolute directories, canonicalised: the
  * gate compares them with realpath()s of images. */
-static const char *set_dirs(char **dirs, size_t *n, char *v)
+static const char *set_dirs(char **dirs, size_t *n, const char *value)
 {
-	char *save = NULL, *tok;
+	char *save = NULL, *tok, *v = strdup(value);
+	const char *why = NULL;
 
+	if (!v)
+		return "out of memory";
 	for (size_t i = 0; i < *n; i++)
 		free(dirs[i]);
 	*n = 0;
 	for (tok = strtok_r(v, ":", &save); tok; tok = strtok_r(NULL, ":", &save)) {
 		char *r;
 
-		if (tok[0] != '/')
-			return "not an absolute directory";
-		if (*n == HG_GATE_MAX_DIRS)
-			return "more than 16 directories";
+		if (tok[0] != '/') {
+			why = "not an absolute directory";
+			break;
+		}
+		if (*n == HG_GATE_MAX_DIRS) {
+			why = "more than 16 directories";
+			break;
+		}
 		r = realpath(tok, NULL);
 		if (!r)
 			r = strdup(tok); /* may appear later; compared as written */
-		if (!r)
-			return "out of memory";
+		if (!r) {
+			why = "out of memory";
+			break;
+		}
 		dirs[(*n)++] = r;
 	}
-	return NULL;
+	free(v);
+	return why;
 }
 
-static const char *set_key(struct hg_gateconf *c, const char *k, char *v)
+/* Set key K to V; ABS: paths must be absolute (in a file, whose reader
+ * may run with any working directory: the hook runs in libvirtd's). */
+static const char *set_key(struct hg_gateconf *c, enum hg_conf_key k, const char *v, int abs)
 {
-	static const struct { const char *key; size_t off; int abs; } paths[] = {
-		{ "state", offsetof(struct hg_gateconf, state), 1 },
-		{ "log", offsetof(struct hg_gateconf, log), 1 },
-		{ "policy", offsetof(struct hg_gateconf, policy), 1 },
-		{ "verifier", offsetof(struct hg_gateconf, verifier), 1 },
-		{ "manifest", offsetof(struct hg_gateconf, manifest), 1 },
-		{ "break-glass", offsetof(struct hg_gateconf, break_glass), 1 },
-		{ "tcti", offsetof(struct hg_gateconf, tcti), 0 },
-	};
+	const struct key *d = &keys[k];
 	unsigned long pcr;
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
-		if (strcmp(k, paths[i].key))
-			continue;
-		if (paths[i].abs && v[0] != '/')
+	switch (d->kind) {
+	case K_PATH:
+		if (abs && v[0] != '/')
 			return "not an absolute path";
-		return set((char **)((char *)c + paths[i].off), v) < 0 ? "out of memory" : NULL;
-	}
-	if (!strcmp(k, "pcr")) {
-		/* 0..15 as --pcr: never a PCR an unprivileged locality resets. */
+		/* fall through */
+	case K_STR:
+		return set((char **)((char *)c + d->off), v) < 0 ? "out of memory" : NULL;
+	case K_PCR:
+		/* 0..15: PCRs 16 and 23 are resettable at locality 0 and
+		 * 17..22 belong to DRTM (PC Client PTP §3.7.1). */
 		if (hg_parse_uint(v, 15, &pcr) < 0)
 			return "not a PCR number 0..15";
 		c->pcr = (uint32_t)pcr;
 		return NULL;
-	}
-	if (!strcmp(k, "image-dirs"))
-		return set_dirs(c->image_dirs, &c->nimage_dirs, v);
-	if (!strcmp(k, "golden-dirs"))
-		return set_dirs(c->golden_dirs, &c->ngolden_dirs, v);
-	if (!strcmp(k, "nvram")) {
+	case K_DIRS:
+		if (!abs && !*v)
+			return "empty value";
+		return k == HG_K_IMAGE_DIRS ? set_dirs(c->image_dirs, &c->nimage_dirs, v)
+					    : set_dirs(c->golden_dirs, &c->ngolden_dirs, v);
+	case K_MODE:
+		return strcmp(v, "local") ? "only \"local\" is supported" : NULL;
+	case K_NVRAM:
 		if (strcmp(v, "overlay") && strcmp(v, "hashed"))
 			return "not \"overlay\" or \"hashed\"";
 		c->nvram_hashed = !strcmp(v, "hashed");
 		return NULL;
 	}
-	if (!strcmp(k, "qemu-commandline"))
-		return set(&c->qemu_commandline, v) < 0 ? "out of memory" : NULL;
-	if (!strcmp(k, "mode"))
-		return strcmp(v, "local") ? "only \"local\" is supported" : NULL;
 	return "unknown key";
 }
 
-int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t errlen)
+static int find_key(const char *name)
 {
-	static const char *const keys[] = {
-		"state", "log", "policy", "verifier", "manifest", "break-glass",
-		"tcti", "pcr", "image-dirs", "golden-dirs", "mode", "nvram",
-		"qemu-commandline",
-	};
-	unsigned seen = 0;
+	for (int k = 0; k < HG_K_COUNT; k++)
+		if (!strcmp(name, keys[k].name))
+			return k;
+	return -1;
+}
+
+/* Read PATH's keys over C. SEEN (per key, across files) makes a second
+ * mention an error naming the first. */
+static int read_file(const char *path, struct hg_gateconf *c, int *seen, char *err,
+		     size_t errlen)
+{
 	uint8_t *text = NULL;
 	size_t len = 0;
-	char *line;
 	unsigned lineno = 0;
 	int ret = -1;
 
-	err[0] = '\0';
-	if (hg_gateconf_defaults(c) < 0) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
 	if (hg_read_file(path, GATECONF_MAX, 0, &text, &len) < 0) {
-		snprintf(err, errlen, "%s: %s", path, errno == EFBIG ? "larger than 64 KiB" : strerror(errno));
+		snprintf(err, errlen, "%s: %s", path,
+			 errno == EFBIG ? "larger than 64 KiB" : hg_strerror_read(errno));
 		goto out;
 	}
 	if (memchr(text, '\0', len)) {
@@ -200,17 +270,16 @@ int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t 
 	for (char *p = (char *)text, *end = (char *)text + len; p < end;) {
 		char *nl = memchr(p, '\n', (size_t)(end - p)), *eq, *k, *v;
 		const char *why;
-		size_t ki;
+		int ki;
 
 		if (!nl) {
 			snprintf(err, errlen, "%s: last line has no newline", path);
 			goto out;
 		}
 		*nl = '\0';
-		line = p;
+		k = trim(p);
 		p = nl + 1;
 		lineno++;
-		k = trim(line);
 		if (*k == '\0' || *k == '#')
 			continue;
 		eq = strchr(k, '=');
@@ -221,29 +290,51 @@ int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t 
 		*eq = '\0';
 		k = trim(k);
 		v = trim(eq + 1);
-		for (ki = 0; ki < sizeof(keys) / sizeof(keys[0]); ki++)
-			if (!strcmp(k, keys[ki]))
-				break;
-		if (ki < sizeof(keys) / sizeof(keys[0]) && (seen & (1u << ki))) {
-			snprintf(err, errlen, "%s:%u: %s: given twice", path, lineno, k);
+		if ((ki = find_key(k)) < 0) {
+			snprintf(err, errlen, "%s:%u: %s: unknown key", path, lineno, k);
+			goto out;
+		}
+		if (seen[ki]) {
+			if (strncmp(c->src[ki], path, strlen(path)) ||
+			    c->src[ki][strlen(path)] != ':')
+				snprintf(err, errlen, "%s:%u: %s: given twice (first in %s)", path,
+					 lineno, k, c->src[ki]);
+			else
+				snprintf(err, errlen, "%s:%u: %s: given twice", path, lineno, k);
 			goto out;
 		}
 		if (*v == '\0') {
 			snprintf(err, errlen, "%s:%u: %s: empty value", path, lineno, k);
 			goto out;
 		}
-		if ((why = set_key(c, k, v))) {
+		if ((why = set_key(c, (enum hg_conf_key)ki, v, 1))) {
 			snprintf(err, errlen, "%s:%u: %s: %s", path, lineno, k, why);
 			goto out;
 		}
-		seen |= 1u << ki;
+		seen[ki] = 1;
+		snprintf(c->src[ki], sizeof(c->src[ki]), "%s:%u", path, lineno);
 	}
 	ret = 0;
 out:
 	free(text);
-	if (ret < 0)
-		hg_gateconf_free(c);
 	return ret;
+}
+
+int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t errlen)
+{
+	int seen[HG_K_COUNT] = { 0 };
+
+	err[0] = '\0';
+	if (hg_gateconf_defaults(c) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(c->file, sizeof(c->file), "%s", path);
+	if (read_file(path, c, seen, err, errlen) < 0) {
+		hg_gateconf_free(c);
+		return -1;
+	}
+	return 0;
 }
 
 int hg_gateconf_load(const char *path, struct hg_gateconf *c)
@@ -254,4 +345,114 @@ int hg_gateconf_load(const char *path, struct hg_gateconf *c)
 	if (r < 0)
 		hg_err("%s", err);
 	return r;
+}
+
+/* Once per process: the old file still works, but says it is old. */
+static void deprecated(const char *what, const char *instead)
+{
+	static int said;
+
+	if (said)
+		return;
+	said = 1;
+	hg_err("warning: %s is deprecated: %s (docs/configuration.md)", what, instead);
+}
+
+static const char *env_of(const char *name)
+{
+	const char *e = getenv(name);
+
+	return e && *e ? e : NULL;
+}
+
+int hg_conf_resolve(const struct hg_conf_args *a, struct hg_gateconf *c, char *err,
+		    size_t errlen)
+{
+	int seen[HG_K_COUNT] = { 0 }, k, ret = -1;
+	const char *file = NULL, *v;
+
+	err[0] = '\0';
+	if (hg_gateconf_defaults(c) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The file: a named one must exist; of the defaults, whichever do. */
+	if (a && a->config) {
+		file = a->config;
+		snprintf(c->file_src, sizeof(c->file_src), "option --config");
+	} else if ((file = env_of("HOSTGATE_CONFIG"))) {
+		snprintf(c->file_src, sizeof(c->file_src), "env HOSTGATE_CONFIG");
+	} else if ((file = env_of("HOSTGATE_GATE_CONF"))) {
+		snprintf(c->file_src, sizeof(c->file_src), "env HOSTGATE_GATE_CONF (deprecated)");
+		deprecated("HOSTGATE_GATE_CONF", "use HOSTGATE_CONFIG");
+	}
+	if (file && !*file) {
+		snprintf(err, errlen, "--config: empty file name");
+		goto bad;
+	}
+	if (file) {
+		if (!strcmp(file, HG_GATECONF_DEFAULT))
+			deprecated(HG_GATECONF_DEFAULT, "move its keys into " HG_CONF_DEFAULT);
+		snprintf(c->file, sizeof(c->file), "%s", file);
+		if (read_file(file, c, seen, err, errlen) < 0)
+			goto bad;
+	} else {
+		/* The old gate.conf first, as if included at the top. */
+		if (access(HG_GATECONF_DEFAULT, F_OK) == 0) {
+			deprecated(HG_GATECONF_DEFAULT, "move its keys into " HG_CONF_DEFAULT);
+			snprintf(c->file, sizeof(c->file), "%s", HG_GATECONF_DEFAULT);
+			if (read_file(HG_GATECONF_DEFAULT, c, seen, err, errlen) < 0)
+				goto bad;
+		}
+		if (access(HG_CONF_DEFAULT, F_OK) == 0) {
+			size_t l = strlen(c->file);
+
+			snprintf(c->file + l, sizeof(c->file) - l, "%s%s", l ? " + " : "",
+				 HG_CONF_DEFAULT);
+			if (read_file(HG_CONF_DEFAULT, c, seen, err, errlen) < 0)
+				goto bad;
+		}
+	}
+	/* The environment over the file. */
+	for (k = 0; k < HG_K_COUNT; k++) {
+		const char *name = keys[k].env, *why;
+
+		v = env_of(name);
+		if (!v && k == HG_K_TCTI && (v = env_of("TPM2TOOLS_TCTI")))
+			name = "TPM2TOOLS_TCTI";
+		if (!v)
+			continue;
+		if ((why = set_key(c, (enum hg_conf_key)k, v, 0))) {
+			if (k == HG_K_PCR)
+				snprintf(err, errlen, "%s: \"%s\" is not a PCR in 0..15", name, v);
+			else
+				snprintf(err, errlen, "%s: %s", name, why);
+			goto bad;
+		}
+		snprintf(c->src[k], sizeof(c->src[k]), "env %s", name);
+	}
+	/* The command line over everything. */
+	for (k = 0; a && k < HG_K_COUNT; k++) {
+		const char *why, *name = a->optname[k] ? a->optname[k] : keys[k].name;
+
+		if (!(v = a->opt[k]))
+			continue;
+		if (!*v) {
+			snprintf(err, errlen, "%s: empty value", name);
+			goto bad;
+		}
+		if ((why = set_key(c, (enum hg_conf_key)k, v, 0))) {
+			if (k == HG_K_PCR)
+				snprintf(err, errlen, "%s: \"%s\" is not a PCR in 0..15", name, v);
+			else
+				snprintf(err, errlen, "%s: %s", name, why);
+			goto bad;
+		}
+		snprintf(c->src[k], sizeof(c->src[k]), "option %s", name);
+	}
+	ret = 0;
+bad:
+	if (ret < 0)
+		hg_gateconf_free(c);
+	return ret;
 }

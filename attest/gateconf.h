@@ -1,8 +1,10 @@
-/* gateconf.h: the gate's configuration, /etc/hostgate/gate.conf.
+/* gateconf.h: hostgate's one configuration, /etc/hostgate/hostgate.conf,
+ * read by every hostgate-attest command, the gate and the units
+ * (docs/configuration.md is the reference: every key, its environment
+ * variable, option and default).
  *
  * libvirt runs hooks with an empty environment and no arguments of ours,
- * so everything the gate needs lives in this file (README "Gate
- * configuration" is the reference):
+ * so everything the gate needs can live in this file:
  *
  *   # comment
  *   key = value
@@ -12,12 +14,27 @@
  * manifest, break-glass, mode (only "local" for now), nvram ("overlay"
  * or "hashed"), qemu-commandline (the exact qemu:commandline arguments
  * allowed, space-separated). Unknown keys,
- * duplicate keys, relative paths and lines that are not `key = value` are
- * errors naming FILE:LINE, so a typo never silently weakens the gate.
+ * duplicate keys, relative paths, empty values and lines that are not
+ * `key = value` are errors naming FILE:LINE, so a typo never silently
+ * weakens the gate.
  *
- * Contract: hg_gateconf_load() fills defaults first, then the file. The
- * strings are owned by the struct (hg_gateconf_free()). The file is read
- * whole, at most 64 KiB.
+ * Precedence, per key (hg_conf_resolve()): command-line option, then
+ * environment variable (HOSTGATE_<KEY>, '-' as '_'; tcti also
+ * TPM2TOOLS_TCTI after HOSTGATE_TCTI), then the file, then the built-in
+ * default. Each key remembers where its value came from, for
+ * `hostgate-attest config`.
+ *
+ * The file: --config FILE, else HOSTGATE_CONFIG, else (deprecated)
+ * HOSTGATE_GATE_CONF, else /etc/hostgate/hostgate.conf. A file named by
+ * option or environment must exist. Of the default, a missing file means
+ * defaults; the old /etc/hostgate/gate.conf, if present, is still read,
+ * as if included before hostgate.conf (a key in both is a duplicate), with
+ * one deprecation line per process (stderr, or syslog in the hook).
+ *
+ * Contract: hg_gateconf_load()/read() read one named file over the
+ * defaults, without environment (the unit tests' and the old callers'
+ * view). The strings are owned by the struct (hg_gateconf_free()). A file
+ * is read whole, at most 64 KiB.
  */
 #ifndef HG_GATECONF_H
 #define HG_GATECONF_H
@@ -25,8 +42,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HG_GATECONF_DEFAULT "/etc/hostgate/gate.conf"
+#define HG_CONF_DEFAULT "/etc/hostgate/hostgate.conf"
+#define HG_GATECONF_DEFAULT "/etc/hostgate/gate.conf" /* deprecated */
 #define HG_GATE_MAX_DIRS 16
+#define HG_CONF_SRC_MAX 320
+
+/* The keys, in the order `config` prints them. */
+enum hg_conf_key {
+	HG_K_TCTI, HG_K_STATE, HG_K_LOG, HG_K_PCR, HG_K_MANIFEST, HG_K_POLICY,
+	HG_K_VERIFIER, HG_K_IMAGE_DIRS, HG_K_GOLDEN_DIRS, HG_K_BREAK_GLASS,
+	HG_K_MODE, HG_K_NVRAM, HG_K_QEMU_CMDLINE, HG_K_COUNT
+};
 
 struct hg_gateconf {
 	char *tcti, *state, *log, *policy, *verifier, *manifest, *break_glass;
@@ -40,7 +66,33 @@ struct hg_gateconf {
 	/* qemu-commandline: the one qemu:commandline argument list allowed,
 	 * joined by single spaces (NULL: none allowed). */
 	char *qemu_commandline;
+	/* Where each key's value came from: "default", "option --tcti",
+	 * "env HOSTGATE_TCTI", "FILE:LINE". */
+	char src[HG_K_COUNT][HG_CONF_SRC_MAX];
+	/* The file(s) read ("" if none) and how they were chosen. */
+	char file[2 * HG_CONF_SRC_MAX];
+	char file_src[HG_CONF_SRC_MAX];
 };
+
+/* What the command line gave: --config and per-key option values (NULL:
+ * not given), each with the option's name for the source column. */
+struct hg_conf_args {
+	const char *config;
+	const char *opt[HG_K_COUNT];
+	const char *optname[HG_K_COUNT];
+};
+
+/* Key name and environment variable of K (for `config` and docs). */
+const char *hg_conf_key_name(enum hg_conf_key k);
+const char *hg_conf_key_env(enum hg_conf_key k);
+/* The effective value of K as text, into BUF. */
+const char *hg_conf_value(const struct hg_gateconf *c, enum hg_conf_key k,
+			  char *buf, size_t len);
+
+/* Defaults, then the file, then the environment, then ARGS (may be NULL).
+ * -1 with one error line in ERR naming the file:line, variable or option. */
+int hg_conf_resolve(const struct hg_conf_args *args, struct hg_gateconf *c,
+		    char *err, size_t errlen);
 
 /* Defaults only (no file). */
 int hg_gateconf_defaults(struct hg_gateconf *c);

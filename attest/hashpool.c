@@ -72,7 +72,7 @@ static void hash_one(struct pool *p, struct hg_hash_job *j)
 	if (fstat(fd, &j->st) < 0)
 		j->err = errno;
 	else if (!S_ISREG(j->st.st_mode))
-		j->err = EINVAL;
+		j->err = S_ISDIR(j->st.st_mode) ? EISDIR : EINVAL; /* hg_strerror_read() */
 	if (!j->err)
 		leased = local_fs(fd) && fcntl(fd, F_SETLEASE, F_RDLCK) == 0;
 	if (!j->err && hg_hash_fd(fd, p->algs, p->nalgs, &j->d, &j->size,
@@ -133,8 +133,9 @@ int hg_hash_files(struct hg_hash_job *jobs, size_t n, const uint16_t *algs,
 		if (progress && stat(jobs[i].path, &st) == 0)
 			total += (uint64_t)st.st_size;
 	}
-	/* Small work finishes before a bar could help: stay quiet. */
-	if (total < (64u << 20))
+	/* Small work finishes before a bar could help: stay quiet. The bar
+	 * goes to stderr, so stderr (not stdout) must be a terminal. */
+	if (total < (64u << 20) || !isatty(STDERR_FILENO))
 		progress = 0;
 	/* A writer that opens a file while we hold its read lease makes the
 	 * kernel send the lease holder SIGIO, whose default action would

@@ -6,8 +6,9 @@
  *    not followed) and must be a regular file.
  *  - On return every job has either its digests (err == 0) or an errno
  *    value in err; the function returns -1 if any job failed.
- *  - With PROGRESS set, a one-line progress bar is drawn on stderr while
- *    the work lasts; memory is one HG_HASH_CHUNK buffer per worker.
+ *  - With PROGRESS set and stderr (the stream it writes to) a terminal, a
+ *    one-line progress bar is drawn on stderr while the work lasts (64 MiB
+ *    or more); memory is one HG_HASH_CHUNK buffer per worker.
  *  - ST is the fstat() of the descriptor that was hashed, taken before
  *    reading: callers compare it with the path's identity before and after
  *    (measureset.c) to catch a file swapped while it was measured.

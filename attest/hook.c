@@ -12,7 +12,9 @@
  *  - the hook never calls back into libvirt (the docs warn of deadlock);
  *  - a refusal is exit 1 with one line "hostgate: NAME: refused: REASON".
  * The installed file is a two-line sh script that execs this binary
- * with the config path fixed at install time.
+ * (with the config path fixed at install time when --config named one;
+ * otherwise the hook resolves the default file on each call, as every
+ * command does: gateconf.h).
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -31,6 +33,7 @@
 #include "domxml.h"
 #include "gate.h"
 #include "gateconf.h"
+#include "opts.h"
 
 #define HOOK_DIR "/etc/libvirt/hooks"
 #define HOOK_D HOOK_DIR "/qemu.d"
@@ -47,10 +50,11 @@ static void usage(FILE *f)
 		   "           " HOOK_LEGACY ") and send libvirtd SIGHUP so it loads it\n"
 		   "uninstall  remove it (only if hostgate installed it) and reload\n"
 		   "run        what libvirt calls: gate \"prepare begin\", allow the rest\n\n"
-		   "  --config FILE  gate configuration (default " HG_GATECONF_DEFAULT ")\n"
-		   "  --legacy       the single-file hook, for libvirt before 6.5\n"
-		   "  --no-reload    do not signal libvirtd\n"
-		   "  -h, --help     this text\n\n"
+		   "  --config FILE      configuration (HOSTGATE_CONFIG, default\n"
+		   "                     " HG_CONF_DEFAULT ")\n"
+		   "  --legacy           the single-file hook, for libvirt before 6.5\n"
+		   "  --no-reload        do not signal libvirtd\n"
+		   "  -h, --help         this text\n\n"
 		   "Exit codes: 0 allowed (or done), 1 refused (or failed), 2 usage.\n");
 }
 
@@ -98,8 +102,11 @@ static int ours(const char *path)
 static int install(const char *config, int legacy, int reload)
 {
 	const char *path = legacy ? HOOK_LEGACY : HOOK_FILE;
-	char self[PATH_MAX], script[3 * PATH_MAX], *cfg = NULL;
+	char self[PATH_MAX], script[3 * PATH_MAX], *cfg = NULL, err[1024];
+	char cfgarg[PATH_MAX + 16] = "";
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	struct hg_conf_args args = { .config = config };
+	struct hg_gateconf conf;
 	int ret = HG_EXIT_FAIL;
 
 	if (n <= 0) {
@@ -107,13 +114,28 @@ static int install(const char *config, int legacy, int reload)
 		goto out;
 	}
 	self[n] = '\0';
-	cfg = realpath(config, NULL);
-	if (!cfg) {
-		hg_err("hook install: %s: %s (write the gate config first)", config, strerror(errno));
+	/* The configuration must be there and good now: a hook that
+	 * refuses every start for a typo is found at install, not at boot. */
+	if (hg_conf_resolve(&args, &conf, err, sizeof(err)) < 0) {
+		hg_err("hook install: %s", err);
 		goto out;
 	}
+	n = conf.file[0] != '\0';
+	hg_gateconf_free(&conf);
+	if (!n) {
+		hg_err("hook install: no configuration file (%s): write it first", HG_CONF_DEFAULT);
+		goto out;
+	}
+	if (config) {
+		cfg = realpath(config, NULL);
+		if (!cfg) {
+			hg_err("hook install: %s: %s", config, strerror(errno));
+			goto out;
+		}
+		snprintf(cfgarg, sizeof(cfgarg), " --config '%s'", cfg);
+	}
 	/* Single-quoted in the script: a quote in a path cannot be. */
-	if (strchr(self, '\'') || strchr(cfg, '\'')) {
+	if (strchr(self, '\'') || (cfg && strchr(cfg, '\''))) {
 		hg_err("hook install: paths with a single quote are not supported");
 		goto out;
 	}
@@ -127,7 +149,7 @@ static int install(const char *config, int legacy, int reload)
 		 "# Only \"prepare begin\" is gated: the other calls (four per start\n"
 		 "# and stop) end here, before paying for a process start.\n"
 		 "[ \"$2 $3\" = \"prepare begin\" ] || exit 0\n"
-		 "exec '%s' hook run --config '%s' \"$@\"\n", self, cfg);
+		 "exec '%s' hook run%s \"$@\"\n", self, cfgarg);
 	if (hg_mkdir_p(legacy ? HOOK_DIR : HOOK_D, 0755) < 0 ||
 	    hg_write_file_atomic(path, script, strlen(script), 0755) < 0) {
 		hg_err("hook install: %s: %s", path, strerror(errno));
@@ -164,14 +186,6 @@ static int uninstall(int legacy, int reload)
 	if (reload)
 		reload_libvirtd();
 	return HG_EXIT_OK;
-}
-
-/* libvirt shows the hook's whole stderr as the start error: it must be
- * hostgate's one line, not the TSS's own log lines (an explicit TSS2_LOG
- * from the operator still wins). */
-static void quiet_tss(void)
-{
-	setenv("TSS2_LOG", "all+NONE", 0);
 }
 
 /* The domain XML from libvirt's pipe, bounded: a larger one is refused
@@ -218,11 +232,12 @@ out:
 static int decide_and_report(const char *config, const char *name,
 			     const uint8_t *xml, size_t len)
 {
+	struct hg_conf_args args = { .config = config };
 	struct hg_gateconf cfg;
-	char reason[2048], err[512];
+	char reason[2048], err[1024];
 	enum hg_verdict v;
 
-	if (hg_gateconf_read(config, &cfg, err, sizeof(err)) < 0) {
+	if (hg_conf_resolve(&args, &cfg, err, sizeof(err)) < 0) {
 		syslog(LOG_WARNING, "domain=%s verdict=refuse reason=gate config: %s",
 		       name ? name : "?", err);
 		fprintf(stderr, "hostgate: %s: refused: gate config: %s\n", name ? name : "?", err);
@@ -253,7 +268,9 @@ static int run(const char *config, int argc, char **argv)
 		return HG_EXIT_OK; /* not a call libvirt makes; never block */
 	if (strcmp(argv[1], "prepare") || strcmp(argv[2], "begin"))
 		return HG_EXIT_OK;
-	quiet_tss();
+	/* libvirt shows the hook's whole stderr as the start error: it
+	 * must be hostgate's one line; the TSS's own lines go to syslog
+	 * (tpm.c). */
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
 	hg_err_to_syslog = 1;
 	if (read_xml(STDIN_FILENO, &xml, &len) < 0) {
@@ -278,11 +295,9 @@ int hook_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *config = getenv("HOSTGATE_GATE_CONF"), *sub = NULL;
+	const char *config = NULL, *sub = NULL; /* NULL: hg_conf_resolve()'s */
 	int c, legacy = 0, reload = 1;
 
-	if (!config)
-		config = HG_GATECONF_DEFAULT;
 	/* "+": options stop at the first operand, so that "run NAME
 	 * prepare begin -" never has its "-" taken for an option. Options
 	 * may come before the subcommand or after it. */
@@ -330,38 +345,36 @@ int hook_main(int argc, char **argv)
 
 static void gate_usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-attest gate [--config FILE] --domain-xml FILE\n\n"
+	fprintf(f, "Usage: hostgate-attest gate [OPTIONS] --domain-xml FILE\n\n"
 		   "Decide, as the libvirt hook would at \"prepare begin\", whether the\n"
 		   "domain may start here: measure its config, golden images and the host\n"
 		   "set, quote, and run the verifier. Prints \"allow\" or \"refuse: REASON\".\n"
 		   "Measurements are real (they go to the log and the PCR).\n\n"
-		   "  --config FILE      gate configuration (default " HG_GATECONF_DEFAULT ")\n"
 		   "  --domain-xml FILE  the domain XML (virsh dumpxml)\n"
-		   "  -h, --help         this text\n\n"
-		   "Exit codes: 0 allowed, 1 refused, 2 usage.\n");
+		   HG_COMMON_HELP "\n"
+		   "Exit codes: 0 allowed, 1 refused (or a bad configuration), 2 usage.\n");
 }
 
 int gate_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
 		{ "domain-xml", required_argument, NULL, 'x' },
-		{ "help", no_argument, NULL, 'h' },
+		HG_COMMON_LONGOPTS,
 		{ 0 },
 	};
-	const char *config = getenv("HOSTGATE_GATE_CONF"), *xmlpath = NULL;
-	struct hg_gateconf cfg;
+	const char *xmlpath = NULL;
+	struct hg_opts o;
 	uint8_t *xml = NULL;
 	size_t len = 0;
 	char reason[2048];
 	enum hg_verdict v;
 	int c, ret = HG_EXIT_USAGE;
 
-	if (!config)
-		config = HG_GATECONF_DEFAULT;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	hg_opts_init(&o);
+	while ((c = getopt_long(argc, argv, "T:vh", longopts, NULL)) != -1) {
+		if (hg_opts_handle(&o, c, optarg))
+			continue;
 		switch (c) {
-		case 'c': config = optarg; break;
 		case 'x': xmlpath = optarg; break;
 		case 'h':
 			gate_usage(stdout);
@@ -376,18 +389,20 @@ int gate_main(int argc, char **argv)
 		return HG_EXIT_USAGE;
 	}
 	if (hg_read_file(xmlpath, HG_DOMXML_MAX + 1, 0, &xml, &len) < 0) {
-		hg_err("%s: %s", xmlpath, errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+		hg_err("%s: %s", xmlpath, errno == EFBIG ? "larger than 1 MiB" : hg_strerror_read(errno));
 		return HG_EXIT_FAIL;
 	}
-	if (hg_gateconf_load(config, &cfg) < 0) {
+	/* A bad configuration refuses (exit 1), as the hook does. */
+	if (hg_opts_resolve(&o) < 0) {
 		ret = HG_EXIT_FAIL;
 		goto out;
 	}
-	quiet_tss();
+	/* libvirt shows the hook's whole stderr as the start error: it
+	 * must be hostgate's one line; the TSS's own lines go to syslog
+	 * (tpm.c). */
 	openlog("hostgate", LOG_PID, LOG_AUTHPRIV);
-	v = hg_gate_decide(&cfg, (const char *)xml, len, NULL, reason, sizeof(reason));
+	v = hg_gate_decide(o.conf, (const char *)xml, len, NULL, reason, sizeof(reason));
 	closelog();
-	hg_gateconf_free(&cfg);
 	if (v == HG_REFUSE) {
 		printf("refuse: %s\n", reason);
 		ret = HG_EXIT_FAIL;

@@ -23,8 +23,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hostgate-attest init [--ak-out FILE] [--ak-alg ecc|rsa] [OPTIONS]\n\n"
 		   "Create (first run) or load the attestation key (a restricted\n"
 		   "signing key under the EK) and the log signing key.\n\n"
-		   "  --ak-out FILE  write the AK public area (TPM2B_PUBLIC)\n"
-		   "  --ak-alg ALG   ecc (P-256, default) or rsa (2048) for a new AK\n"
+		   "  --ak-out FILE      write the AK public area (TPM2B_PUBLIC)\n"
+		   "  --ak-alg ALG       ecc (P-256, default) or rsa (2048) for a new AK\n"
 		   HG_COMMON_HELP);
 }
 

@@ -12,12 +12,14 @@ static const struct hg_command commands[] = {
 	{ "hook", hook_main, "install, remove or run the libvirt qemu hook" },
 	{ "enroll-request", enroll_request_main, "write an enrollment request: EK certificates and the AK" },
 	{ "activate", activate_main, "answer an enrollment challenge (TPM2_ActivateCredential)" },
+	{ "config", config_main, "print the effective configuration and where each value came from" },
 };
 
 int main(int argc, char **argv)
 {
 	return hg_dispatch("hostgate-attest", commands,
 			   sizeof(commands) / sizeof(commands[0]),
-			   "Exit codes: 0 ok, 1 failure, 2 usage, 4 log and PCR disagree.\n",
+			   "Exit codes: 0 ok, 1 failure, 2 usage or configuration, 4 log and PCR disagree.\n"
+			   "Configuration: /etc/hostgate/hostgate.conf (docs/configuration.md).\n",
 			   HG_EXIT_USAGE, argc, argv);
 }

@@ -331,14 +331,20 @@ int hg_manifest_load(const char *file, struct hg_manifest *m)
 	if (hg_read_file(file, HG_MANIFEST_MAX_SIZE, 0, &buf, &len) < 0) {
 		saved = errno;
 		hg_err("%s: %s", file,
-		       errno == EFBIG ? "larger than 1 MiB" :
-		       errno == EINVAL ? "not a regular file" : strerror(errno));
+		       errno == EFBIG ? "larger than 1 MiB" : hg_strerror_read(errno));
 		errno = saved;
 		goto out;
 	}
 	if (hg_manifest_parse(buf, len, m, &err) < 0) {
+		const uint8_t *nul = memchr(buf, '\0', len);
+
 		saved = errno;
-		if (err.line)
+		/* Name a binary file as such, by offset: its "line" means
+		 * nothing, and no byte of it reaches the terminal. */
+		if (nul)
+			hg_err("%s: binary file (NUL byte at offset %zu), not a host manifest",
+			       file, (size_t)(nul - buf));
+		else if (err.line)
 			hg_err("%s:%zu: %s", file, err.line, err.why);
 		else
 			hg_err("%s: %s", file, err.why);

@@ -1,6 +1,6 @@
 /* measure.c: hostgate-attest measure --kind KIND FILE...
  *            hostgate-attest measure --domain NAME | --domain-xml FILE
- *                                    [--images] [--config GATECONF]
+ *                                    [--images]
  *
  * Order of work: resolve every path, hash all files in parallel (no lock
  * held: hashing a large image must not block a quote), then take the log's
@@ -34,7 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-attest measure --kind KIND [OPTIONS] FILE...\n"
 		   "       hostgate-attest measure (--domain NAME | --domain-xml FILE)\n"
-		   "                               [--images] [--config FILE] [OPTIONS]\n\n"
+		   "                               [--images] [OPTIONS]\n\n"
 		   "Hash each FILE in every active PCR bank, append one signed record\n"
 		   "per file to the event log, and extend the hostgate PCR with a\n"
 		   "value binding kind, name, size and digests. Prints one line per\n"
@@ -48,8 +48,6 @@ static void usage(FILE *f)
 		   "  --domain-xml FILE  a domain XML file\n"
 		   "  --images           also the domain's disks: golden layers as image,\n"
 		   "                     writable ones as overlay (README \"The gate\")\n"
-		   "  --config FILE      gate config for image-dirs and golden-dirs\n"
-		   "                     (default " HG_GATECONF_DEFAULT ")\n"
 		   "  --connect URI      libvirt URI for --domain (qemu:///system)\n"
 		   HG_COMMON_HELP);
 }
@@ -61,7 +59,6 @@ int measure_main(int argc, char **argv)
 		{ "domain", required_argument, NULL, 'd' },
 		{ "domain-xml", required_argument, NULL, 'x' },
 		{ "images", no_argument, NULL, 'i' },
-		{ "config", required_argument, NULL, 'c' },
 		{ "connect", required_argument, NULL, 'u' },
 		HG_COMMON_LONGOPTS,
 		{ 0 },
@@ -73,7 +70,7 @@ int measure_main(int argc, char **argv)
 	char **paths = NULL;
 	EVP_PKEY *key = NULL;
 	enum hg_kind kind = HG_KIND_NONE;
-	struct hg_domreq dom = { .uri = "qemu:///system", .config = HG_GATECONF_DEFAULT };
+	struct hg_domreq dom = { .uri = "qemu:///system" };
 	uint16_t algs[HG_MAX_BANKS];
 	size_t nalgs = 0, n = 0;
 	int c, ret = HG_EXIT_USAGE;
@@ -95,7 +92,6 @@ int measure_main(int argc, char **argv)
 		case 'd': dom.name = optarg; break;
 		case 'x': dom.xml_path = optarg; break;
 		case 'i': dom.images = 1; break;
-		case 'c': dom.config = optarg; break;
 		case 'u': dom.uri = optarg; break;
 		case 'h':
 			usage(stdout);
@@ -172,12 +168,10 @@ int measure_main(int argc, char **argv)
 	    hg_tpm_banks(&tpm, algs, &nalgs) < 0)
 		goto out;
 	if (kind != HG_KIND_OVERLAY &&
-	    hg_hash_files(jobs, n, algs, nalgs, isatty(STDOUT_FILENO)) < 0) {
+	    hg_hash_files(jobs, n, algs, nalgs, 1) < 0) {
 		for (size_t i = 0; i < n; i++)
 			if (jobs[i].err)
-				hg_err("%s: %s", jobs[i].path,
-				       jobs[i].err == EINVAL ? "not a regular file"
-							     : strerror(jobs[i].err));
+				hg_err("%s: %s", jobs[i].path, hg_strerror_read(jobs[i].err));
 		hg_err("measure: nothing measured");
 		goto out;
 	}

@@ -17,6 +17,7 @@
  * which is on every VM start's critical path.
  */
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,7 +113,7 @@ out:
 
 int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 {
-	struct hg_gateconf cfg = { 0 };
+	const struct hg_gateconf *cfg = o->conf; /* image-dirs, golden-dirs */
 	struct hg_tpm tpm = { 0 };
 	struct hg_mset m = { 0 };
 	struct hg_plan *plan = NULL;
@@ -123,12 +124,10 @@ int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 	const char *cwhy = NULL;
 	int ret = HG_EXIT_FAIL;
 
-	if (access(req->config, F_OK) == 0 ? hg_gateconf_load(req->config, &cfg) < 0
-					   : hg_gateconf_defaults(&cfg) < 0)
-		goto out;
 	if (req->xml_path) {
 		if (hg_read_file(req->xml_path, HG_DOMXML_MAX + 1, 0, &buf, &len) < 0) {
-			hg_err("%s: cannot read the domain XML", req->xml_path);
+			hg_err("%s: %s", req->xml_path,
+			       errno == EFBIG ? "larger than 1 MiB" : hg_strerror_read(errno));
 			goto out;
 		}
 	} else {
@@ -152,7 +151,7 @@ int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 		hg_err("out of memory");
 		goto out;
 	}
-	if (req->images && hg_domplan(canon, canon_len, &cfg, plan, why, sizeof(why)) < 0) {
+	if (req->images && hg_domplan(canon, canon_len, cfg, plan, why, sizeof(why)) < 0) {
 		hg_err("domain %s: %s", name, why);
 		goto out;
 	}
@@ -169,7 +168,7 @@ int hg_measure_domain(const struct hg_opts *o, const struct hg_domreq *req)
 	}
 	if (hg_tpm_open(o->tcti, &tpm) < 0 || hg_mset_open(&m, o, &tpm) < 0)
 		goto out;
-	m.progress = isatty(STDOUT_FILENO);
+	m.progress = 1;
 	if ((ret = hg_mset_measure(&m, items, n)) != HG_EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < n; i++)
@@ -180,7 +179,6 @@ out:
 	hg_tpm_close(&tpm);
 	if (plan)
 		hg_plan_free(plan);
-	hg_gateconf_free(&cfg);
 	free(plan);
 	free(items);
 	free(canon);

@@ -10,7 +10,6 @@ struct hg_domreq {
 	const char *xml_path;    /* --domain-xml, or */
 	const char *name;        /* --domain (via libvirt, read-only) */
 	const char *uri;         /* --connect, default qemu:///system */
-	const char *config;      /* gate.conf for image-dirs, golden-dirs */
 	int images;              /* also the disks, as the gate would */
 };
 

@@ -40,13 +40,13 @@ static void usage(FILE *f)
 		   "Prints one line per file: recnum, kind, sha256 (or first bank)\n"
 		   "digest, path, and \"(unchanged)\" when a record was reused.\n"
 		   "Without a manifest, measures the discovered defaults and says so.\n\n"
-		   "  --manifest FILE   the manifest (HOSTGATE_MANIFEST,\n"
-		   "                    " HG_MANIFEST_DEFAULT "); named here, it\n"
-		   "                    must exist\n"
-		   "  --discover        print this host's default manifest and exit\n"
-		   "                    (no TPM needed)\n"
-		   "  --write-manifest  write the default manifest to FILE and exit;\n"
-		   "                    an existing FILE is never overwritten\n"
+		   "  --manifest FILE    the manifest (HOSTGATE_MANIFEST,\n"
+		   "                     " HG_MANIFEST_DEFAULT "); named here, it\n"
+		   "                     must exist\n"
+		   "  --discover         print this host's default manifest and exit\n"
+		   "                     (no TPM needed)\n"
+		   "  --write-manifest   write the default manifest to FILE and exit;\n"
+		   "                     an existing FILE is never overwritten\n"
 		   HG_COMMON_HELP);
 }
 
@@ -181,7 +181,7 @@ int measure_host_main(int argc, char **argv)
 	struct hg_manifest man = { 0 };
 	struct hg_mitem *items = NULL;
 	char **paths = NULL;
-	const char *file = NULL, *env;
+	const char *file = NULL;
 	int c, discover = 0, write = 0, named = 0;
 	size_t n = 0;
 	int ret = HG_EXIT_USAGE;
@@ -195,6 +195,7 @@ int measure_host_main(int argc, char **argv)
 		case OPT_MANIFEST:
 			file = optarg;
 			named = 1;
+			hg_opts_set(&o, HG_K_MANIFEST, "--manifest", optarg);
 			break;
 		case OPT_DISCOVER:
 			discover = 1;
@@ -225,10 +226,11 @@ int measure_host_main(int argc, char **argv)
 		hg_err("measure-host: --manifest: empty file name");
 		goto out;
 	}
-	if (!file) {
-		env = getenv("HOSTGATE_MANIFEST");
-		file = env && *env ? env : HG_MANIFEST_DEFAULT;
-	}
+	/* The option, HOSTGATE_MANIFEST, the file's manifest key, or the
+	 * default (opts.h); only a manifest named on the command line must
+	 * exist (get_manifest()). */
+	if (!file)
+		file = o.conf->manifest;
 	ret = HG_EXIT_FAIL;
 
 	if (discover) {
@@ -266,7 +268,7 @@ int measure_host_main(int argc, char **argv)
 		goto out;
 	if (hg_mset_open(&ms, &o, &tpm) < 0)
 		goto out;
-	ms.progress = isatty(STDOUT_FILENO);
+	ms.progress = 1;
 	ret = hg_mset_measure(&ms, items, n);
 	if (ret != HG_EXIT_OK)
 		goto out;

@@ -132,8 +132,9 @@ static int stat_before(struct hg_mitem *it, struct work *w)
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(it, EINVAL, S_ISLNK(st.st_mode) ? "is a symlink (changed while being measured?)"
-							 : "not a regular file");
+		set_err(it, EINVAL, S_ISLNK(st.st_mode)   ? "is a symlink (changed while being measured?)"
+				    : S_ISDIR(st.st_mode) ? hg_strerror_read(EISDIR)
+							  : hg_strerror_read(EINVAL));
 		return -1;
 	}
 	/* A disk layer: the file hashed must be the one whose header gave
@@ -215,9 +216,7 @@ static int hash_files(struct hg_mset *m, struct hg_mitem *items,
 	if (hg_hash_files(jobs, k, m->algs, m->nalgs, m->progress) < 0) {
 		for (size_t i = 0; i < k; i++)
 			if (jobs[i].err)
-				set_err(&items[idx[i]], jobs[i].err,
-					jobs[i].err == EINVAL ? "not a regular file"
-							      : strerror(jobs[i].err));
+				set_err(&items[idx[i]], jobs[i].err, hg_strerror_read(jobs[i].err));
 		goto out;
 	}
 	for (size_t i = 0; i < k; i++) {

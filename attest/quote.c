@@ -4,6 +4,7 @@
  * TPM2_Quote by the AK over the hostgate PCR and PCRs 0-9 in every active
  * bank, the PCR values read with it, the AK public area and the event log.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "../lib/evidence.h"
 #include "../lib/pcrs.h"
+#include "../lib/uefilog.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "evquote.h"
@@ -22,14 +24,53 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hostgate-attest quote --nonce HEX [--pcrs LIST] [-o FILE] [OPTIONS]\n\n"
 		   "Quote the PCRs with the AK and write an evidence bundle (CBOR) to\n"
 		   "FILE, or to stdout.\n\n"
-		   "  --nonce HEX   the verifier's fresh nonce, 8..64 bytes\n"
-		   "  --pcrs LIST   PCRs to quote in every active bank (default 0-9 and\n"
-		   "                the hostgate PCR), e.g. 0-9,13\n"
-		   "  -o FILE       output file, written atomically\n"
-		   "  --uefi-log FILE  the firmware event log to put in the evidence\n"
-		   "                (default: the kernel's, when it exists:\n"
-		   "                /sys/kernel/security/tpm0/binary_bios_measurements)\n"
-		   HG_COMMON_HELP);
+		   "  --nonce HEX        the verifier's fresh nonce, 8..64 bytes\n"
+		   "  --pcrs LIST        PCRs to quote in every active bank (default 0-9\n"
+		   "                     and the hostgate PCR), e.g. 0-9,13\n"
+		   "  -o FILE            output file, written atomically\n"
+		   "  --uefi-log FILE    the firmware event log to put in the evidence; it\n"
+		   "                     must parse as one (TCG PC Client PFP)\n"
+		   "                     (default: the kernel's, when it exists:\n"
+		   "                     /sys/kernel/security/tpm0/binary_bios_measurements)\n"
+		   HG_COMMON_HELP "\n"
+		   "Exit codes: 0 ok, 1 failure (also an unreadable --uefi-log FILE),\n"
+		   "2 usage (also a --uefi-log FILE that is not a firmware event log).\n");
+}
+
+/* A firmware log named on the command line must be one: caught here, by
+ * the same parser the verifier uses (lib/uefilog.h), not by the verifier
+ * after the quote. The kernel's own log is passed as it is: judging it is
+ * the verifier's job. Returns 0, HG_EXIT_FAIL (unreadable) or
+ * HG_EXIT_USAGE (not a firmware log). */
+static int check_uefi_log(const char *path)
+{
+	struct hg_uefi_iter it;
+	struct hg_uefi_event ev;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r, ret = HG_EXIT_FAIL;
+
+	if (hg_read_file(path, HG_UEFI_MAX_LOG, 0, &buf, &len) < 0) {
+		hg_err("%s: %s", path,
+		       errno == EFBIG ? "firmware log larger than 64 MiB" : hg_strerror_read(errno));
+		goto out;
+	}
+	hg_uefi_iter_init(&it, buf, len);
+	while ((r = hg_uefi_iter_next(&it, &ev)) == 1)
+		;
+	ret = HG_EXIT_USAGE;
+	if (r < 0) {
+		if (it.err.event >= 0)
+			hg_err("%s: not a firmware event log: event %ld at offset %zu: %s", path,
+			       it.err.event, it.err.offset, it.err.msg);
+		else
+			hg_err("%s: not a firmware event log: %s", path, it.err.msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(buf);
+	return ret;
 }
 
 int quote_main(int argc, char **argv)
@@ -91,6 +132,9 @@ int quote_main(int argc, char **argv)
 		hg_err("quote: unexpected argument \"%s\"", argv[optind]);
 		goto out;
 	}
+	if (uefi_log && (ret = check_uefi_log(uefi_log)) != 0)
+		goto out;
+	ret = HG_EXIT_USAGE;
 	mask = 0x3ffu | (1u << o.pcr);
 	if (pcrs_arg && hg_pcr_mask_parse(pcrs_arg, &mask) < 0) {
 		hg_err("--pcrs: \"%s\" is not a list of PCRs 0..23 like 0-9,13", pcrs_arg);

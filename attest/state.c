@@ -87,7 +87,7 @@ int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 		if (errno == ENOENT)
 			hg_err("%s: no AK; run 'hostgate-attest init' first", path);
 		else
-			hg_err("%s: %s", path, strerror(errno));
+			hg_err("%s: %s", path, hg_strerror_read(errno));
 		goto out;
 	}
 	off = 0;
@@ -104,7 +104,7 @@ int hg_state_load_ak(const char *dir, TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_PRIV) < 0)
 		goto out;
 	if (hg_read_file(path, TPM2B_FILE_MAX, 1, &buf, &len) < 0) {
-		hg_err("%s: %s", path, strerror(errno));
+		hg_err("%s: %s", path, hg_strerror_read(errno));
 		goto out;
 	}
 	off = 0;
@@ -237,7 +237,7 @@ int hg_state_log_key(const char *dir, int create, EVP_PKEY **key)
 			goto out;
 	}
 	if (hg_read_file(path, 16384, 1, &buf, &len) < 0) {
-		hg_err("%s: %s", path, strerror(errno));
+		hg_err("%s: %s", path, hg_strerror_read(errno));
 		goto out;
 	}
 	mem = BIO_new_mem_buf(buf, (int)len);

@@ -1,12 +1,61 @@
 /* tpm.c: see tpm.h. */
+#define _GNU_SOURCE /* memfd_create */
 #include "tpm.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <syslog.h>
+#include <unistd.h>
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
 #include "../lib/util.h"
+
+int hg_tpm_verbose;
+
+/* The TSS's own log lines ("ERROR:tcti:... Failed to connect") would come
+ * before hostgate's one-line error, and in the hook they would become
+ * libvirt's start error. Unless --verbose (or the operator's own
+ * TSS2_LOGFILE), every TSS library writes them to a memfd instead
+ * (tpm2-tss's log.c opens TSS2_LOGFILE once per library, in append mode,
+ * and flushes each line), and tss_log_drain() passes them on to syslog.
+ * Without a memfd they are silenced: TSS2_LOG=all+NONE, unless set. */
+static int tss_log_fd = -1;
+
+static void tss_log_setup(void)
+{
+	char path[64];
+
+	if (hg_tpm_verbose || tss_log_fd >= 0 || getenv("TSS2_LOGFILE"))
+		return;
+	tss_log_fd = memfd_create("hostgate-tss2-log", MFD_CLOEXEC);
+	if (tss_log_fd < 0) {
+		setenv("TSS2_LOG", "all+NONE", 0);
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", tss_log_fd);
+	setenv("TSS2_LOGFILE", path, 1);
+}
+
+static void tss_log_drain(void)
+{
+	char buf[4096], *line, *save = NULL;
+	ssize_t n;
+
+	if (tss_log_fd < 0)
+		return;
+	n = pread(tss_log_fd, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		syslog(!strncmp(line, "ERROR", 5) ? LOG_ERR : LOG_WARNING, "tss2: %s", line);
+	/* The writers append (O_APPEND): the next line starts the file. */
+	if (ftruncate(tss_log_fd, 0) < 0)
+		return;
+}
 
 static int rc_ok(TSS2_RC rc, const char *call)
 {
@@ -18,15 +67,22 @@ static int rc_ok(TSS2_RC rc, const char *call)
 
 int hg_tpm_open(const char *tcti, struct hg_tpm *t)
 {
+	const char *call = "Tss2_TctiLdr_Initialize";
+	TSS2_RC rc;
+
 	memset(t, 0, sizeof(*t));
-	if (!rc_ok(Tss2_TctiLdr_Initialize(tcti, &t->tcti),
-		   "Tss2_TctiLdr_Initialize"))
-		goto fail;
-	if (!rc_ok(Esys_Initialize(&t->esys, t->tcti, NULL), "Esys_Initialize"))
-		goto fail;
-	return 0;
-fail:
-	hg_err("TPM: cannot connect through TCTI \"%s\"", tcti);
+	tss_log_setup();
+	rc = Tss2_TctiLdr_Initialize(tcti, &t->tcti);
+	if (rc == TSS2_RC_SUCCESS) {
+		call = "Esys_Initialize";
+		rc = Esys_Initialize(&t->esys, t->tcti, NULL);
+	}
+	tss_log_drain();
+	if (rc == TSS2_RC_SUCCESS)
+		return 0;
+	/* One line: what failed and why, without a TPM there. */
+	hg_err("TPM: cannot connect through TCTI \"%s\": %s: 0x%08x: %s", tcti, call, rc,
+	       Tss2_RC_Decode(rc));
 	hg_tpm_close(t);
 	return -1;
 }
@@ -38,6 +94,7 @@ void hg_tpm_close(struct hg_tpm *t)
 	if (t->tcti)
 		Tss2_TctiLdr_Finalize(&t->tcti);
 	memset(t, 0, sizeof(*t));
+	tss_log_drain();
 }
 
 void hg_tpm_flush(struct hg_tpm *t, ESYS_TR h)

@@ -30,6 +30,10 @@ struct hg_tpm {
 
 enum hg_ak_alg { HG_AK_ECC = 0, HG_AK_RSA = 1 };
 
+/* --verbose: the TSS's own log lines go to stderr as the TSS prints them;
+ * otherwise to syslog (tpm.c says how). */
+extern int hg_tpm_verbose;
+
 int hg_tpm_open(const char *tcti, struct hg_tpm *t);
 void hg_tpm_close(struct hg_tpm *t);
 

@@ -42,7 +42,9 @@ int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen)
 	if (fstat(fd, &st) < 0)
 		goto out;
 	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+		/* EISDIR for a directory, so that every reader says "is a
+		 * directory" (hg_strerror_read()), not "Invalid argument". */
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto out;
 	}
 	if ((uint64_t)st.st_size > max) {
@@ -90,6 +92,18 @@ int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen)
 out:
 	free(buf);
 	return ret;
+}
+
+const char *hg_strerror_read(int err)
+{
+	switch (err) {
+	case EISDIR:
+		return "is a directory";
+	case EINVAL:
+		return "not a regular file";
+	default:
+		return strerror(err);
+	}
 }
 
 int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
@@ -151,12 +165,40 @@ static int fsync_dir_of(const char *path)
 	return ret;
 }
 
+/* PATH names a character device or a FIFO (-o /dev/null, -o /dev/stdout,
+ * a pipe): write into it. Renaming a file over it, as for a regular file,
+ * would replace the machine's /dev/null with a regular file, and every
+ * later VM start fails (docs/testing-hygiene.md). */
+static int write_into(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY), ret, saved;
+
+	if (fd < 0)
+		return -1;
+	ret = hg_write_all(fd, data, len);
+	saved = errno;
+	if (close(fd) < 0 && ret == 0)
+		ret = -1;
+	else
+		errno = saved;
+	return ret;
+}
+
 int hg_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode)
 {
 	char tmp[PATH_MAX];
+	struct stat st;
 	int fd = -1, ret = -1, saved;
 
+	/* What PATH resolves to: only a regular file (or nothing) is
+	 * replaced by rename(). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))
+			return write_into(path, data, len);
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
 	    (int)sizeof(tmp)) {
 		errno = ENAMETOOLONG;
@@ -276,7 +318,7 @@ int hg_write_output(const char *file, const void *data, size_t len,
 {
 	if (file ? hg_write_file_atomic(file, data, len, mode) < 0
 		 : hg_write_all(STDOUT_FILENO, data, len) < 0) {
-		hg_err("%s: %s", file ? file : "stdout", strerror(errno));
+		hg_err("%s: %s", file ? file : "stdout", hg_strerror_read(errno));
 		return -1;
 	}
 	return 0;

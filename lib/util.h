@@ -6,9 +6,13 @@
  *  - hg_read_file() reads at most MAX bytes of a regular file into a fresh
  *    buffer the caller frees; a larger file is refused (EFBIG), never read
  *    partially. The path is opened with O_NOFOLLOW when nofollow is set.
+ *    A directory fails with EISDIR, any other non-regular file with EINVAL.
  *  - hg_write_file_atomic() writes a temp file beside PATH, fsyncs it,
  *    renames it over PATH and fsyncs the directory: a crash leaves either
- *    the old file or the new one, never a torn one.
+ *    the old file or the new one, never a torn one. A PATH that resolves
+ *    to a character device or a FIFO (/dev/null, /dev/stdout, a pipe) is
+ *    written into, never replaced; a directory fails with EISDIR, any
+ *    other non-regular file (a block device, a socket) with EINVAL.
  *  - hg_hex_decode() is exact: it fails unless the string is an even number
  *    of hex digits that fill out exactly.
  */
@@ -29,6 +33,11 @@ void hg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
 		 size_t *outlen);
 int hg_read_fd(int fd, size_t max, uint8_t **out, size_t *outlen);
+/* Why reading a file failed, from the errno hg_read_file()/hg_read_fd()
+ * left: "is a directory" (EISDIR), "not a regular file" (EINVAL: a
+ * device, FIFO or socket), else strerror(). One wording everywhere a
+ * file is opened for reading; callers word EFBIG with their own limit. */
+const char *hg_strerror_read(int err);
 int hg_write_file_atomic(const char *path, const void *data, size_t len,
 			 mode_t mode);
 int hg_write_all(int fd, const void *data, size_t len);

@@ -7,6 +7,13 @@
 # and exits non-zero if anything failed. Each integration script reports
 # its own cases through tests/integration/lib.sh into $HG_RESULTS.
 #
+# At the end, tests/hygiene.sh checks that the run left the machine as it
+# found it: /dev/null still a character device (repaired if not), and no
+# daemon, domain, hook, image dir or mount that this run started -- each a
+# case that fails naming the leftover. "This run" is $HG_RUN_ID (every
+# daemon a script starts inherits it) and the scripts registered in
+# $HG_RUN_DIR, so runs going on beside this one are never counted.
+#
 # Usage: BUILD=build tests/run.sh [PATTERN]   (PATTERN filters test names)
 set -u
 cd "$(dirname "$0")/.."
@@ -14,8 +21,11 @@ BUILD=${BUILD:-build}
 PATTERN=${1:-}
 export BUILD
 HG_RESULTS=$(mktemp "${TMPDIR:-/tmp}/hostgate-results.XXXXXX")
-export HG_RESULTS
-trap 'rm -f "$HG_RESULTS"' EXIT
+HG_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hostgate-run.XXXXXX")
+HG_RUN_ID=run-$$-$(basename "$HG_RUN_DIR")
+export HG_RESULTS HG_RUN_DIR HG_RUN_ID
+trap 'rm -f "$HG_RESULTS"; rm -rf "$HG_RUN_DIR"' EXIT
+tests/hygiene.sh snapshot "$HG_RUN_DIR"
 
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -52,6 +62,9 @@ for t in tests/integration/t_*.sh; do
 		fi
 	fi
 done
+
+echo "== end of run: what this run left behind"
+tests/hygiene.sh check "$HG_RUN_DIR"
 
 pass=$(awk '$1=="case" && $3=="PASS"{n++} $1=="unit"{n+=$3} END{print n+0}' "$HG_RESULTS")
 fail=$(awk '$1=="case" && $3=="FAIL"{n++} $1=="unit"{n+=$4} END{print n+0}' "$HG_RESULTS")

@@ -53,7 +53,7 @@ mk_overlay "$BASE" "$TOP" || die "qemu-img"
 run qemu-img info --backing-chain "$TOP" | grep -E '^(image|file format|backing file):'
 define_domain "$D" "$TOP" || die "virsh define"
 echo "defined $D: 64 MiB, 1 vcpu, TCG, virtio disk $TOP, no network, no graphics"
-cat >gate.conf <<EOF
+cat >hostgate.conf <<EOF
 tcti = $TCTI
 state = $HOSTGATE_STATE
 log = $HOSTGATE_LOG
@@ -63,13 +63,13 @@ golden-dirs = $GOLDEN
 manifest = $WORK/host.manifest
 break-glass = $WORK/break-glass
 EOF
-GATECONF=$WORK/gate.conf
+GATECONF=$WORK/hostgate.conf
 printf 'hypervisor %s\n' /usr/bin/qemu-system-x86_64 /usr/sbin/libvirtd /usr/sbin/virtlogd >host.manifest
-run cat gate.conf
+run cat hostgate.conf
 
 step "4. measure this host as it is now: hypervisor binaries, the VM's config and image"
 run hostgate-attest measure-host --manifest host.manifest || die "measure-host"
-run hostgate-attest measure --domain "$D" --images --config gate.conf || die "measure --domain"
+run hostgate-attest measure --domain "$D" --images --config hostgate.conf || die "measure --domain"
 run hostgate-verify show --log "$HOSTGATE_LOG" | grep -E '^#|^replayed|^    sha'
 echo "(each record is signed; record 0 pins the log key)"
 
@@ -96,7 +96,7 @@ hostgate-verify check --quiet --ak ak.pub --nonce "$(openssl rand -hex 16)" --po
 echo "exit code $? (3: invalid evidence)"
 
 step "7. install the gate: a libvirt qemu hook"
-run hostgate-attest hook install --config gate.conf || die "hook install"
+run hostgate-attest hook install --config hostgate.conf || die "hook install"
 _LV_HOOKS=1
 sleep 0.5
 run ls -l "$HOOK_FILE"

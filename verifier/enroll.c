@@ -124,7 +124,7 @@ static int read_msg(const char *path, uint8_t **buf, size_t *len)
 			hg_err("%s: larger than 64 KiB: not an enrollment message", path);
 			return HV_EXIT_INVALID;
 		}
-		hg_err("%s: %s", path, strerror(errno));
+		hg_err("%s: %s", path, hg_strerror_read(errno));
 		return HV_EXIT_USAGE;
 	}
 	return 0;

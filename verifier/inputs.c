@@ -21,7 +21,7 @@ int hv_load_ak(const char *path, struct hg_ak *ak)
 
 	if (hg_read_file(path, HV_AK_MAX_SIZE, 0, &buf, &len) < 0) {
 		hg_err("%s: %s", path, errno == EFBIG ? "larger than a TPM2B_PUBLIC can be"
-						      : strerror(errno));
+						      : hg_strerror_read(errno));
 		goto out;
 	}
 	if (hg_ak_decode(buf, len, ak, &why) < 0) {
@@ -99,7 +99,7 @@ int hv_read_evidence(const char *path, uint8_t **buf, size_t *len)
 			if (*buf)
 				return 0;
 		}
-		hg_err("%s: %s", path, strerror(errno));
+		hg_err("%s: %s", path, hg_strerror_read(errno));
 		return -1;
 	}
 	return 0;
@@ -115,6 +115,6 @@ int hv_read_log(const char *path, size_t cap, uint8_t **buf, size_t *len)
 		hg_err("%s: log larger than %zu MiB", path, cap >> 20);
 		return HV_EXIT_INVALID;
 	}
-	hg_err("%s: %s", path, strerror(errno));
+	hg_err("%s: %s", path, hg_strerror_read(errno));
 	return HV_EXIT_USAGE;
 }

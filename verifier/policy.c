@@ -604,7 +604,7 @@ int hg_policy_load(const char *path, struct hg_policy *p)
 	memset(p, 0, sizeof(*p));
 	if (hg_read_file(path, HG_POLICY_MAX_SIZE, 0, &buf, &len) < 0) {
 		hg_err("%s: %s", path, errno == EFBIG ? "policy larger than 16 MiB"
-						      : strerror(errno));
+						      : hg_strerror_read(errno));
 		return -1;
 	}
 	ret = hg_policy_parse(path, (const char *)buf, len, p);

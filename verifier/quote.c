@@ -44,7 +44,7 @@ static void usage(FILE *f)
 static int read_small(const char *path, uint8_t **buf, size_t *len)
 {
 	if (hg_read_file(path, QUOTE_FILE_MAX, 0, buf, len) < 0) {
-		hg_err("%s: %s", path, errno == EFBIG ? "too large" : strerror(errno));
+		hg_err("%s: %s", path, errno == EFBIG ? "too large" : hg_strerror_read(errno));
 		return -1;
 	}
 	return 0;

@@ -15,6 +15,18 @@ HG_RESULTS=${HG_RESULTS:-/dev/null}
 SCRIPT=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostgate-test.XXXXXX")
 _TPMS=()
+# The run's tag: every daemon a script starts inherits it, so that
+# tests/run.sh's end-of-run check (tests/hygiene.sh) finds what its own run
+# left behind and nothing of a run going on beside it. Scripts register
+# their pid (domain names, image dirs) and $WORK (hooks, mounts).
+export HG_RUN_ID=${HG_RUN_ID:-$SCRIPT-$$}
+# No test reads this machine's /etc/hostgate (docs/configuration.md): an
+# empty configuration of its own, which --config (the gate tests) and
+# t_config.sh override.
+: >"$WORK/no-hostgate.conf"
+export HOSTGATE_CONFIG=$WORK/no-hostgate.conf
+unset HOSTGATE_GATE_CONF
+[ -n "${HG_RUN_DIR:-}" ] && [ -d "$HG_RUN_DIR" ] && echo "$$ $SCRIPT $WORK" >>"$HG_RUN_DIR/scripts"
 
 # Snapshot the binaries under test: a whole script uses one build even
 # when the tree is rebuilt meanwhile (a relink mid-run made cases fail at

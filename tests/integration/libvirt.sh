@@ -3,7 +3,7 @@
 #
 #   start_libvirt        virtlogd and libvirtd, started only if not running
 #   start_syslog         decisions from syslog: $SYSLOG, or a said-aloud skip
-#   gate_host            a fresh swtpm "host": state, log, manifest, gate.conf
+#   gate_host            a fresh swtpm "host": state, log, manifest, hostgate.conf
 #   gate_learn DOM...    init, measure-host, measure --domain, quote, learn
 #   define_domain NAME DISK [MEM_MIB] [EXTRA_DISK...]
 #   mk_golden / mk_overlay / tamper_image
@@ -16,8 +16,22 @@
 # syslog catcher and the daemons it started (only those) are stopped.
 #
 # libvirtd and the hook path (/etc/libvirt/hooks/qemu.d/hostgate) are
-# machine-wide, so scripts that use them take a lock for their whole life
-# (fd 9, closed in every daemon they start so that none keeps it).
+# machine-wide, so everything that uses them -- the gate tests, tools/demo.sh
+# and tools/bench-gate.sh, all through start_libvirt -- takes one lock,
+# $LV_LOCK, for its whole life (fd 9, closed in every daemon it starts so
+# that none keeps it). Waiting for the lock serialises runs; it never
+# shares: HOSTGATE_LIBVIRT_WAIT (seconds, default 1800) bounds the wait,
+# and 0 refuses at once, naming the holder (the lock file holds its line).
+#
+# Daemons found running (docs/testing-hygiene.md): under the lock no other
+# hostgate run uses them, so a libvirtd/virtlogd this run did not start is
+# used exclusively and left running; $LV_DAEMONS lists those a lock holder
+# started, so one left behind by a run that died is told apart (adopted:
+# stopped at the end) from the machine's own (never stopped). Two
+# libvirtds, or libvirtd beside virtqemud, are refused: two daemons
+# building the same domains' /dev namespaces is how a machine loses its
+# /dev/null. Every daemon started here carries HG_RUN_ID in its
+# environment, so tests/run.sh can tell what its own run left behind.
 
 VIRSH_URI=qemu:///system
 LV_IMGROOT=/var/lib/libvirt/images
@@ -30,12 +44,16 @@ OUTSIDE=$LV_TOP/outside
 HOOK_FILE=/etc/libvirt/hooks/qemu.d/hostgate
 HOOK_LEGACY=/etc/libvirt/hooks/qemu
 LV_LOCK=/run/lock/hostgate-libvirt.lock
+LV_DAEMONS=/run/lock/hostgate-libvirt.daemons
+LV_WAIT=${HOSTGATE_LIBVIRT_WAIT:-1800}
 SYSLOG=
 SYSLOG_WHY=
 _LV_DOMS=()
 _LV_HOOKS=0
 _LV_STARTED_LIBVIRTD=0
 _LV_STARTED_VIRTLOGD=0
+_LV_RESTORE_LIBVIRTD=0
+_LV_LOCKED=0
 _LV_SOCAT_PID=
 _LV_DEVLOG=0
 _LV_HOSTS=0
@@ -43,11 +61,62 @@ _LV_HOSTS=0
 virsh_() { virsh -q -c "$VIRSH_URI" "$@"; }
 
 lv_lock() {
+	local who
 	mkdir -p "$(dirname "$LV_LOCK")"
-	exec 9>"$LV_LOCK"
+	# <>, not >: opening must not truncate the holder's line.
+	exec 9<>"$LV_LOCK"
 	if ! flock -n 9; then
-		echo "  (waiting for $LV_LOCK: another libvirt test, demo or benchmark runs)"
-		flock -w 1800 9 || { echo "libvirt.sh: $LV_LOCK: still held after 30 min" >&2; exit 1; }
+		who=$(head -c 300 "$LV_LOCK" | tr -d '\n')
+		if [ "$LV_WAIT" = 0 ]; then
+			echo "libvirt.sh: the machine-wide libvirtd is in use by another hostgate run (${who:-holder unknown}); refusing to share it (HOSTGATE_LIBVIRT_WAIT=0)" >&2
+			exit 1
+		fi
+		echo "  (waiting for $LV_LOCK, held by ${who:-another libvirt test, demo or benchmark})"
+		flock -w "$LV_WAIT" 9 || {
+			echo "libvirt.sh: $LV_LOCK: still held after ${LV_WAIT} s by ${who:-?}; not sharing libvirtd" >&2
+			exit 1
+		}
+	fi
+	printf 'pid %s (%s, %s) since %s\n' "$$" "$SCRIPT" "$ROOT" "$(date -u +%FT%TZ)" >"$LV_LOCK"
+}
+
+# _lv_owner NAME PID: the "SCRIPT PID" of the lock holder that started
+# daemon NAME with PID, or nothing.
+_lv_owner() { awk -v n="$1" -v p="$2" '$1 == n && $2 == p { print $3, $4 }' "$LV_DAEMONS" 2>/dev/null; }
+_lv_owned_add() { # NAME PID (entries of daemons gone are dropped)
+	local n p rest
+	[ -n "$2" ] || return 0
+	if [ -f "$LV_DAEMONS" ]; then
+		while read -r n p rest; do
+			kill -0 "$p" 2>/dev/null && echo "$n $p $rest"
+		done <"$LV_DAEMONS" >"$LV_DAEMONS.new"
+		mv "$LV_DAEMONS.new" "$LV_DAEMONS"
+	fi
+	echo "$1 $2 $SCRIPT $$" >>"$LV_DAEMONS"
+}
+_lv_owned_del() {
+	[ -f "$LV_DAEMONS" ] || return 0
+	awk -v n="$1" -v p="$2" '!($1 == n && $2 == p)' "$LV_DAEMONS" >"$LV_DAEMONS.new" &&
+		mv "$LV_DAEMONS.new" "$LV_DAEMONS"
+}
+
+# _lv_adopt NAME: under the lock, decide about a running NAME daemon.
+# Sets _LV_ADOPTED_<NAME>=1 when a dead lock holder left it behind.
+_lv_adopt() {
+	local name=$1 pids pid owner
+	pids=$(pgrep -x "$name")
+	[ -n "$pids" ] || return 0
+	if [ "$(echo "$pids" | wc -l)" -gt 1 ]; then
+		echo "libvirt.sh: more than one $name runs ($(echo $pids)): refusing to use them" >&2
+		exit 1
+	fi
+	pid=$pids
+	owner=$(_lv_owner "$name" "$pid")
+	if [ -n "$owner" ] && ! kill -0 "${owner#* }" 2>/dev/null; then
+		echo "  ($name pid $pid was left by $owner, which is gone: adopted, stopped at the end)"
+		eval "_LV_ADOPTED_${name}=1"
+	elif [ -z "$owner" ]; then
+		echo "  ($name pid $pid was running, not started by a hostgate run: used under $LV_LOCK, left running)"
 	fi
 }
 
@@ -70,25 +139,33 @@ _lv_cleanup() {
 		wait "$_LV_SOCAT_PID" 2>/dev/null
 	fi
 	[ "$_LV_DEVLOG" = 1 ] && rm -f /dev/log
-	if [ "$_LV_STARTED_LIBVIRTD" = 1 ]; then
+	if [ "$_LV_STARTED_LIBVIRTD" = 1 ] || [ "${_LV_ADOPTED_libvirtd:-0}" = 1 ]; then
 		_lv_stop_daemon libvirtd /run/libvirtd.pid
 	fi
-	if [ "$_LV_STARTED_VIRTLOGD" = 1 ]; then
+	if [ "$_LV_STARTED_VIRTLOGD" = 1 ] || [ "${_LV_ADOPTED_virtlogd:-0}" = 1 ]; then
 		_lv_stop_daemon virtlogd /run/virtlogd.pid
 	fi
+	# A machine's own libvirtd that a test restarted (t_gate_restart):
+	# put one back, without this run's tag, as it was found.
+	if [ "$_LV_RESTORE_LIBVIRTD" = 1 ] && ! pgrep -x libvirtd >/dev/null; then
+		env -u HG_RUN_ID libvirtd -d 9>&- || echo "libvirt.sh: could not restart the machine's libvirtd" >&2
+	fi
+	[ "$_LV_LOCKED" = 1 ] && : >"$LV_LOCK"
 }
 trap '_lv_cleanup; cleanup' EXIT
 
-# _lv_stop_daemon NAME PIDFILE: SIGTERM the daemon, wait up to 10 s.
+# _lv_stop_daemon NAME PIDFILE: SIGTERM the daemon, wait up to 30 s (the
+# lock is held meanwhile: the next run must not find it half-stopped).
+# Never SIGKILL: a libvirtd killed mid-start is one way to break /dev.
 _lv_stop_daemon() {
 	local pid
 	pid=$(cat "$2" 2>/dev/null) || return 0
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || { _lv_owned_del "$1" "$pid"; return 0; }
+	for _ in $(seq 300); do
+		kill -0 "$pid" 2>/dev/null || { _lv_owned_del "$1" "$pid"; return 0; }
 		sleep 0.1
 	done
-	echo "libvirt.sh: $1 (pid $pid) did not stop" >&2
+	echo "libvirt.sh: $1 (pid $pid) did not stop in 30 s" >&2
 }
 
 # wait_libvirt: until virsh answers (bounded: 30 s).
@@ -101,23 +178,41 @@ wait_libvirt() {
 	return 1
 }
 
-# start_libvirtd: start libvirtd -d (it must not be running).
+# start_libvirtd: start libvirtd -d (it must not be running); this run
+# owns it from then on (a restart of the machine's own one included: the
+# cleanup stops ours and puts an untagged one back).
 start_libvirtd() {
 	mkdir -p /var/log/libvirt
+	if [ "$_LV_STARTED_LIBVIRTD" != 1 ] && [ "${_LV_ADOPTED_libvirtd:-0}" != 1 ] &&
+		[ "$_LV_FOUND_LIBVIRTD" = 1 ]; then
+		_LV_RESTORE_LIBVIRTD=1
+	fi
+	_LV_STARTED_LIBVIRTD=1
 	libvirtd -d 9>&- || { echo "libvirt.sh: libvirtd -d failed" >&2; return 1; }
-	wait_libvirt
+	wait_libvirt || return 1
+	_lv_owned_add libvirtd "$(cat /run/libvirtd.pid 2>/dev/null)"
 }
 
 start_libvirt() {
 	lv_lock
+	_LV_LOCKED=1
 	mkdir -p /var/log/libvirt "$GOLDEN" "$OUTSIDE"
 	chmod 0755 "$LV_TOP" "$IMGDIR" "$GOLDEN" "$OUTSIDE"
+	if pgrep -x virtqemud >/dev/null && ! pgrep -x libvirtd >/dev/null; then
+		echo "libvirt.sh: virtqemud (pid $(pgrep -x virtqemud | head -1)) drives qemu:///system; not starting a libvirtd beside it" >&2
+		exit 1
+	fi
+	_lv_adopt virtlogd
+	_lv_adopt libvirtd
+	_LV_FOUND_LIBVIRTD=0
+	pgrep -x libvirtd >/dev/null && _LV_FOUND_LIBVIRTD=1
 	if ! pgrep -x virtlogd >/dev/null; then
 		virtlogd -d 9>&- || { echo "libvirt.sh: virtlogd -d failed" >&2; exit 1; }
 		_LV_STARTED_VIRTLOGD=1
+		for _ in $(seq 20); do [ -s /run/virtlogd.pid ] && break; sleep 0.1; done
+		_lv_owned_add virtlogd "$(cat /run/virtlogd.pid 2>/dev/null)"
 	fi
-	if ! pgrep -x libvirtd >/dev/null; then
-		_LV_STARTED_LIBVIRTD=1
+	if [ "$_LV_FOUND_LIBVIRTD" = 0 ]; then
 		start_libvirtd || exit 1
 	fi
 	wait_libvirt || exit 1
@@ -314,7 +409,7 @@ gate_host() {
 	POLICY=$h/policy.json
 	MANIFEST=$h/manifest
 	BREAKGLASS=$h/break-glass
-	GATECONF=$WORK/gate.conf
+	GATECONF=$WORK/hostgate.conf
 	: >"$MANIFEST"
 	for b in /usr/bin/qemu-system-x86_64 /usr/sbin/libvirtd /usr/sbin/virtlogd; do
 		[ -e "$b" ] && echo "hypervisor $b" >>"$MANIFEST"

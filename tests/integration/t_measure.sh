@@ -61,7 +61,7 @@ before_pcr=$(pcr_value sha256 13)
 expect_exit 1 "measure-missing-file" "$HG_ATTEST" measure --kind image "$WORK/files/empty" "$WORK/nope"
 expect_err "$WORK/nope: No such file or directory" "measure-missing-file-message"
 expect_exit 1 "measure-directory-refused" "$HG_ATTEST" measure --kind image "$WORK/files"
-expect_err "not a regular file" "measure-directory-refused-message"
+expect_err "$WORK/files: is a directory" "measure-directory-refused-message"
 [ "$before_log" = "$(sha256sum <"$HOSTGATE_LOG")" ] && [ "$before_pcr" = "$(pcr_value sha256 13)" ] &&
 	pass "failed-measure-changes-nothing" || fail "failed-measure-changes-nothing" "log or PCR changed"
 

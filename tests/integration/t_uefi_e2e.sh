@@ -82,10 +82,16 @@ else
 		tampered-digest-names-pcr-and-bank
 fi
 
-# A log cut short in the middle of an event is refused, naming the event.
+# A log cut short in the middle of an event is refused, naming the event:
+# by quote itself (exit 2, before the TPM is asked for anything), and by
+# the verifier in evidence that carries one anyway (spliced in by evtool).
 head -c 3000 "$LOG" >"$WORK/cut.bin"
 NONCE3=$(openssl rand -hex 16)
-"$HG_ATTEST" quote --nonce "$NONCE3" --uefi-log "$WORK/cut.bin" -o "$WORK/ev3.cbor"
+expect_exit 2 quote-refuses-cut-log "$HG_ATTEST" quote --nonce "$NONCE3" --uefi-log "$WORK/cut.bin" -o "$WORK/ev3.cbor"
+expect_err "$WORK/cut.bin: not a firmware event log: event " quote-refuses-cut-log-names-event
+[ -e "$WORK/ev3.cbor" ] && fail quote-refuses-cut-log-no-output "ev3.cbor written" || pass quote-refuses-cut-log-no-output
+"$HG_ATTEST" quote --nonce "$NONCE3" --uefi-log "$LOG" -o "$WORK/ev3good.cbor"
+"$EVTOOL" set uefi "$WORK/cut.bin" "$WORK/ev3good.cbor" >"$WORK/ev3.cbor"
 expect_exit 3 truncated-log-invalid "$HG_VERIFY" check --ak "$HOSTGATE_STATE/ak.pub" \
 	--nonce "$NONCE3" --policy "$WORK/policy.json" "$WORK/ev3.cbor"
 expect_err "firmware: firmware log: event " truncated-log-names-event
