@@ -11,8 +11,8 @@
 # The copy is the files git tracks or would track, as they are in the
 # work tree (uncommitted edits included), or the whole tree less build output
 # outside a git checkout. DEB_BUILD_OPTIONS defaults to
-# "nocheck parallel=2" (the suite is not run inside the build: it needs
-# root, swtpm and libvirtd).
+# "nocheck noddebs parallel=2" (the suite is not run inside the build: it needs
+# root, swtpm and libvirtd; no -dbgsym packages, which nothing installs).
 #
 # Exit codes: 0 built, 1 the build or lintian failed, 2 usage.
 set -euo pipefail
@@ -35,7 +35,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
 	tar --exclude=./build --exclude='./build-*' --exclude=./.git -cf - . | tar -xf - -C "$src"
 fi
-export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-"nocheck parallel=2"}
+export DEB_BUILD_OPTIONS=${DEB_BUILD_OPTIONS:-"nocheck noddebs parallel=2"}
 if ! (cd "$src" && dpkg-buildpackage -us -uc -b) >"$tmp/build.log" 2>&1; then
 	tail -40 "$tmp/build.log" >&2
 	echo "build-deb: dpkg-buildpackage failed" >&2

@@ -9,7 +9,11 @@
 # qemu.conf (without them libvirtd fails "Failed to parse user
 # 'libvirt-qemu'"); socat catches syslog on a host without a syslogd
 # (tests/integration/libvirt.sh). libsqlite3-dev: the verifier's host
-# registry (verifier/registry.c).
+# registry (verifier/registry.c). debhelper, dpkg-dev, lintian, scdoc:
+# the Debian packages and the man pages (make deb, make man,
+# tests/integration/t_deb.sh); bash-completion, man-db and groff-base:
+# the completion and man page tests (t_docs.sh). graphviz only for
+# `make docs/trust-flow.svg` (the SVG is committed), so not here.
 #
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
 set -eu
@@ -23,6 +27,7 @@ swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 libvirt-daemon-system socat
+debhelper dpkg-dev lintian scdoc bash-completion man-db groff-base
 "
 
 missing=""
