@@ -164,6 +164,12 @@ if /usr/bin/hostgate-attest init --ak-out "$WORK/ak.pub" >/dev/null 2>"$WORK/smo
 		--nonce "$N" --policy "$WORK/policy.json" "$WORK/ev.cbor"
 	expect_exit 3 installed-check-old-nonce /usr/bin/hostgate-verify check --quiet --ak "$WORK/ak.pub" \
 		--nonce "$(openssl rand -hex 16)" --policy "$WORK/policy.json" "$WORK/ev.cbor"
+	# As the README shows: --quiet prints nothing, on either stream.
+	if [ ! -s "$WORK/last.out" ] && [ ! -s "$WORK/last.err" ]; then
+		pass installed-check-quiet-prints-nothing
+	else
+		fail installed-check-quiet-prints-nothing "$(head -c 300 "$WORK/last.out" "$WORK/last.err")"
+	fi
 else
 	fail installed-smoke "$(head -c 300 "$WORK/smoke.err")"
 fi
