@@ -60,15 +60,21 @@ trap 'purge_all; cleanup' EXIT
 
 # --- build ------------------------------------------------------------------
 DEBS=$WORK/debs
+# tree_state: what git sees (ignored files too) and the parent's packages.
+tree_state() {
+	git -C "$ROOT" status --porcelain --ignored 2>/dev/null
+	find "$ROOT/.." -maxdepth 1 -name 'hostgate*' \( -name '*.deb' -o -name '*.changes' -o -name '*.buildinfo' \)
+}
+tree_before=$(tree_state)
 start=$(date +%s)
 if ! "$ROOT/tools/build-deb.sh" "$DEBS" --lintian >"$WORK/build.out" 2>&1; then
 	fail build "$(tail -c 600 "$WORK/build.out")"
 	exit 1
 fi
 pass "build ($(($(date +%s) - start)) s)"
-if [ -n "$(git -C "$ROOT" status --porcelain --ignored=no -- debian 2>/dev/null | grep -v '^??')" ] ||
-	ls "$ROOT"/../hostgate*_*.deb >/dev/null 2>&1 || [ -e "$ROOT/debian/.debhelper" ]; then
-	fail build-leaves-tree-clean "debian/ build files or ../*.deb appeared"
+tree_after=$(tree_state)
+if [ "$tree_before" != "$tree_after" ]; then
+	fail build-leaves-tree-clean "the tree or its parent changed: $(diff <(echo "$tree_before") <(echo "$tree_after") | head -c 300)"
 else
 	pass build-leaves-tree-clean
 fi
@@ -140,13 +146,13 @@ want="/usr/bin/hostgate-attest /usr/share/man/man8/hostgate-attest.8.gz /usr/sha
 /usr/share/doc/hostgate/examples/debian12-kvm-host.json /usr/share/doc/hostgate/copyright"
 missing=
 for f in $want; do grep -qx "$f" "$WORK/hostgate.list" || missing="$missing $f"; done
-[ -z "$missing" ] && pass dpkg-L-hostgate || fail dpkg-L-hostgate "missing:$missing"
+if [ -z "$missing" ]; then pass dpkg-L-hostgate; else fail dpkg-L-hostgate "missing:$missing"; fi
 want="/usr/bin/hostgate-verify /usr/share/man/man1/hostgate-verify.1.gz /usr/share/man/man5/hostgate-policy.5.gz
 /usr/share/bash-completion/completions/hostgate-verify /var/lib/hostgate-verify
 /usr/share/doc/hostgate-verifier/copyright /usr/share/doc/hostgate-verifier/examples/debian12-kvm-host.json"
 missing=
 for f in $want; do grep -qx "$f" "$WORK/verifier.list" || missing="$missing $f"; done
-[ -z "$missing" ] && pass dpkg-L-hostgate-verifier || fail dpkg-L-hostgate-verifier "missing:$missing"
+if [ -z "$missing" ]; then pass dpkg-L-hostgate-verifier; else fail dpkg-L-hostgate-verifier "missing:$missing"; fi
 if grep -q hostgate-attest "$WORK/verifier.list" || grep -q hostgate-verify "$WORK/hostgate.list"; then
 	fail packages-split "a binary is in the other package"
 else

@@ -48,14 +48,14 @@ for prog in hostgate-attest:8 hostgate-verify:1; do
 			fail "$p-$c-man-section" "$page has no section '.SS $c'"
 			continue
 		fi
-		opts=$(_hostgate_options "$p" "$c")
+		hopts=$(_hostgate_options "$p" "$c")
 		# The parser finds at least the options every command has.
-		if [ -z "$opts" ]; then
+		if [ -z "$hopts" ]; then
 			fail "$p-$c-man-options" "no option parsed from '$p $c --help'"
 			continue
 		fi
 		missing=
-		for o in $opts; do
+		for o in $hopts; do
 			case $o in -h | --help) continue ;; esac
 			has "$text" "$o" || has "$common" "$o" || missing="$missing $o"
 		done
@@ -104,11 +104,11 @@ done
 for pair in hostgate-attest.8:attest hostgate-verify.1:verifier; do
 	page=$MAN/${pair%:*} dir=${pair#*:}
 	env=$(section "$page" ENVIRONMENT)
-	vars=$(grep -ohE 'getenv\("[A-Z0-9_]+"\)' "$ROOT/$dir"/*.c "$ROOT"/lib/*.c |
+	envvars=$(grep -ohE 'getenv\("[A-Z0-9_]+"\)' "$ROOT/$dir"/*.c "$ROOT"/lib/*.c |
 		sed -E 's/getenv\("(.*)"\)/\1/' | sort -u)
 	missing=
-	for v in $vars; do has "$env" "$v" || missing="$missing $v"; done
-	if [ -z "$vars" ]; then
+	for v in $envvars; do has "$env" "$v" || missing="$missing $v"; done
+	if [ -z "$envvars" ]; then
 		fail "${page##*/}-environment" "no getenv() found in $dir"
 	elif [ -n "$missing" ]; then
 		fail "${page##*/}-environment" "read by the code but not in ENVIRONMENT:$missing"
