@@ -10,12 +10,32 @@
 #                   tpm2_checkquote (bench-verify), the gate's added VM
 #                   start latency with a real libvirtd (bench-gate), the
 #                   UEFI firmware log parse + replay rate (bench-uefi)
-#   make install    PREFIX=/usr DESTDIR=
+#   make man        the man pages (scdoc), build/man/
+#   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
+#   make uninstall  the same variables: removes what install put there
+#   make deb        the Debian packages, hostgate and hostgate-verifier
+#                   (built in a copy of the tree; the .debs go to build/deb)
+#   make docs/trust-flow.svg   the README's picture, from its .dot (graphviz)
 #   make clean
 
-PREFIX ?= /usr
+# The version's one source: VERSION (debian/changelog must agree:
+# tests/integration/t_docs.sh); it reaches the code as $(BUILD)/gen/hg_version.h.
+VERSION := $(shell cat VERSION)
+
+PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR ?= $(PREFIX)/bin
+# The programs read /etc/hostgate/... whatever PREFIX is: SYSCONFDIR is
+# where install puts the example configuration and the unit's
+# EnvironmentFile, /etc unless packaging for somewhere else.
+SYSCONFDIR ?= /etc
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/hostgate
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SCDOC ?= scdoc
+DOT ?= dot
 PKG_CONFIG ?= pkg-config
 BUILD ?= build
 V ?= 0
@@ -33,7 +53,7 @@ HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 HARDEN_LD := -pie -Wl,-z,relro,-z,now
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP $(HARDEN)
+CFLAGS += -I$(BUILD)/gen -std=gnu11 -pthread -Wall -Wextra -Wshadow -Wformat=2 -MMD -MP $(HARDEN)
 CFLAGS += $(shell $(PKG_CONFIG) --cflags $(sort $(ATTEST_PKGS) $(ATTEST_CFLAGS_PKGS) $(VERIFY_PKGS) cmocka) 2>/dev/null)
 LDFLAGS += -pthread $(HARDEN_LD)
 # Sanitizer builds add their flags here rather than overriding CFLAGS on
@@ -70,13 +90,48 @@ quiet = @printf '  %-6s %s\n'
 endif
 
 BINS := $(BUILD)/bin/hostgate-attest $(BUILD)/bin/hostgate-verify
+MAN_SRC := $(wildcard man/*.scd)
+MANS := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
+UNITS := $(BUILD)/contrib/hostgate-measure-host.service
 
-all: $(BINS) $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN)
+all: $(BINS) $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN) $(MANS) $(UNITS)
+
+man: $(MANS)
+
+# What the packages ship (debian/rules): no tests, no benchmarks.
+progs: $(BINS) $(MANS) $(UNITS)
+
+# --- version, man pages, unit files ---------------------------------------
+$(BUILD)/gen/hg_version.h: VERSION
+	$(quiet) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#define HG_VERSION "%s"\n' "$(VERSION)" >$@.tmp && mv $@.tmp $@
+$(BUILD)/attest/main.o $(BUILD)/verifier/main.o: $(BUILD)/gen/hg_version.h
+
+# SOURCE_DATE_EPOCH (set by dpkg-buildpackage from debian/changelog)
+# makes scdoc's date reproducible.
+$(BUILD)/man/%: man/%.scd
+	$(quiet) SCDOC $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(SCDOC) <$< >$@.tmp && mv $@.tmp $@
+
+# The paths a unit names are the install's (PREFIX=/usr/local runs
+# /usr/local/bin/hostgate-attest). Regenerated when the paths change.
+$(BUILD)/contrib/%.service: contrib/%.service.in $(BUILD)/gen/paths
+	$(quiet) GEN $@
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< >$@.tmp && mv $@.tmp $@
+$(BUILD)/gen/paths: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(BINDIR) $(SYSCONFDIR)' | cmp -s - $@ || echo '$(BINDIR) $(SYSCONFDIR)' >$@
+
+docs/trust-flow.svg: docs/trust-flow.dot
+	$(DOT) -Tsvg -o $@.tmp $< && mv $@.tmp $@
 
 $(BUILD)/%.o: %.c
 	$(quiet) CC $@
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/bin/hostgate-attest: $(ATTEST_OBJ) $(LIB_OBJ)
 	$(quiet) LD $@
@@ -191,15 +246,55 @@ bench-uefi: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-uefi.sh
 
-install: $(BINS)
+# install/uninstall: every file install writes, uninstall removes, and
+# the directories that are hostgate's alone (tests/integration/t_install.sh).
+# The example gate.conf is never written over an existing one, nor
+# removed when it was changed.
+DOC_FILES := README.md docs/*.md docs/trust-flow.svg
+EXAMPLES := policies/README.md policies/*.json
+COMPLETIONS := hostgate-attest hostgate-verify
+
+install: $(BINS) $(MANS) $(UNITS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -D -m 0644 contrib/hostgate-measure-host.service $(DESTDIR)$(PREFIX)/lib/systemd/system/hostgate-measure-host.service
+	install -D -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/hostgate-measure-host.service
+	for m in $(MANS); do \
+		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
+	done
+	for c in $(COMPLETIONS); do \
+		install -D -m 0644 contrib/bash-completion/hostgate $(DESTDIR)$(BASHCOMPDIR)/$$c || exit 1; \
+	done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostgate
+	[ -e $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf ] || \
+		install -m 0644 contrib/gate.conf $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
+	rm -f $(DESTDIR)$(UNITDIR)/hostgate-measure-host.service
+	for m in $(notdir $(MANS)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(COMPLETIONS))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard $(DOC_FILES))))
+	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(wildcard $(EXAMPLES))))
+	for d in $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR); do \
+		! [ -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; \
+	done
+	! cmp -s contrib/gate.conf $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf
+	! [ -d $(DESTDIR)$(SYSCONFDIR)/hostgate ] || \
+		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/hostgate
+
+# The packages, built as the suite's package test builds them: in a copy
+# of the tree (dpkg-buildpackage writes ../*.deb), binary only, unsigned.
+deb:
+	@BUILD=$(BUILD) tools/build-deb.sh $(BUILD)/deb
 
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi install clean
+.PHONY: all man progs deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi install uninstall deb clean FORCE
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

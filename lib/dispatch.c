@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "version.h"
 
 static void usage(FILE *f, const char *prog, const struct hg_command *cmds,
 		  size_t n, const char *footer)
@@ -18,14 +19,19 @@ static void usage(FILE *f, const char *prog, const struct hg_command *cmds,
 	fprintf(f, "Usage: %s COMMAND [OPTIONS]\n\nCommands:\n", prog);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  %-*s %s\n", (int)w, cmds[i].name, cmds[i].desc);
-	fprintf(f, "\n'%s COMMAND --help' gives each command's options.\n%s",
-		prog, footer);
+	fprintf(f, "\n'%s COMMAND --help' gives each command's options;\n"
+		"'%s --version' the version and the libraries'.\n%s",
+		prog, prog, footer);
 }
 
-int hg_dispatch(const char *prog, const struct hg_command *cmds, size_t n,
-		const char *footer, int usage_exit, int argc, char **argv)
+int hg_dispatch(const struct hg_program *p, int argc, char **argv)
 {
 	static char name[64];
+	const char *prog = p->name;
+	const struct hg_command *cmds = p->cmds;
+	size_t n = p->ncmds;
+	const char *footer = p->footer;
+	int usage_exit = p->usage_exit;
 
 	hg_progname = prog;
 	if (argc < 2) {
@@ -36,6 +42,10 @@ int hg_dispatch(const char *prog, const struct hg_command *cmds, size_t n,
 	    !strcmp(argv[1], "help")) {
 		usage(stdout, prog, cmds, n, footer);
 		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		hg_version_print(stdout, prog, p->version, p->libversions);
+		return fflush(stdout) ? usage_exit : 0;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(argv[1], cmds[i].name))

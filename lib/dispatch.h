@@ -6,12 +6,26 @@
  * function with argv shifted so that argv[0] is "PROG COMMAND", and
  * returns its exit code; with no or an unknown command it prints the
  * usage (stderr) and returns USAGE_EXIT; with -h/--help/help it prints the
- * usage on stdout and returns 0. FOOTER (the exit codes) ends the usage.
+ * usage on stdout and returns 0; with --version it prints PROG VERSION
+ * and the libraries' versions (version.h; LIBS adds the binary's own)
+ * on stdout and returns 0. FOOTER (the exit codes) ends the usage.
  */
 #ifndef HG_DISPATCH_H
 #define HG_DISPATCH_H
 
 #include <stddef.h>
+#include <stdio.h>
+
+/* The program: its name, version and commands. */
+struct hg_program {
+	const char *name;
+	const char *version;
+	const struct hg_command *cmds;
+	size_t ncmds;
+	const char *footer;
+	int usage_exit;
+	void (*libversions)(FILE *f); /* the binary's own libraries, or NULL */
+};
 
 struct hg_command {
 	const char *name;
@@ -19,7 +33,6 @@ struct hg_command {
 	const char *desc;
 };
 
-int hg_dispatch(const char *prog, const struct hg_command *cmds, size_t n,
-		const char *footer, int usage_exit, int argc, char **argv);
+int hg_dispatch(const struct hg_program *p, int argc, char **argv);
 
 #endif

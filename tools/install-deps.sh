@@ -13,6 +13,11 @@
 # suite swaps a registry's AK (tests/integration/t_tamper_quote.sh).
 # libjansson-dev, libunistring-dev: the
 # strict policy parser (verifier/jsonstrict.h).
+# debhelper, dpkg-dev, lintian, scdoc:
+# the Debian packages and the man pages (make deb, make man,
+# tests/integration/t_deb.sh); bash-completion, man-db and groff-base:
+# the completion and man page tests (t_docs.sh). graphviz only for
+# `make docs/trust-flow.svg` (the SVG is committed), so not here.
 #
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
 set -eu
@@ -28,6 +33,7 @@ libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 libvirt-daemon-system socat
 sqlite3 python3
+debhelper dpkg-dev lintian scdoc bash-completion man-db groff-base
 "
 
 missing=""

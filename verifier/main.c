@@ -1,7 +1,18 @@
 /* main.c: hostgate-verify, the verifier side. Links no ESYS and no
  * libvirt: everything it trusts comes from its own inputs. */
+#include <json-c/json_c_version.h>
+#include <sqlite3.h>
+
 #include "../lib/dispatch.h"
 #include "cmds.h"
+#include "hg_version.h"
+
+/* --version: the verifier's own libraries, their run-time versions. */
+static void libversions(FILE *f)
+{
+	fprintf(f, "  json-c: %s\n", json_c_version());
+	fprintf(f, "  sqlite3: %s\n", sqlite3_libversion());
+}
 
 static const struct hg_command commands[] = {
 	{ "check", check_main, "verify evidence and judge the host against a policy" },
@@ -15,9 +26,16 @@ static const struct hg_command commands[] = {
 
 int main(int argc, char **argv)
 {
-	return hg_dispatch("hostgate-verify", commands,
-			   sizeof(commands) / sizeof(commands[0]),
-			   "Exit codes: 0 trusted/valid, 1 untrusted, 2 usage or unreadable input,\n"
-			   "3 invalid evidence.\n",
-			   HV_EXIT_USAGE, argc, argv);
+	static const struct hg_program prog = {
+		.name = "hostgate-verify",
+		.version = HG_VERSION,
+		.cmds = commands,
+		.ncmds = sizeof(commands) / sizeof(commands[0]),
+		.footer = "Exit codes: 0 trusted/valid, 1 untrusted, 2 usage or unreadable input,\n"
+			  "3 invalid evidence.\n",
+		.usage_exit = HV_EXIT_USAGE,
+		.libversions = libversions,
+	};
+
+	return hg_dispatch(&prog, argc, argv);
 }

@@ -278,6 +278,14 @@ else
 				refused "$name-printed-checkquote-command-other-nonce" \
 					bash -c "${cmdline% -q *} -q $OTHER"
 			fi
+			# So must the README's recipe (its `show` row), exactly as
+			# printed there with DIR the export directory: two banks here.
+			readme=$(grep -o 'tpm2_checkquote [^`]*' "$ROOT/README.md" | grep -- 'DIR/' | head -1)
+			if [ -z "$readme" ]; then
+				fail "$name-readme-checkquote-recipe" "README.md has no tpm2_checkquote ... DIR/ recipe"
+			else
+				check 0 "$name-readme-checkquote-recipe" "" bash -c "DIR=$x; ${readme//DIR\//\$DIR/}"
+			fi
 			check 0 "$name-tpm2-checkquote" "" \
 				tpm2_checkquote -u "$x/ak.pub" -m "$x/attest.bin" -s "$x/sig.bin" -g sha256 -q "$n"
 			refused "$name-tpm2-checkquote-other-nonce" \
