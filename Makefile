@@ -248,7 +248,7 @@ bench-uefi: deps
 
 # install/uninstall: every file install writes, uninstall removes, and
 # the directories that are hostgate's alone (tests/integration/t_install.sh).
-# The example gate.conf is never written over an existing one, nor
+# The example hostgate.conf is never written over an existing one, nor
 # removed when it was changed.
 DOC_FILES := README.md docs/*.md docs/trust-flow.svg
 EXAMPLES := policies/README.md policies/*.json
@@ -268,8 +268,8 @@ install: $(BINS) $(MANS) $(UNITS)
 	install -m 0644 $(DOC_FILES) $(DESTDIR)$(DOCDIR)/
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/hostgate
-	[ -e $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf ] || \
-		install -m 0644 contrib/gate.conf $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/hostgate/hostgate.conf ] || \
+		install -m 0644 contrib/hostgate.conf $(DESTDIR)$(SYSCONFDIR)/hostgate/hostgate.conf
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
@@ -281,8 +281,8 @@ uninstall:
 	for d in $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR); do \
 		! [ -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; \
 	done
-	! cmp -s contrib/gate.conf $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf || \
-		rm -f $(DESTDIR)$(SYSCONFDIR)/hostgate/gate.conf
+	! cmp -s contrib/hostgate.conf $(DESTDIR)$(SYSCONFDIR)/hostgate/hostgate.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/hostgate/hostgate.conf
 	! [ -d $(DESTDIR)$(SYSCONFDIR)/hostgate ] || \
 		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/hostgate
 

@@ -28,9 +28,10 @@ C=$WORK/hostgate.conf
 : >"$WORK/empty.conf"
 expect_exit 0 "empty-file" "$HG_ATTEST" config --config "$WORK/empty.conf"
 n=$(grep -c '  # default$' "$WORK/last.out")
-[ "$n" = 11 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 11 keys from default: $(cat "$WORK/last.out")"
+[ "$n" = 13 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 13 keys from default: $(cat "$WORK/last.out")"
 expect_src tcti device:/dev/tpmrm0 default "default-tcti"
 expect_src pcr 13 default "default-pcr"
+expect_src nvram overlay default "default-nvram"
 grep -qxF "# file: $WORK/empty.conf (option --config)" "$WORK/last.out" &&
 	pass "file-source-named" || fail "file-source-named" "$(head -1 "$WORK/last.out")"
 
@@ -94,6 +95,7 @@ bad relative-path 'state = var/lib/hostgate\n' '1: state: not an absolute path'
 bad empty-value 'policy =\n' '1: policy: empty value'
 bad not-key-value 'tcti\n' '1: not "key = value"'
 bad bad-mode 'mode = remote\n' '1: mode: only "local" is supported'
+bad bad-nvram 'nvram = template\n' '1: nvram: not "overlay" or "hashed"'
 bad relative-dir 'image-dirs = /a:b\n' '1: image-dirs: not an absolute directory'
 HOSTGATE_PCR=16 expect_exit 2 "strict-env-pcr" "$HG_ATTEST" config --config "$C"
 expect_err 'HOSTGATE_PCR: "16" is not a PCR in 0..15' "strict-env-pcr-message"

@@ -127,7 +127,7 @@ if [ "$(systemctl is-enabled hostgate-measure-host.service 2>/dev/null)" != enab
 else
 	fail unit-not-enabled "installing the package enabled the unit"
 fi
-if dpkg-query -W -f='${Conffiles}\n' hostgate | grep -q '^ /etc/hostgate/gate.conf '; then
+if dpkg-query -W -f='${Conffiles}\n' hostgate | grep -q '^ /etc/hostgate/hostgate.conf '; then
 	pass conffile-gate-conf
 else
 	fail conffile-gate-conf "$(dpkg-query -W -f='${Conffiles}' hostgate)"
@@ -142,7 +142,7 @@ dpkg -L hostgate-verifier >"$WORK/verifier.list"
 echo "  dpkg -L hostgate: $(grep -vxE '/[^/]*|/usr/[^/]*|/usr/share/[^/]*' "$WORK/hostgate.list" | tr '\n' ' ')"
 echo "  dpkg -L hostgate-verifier: $(grep -vxE '/[^/]*|/usr/[^/]*|/usr/share/[^/]*' "$WORK/verifier.list" | tr '\n' ' ')"
 want="/usr/bin/hostgate-attest /usr/share/man/man8/hostgate-attest.8.gz /usr/share/man/man5/hostgate.conf.5.gz
-/etc/hostgate/gate.conf /usr/share/bash-completion/completions/hostgate-attest /var/lib/hostgate
+/etc/hostgate/hostgate.conf /usr/share/bash-completion/completions/hostgate-attest /var/lib/hostgate
 /usr/share/doc/hostgate/examples/debian12-kvm-host.json /usr/share/doc/hostgate/copyright"
 missing=
 for f in $want; do grep -qx "$f" "$WORK/hostgate.list" || missing="$missing $f"; done

@@ -3,10 +3,10 @@
 # and SYSCONFDIR, and uninstall removes everything install wrote.
 #
 # Into a temporary DESTDIR with PREFIX=/usr/local: the binaries, the man
-# pages, the completions, the docs and examples, the example gate.conf,
+# pages, the completions, the docs and examples, the example hostgate.conf,
 # and the unit, whose ExecStart names /usr/local/bin (not a hardcoded
 # /usr/bin). Then uninstall with the same variables leaves no file and
-# none of hostgate's own directories; an edited gate.conf is neither
+# none of hostgate's own directories; an edited hostgate.conf is neither
 # overwritten by install nor removed by uninstall. No root, no TPM.
 . "$(dirname "$0")/lib.sh"
 D=$WORK/dest
@@ -26,17 +26,17 @@ for f in usr/local/bin/hostgate-attest usr/local/bin/hostgate-verify \
 	usr/local/share/bash-completion/completions/hostgate-verify \
 	usr/local/share/doc/hostgate/README.md usr/local/share/doc/hostgate/trust-flow.svg \
 	usr/local/share/doc/hostgate/examples/debian12-kvm-host.json \
-	usr/local/lib/systemd/system/hostgate-measure-host.service etc/hostgate/gate.conf; do
+	usr/local/lib/systemd/system/hostgate-measure-host.service etc/hostgate/hostgate.conf; do
 	[ -e "$D/$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then pass install-layout; else fail install-layout "missing:$missing"; fi
 
 unit=$D/usr/local/lib/systemd/system/hostgate-measure-host.service
 if grep -qx 'ExecStart=/usr/local/bin/hostgate-attest measure-host' "$unit" &&
-	grep -qx 'EnvironmentFile=-/etc/default/hostgate' "$unit" && ! grep -q '@[A-Z]*@' "$unit"; then
+	grep -qx 'Environment=HOSTGATE_CONFIG=/etc/hostgate/hostgate.conf' "$unit" && ! grep -q '@[A-Z]*@' "$unit"; then
 	pass unit-paths-follow-prefix
 else
-	fail unit-paths-follow-prefix "$(grep -E '^(ExecStart|EnvironmentFile)=' "$unit")"
+	fail unit-paths-follow-prefix "$(grep -E '^(ExecStart|Environment)=' "$unit")"
 fi
 if "$D/usr/local/bin/hostgate-verify" --version | head -1 | grep -qx "hostgate-verify $(cat "$ROOT/VERSION")"; then
 	pass installed-binary-runs
@@ -45,37 +45,37 @@ else
 fi
 # The example config parses: the gate reads it (and then fails on the
 # missing domain XML, not on the config).
-"$D/usr/local/bin/hostgate-attest" gate --config "$D/etc/hostgate/gate.conf" \
+"$D/usr/local/bin/hostgate-attest" gate --config "$D/etc/hostgate/hostgate.conf" \
 	--domain-xml "$WORK/none.xml" >/dev/null 2>"$WORK/gate.err"
-if grep -q 'none.xml' "$WORK/gate.err" && ! grep -q 'gate.conf' "$WORK/gate.err"; then
-	pass example-gate-conf-parses
+if grep -q 'none.xml' "$WORK/gate.err" && ! grep -q 'hostgate.conf' "$WORK/gate.err"; then
+	pass example-conf-parses
 else
-	fail example-gate-conf-parses "$(head -c 300 "$WORK/gate.err")"
+	fail example-conf-parses "$(head -c 300 "$WORK/gate.err")"
 fi
 
 # Another SYSCONFDIR and PREFIX reach the unit too.
 if mk install DESTDIR="$WORK/dest2" PREFIX=/opt/hg SYSCONFDIR=/opt/hg/etc &&
 	grep -qx 'ExecStart=/opt/hg/bin/hostgate-attest measure-host' \
 		"$WORK/dest2/opt/hg/lib/systemd/system/hostgate-measure-host.service" &&
-	grep -qx 'EnvironmentFile=-/opt/hg/etc/default/hostgate' \
+	grep -qx 'Environment=HOSTGATE_CONFIG=/opt/hg/etc/hostgate/hostgate.conf' \
 		"$WORK/dest2/opt/hg/lib/systemd/system/hostgate-measure-host.service" &&
-	[ -f "$WORK/dest2/opt/hg/etc/hostgate/gate.conf" ]; then
+	[ -f "$WORK/dest2/opt/hg/etc/hostgate/hostgate.conf" ]; then
 	pass unit-paths-follow-sysconfdir
 else
 	fail unit-paths-follow-sysconfdir "$(tail -c 300 "$WORK/make.out")"
 fi
 
-# An edited gate.conf survives a reinstall and an uninstall.
-echo "pcr = 14" >>"$D/etc/hostgate/gate.conf"
+# An edited hostgate.conf survives a reinstall and an uninstall.
+echo "pcr = 14" >>"$D/etc/hostgate/hostgate.conf"
 mk install DESTDIR="$D" PREFIX=/usr/local SYSCONFDIR=/etc
-if grep -qx 'pcr = 14' "$D/etc/hostgate/gate.conf"; then
+if grep -qx 'pcr = 14' "$D/etc/hostgate/hostgate.conf"; then
 	pass install-keeps-edited-conf
 else
-	fail install-keeps-edited-conf "gate.conf was overwritten"
+	fail install-keeps-edited-conf "hostgate.conf was overwritten"
 fi
 mk uninstall DESTDIR="$D" PREFIX=/usr/local SYSCONFDIR=/etc
 left=$(cd "$D" && find . -not -type d | sort)
-if [ "$left" = "./etc/hostgate/gate.conf" ]; then
+if [ "$left" = "./etc/hostgate/hostgate.conf" ]; then
 	pass uninstall-keeps-edited-conf
 else
 	fail uninstall-keeps-edited-conf "left: $(tr '\n' ' ' <<<"$left")"
