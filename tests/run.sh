@@ -66,6 +66,11 @@ done
 echo "== end of run: what this run left behind"
 tests/hygiene.sh check "$HG_RUN_DIR"
 
+# The adversarial scenarios are counted apart, so a reader of the log sees
+# how many attacks this run replayed (issues 11 and 12).
+tamper=$(awk '$1=="case" && $2 ~ /^t_(tamper|gate)/ {n++} END{print n+0}' "$HG_RESULTS")
+[ "$tamper" -eq 0 ] || echo "adversarial scenarios: $tamper (tests/integration/t_tamper*.sh, t_gate*.sh)"
+
 pass=$(awk '$1=="case" && $3=="PASS"{n++} $1=="unit"{n+=$3} END{print n+0}' "$HG_RESULTS")
 fail=$(awk '$1=="case" && $3=="FAIL"{n++} $1=="unit"{n+=$4} END{print n+0}' "$HG_RESULTS")
 skip=$(awk '$1=="case" && $3=="SKIP"{n++} END{print n+0}' "$HG_RESULTS")
