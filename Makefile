@@ -41,12 +41,14 @@ BUILD ?= build
 V ?= 0
 
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0 json-c
+# libevent (evhttp + bufferevent_openssl): the agent's and the service's
+# HTTPS servers; libcurl: the service's clients (poller, webhooks).
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0 json-c libevent libevent_openssl
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.
-VERIFY_PKGS := tss2-mu libcrypto libcbor json-c jansson sqlite3
-TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c jansson libxml-2.0 sqlite3
+VERIFY_PKGS := tss2-mu libcrypto libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
+TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
 UNISTRING_LIBS := -lunistring
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -66,8 +68,8 @@ VERIFY_LIBS = $(shell $(PKG_CONFIG) --libs $(VERIFY_PKGS)) $(UNISTRING_LIBS)
 TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(UNISTRING_LIBS)
 
 LIB_SRC := $(wildcard lib/*.c)
-ATTEST_SRC := $(wildcard attest/*.c)
-VERIFY_SRC := $(wildcard verifier/*.c)
+ATTEST_SRC := $(wildcard attest/*.c attest/agent/*.c)
+VERIFY_SRC := $(wildcard verifier/*.c verifier/service/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)

@@ -12,7 +12,9 @@
 # registry (verifier/registry.c); sqlite3, its shell: the quote tamper
 # suite swaps a registry's AK (tests/integration/t_tamper_quote.sh).
 # libjansson-dev, libunistring-dev: the
-# strict policy parser (verifier/jsonstrict.h).
+# strict policy parser (verifier/jsonstrict.h). libevent-dev,
+# libcurl4-openssl-dev: the agent and the service (HTTPS servers on
+# evhttp + bufferevent_openssl, clients on libcurl multi).
 # debhelper, dpkg-dev, lintian, scdoc:
 # the Debian packages and the man pages (make deb, make man,
 # tests/integration/t_deb.sh); bash-completion, man-db and groff-base:
@@ -25,7 +27,7 @@ set -eu
 PKGS="
 build-essential pkg-config
 libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev libsqlite3-dev
-libjansson-dev libunistring-dev
+libjansson-dev libunistring-dev libevent-dev libcurl4-openssl-dev
 libcmocka-dev
 clang libclang-rt-14-dev
 swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
