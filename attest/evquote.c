@@ -67,10 +67,73 @@ static int read_uefi_log(const char *path, uint8_t **buf, size_t *len)
 	return -1;
 }
 
+int hg_since_set(const char *boot, uint64_t recnum, struct hg_since *s)
+{
+	if (hg_boot_id_parse(boot, &s->boot) < 0 || recnum > HG_SINCE_MAX_RECNUM)
+		return -1;
+	s->recnum = recnum;
+	return 0;
+}
+
+int hg_since_parse(const char *arg, struct hg_since *s)
+{
+	char boot[HG_BOOT_ID_LEN + 1];
+	const char *colon = strchr(arg, ':'), *p;
+	uint64_t v = 0;
+
+	if (!colon || colon - arg != HG_BOOT_ID_LEN || !colon[1])
+		return -1;
+	memcpy(boot, arg, HG_BOOT_ID_LEN);
+	boot[HG_BOOT_ID_LEN] = 0;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || (p > colon + 1 && v == 0))
+			return -1;  /* digits only, no leading zero */
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > HG_SINCE_MAX_RECNUM)
+			return -1;
+	}
+	return hg_since_set(boot, v, s);
+}
+
+/* Where record FIRST starts in the log, when the log holds records
+ * 0..FIRST-1 (FIRST itself may be one past the end: nothing after). The
+ * host's own scan (hglog.h): the log was just found to replay to the PCR. */
+static int log_cut(const uint8_t *buf, size_t len, uint64_t first, size_t *off)
+{
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	int r, ret = -1;
+
+	hg_log_iter_init_host(&it, buf, len);
+	while ((r = hg_log_iter_next(&it, &rec)) == 1)
+		if (rec.cel.recnum == first) {
+			*off = rec.offset;
+			ret = 0;
+			break;
+		}
+	if (r == 0 && it.n == first) {
+		*off = len;
+		ret = 0;
+	}
+	hg_log_iter_free(&it);
+	return ret;
+}
+
 int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
 		      const char *uefi_log, uint8_t **out, size_t *outlen)
 {
+	return hg_quote_evidence_since(o, tpm, nonce, nonce_len, mask, uefi_log, NULL,
+				       out, outlen);
+}
+
+int hg_quote_evidence_since(const struct hg_opts *o, struct hg_tpm *tpm,
+			    const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+			    const char *uefi_log, const struct hg_since *since,
+			    uint8_t **out, size_t *outlen)
+{
+	struct hg_boot_id boot = { 0 };
+	size_t cut = 0;
 	uint8_t *uefi = NULL;
 	size_t uefi_len = 0;
 	struct hg_logw lw = { .fd = -1 };
@@ -145,6 +208,8 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 			hg_err("quote: the TPM returned an attest we cannot read");
 			goto out;
 		}
+		boot.reset_count = a.clockInfo.resetCount;
+		boot.restart_count = a.clockInfo.restartCount;
 		if (a.attested.quote.pcrDigest.size == d.len &&
 		    !memcmp(a.attested.quote.pcrDigest.buffer, d.d, d.len))
 			break;
@@ -170,8 +235,15 @@ int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		goto out;
 	ev->uefi = uefi;
 	ev->uefi_len = uefi_len;
-	ev->log = lw.buf ? lw.buf : (const uint8_t *)"";
-	ev->log_len = lw.size;
+	/* The boot the quote itself names (the verifier reads the same
+	 * counters from it): a verifier that saw another boot gets it all. */
+	if (since && lw.buf && hg_boot_id_equal(&boot, &since->boot) &&
+	    log_cut(lw.buf, lw.size, since->recnum + 1, &cut) == 0)
+		ev->log_first = since->recnum + 1;
+	else
+		cut = 0;
+	ev->log = lw.buf ? lw.buf + cut : (const uint8_t *)"";
+	ev->log_len = lw.size - cut;
 	ev->n_ek_certs = ekc.n;
 	for (size_t i = 0; i < ekc.n; i++) {
 		ev->ek_cert[i] = ekc.der[i];

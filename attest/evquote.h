@@ -21,6 +21,18 @@
  * without a TPM driver's log, or a test, has none). An explicit UEFI_LOG
  * that cannot be read is an error; it is read bounded (64 MiB).
  *
+ * SINCE (hg_quote_evidence_since; NULL: the whole log) asks for the log
+ * records after since->recnum only, for a verifier that verified this
+ * boot's log up to there (verifier/incr.h, docs/evidence-format.md
+ * "Incremental evidence"). The quote is made first, always fresh and over
+ * the same PCRs; only when its own clockInfo names since->boot (the boot
+ * the verifier saw, lib/bootid.h) and the log holds record since->recnum
+ * is the log cut to records since->recnum+1.. (possibly none), with the
+ * evidence's log_first saying where it starts. Otherwise (a reboot, a
+ * log shorter than the verifier thinks) the whole log goes: the verifier
+ * then checks in full. Nothing the host decides here can make a verifier
+ * believe a partial log it cannot anchor.
+ *
  * Contract: TPM is open; *out is a fresh buffer the caller frees. Returns
  * an exit code of cmds.h; errors are printed.
  */
@@ -30,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/bootid.h"
 #include "opts.h"
 #include "tpm.h"
 
@@ -38,5 +51,25 @@
 int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
 		      const char *uefi_log, uint8_t **out, size_t *outlen);
+
+/* The verifier's "since": the agent receives it as the JSON
+ * {"boot": "HEX", "recnum": N} and `quote --since` as BOOT:RECNUM (BOOT
+ * as the verifier's verdict reports it in "since"). */
+struct hg_since {
+	struct hg_boot_id boot;
+	uint64_t recnum;              /* the last record the verifier verified */
+};
+
+#define HG_SINCE_MAX_RECNUM 0xfffffffeu
+
+/* BOOT (16 hex digits) and RECNUM (0..HG_SINCE_MAX_RECNUM): 0 or -1. */
+int hg_since_set(const char *boot, uint64_t recnum, struct hg_since *s);
+/* "BOOT:RECNUM", RECNUM decimal: 0 or -1. */
+int hg_since_parse(const char *arg, struct hg_since *s);
+
+int hg_quote_evidence_since(const struct hg_opts *o, struct hg_tpm *tpm,
+			    const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+			    const char *uefi_log, const struct hg_since *since,
+			    uint8_t **out, size_t *outlen);
 
 #endif

@@ -1,8 +1,11 @@
-/* quote.c: hostgate-attest quote --nonce HEX [--pcrs LIST] [-o FILE]
+/* quote.c: hostgate-attest quote --nonce HEX [--pcrs LIST] [--since BOOT:RECNUM]
+ *           [-o FILE]
  *
  * Writes an evidence bundle (lib/evidence.h) made by attest/evquote.c:
  * TPM2_Quote by the AK over the hostgate PCR and PCRs 0-9 in every active
  * bank, the PCR values read with it, the AK public area and the event log.
+ * --since BOOT:RECNUM: only the log records after RECNUM when the quote's
+ * boot is BOOT (attest/evquote.h; the verifier's verdict names both).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,12 +24,18 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: hostgate-attest quote --nonce HEX [--pcrs LIST] [-o FILE] [OPTIONS]\n\n"
+	fprintf(f, "Usage: hostgate-attest quote --nonce HEX [--pcrs LIST] [--since BOOT:RECNUM]\n"
+		   "                             [-o FILE] [OPTIONS]\n\n"
 		   "Quote the PCRs with the AK and write an evidence bundle (CBOR) to\n"
 		   "FILE, or to stdout.\n\n"
 		   "  --nonce HEX        the verifier's fresh nonce, 8..64 bytes\n"
 		   "  --pcrs LIST        PCRs to quote in every active bank (default 0-9\n"
 		   "                     and the hostgate PCR), e.g. 0-9,13\n"
+		   "  --since BOOT:RECNUM\n"
+		   "                     only the log records after RECNUM, when the TPM\n"
+		   "                     is still in boot BOOT (16 hex digits); both as the\n"
+		   "                     verifier's verdict reports them in \"since\". The\n"
+		   "                     whole log otherwise. The quote is always fresh.\n"
 		   "  -o FILE            output file, written atomically\n"
 		   "  --uefi-log FILE    the firmware event log to put in the evidence; it\n"
 		   "                     must parse as one (TCG PC Client PFP)\n"
@@ -80,6 +89,7 @@ int quote_main(int argc, char **argv)
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "uefi-log", required_argument, NULL, 'u' },
+		{ "since", required_argument, NULL, 'S' },
 		HG_COMMON_LONGOPTS,
 		{ 0 },
 	};
@@ -88,8 +98,9 @@ int quote_main(int argc, char **argv)
 	uint8_t *nonce = NULL, *out = NULL;
 	size_t nonce_len = 0, outlen = 0;
 	const char *pcrs_arg = NULL, *outfile = NULL, *uefi_log = NULL;
+	struct hg_since since;
 	uint32_t mask;
-	int c, ret = HG_EXIT_USAGE;
+	int c, have_since = 0, ret = HG_EXIT_USAGE;
 
 	if (hg_opts_init(&o) < 0)
 		goto out;
@@ -114,6 +125,14 @@ int quote_main(int argc, char **argv)
 			break;
 		case 'u':
 			uefi_log = optarg;
+			break;
+		case 'S':
+			if (hg_since_parse(optarg, &since) < 0) {
+				hg_err("--since: \"%s\" is not BOOT:RECNUM (16 hex digits, a colon, a record number)",
+				       optarg);
+				goto out;
+			}
+			have_since = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -143,8 +162,8 @@ int quote_main(int argc, char **argv)
 	ret = HG_EXIT_FAIL;
 	if (hg_tpm_open(o.tcti, &tpm) < 0)
 		goto out;
-	if ((ret = hg_quote_evidence(&o, &tpm, nonce, nonce_len, mask, uefi_log,
-				     &out, &outlen)) != HG_EXIT_OK)
+	if ((ret = hg_quote_evidence_since(&o, &tpm, nonce, nonce_len, mask, uefi_log,
+					   have_since ? &since : NULL, &out, &outlen)) != HG_EXIT_OK)
 		goto out;
 	ret = HG_EXIT_FAIL;
 	if (hg_write_output(outfile, out, outlen, 0644) < 0)

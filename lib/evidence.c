@@ -7,7 +7,7 @@
 
 int hg_evidence_encode(const struct hg_evidence *e, struct cw *w)
 {
-	size_t n = 7 + (e->uefi ? 1 : 0) + (e->n_ek_certs ? 1 : 0);
+	size_t n = 7 + (e->uefi ? 1 : 0) + (e->n_ek_certs ? 1 : 0) + (e->log_first ? 1 : 0);
 
 	cw_map(w, n);
 	cw_uint(w, 0);
@@ -39,6 +39,10 @@ int hg_evidence_encode(const struct hg_evidence *e, struct cw *w)
 		cw_array(w, e->n_ek_certs);
 		for (size_t i = 0; i < e->n_ek_certs; i++)
 			cw_bytes(w, e->ek_cert[i], e->ek_cert_len[i]);
+	}
+	if (e->log_first) {
+		cw_uint(w, 9);
+		cw_uint(w, e->log_first);
 	}
 	return w->err ? -1 : 0;
 }
@@ -98,8 +102,8 @@ int hg_evidence_decode(const uint8_t *buf, size_t len, struct hg_evidence *e,
 		return -1;
 	}
 	cr_init(&r, buf, len);
-	if (cr_map(&r, &n) != CR_OK || n < 7 || n > 9) {
-		*why = "not an evidence map of 7..9 entries";
+	if (cr_map(&r, &n) != CR_OK || n < 7 || n > 10) {
+		*why = "not an evidence map of 7..10 entries";
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -107,7 +111,7 @@ int hg_evidence_decode(const uint8_t *buf, size_t len, struct hg_evidence *e,
 		size_t m;
 		int st = CR_OK;
 
-		if (cr_uint(&r, &key) != CR_OK || (int64_t)key <= prev || key > 8) {
+		if (cr_uint(&r, &key) != CR_OK || (int64_t)key <= prev || key > 9) {
 			*why = "evidence keys unknown, repeated or out of order";
 			return -1;
 		}
@@ -154,6 +158,14 @@ int hg_evidence_decode(const uint8_t *buf, size_t len, struct hg_evidence *e,
 			for (size_t j = 0; j < m && st == CR_OK; j++)
 				st = cr_bytes(&r, &e->ek_cert[j], &e->ek_cert_len[j]);
 			e->n_ek_certs = m;
+			break;
+		case 9:
+			st = cr_uint(&r, &e->log_first);
+			if (st == CR_OK && (e->log_first == 0 ||
+					    e->log_first > HG_EVIDENCE_MAX_LOG_FIRST)) {
+				*why = "log_first: not 1..4294967295 (0 is written by leaving the key out)";
+				return -1;
+			}
 			break;
 		}
 		if (st != CR_OK) {

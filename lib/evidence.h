@@ -12,7 +12,19 @@
  *   6: log          bstr, the hostgate event log (may be empty)
  *   7: uefi_log     bstr, optional: the firmware event log
  *   8: ek_certs     [bstr, ...], optional: EK certificates (DER)
+ *   9: log_first    uint, optional: the record number of the log's first
+ *                   record (quote --since, verifier/incr.h); absent means
+ *                   0, the whole log, and is written only when nonzero, so
+ *                   a full bundle is what it was before the key existed.
+ *                   1..HG_EVIDENCE_MAX_LOG_FIRST; 0 written out is refused
+ *                   (one spelling per bundle)
  * Keys ascend, each at most once; the optional ones may be absent.
+ *
+ * log_first is the host's word like the rest: the verifier believes a
+ * partial log only when it resumes a state it keeps itself, at exactly
+ * that record, and the replay from that state's PCR values reaches the
+ * quote (verifier/incr.h). Without such a state, a log_first other than 0
+ * is refused (verify.h).
  *
  * Everything in it is the host's word; only the quote signature, checked
  * against an AK the verifier chose, turns parts of it into facts.
@@ -34,6 +46,8 @@
 #define HG_NONCE_MIN 8
 #define HG_NONCE_MAX 64
 #define HG_MAX_EK_CERTS 4
+/* A log that size would be far past HG_LOG_MAX_SIZE per boot. */
+#define HG_EVIDENCE_MAX_LOG_FIRST 0xffffffffu
 
 struct hg_evidence {
 	uint64_t version;
@@ -53,6 +67,7 @@ struct hg_evidence {
 	size_t n_ek_certs;
 	const uint8_t *ek_cert[HG_MAX_EK_CERTS];
 	size_t ek_cert_len[HG_MAX_EK_CERTS];
+	uint64_t log_first;           /* 0: the log starts at record 0 */
 };
 
 int hg_evidence_encode(const struct hg_evidence *e, struct cw *w);

@@ -1,6 +1,7 @@
 /* hglog.c: see hglog.h. */
 #include "hglog.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,22 @@ void hg_log_iter_init_host(struct hg_log_iter *it, const uint8_t *buf,
 	it->no_sigs = 1;
 }
 
+int hg_log_iter_init_resume(struct hg_log_iter *it, const uint8_t *buf,
+			    size_t len, uint64_t first, EVP_PKEY *key,
+			    const struct hg_digests *banks)
+{
+	hg_log_iter_init(it, buf, len);
+	if (first == 0 || first > LONG_MAX / 2 || !key || EVP_PKEY_up_ref(key) != 1) {
+		it->failed = 1;
+		snprintf(it->err.msg, sizeof(it->err.msg), "cannot resume the log");
+		return -1;
+	}
+	it->first = first;
+	it->key = key;
+	it->banks = *banks;
+	return 0;
+}
+
 void hg_log_iter_free(struct hg_log_iter *it)
 {
 	EVP_PKEY_free(it->key);
@@ -67,7 +84,7 @@ int hg_log_iter_next(struct hg_log_iter *it, struct hg_log_rec *rec)
 	struct cr one;
 	const char *why;
 	size_t off = it->off, left = it->len - it->off;
-	long idx = (long)it->n;
+	long idx = (long)(it->first + it->n);
 	int st;
 
 	if (it->failed)

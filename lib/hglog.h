@@ -63,6 +63,7 @@ struct hg_log_iter {
 	struct hg_digests banks;   /* record 0's banks */
 	int failed;
 	int no_sigs;               /* set by hg_log_iter_init_host() */
+	uint64_t first;            /* record number of the first record */
 	struct hg_log_err err;
 };
 
@@ -74,6 +75,17 @@ void hg_log_iter_init(struct hg_log_iter *it, const uint8_t *buf, size_t len);
  * forged record cannot pass. A verifier never uses this. */
 void hg_log_iter_init_host(struct hg_log_iter *it, const uint8_t *buf,
 			   size_t len);
+/* The verifier resuming a log it verified up to record FIRST - 1
+ * (verifier/incr.h): BUF holds records FIRST, FIRST+1, ... only. Rules
+ * 2..6 hold as if record 0 had been read: KEY (the log key record 0
+ * pinned, kept by the verifier; the iterator takes its own reference)
+ * verifies every signature, BANKS are record 0's banks, and no record may
+ * be a log-key record. FIRST >= 1. Returns -1 (out of memory) or 0. */
+int hg_log_iter_init_resume(struct hg_log_iter *it, const uint8_t *buf,
+			    size_t len, uint64_t first, EVP_PKEY *key,
+			    const struct hg_digests *banks);
+/* Record numbers in it->err.record and in the recnum rule are absolute:
+ * it->first + the record's position in BUF. */
 int hg_log_iter_next(struct hg_log_iter *it, struct hg_log_rec *rec);
 void hg_log_iter_free(struct hg_log_iter *it);
 

@@ -5,10 +5,19 @@
  * (judge.h says which records are judged and why): the libvirt gate names
  * the VM's config and disks, so another VM's records cannot refuse it.
  *
+ * --state-in FILE / --state-out FILE: incremental verification (incr.h).
+ * The state FILE names resumes a host's log; evidence whose log carries
+ * only the records after it (quote --since) is checked from there. A
+ * state that does not decode is not used (a full check, "fallback" says
+ * why). The next state is written atomically (0600) to --state-out when
+ * the log and the replay passed; otherwise that file is left as it was.
+ * The verdict gains "mode", "fallback", "full_required" and "since".
+ *
  * Prints the JSON verdict (verify.h) on stdout and exits 0 trusted,
  * 1 untrusted, 2 usage or unreadable input, 3 invalid evidence. A failure
  * is also one line on stderr naming the evidence, the check and why.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +25,7 @@
 
 #include "../lib/util.h"
 #include "cmds.h"
+#include "incr.h"
 #include "inputs.h"
 #include "policy.h"
 #include "verify.h"
@@ -24,6 +34,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
 		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
+		   "                             [--state-in FILE] [--state-out FILE]\n"
 		   "                             [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
@@ -46,6 +57,13 @@ static void usage(FILE *f)
 		   "                 ExitBootServices events appended on PCR 5 when it\n"
 		   "                 lacks them (a known firmware bug; off by default,\n"
 		   "                 and named in the verdict when used)\n"
+		   "  --state-in FILE\n"
+		   "                 resume the state of an earlier check of this host:\n"
+		   "                 evidence from 'quote --since' carries only the new\n"
+		   "                 records (a full check when the state does not match;\n"
+		   "                 a partial log it cannot anchor is invalid, exit 3)\n"
+		   "  --state-out FILE\n"
+		   "                 write the state for the next check (atomically)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -72,6 +90,64 @@ static int parse_workload(const char *arg, struct hv_workload *w)
 	return 0;
 }
 
+/* The policy, and the SHA-256 of its bytes (a state is only resumed
+ * under the policy it was judged by): read once, so both are of the same
+ * bytes. */
+static int load_policy(const char *path, struct hg_policy *p, uint8_t sha[32])
+{
+	struct hg_digest d;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int ret = -1;
+
+	memset(p, 0, sizeof(*p));
+	if (hg_read_file(path, HG_POLICY_MAX_SIZE, 0, &buf, &len) < 0) {
+		hg_err("%s: %s", path, errno == EFBIG ? "policy larger than 16 MiB"
+						      : hg_strerror_read(errno));
+		goto out;
+	}
+	if (hg_hash(HG_ALG_SHA256, buf, len, &d) < 0) {
+		hg_err("%s: cannot hash the policy", path);
+		goto out;
+	}
+	memcpy(sha, d.d, 32);
+	ret = hg_policy_parse(path, (const char *)buf, len, p);
+out:
+	free(buf);
+	return ret;
+}
+
+/* 1 with a state in ST; 0 when FILE does not exist or does not decode
+ * (WHY says which; the check is then a full one); -1 (printed) when it
+ * cannot be read. */
+static int load_state(const char *path, struct hv_incr_state *st, char *why, size_t n)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	const char *w;
+	int ret = -1;
+
+	if (hg_read_file(path, HV_INCR_MAX_STATE + 1, 0, &buf, &len) < 0) {
+		if (errno == ENOENT) {
+			snprintf(why, n, "no state in %s", path);
+			return 0;
+		}
+		if (errno != EFBIG) {
+			hg_err("%s: %s", path, hg_strerror_read(errno));
+			return -1;
+		}
+		snprintf(why, n, "state %s is larger than 32 MiB; not used", path);
+		return 0;
+	}
+	ret = 1;
+	if (hv_incr_state_decode(buf, len, st, &w) < 0) {
+		snprintf(why, n, "state %s does not decode (%s); not used", path, w);
+		ret = 0;
+	}
+	free(buf);
+	return ret;
+}
+
 int check_main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -83,11 +159,19 @@ int check_main(int argc, char **argv)
 		{ "workload", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
+		{ "state-in", required_argument, NULL, 'I' },
+		{ "state-out", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *host = NULL, *state = NULL;
 	const char *akpath = NULL, *noncehex = NULL, *polpath = NULL, *path;
+	const char *state_in = NULL, *state_out = NULL;
+	struct hv_incr_state prev = { 0 }, next = { 0 };
+	struct hv_incr_info info = { 0 };
+	uint8_t pol_sha[32];
+	char state_why[192] = "";
+	int have_prev = 0;
 	struct hg_ak ak = { 0 };
 	struct hg_policy pol = { 0 };
 	struct hv_result *res = NULL;
@@ -119,6 +203,8 @@ int check_main(int argc, char **argv)
 			break;
 		case 'q': quiet = 1; break;
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
+		case 'I': state_in = optarg; break;
+		case 'O': state_out = optarg; break;
 		case 'h':
 			usage(stdout);
 			ret = HV_EXIT_TRUSTED;
@@ -136,8 +222,12 @@ int check_main(int argc, char **argv)
 	path = argv[optind];
 	if (hv_parse_nonce(noncehex, &nonce, &nonce_len) < 0 ||
 	    (akpath ? hv_load_ak(akpath, &ak) : hv_host_ak(state, host, &ak)) < 0 ||
-	    hg_policy_load(polpath, &pol) < 0 ||
+	    (state_in || state_out ? load_policy(polpath, &pol, pol_sha)
+				    : hg_policy_load(polpath, &pol)) < 0 ||
 	    hv_read_evidence(path, &ev, &ev_len) < 0)
+		goto out;
+	if (state_in && (have_prev = load_state(state_in, &prev, state_why,
+						sizeof(state_why))) < 0)
 		goto out;
 	res = calloc(1, sizeof(*res));
 	if (!res) {
@@ -155,12 +245,29 @@ int check_main(int argc, char **argv)
 	in.uefi_flags = uefi_flags;
 	in.host = host;
 	in.want_json = !quiet;
-	ret = hv_verify(&in, res);
+	if (!state_in && !state_out) {
+		ret = hv_verify(&in, res);
+	} else {
+		ret = hv_verify_incremental(&in, have_prev ? &prev : NULL, pol_sha, &next,
+					    res, &info);
+		if (state_why[0] && res->verdict)
+			json_object_object_add(res->verdict, "fallback",
+					       json_object_new_string(state_why));
+		if (state_out && info.have_state &&
+		    hg_write_file_atomic(state_out, next.buf, next.len, 0600) < 0) {
+			hg_err("%s: %s", state_out, strerror(errno));
+			ret = HV_EXIT_USAGE;
+		}
+	}
 	if (!quiet)
 		printf("%s\n", json_object_to_json_string_ext(
 			res->verdict, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (ret != HV_EXIT_TRUSTED && !quiet) {
-		if (res->nfailures > 1)
+		if (info.full_required && (info.fallback[0] || state_why[0]))
+			hg_err("%s: %s: %s (%s; a full check is required)", path,
+			       hv_check_name(res->first_failed), res->why,
+			       state_why[0] ? state_why : info.fallback);
+		else if (res->nfailures > 1)
 			hg_err("%s: %s: %s (and %zu more failures)", path,
 			       hv_check_name(res->first_failed), res->why,
 			       res->nfailures - 1);
@@ -173,6 +280,8 @@ out:
 		hv_result_free(res);
 	free(res);
 	hg_policy_free(&pol);
+	hv_incr_state_free(&prev);
+	hv_incr_state_free(&next);
 	hg_ak_free(&ak);
 	free(wl);
 	free(nonce);

@@ -322,7 +322,9 @@ static int show_evidence(const char *path, int json, const char *dir)
 	}
 	/* A host that has measured nothing yet sends an empty log: valid,
 	 * no records (verify.h accepts it too). */
-	if (d->ev.log_len)
+	/* A partial log (quote --since) starts past the log-key record:
+	 * only the verifier's state can check it (incr.h); showev.c says so. */
+	if (d->ev.log_len && d->ev.log_first == 0)
 		valid = hg_log_parse(d->ev.log, d->ev.log_len, &log, &err) == 0;
 	if (json) {
 		json_object *probs = json_object_new_array();

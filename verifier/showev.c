@@ -454,6 +454,11 @@ void hv_evdump_print(const struct hv_evdump *d, FILE *f)
 	}
 	if (d->pcrs_why)
 		fprintf(f, "    NOTE: %s\n", d->pcrs_why);
+	if (d->ev.log_first)
+		fprintf(f, "log_first: %llu (a partial log, quote --since: records %llu.. in %zu bytes,\n"
+			   "           checked only against the verifier's state; not shown)\n",
+			(unsigned long long)d->ev.log_first, (unsigned long long)d->ev.log_first,
+			d->ev.log_len);
 	if (d->ev.uefi)
 		fprintf(f, "uefi log: %zu bytes\n", d->ev.uefi_len);
 	if (d->ev.n_ek_certs) {
@@ -636,6 +641,8 @@ void hv_evdump_json(const struct hv_evdump *d, json_object *root)
 		json_object_object_add(root, "pcrs_note", json_object_new_string(d->pcrs_why));
 	if (d->ev.uefi)
 		json_object_object_add(root, "uefi_log_size", json_object_new_uint64(d->ev.uefi_len));
+	if (d->ev.log_first)
+		json_object_object_add(root, "log_first", json_object_new_uint64(d->ev.log_first));
 	if (d->ev.n_ek_certs) {
 		json_object *a = json_object_new_array();
 

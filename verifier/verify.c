@@ -285,10 +285,29 @@ static int check_log(struct run *r, struct hv_judge *j)
 	struct hg_log_rec rec;
 	struct hg_replay rp, before_last;
 	uint32_t pcr = in->policy ? in->policy->pcr : HG_NUM_PCRS;
+	uint64_t start = 0;
+	size_t total;
 	int rc, ret = -1;
 
 	memset(&rp, 0, sizeof(rp));
-	hg_log_iter_init(&it, res->ev.log, res->ev.log_len);
+	if (!in->resume) {
+		hg_log_iter_init(&it, res->ev.log, res->ev.log_len);
+		if (res->ev.log_first != 0) {
+			FAIL(r, HV_LOG, "log does not start at record 0 and no matching state");
+			goto out;
+		}
+	} else {
+		/* incr.h: only a state this verifier kept anchors a partial log. */
+		rp = in->resume->replay;
+		if (hg_log_iter_init_resume(&it, res->ev.log, res->ev.log_len, in->resume->next,
+					    in->resume->log_key, &in->resume->banks) < 0 ||
+		    res->ev.log_first != in->resume->next) {
+			FAIL(r, HV_LOG, "log does not start at record %llu, where the state resumes",
+			     (unsigned long long)in->resume->next);
+			goto out;
+		}
+		start = in->resume->next;
+	}
 	while ((rc = hg_log_iter_next(&it, &rec)) == 1) {
 		if (rec.cel.recnum == 0)
 			hg_replay_init(&rp, &rec.cel.digests);
@@ -299,7 +318,8 @@ static int check_log(struct run *r, struct hv_judge *j)
 		if (in->on_record)
 			in->on_record(in->arg, &rec.cel);
 	}
-	res->records = it.n;
+	total = (size_t)start + it.n;
+	res->records = total;
 	if (rc < 0) {
 		if (it.err.record >= 0)
 			FAIL(r, HV_LOG, "record %ld (offset %zu): %s", it.err.record,
@@ -310,7 +330,7 @@ static int check_log(struct run *r, struct hv_judge *j)
 	}
 	pass(r, HV_LOG);
 	res->log_pcrs = rp.touched;
-	if (it.n > 0 && check_downgrade(r, &it.banks) < 0)
+	if (total > 0 && check_downgrade(r, &it.banks) < 0)
 		goto out;
 	/* Every quoted value of a PCR the log extends (and of the hostgate
 	 * PCR even when the log is empty) must equal the replay. */
@@ -333,7 +353,7 @@ static int check_log(struct run *r, struct hv_judge *j)
 				continue;
 			}
 			qv = hg_pcr_values_get(&res->ev.pcrs, alg, p);
-			if (it.n == 0) {
+			if (total == 0) {
 				hg_pcr_reset(alg, &zero);
 				d = &zero;
 			} else if (!(d = hg_replay_get(&rp, p, alg))) {
@@ -346,8 +366,8 @@ static int check_log(struct run *r, struct hv_judge *j)
 
 				if (prev && qv && !memcmp(qv->d, prev->d, prev->len))
 					FAIL(r, HV_REPLAY, "PCR %u %s: record %zu is pending (logged, not yet extended: a measure crashed or is in flight)",
-					     p, bank_name(alg), it.n - 1);
-				else if (it.n == 0)
+					     p, bank_name(alg), total - 1);
+				else if (total == 0)
 					FAIL(r, HV_REPLAY, "PCR %u %s was extended but the log is empty",
 					     p, bank_name(alg));
 				else
@@ -628,6 +648,8 @@ int hv_verify(const struct hv_inputs *in, struct hv_result *res)
 		FAIL(&r, HV_POLICY, "out of memory");
 		goto done;
 	}
+	if (in->policy && in->resume && in->resume->seed)
+		in->resume->seed(in->resume->seed_arg, &j);
 	if (check_quote(&r) < 0 || check_coverage(&r) < 0 || check_log(&r, &j) < 0 ||
 	    check_firmware(&r) < 0)
 		goto done;

@@ -70,6 +70,25 @@ enum hv_check {
 
 typedef void (*hv_record_fn)(void *arg, const struct hg_cel_rec *rec);
 
+/* Resuming a log verified before (verifier/incr.h builds this from a
+ * state only it keeps). Without one, the evidence's log must start at
+ * record 0 (log_first absent): a partial log is refused under check
+ * "log" ("log does not start at record 0 and no matching state"). With
+ * one, it must start at exactly NEXT; its records are checked under the
+ * kept log key and banks, the replay starts from REPLAY (the PCR values
+ * after record NEXT - 1) and must reach the quote as a full one must, and
+ * SEED (may be NULL) gives the judge, before the first new record, what
+ * it needs of the old ones (judge.h's hv_judge_record, in log order). */
+struct hv_judge;
+struct hv_resume {
+	uint64_t next;
+	EVP_PKEY *log_key;
+	struct hg_digests banks;
+	struct hg_replay replay;
+	void (*seed)(void *arg, struct hv_judge *j);
+	void *seed_arg;
+};
+
 struct hv_inputs {
 	const uint8_t *evidence;
 	size_t evidence_len;
@@ -84,6 +103,7 @@ struct hv_inputs {
 	unsigned uefi_flags;            /* HG_UEFI_EBS_WORKAROUND, opt-in */
 	hv_record_fn on_record;
 	void *arg;
+	const struct hv_resume *resume;  /* NULL: the whole log (incr.h) */
 };
 
 struct hv_result {
@@ -95,7 +115,7 @@ struct hv_result {
 	struct hg_evidence ev;          /* borrows in->evidence */
 	struct hg_quote_result quote;
 	struct hg_ak own_ak;            /* the evidence's AK when in->ak is NULL */
-	size_t records;
+	size_t records;                 /* in the log, resumed ones included */
 	int fw_present;                 /* the evidence has a firmware log */
 	int fw_replayed;                /* ... and it replayed to the quote */
 	struct hg_uefi_replay fw_replay;
