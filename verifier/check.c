@@ -11,6 +11,9 @@
  * state that does not decode is not used (a full check, "fallback" says
  * why). The next state is written atomically (0600) to --state-out when
  * the log and the replay passed; otherwise that file is left as it was.
+ * Both are sealed with an HMAC under the verifier's key, made on first
+ * use in the --state DIR (incrseal.h): a state changed outside this
+ * verifier, or made by another, is not used.
  * The verdict gains "mode", "fallback", "full_required" and "since".
  *
  * Prints the JSON verdict (verify.h) on stdout and exits 0 trusted,
@@ -19,6 +22,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +30,11 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "incr.h"
+#include "incrseal.h"
 #include "inputs.h"
 #include "policy.h"
 #include "verify.h"
+#include "vstate.h"
 
 static void usage(FILE *f)
 {
@@ -63,7 +69,8 @@ static void usage(FILE *f)
 		   "                 records (a full check when the state does not match;\n"
 		   "                 a partial log it cannot anchor is invalid, exit 3)\n"
 		   "  --state-out FILE\n"
-		   "                 write the state for the next check (atomically)\n"
+		   "                 write the state for the next check (atomically);\n"
+		   "                 states are sealed under DIR/incr.key (--state DIR)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -117,17 +124,20 @@ out:
 	return ret;
 }
 
-/* 1 with a state in ST; 0 when FILE does not exist or does not decode
- * (WHY says which; the check is then a full one); -1 (printed) when it
- * cannot be read. */
-static int load_state(const char *path, struct hv_incr_state *st, char *why, size_t n)
+/* 1 with a state in ST; 0 when FILE does not exist, is not sealed under
+ * this verifier's key (incrseal.h: DIR/incr.key) or does not decode (WHY
+ * says which; the check is then a full one); -1 (printed) when it cannot
+ * be read. */
+static int load_state(const char *path, const char *dir, struct hv_incr_state *st,
+		      char *why, size_t n)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	uint8_t key[HV_INCR_KEY_LEN], *buf = NULL;
+	const uint8_t *inner;
+	size_t len = 0, inner_len;
 	const char *w;
-	int ret = -1;
+	int k, ret = -1;
 
-	if (hg_read_file(path, HV_INCR_MAX_STATE + 1, 0, &buf, &len) < 0) {
+	if (hg_read_file(path, HV_INCR_MAX_STATE + 64, 0, &buf, &len) < 0) {
 		if (errno == ENOENT) {
 			snprintf(why, n, "no state in %s", path);
 			return 0;
@@ -139,12 +149,45 @@ static int load_state(const char *path, struct hv_incr_state *st, char *why, siz
 		snprintf(why, n, "state %s is larger than 32 MiB; not used", path);
 		return 0;
 	}
-	ret = 1;
-	if (hv_incr_state_decode(buf, len, st, &w) < 0) {
+	if ((k = hv_incr_key(dir, 0, key)) < 0)
+		goto out;
+	ret = 0;
+	if (k == 1)
+		snprintf(why, n, "state %s: no state key %s/%s to check it with; not used", path,
+			 dir, HV_INCR_KEY_FILE);
+	else if (hv_incr_unseal(key, buf, len, &inner, &inner_len, &w) < 0)
+		snprintf(why, n, "state %s: %s; not used", path, w);
+	else if (hv_incr_state_decode(inner, inner_len, st, &w) < 0)
 		snprintf(why, n, "state %s does not decode (%s); not used", path, w);
-		ret = 0;
-	}
+	else
+		ret = 1;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
 	free(buf);
+	return ret;
+}
+
+/* The next state, sealed under this verifier's key (made on first use). */
+static int save_state(const char *path, const char *dir, const struct hv_incr_state *st)
+{
+	uint8_t key[HV_INCR_KEY_LEN], *sealed = NULL;
+	size_t len = 0;
+	int ret = -1;
+
+	if (hv_incr_key(dir, 1, key) != 0)
+		goto out;
+	if (hv_incr_seal(key, st->buf, st->len, &sealed, &len) < 0) {
+		hg_err("%s: cannot seal the state", path);
+		goto out;
+	}
+	if (hg_write_file_atomic(path, sealed, len, 0600) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	ret = 0;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	free(sealed);
 	return ret;
 }
 
@@ -226,8 +269,8 @@ int check_main(int argc, char **argv)
 				    : hg_policy_load(polpath, &pol)) < 0 ||
 	    hv_read_evidence(path, &ev, &ev_len) < 0)
 		goto out;
-	if (state_in && (have_prev = load_state(state_in, &prev, state_why,
-						sizeof(state_why))) < 0)
+	if (state_in && (have_prev = load_state(state_in, hv_state_dir(state), &prev,
+						state_why, sizeof(state_why))) < 0)
 		goto out;
 	res = calloc(1, sizeof(*res));
 	if (!res) {
@@ -254,10 +297,8 @@ int check_main(int argc, char **argv)
 			json_object_object_add(res->verdict, "fallback",
 					       json_object_new_string(state_why));
 		if (state_out && info.have_state &&
-		    hg_write_file_atomic(state_out, next.buf, next.len, 0600) < 0) {
-			hg_err("%s: %s", state_out, strerror(errno));
+		    save_state(state_out, hv_state_dir(state), &next) < 0)
 			ret = HV_EXIT_USAGE;
-		}
 	}
 	if (!quiet)
 		printf("%s\n", json_object_to_json_string_ext(

@@ -13,10 +13,16 @@
 #     state after a gap, an AK change, a TPM reset, a policy change, or
 #     with PCR values altered in the state (replay fails: full required);
 #     each falls back, with its reason, and a full check then goes on;
+#   - a state file is sealed under the verifier's key (incrseal.h): one
+#     changed without the key, or kept by another verifier, is not used;
 #   - the host sends its whole log when the boot or the record number it
 #     is given does not fit its own log.
 . "$(dirname "$0")/lib.sh"
 start_tpm sha1,sha256 --no-ek-certs
+# The verifier's own directory: its state key goes there.
+export HOSTGATE_VERIFY_STATE=$WORK/vstate
+INCRTOOL=$WORK/bin/incrtool
+cp "$BUILD/tests/tools/incrtool" "$INCRTOOL"
 N=0123456789abcdef0123456789abcdef
 F=$WORK/f
 S=$WORK/state.cbor
@@ -49,6 +55,8 @@ AK=$WORK/ak.pub
 [ "$(jq -c '[.verdict, .mode, .since.recnum]' "$WORK/v0.json")" = '["trusted","full",3]' ] &&
 	[ -s "$S" ] && pass "first-check-full-writes-state" ||
 	fail "first-check-full-writes-state" "$(jq -c '[.verdict, .mode, .since]' "$WORK/v0.json")"
+[ "$(stat -c %a "$S") $(stat -c %a "$HOSTGATE_VERIFY_STATE/incr.key") $(stat -c %s "$HOSTGATE_VERIFY_STATE/incr.key")" = "600 600 32" ] &&
+	pass "state-and-key-private" || fail "state-and-key-private" "$(ls -l "$S" "$HOSTGATE_VERIFY_STATE")"
 
 # step NAME WANT_EXIT [check options]: quote the whole log and the part
 # after the state's "since"; check the first in full, the second from the
@@ -160,8 +168,7 @@ r=$(jq -r .since.recnum "$LAST")
 fallback "gap-falls-back" "$WORK/gap.cbor" "gap: the log starts at record $((r + 2))"
 "$HG_ATTEST" quote --nonce $N --since "$b:$r" -o "$WORK/next.cbor"
 
-# Altered PCR values in the state: the replay from them misses the quote,
-# and nothing of the partial log is believed.
+# Altered PCR values in the state. Without the key: the MAC catches it.
 cp "$S" "$WORK/s.good"
 python3 - "$S" "$ST13" <<'PY' || fail "tamper-state" "the state's PCR value was not found"
 import sys
@@ -172,17 +179,36 @@ i = s.find(v)
 s[i + 5] ^= 0x01
 open(sys.argv[1], 'wb').write(s)
 PY
+fallback "altered-state-unsealed-not-used" "$WORK/next.cbor" "MAC does not verify"
+# Resealed with the key: the replay from the altered values misses the
+# quote, and nothing of the partial log is believed.
+"$INCRTOOL" reseal "$HOSTGATE_VERIFY_STATE" "$S" "$S" || fail "reseal" "incrtool failed"
 fallback "altered-state-pcrs-fall-back" "$WORK/next.cbor" "replay"
 jq -e '.checks[] | select(.check == "replay") | .result == "fail"' "$WORK/last.out" >/dev/null &&
 	pass "altered-state-pcrs-replay-fails" ||
 	fail "altered-state-pcrs-replay-fails" "$(jq -c .checks "$WORK/last.out")"
+# The host's failures removed from the state (the judgement it carries):
+# not used without the key.
 cp "$WORK/s.good" "$S"
+"$INCRTOOL" drop-records "$HOSTGATE_VERIFY_STATE" "$S" "$S" || fail "drop-records" "incrtool failed"
+fallback "state-without-failures-not-used" "$WORK/next.cbor" "MAC does not verify"
+cp "$WORK/s.good" "$S"
+# Another verifier (another key) does not use this one's state.
+HOSTGATE_VERIFY_STATE=$WORK/vstate2 fallback "other-verifier-state-not-used" \
+	"$WORK/next.cbor" "no state key"
 
-# A state that does not decode is not used: a full check, named.
+# A file that is not a sealed state, and a sealed one whose state does
+# not decode, are not used: a full check, named.
 printf 'not a state' >"$WORK/junk.cbor"
 expect_exit 3 "junk-state-partial-log-invalid" "$HG_VERIFY" check --ak "$AK" --nonce $N \
 	--policy "$POL" --state-in "$WORK/junk.cbor" "$WORK/next.cbor"
-expect_err "does not decode" "junk-state-named"
+expect_err "not a sealed state" "junk-state-named"
+# [h'6a756e6b', 32 zero bytes]: "junk" with a MAC made right by reseal.
+printf '\x82\x44junk\x58\x20%s' "$(head -c 32 /dev/zero | tr '\0' 'x')" >"$WORK/junk2.cbor"
+"$INCRTOOL" reseal "$HOSTGATE_VERIFY_STATE" "$WORK/junk2.cbor" "$WORK/junk2.cbor" &&
+	expect_exit 3 "sealed-junk-state-partial-log-invalid" "$HG_VERIFY" check --ak "$AK" \
+		--nonce $N --policy "$POL" --state-in "$WORK/junk2.cbor" "$WORK/next.cbor" &&
+	expect_err "does not decode" "sealed-junk-state-named"
 
 # The good state still resumes the same evidence (the failures above
 # left it alone).
