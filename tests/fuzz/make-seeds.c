@@ -404,6 +404,39 @@ int main(int argc, char **argv)
 		put("fuzz_cbor", "seed-ops-cel", ops.buf, ops.len);
 	}
 
+	/* An incremental state (verifier/incrstate.c's layout) keeping
+	 * records 1 and 2, at next = 3, with both banks' PCR values. */
+	{
+		static const uint8_t zero[32], name[34] = { 0x00, 0x0b };
+		struct hg_cel_rec rec[2];
+		struct cw st;
+		const char *why;
+
+		for (size_t i = 0; i < 2; i++)
+			if (hg_cel_decode(pay[i + 1].buf, pay[i + 1].len, &rec[i], &why) < 0)
+				die("own CEL record refused");
+		cw_init(&st);
+		cw_map(&st, 9);
+		cw_uint(&st, 0); cw_uint(&st, 1);
+		cw_uint(&st, 1); cw_bytes(&st, name, sizeof(name));
+		cw_uint(&st, 2); cw_array(&st, 2); cw_uint(&st, 3); cw_uint(&st, 0);
+		cw_uint(&st, 3); cw_bytes(&st, zero, 32);
+		cw_uint(&st, 4); cw_uint(&st, 3);
+		cw_uint(&st, 5); cw_bytes(&st, key.buf, key.len);
+		cw_uint(&st, 6); cw_array(&st, 2); cw_uint(&st, algs[0]); cw_uint(&st, algs[1]);
+		cw_uint(&st, 7); cw_array(&st, 2);
+		cw_array(&st, 3); cw_uint(&st, algs[0]); cw_uint(&st, PCR); cw_bytes(&st, zero, 20);
+		cw_array(&st, 3); cw_uint(&st, algs[1]); cw_uint(&st, PCR); cw_bytes(&st, zero, 32);
+		cw_uint(&st, 8); cw_array(&st, 2);
+		for (size_t i = 0; i < 2; i++) {
+			cw_array(&st, 2);
+			cw_uint(&st, i + 1);
+			cw_bytes(&st, rec[i].content, rec[i].content_len);
+		}
+		put("fuzz_incrstate", "seed-state", st.buf, st.len);
+		cw_free(&st);
+	}
+
 	cw_free(&ops);
 	cw_free(&one);
 	cw_free(&log);
