@@ -395,6 +395,8 @@ int hv_verify_incremental(const struct hv_inputs *in, const struct hv_incr_state
 			snprintf(info->fallback, sizeof(info->fallback), "the evidence carries the whole log");
 		} else if ((why = mismatch(prev, in, &ev, policy_sha256, buf, sizeof(buf)))) {
 			snprintf(info->fallback, sizeof(info->fallback), "%s", why);
+		} else if (!in->policy) {
+			snprintf(info->fallback, sizeof(info->fallback), "no policy: nothing to resume");
 		} else if (!c.shadow_ok || make_resume(prev, &rs) < 0) {
 			snprintf(info->fallback, sizeof(info->fallback), "out of memory");
 		} else {

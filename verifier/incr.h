@@ -110,7 +110,8 @@ struct hv_incr_info {
 };
 
 /* Check IN (its resume and on_record are this function's; an on_record
- * given is still called) against PREV (may be NULL), with POLICY_SHA256
+ * given is still called, for the records the evidence carries only)
+ * against PREV (may be NULL), with POLICY_SHA256
  * the digest of the policy's bytes. Returns hv_verify's exit code; RES as
  * hv_verify fills it. With want_json the verdict gains "mode" ("full" or
  * "incremental"), "fallback" (a reason, when PREV was not resumed),

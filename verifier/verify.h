@@ -78,7 +78,8 @@ typedef void (*hv_record_fn)(void *arg, const struct hg_cel_rec *rec);
  * kept log key and banks, the replay starts from REPLAY (the PCR values
  * after record NEXT - 1) and must reach the quote as a full one must, and
  * SEED (may be NULL) gives the judge, before the first new record, what
- * it needs of the old ones (judge.h's hv_judge_record, in log order). */
+ * it needs of the old ones (judge.h's hv_judge_record, in log order).
+ * ON_RECORD sees the evidence's records only; res->records counts all. */
 struct hv_judge;
 struct hv_resume {
 	uint64_t next;
