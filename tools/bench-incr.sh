@@ -10,8 +10,9 @@
 # more record (an image measured again) and two quotes: the whole log, and
 # `quote --since` (1 record). tests/bench/bench_incr.c then times, pinned
 # to one core, interleaved rounds of a full check of the whole log and an
-# incremental one (state decoded, quote + 1 record checked, the next state
-# made) and prints the medians and the ratio.
+# incremental one (the sealed state checked and decoded, quote + 1 record
+# checked, the next state made and sealed) and prints the medians and the
+# ratio.
 #
 # Usage: BUILD=build tools/bench-incr.sh   (ROUNDS=5 SECS=2 BENCH_CPU=0)
 set -euo pipefail
@@ -39,7 +40,8 @@ out=$(swtpm-fixtures/swtpm-start.sh --banks sha256 --no-ek-certs --dir "$WORK/sw
 	die "swtpm did not start"
 eval "$out"
 export HOSTGATE_TCTI=$SWTPM_TCTI HOSTGATE_STATE=$WORK/state \
-	HOSTGATE_LOG=$WORK/run/measurements.cel HOSTGATE_CONFIG=$WORK/none.conf
+	HOSTGATE_LOG=$WORK/run/measurements.cel HOSTGATE_CONFIG=$WORK/none.conf \
+	HOSTGATE_VERIFY_STATE=$WORK/vstate
 : >"$WORK/none.conf"
 "$ATTEST" init --ak-out "$WORK/ak.pub" >/dev/null
 mkdir -p "$WORK/f"

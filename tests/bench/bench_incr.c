@@ -8,9 +8,12 @@
  * 'hostgate-verify check' does; then ROUNDS interleaved rounds of SECONDS
  * each time
  *   full:        hv_verify() of FULL_EV (want_json = 0, check --quiet)
- *   incremental: hv_incr_state_decode() of STATE's bytes (a service reads
- *                the BLOB each time), hv_verify_incremental() of INC_EV
- *                (which makes the next state, encoded and decoded again)
+ *   incremental: hv_incr_unseal() and hv_incr_state_decode() of STATE's
+ *                bytes (as check --state-in reads the file each time; the
+ *                key from the verifier's state directory, vstate.h),
+ *                hv_verify_incremental() of INC_EV (which makes the next
+ *                state, encoded and decoded again) and hv_incr_seal() of
+ *                that
  * Each call must be trusted, the incremental one incremental and with a
  * new state: the first that is not stops the run (exit 1).
  *
@@ -26,9 +29,11 @@
 #include "../../lib/digest.h"
 #include "../../lib/util.h"
 #include "../../verifier/incr.h"
+#include "../../verifier/incrseal.h"
 #include "../../verifier/inputs.h"
 #include "../../verifier/policy.h"
 #include "../../verifier/verify.h"
+#include "../../verifier/vstate.h"
 
 static double now(void)
 {
@@ -54,6 +59,7 @@ struct ctx {
 	const uint8_t *state;
 	size_t state_len;
 	uint8_t pol_sha[32];
+	uint8_t key[HV_INCR_KEY_LEN];
 	size_t records, new_records;
 };
 
@@ -88,7 +94,12 @@ static int one_incr(struct ctx *c)
 
 	if (!res)
 		return -1;
-	if (hv_incr_state_decode(c->state, c->state_len, &prev, &why) < 0) {
+	const uint8_t *inner;
+	uint8_t *sealed = NULL;
+	size_t inner_len, sealed_len;
+
+	if (hv_incr_unseal(c->key, c->state, c->state_len, &inner, &inner_len, &why) < 0 ||
+	    hv_incr_state_decode(inner, inner_len, &prev, &why) < 0) {
 		fprintf(stderr, "bench_incr: state: %s\n", why);
 		free(res);
 		return -1;
@@ -101,6 +112,9 @@ static int one_incr(struct ctx *c)
 			hv_check_name(res->first_failed), res->why, info.fallback, info.no_state);
 		rc = -1;
 	}
+	if (rc == 0 && hv_incr_seal(c->key, next.buf, next.len, &sealed, &sealed_len) < 0)
+		rc = -1;
+	free(sealed);
 	c->new_records = res->records - prev.next;
 	hv_incr_state_free(&prev);
 	hv_incr_state_free(&next);
@@ -153,6 +167,10 @@ int main(int argc, char **argv)
 	    hg_policy_parse(argv[6], (const char *)polb, polb_len, &pol) < 0 ||
 	    hg_hash(HG_ALG_SHA256, polb, polb_len, &d) < 0) {
 		fprintf(stderr, "bench_incr: cannot load the inputs\n");
+		goto out;
+	}
+	if (hv_incr_key(hv_state_dir(NULL), 0, c.key) != 0) {
+		fprintf(stderr, "bench_incr: no state key in %s\n", hv_state_dir(NULL));
 		goto out;
 	}
 	memcpy(c.pol_sha, d.d, 32);
