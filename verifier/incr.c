@@ -32,6 +32,8 @@ struct collect {
 	int shadow_ok;
 	struct keptv host;             /* host kinds and other types, in order */
 	struct keptv wl;               /* workload records (compacted) */
+	int other;                     /* a record of another content type */
+	int compacted;                 /* superseded workload records dropped */
 	int overflow, oom;
 	const uint8_t *log_key;        /* record 0's, when it streamed by */
 	size_t log_key_len;
@@ -123,17 +125,26 @@ static void collect_add(struct collect *c, const struct hg_cel_rec *rec)
 	if (rec->type == HG_CT_FILE && hg_kind_is_workload(rec->kind)) {
 		/* Compacting when full keeps the vector within twice the
 		 * distinct names, as judge.c's table. */
-		if (c->wl.n == c->wl.cap && c->wl.n) {
+		if (c->wl.n == c->wl.cap && c->wl.n && !c->other) {
 			wl_compact(&c->wl);
+			c->compacted = 1;
 			if (c->wl.n > HV_MAX_WORKLOADS) {
 				c->overflow = 1;
 				return;
 			}
 		}
-		if (push(&c->wl, rec) < 0)
+		if (c->wl.n >= HV_INCR_MAX_KEPT)
+			c->overflow = 1;
+		else if (push(&c->wl, rec) < 0)
 			c->oom = 1;
 		return;
 	}
+	/* A record of another type may speak of earlier records by number
+	 * (a VM's launch record of the config and images it started from):
+	 * from then on no workload record is dropped, and a summary that
+	 * already dropped some cannot be made (incr.h). */
+	if (rec->type != HG_CT_FILE)
+		c->other = 1;
 	keep = 1;
 	if (rec->type == HG_CT_FILE) {
 		/* A host record matters to later judgements if it failed
@@ -313,8 +324,11 @@ static const char *make_state(const struct hv_inputs *in, const struct hv_incr_s
 				return "a PCR the log extends is not quoted in every bank";
 			st.pcrs.v[st.pcrs.n++] = *v;
 		}
-	wl_compact(&c->wl);
-	if (c->wl.n > HV_MAX_WORKLOADS || c->host.n + c->wl.n > HV_INCR_MAX_KEPT)
+	if (c->other && c->compacted)
+		return "the log has records of a type that may refer to superseded workload records, which were not kept";
+	if (!c->other)
+		wl_compact(&c->wl);
+	if ((!c->other && c->wl.n > HV_MAX_WORKLOADS) || c->host.n + c->wl.n > HV_INCR_MAX_KEPT)
 		return "the log has more records the judge needs again than a state holds";
 	all = calloc(c->host.n + c->wl.n + 1, sizeof(*all));
 	st.recs = calloc(c->host.n + c->wl.n + 1, sizeof(*st.recs));

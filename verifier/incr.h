@@ -34,7 +34,11 @@
  *     policy (its failure is listed again, with its record number), and
  *     the first that names each policy entry (for "required");
  *   - workload-kind file records: the latest of each (kind, name);
- *   - records of any other content type than the log key: all.
+ *   - records of any other content type than the log key: all; and once
+ *     one is seen, every workload record too (such a record may refer to
+ *     earlier ones by number, as a VM's launch record does); a log whose
+ *     superseded workload records were already dropped before one gets
+ *     no state (a full check next time).
  * Kept records are fed to the judge, in record order, before the new
  * ones (hv_resume.seed); the set is closed under that (a resumed run keeps
  * what a full run would).
