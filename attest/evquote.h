@@ -61,6 +61,7 @@ struct hg_since {
 };
 
 #define HG_SINCE_MAX_RECNUM 0xfffffffeu
+#define HG_SINCE_BOOT_LEN HG_BOOT_ID_LEN
 
 /* BOOT (16 hex digits) and RECNUM (0..HG_SINCE_MAX_RECNUM): 0 or -1. */
 int hg_since_set(const char *boot, uint64_t recnum, struct hg_since *s);

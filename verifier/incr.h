@@ -114,7 +114,10 @@ struct hv_incr_info {
 };
 
 /* Check IN (its resume and on_record are this function's; an on_record
- * given is still called, for the records the evidence carries only)
+ * given is still called: when the state is resumed, first with each kept
+ * record, in record order, then with the evidence's records; so a judge
+ * layered on the record stream, such as judgevm.h's per-VM judge, sees
+ * the kept launch records and every workload record they may name)
  * against PREV (may be NULL), with POLICY_SHA256
  * the digest of the policy's bytes. Returns hv_verify's exit code; RES as
  * hv_verify fills it. With want_json the verdict gains "mode" ("full" or
