@@ -290,9 +290,16 @@ static SSL_CTX *make_ctx(const struct hg_httpsd_conf *conf, char *err,
 			 conf->cert_file, ssl_reason());
 		goto out;
 	}
+	/* OpenSSL checks the key against the certificate as it loads it
+	 * (X509_R_KEY_VALUES_MISMATCH); SSL_CTX_check_private_key() again
+	 * for a key it could not compare. */
 	if (SSL_CTX_use_PrivateKey_file(ctx, conf->key_file, SSL_FILETYPE_PEM) != 1) {
-		snprintf(err, errlen, "%s: cannot load the private key: %s",
-			 conf->key_file, ssl_reason());
+		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+			snprintf(err, errlen, "%s: the key does not match the certificate %s",
+				 conf->key_file, conf->cert_file);
+		else
+			snprintf(err, errlen, "%s: cannot load the private key: %s",
+				 conf->key_file, ssl_reason());
 		goto out;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
