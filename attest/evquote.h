@@ -35,8 +35,27 @@
 
 #define HG_UEFI_LOG_DEFAULT "/sys/kernel/security/tpm0/binary_bios_measurements"
 
+/* The verifier's "since" hint (the agent's POST /v1/evidence): the last
+ * record it verified, by boot id and record number. */
+#define HG_BOOT_ID_MAX 64
+struct hg_quote_since {
+	uint8_t boot[HG_BOOT_ID_MAX];
+	size_t boot_len;
+	uint64_t recnum;
+};
+
 int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
 		      const char *uefi_log, uint8_t **out, size_t *outlen);
+
+/* As hg_quote_evidence(), given the verifier's SINCE (NULL: none). Since
+ * is a hint: the full log is always a valid answer, and the one given
+ * until incremental evidence (issue 14 item 2) builds only the records
+ * after it. */
+int hg_quote_evidence_since(const struct hg_opts *o, struct hg_tpm *tpm,
+			    const uint8_t *nonce, size_t nonce_len,
+			    uint32_t mask, const char *uefi_log,
+			    const struct hg_quote_since *since, uint8_t **out,
+			    size_t *outlen);
 
 #endif

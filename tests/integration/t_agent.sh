@@ -1,0 +1,261 @@
+#!/bin/bash
+# t_agent.sh: hostgate-attest agent (docs/agent.md) on a real swtpm, with
+# real mutual TLS (tools/mkca.sh) and curl as the verifier:
+#   - a good client's POST /v1/evidence is a bundle that `hostgate-verify
+#     check` finds trusted against the AK and the nonce it sent (and not
+#     against another nonce); a "since" hint is accepted and answered with
+#     the full log;
+#   - no client certificate, one from another CA, and a server-only
+#     certificate (no clientAuth) are refused at the handshake;
+#   - bad nonce, malformed JSON, unknown field, bad since: 400 naming the
+#     reason; oversized body 413; wrong method 405; unknown path 404;
+#   - a silent client is dropped at the timeout while another is served;
+#     a connection flood beyond max-conns does not stop it serving after;
+#   - concurrent evidence requests all give valid quotes (one TPM user at
+#     a time);
+#   - /v1/domains through libvirt's in-process test driver (test:///default:
+#     no libvirtd needed), and 503 with the reason when libvirt cannot be
+#     reached; /v1/health; a stopped TPM turns health degraded and evidence
+#     into a 500 naming the TPM;
+#   - SIGTERM stops it (exit 0); bad configuration and TLS files stop the
+#     start with one line.
+. "$(dirname "$0")/lib.sh"
+start_tpm sha256
+N=0123456789abcdef0123456789abcdef
+F=$WORK/f
+mkdir -p "$F"
+printf 'qemu v1\n' >"$F/qemu"
+"$HG_ATTEST" init --ak-out "$WORK/ak.pub" >/dev/null &&
+	"$HG_ATTEST" measure --kind hypervisor "$F/qemu" >/dev/null &&
+	"$HG_ATTEST" quote --nonce $N -o "$WORK/ev0.cbor" &&
+	"$HG_VERIFY" learn --ak "$WORK/ak.pub" --nonce $N "$WORK/ev0.cbor" >"$WORK/p.json" ||
+	{ fail setup "init/measure/quote/learn failed"; exit 1; }
+CA=$WORK/ca OTHER=$WORK/other
+"$ROOT/tools/mkca.sh" "$CA" ca && "$ROOT/tools/mkca.sh" "$CA" server agent &&
+	"$ROOT/tools/mkca.sh" "$CA" client verifier && "$ROOT/tools/mkca.sh" "$CA" server notclient &&
+	"$ROOT/tools/mkca.sh" "$OTHER" ca && "$ROOT/tools/mkca.sh" "$OTHER" client evil ||
+	{ fail setup "mkca.sh failed"; exit 1; }
+
+APIDS=()
+stop_agents() {
+	local p
+	for p in "${APIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	APIDS=()
+}
+trap 'stop_agents; cleanup' EXIT
+
+# start_agent NAME [options]: sets PORT and APID; stderr in $WORK/NAME.err.
+start_agent() {
+	local name=$1 i
+	shift
+	: >"$WORK/$name.err"
+	"$HG_ATTEST" agent --listen 127.0.0.1:0 --cert "$CA/agent.pem" --key "$CA/agent.key" \
+		--client-ca "$CA/ca.pem" "$@" 2>"$WORK/$name.err" &
+	APID=$!
+	APIDS+=("$APID")
+	for i in $(seq 100); do
+		PORT=$(sed -n 's/^hostgate-attest: agent: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/$name.err")
+		[ -n "$PORT" ] && return 0
+		kill -0 "$APID" 2>/dev/null || break
+		sleep 0.1
+	done
+	fail "start-$name" "the agent did not start: $(cat "$WORK/$name.err")"
+	exit 1
+}
+
+# req WHO METHOD PATH [curl args]: the body to $WORK/body, prints the HTTP
+# status (000: no HTTP answer) and the content type.
+req() {
+	local who=$1 method=$2 path=$3
+	shift 3
+	local cert=()
+	[ "$who" = none ] || cert=(--cert "$who.pem" --key "$who.key")
+	curl -sS --max-time 20 --cacert "$CA/ca.pem" "${cert[@]}" -X "$method" \
+		-o "$WORK/body" -w '%{http_code} %{content_type}' "$@" \
+		"https://127.0.0.1:$PORT$path" 2>"$WORK/curl.err"
+}
+V=$CA/verifier
+evidence() { # NONCE_JSON_BODY: POST it as the verifier
+	req "$V" POST /v1/evidence -H 'Content-Type: application/json' --data-binary "$1"
+}
+# want NAME STATUS_REGEX [BODY_TEXT]
+want() {
+	local name=$1 st=$2 text=${3:-}
+	if [[ $got =~ ^$st ]] && { [ -z "$text" ] || grep -qF -- "$text" "$WORK/body"; }; then
+		pass "$name"
+	else
+		fail "$name" "got \"$got\" $(head -c 300 "$WORK/body" 2>/dev/null) $(head -c 200 "$WORK/curl.err")"
+	fi
+}
+check() { # NONCE FILE
+	"$HG_VERIFY" check --ak "$WORK/ak.pub" --nonce "$1" --policy "$WORK/p.json" "$2"
+}
+
+start_agent a --max-conns 6 --timeout 2 --connect test:///default
+
+# --- evidence --------------------------------------------------------------
+N1=00112233445566778899aabbccddeeff
+got=$(evidence "{\"nonce\": \"$N1\"}")
+want evidence-200 '200 application/cbor'
+cp "$WORK/body" "$WORK/ev1.cbor"
+expect_exit 0 evidence-verifies-trusted check $N1 "$WORK/ev1.cbor"
+expect_exit 3 evidence-other-nonce-refused check $N "$WORK/ev1.cbor"
+expect_err "nonce: quote extraData does not equal the nonce" evidence-other-nonce-named
+got=$(evidence "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00ff\", \"recnum\": 3}}")
+want since-accepted '200 application/cbor'
+cp "$WORK/body" "$WORK/ev2.cbor"
+expect_exit 0 since-full-log-trusted check $N1 "$WORK/ev2.cbor"
+
+# --- mutual TLS ------------------------------------------------------------
+got=$(req none GET /v1/health)
+want no-cert-refused '000'
+got=$(req "$OTHER/evil" GET /v1/health)
+want other-ca-refused '000'
+got=$(req "$CA/notclient" GET /v1/health)
+want server-cert-refused '000'
+got=$(req none POST /v1/evidence --data-binary "{\"nonce\": \"$N1\"}")
+want no-cert-no-evidence '000'
+
+# --- bad requests: 400 naming the reason ------------------------------------
+bad() { # NAME BODY REASON
+	got=$(evidence "$2")
+	want "$1" '400 application/json' "$3"
+}
+bad nonce-odd-hex '{"nonce": "abc"}' 'nonce: not 8..64 bytes of hex'
+bad nonce-not-hex '{"nonce": "zz112233445566778899"}' 'nonce: not 8..64 bytes of hex'
+bad nonce-short '{"nonce": "00112233"}' 'nonce: not 8..64 bytes of hex'
+bad nonce-long "{\"nonce\": \"$(head -c 65 /dev/zero | xxd -p -c 200)\"}" 'nonce: not 8..64 bytes of hex'
+bad nonce-number '{"nonce": 12345678901234567}' 'nonce: not 8..64 bytes of hex'
+bad nonce-missing '{}' 'nonce: required'
+bad malformed-json '{"nonce": "0011' 'malformed JSON'
+bad trailing-data "{\"nonce\": \"$N1\"} x" 'malformed JSON'
+bad not-object "[\"$N1\"]" 'not a JSON object'
+bad empty-body '' 'empty body'
+bad unknown-field "{\"nonce\": \"$N1\", \"pcrs\": [0]}" 'unknown field \"pcrs\"'
+bad since-not-object "{\"nonce\": \"$N1\", \"since\": 3}" 'since: not an object'
+bad since-bad-boot "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"xyz\", \"recnum\": 1}}" 'since.boot: not 1..64 bytes of hex'
+bad since-negative "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\", \"recnum\": -1}}" 'since.recnum: not an integer >= 0'
+bad since-string-recnum "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\", \"recnum\": \"1\"}}" 'since.recnum: not an integer >= 0'
+bad since-unknown "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\", \"recnum\": 1, \"x\": 1}}" 'since: unknown field \"x\"'
+bad since-incomplete "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\"}}" 'since: needs both'
+got=$(head -c 5000 /dev/zero | tr '\0' ' ' | req "$V" POST /v1/evidence --data-binary @-)
+want oversized-body-413 '413'
+got=$(req "$V" GET /v1/evidence)
+want evidence-get-405 '405 application/json' 'method not allowed: use POST'
+got=$(req "$V" POST /v1/health --data-binary x)
+want health-post-405 '405 application/json' 'method not allowed: use GET'
+got=$(req "$V" DELETE /v1/domains)
+want domains-delete-405 '405'
+got=$(req "$V" GET /v1/nothing)
+want unknown-path-404 '404 application/json' 'no such resource'
+got=$(req "$V" GET /v1/evidence/x)
+want prefix-path-404 '404'
+
+# --- health and domains ------------------------------------------------------
+got=$(req "$V" GET /v1/health)
+want health-200 '200 application/json'
+h=$(jq -c '[.status, .tpm, .ak, (.version | length > 0)]' "$WORK/body" 2>&1)
+[ "$h" = '["ok",true,true,true]' ] && pass health-ok || fail health-ok "$h"
+got=$(req "$V" GET /v1/domains)
+want domains-200 '200 application/json'
+d=$(jq -c '.' "$WORK/body" 2>&1)
+[ "$d" = '[{"name":"test","uuid":"6695eb01-f6a4-8304-79aa-97f2502e193f","id":1}]' ] &&
+	pass domains-running-listed || fail domains-running-listed "$d"
+
+# --- slow and flooding clients -----------------------------------------------
+# A silent client after the TLS handshake: dropped at the 2 s timeout while
+# the verifier is served.
+python3 - "$PORT" "$CA" >"$WORK/silent.out" 2>&1 <<'EOF' &
+import socket, ssl, sys, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=ca + "/ca.pem")
+ctx.load_cert_chain(ca + "/verifier.pem", ca + "/verifier.key")
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+s.settimeout(15)
+t0 = time.time()
+try:
+    s.recv(10)
+    print("closed %d ms" % ((time.time() - t0) * 1000))
+except OSError as e:
+    print("error %s %d ms" % (e, (time.time() - t0) * 1000))
+EOF
+SP=$!
+sleep 0.5
+got=$(evidence "{\"nonce\": \"$N1\"}")
+want served-beside-silent '200 application/cbor'
+wait "$SP"
+ms=$(sed -n 's/^closed \([0-9]*\) ms/\1/p' "$WORK/silent.out")
+[ -n "$ms" ] && [ "$ms" -ge 1500 ] && [ "$ms" -lt 6000 ] && pass silent-client-dropped ||
+	fail silent-client-dropped "$(cat "$WORK/silent.out")"
+
+# A flood: 30 silent connections against max-conns 6. Those beyond the cap
+# are closed at once; when the flood is over the agent serves again.
+for i in $(seq 30); do
+	exec {fd}<>/dev/tcp/127.0.0.1/"$PORT" && FLOOD+=("$fd")
+done
+sleep 0.3
+got=$(req "$V" GET /v1/health)
+[[ $got =~ ^(000|200) ]] && pass flood-no-crash || fail flood-no-crash "$got"
+kill -0 "$APID" 2>/dev/null && pass flood-agent-alive || fail flood-agent-alive "the agent died"
+for fd in "${FLOOD[@]}"; do exec {fd}<&-; done
+sleep 0.5
+got=$(req "$V" GET /v1/health)
+want served-after-flood '200 application/json'
+
+# --- concurrency: every answer a valid quote of its own nonce ---------------
+pids=()
+for i in 1 2 3 4 5; do
+	n=$(printf '%02x' "$i")00112233445566778899aabbccddee
+	curl -sS --max-time 30 --cacert "$CA/ca.pem" --cert "$V.pem" --key "$V.key" \
+		--data-binary "{\"nonce\": \"$n\"}" -o "$WORK/c$i.cbor" -w '%{http_code}' \
+		"https://127.0.0.1:$PORT/v1/evidence" >"$WORK/c$i.code" 2>&1 &
+	pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+ok=0
+for i in 1 2 3 4 5; do
+	n=$(printf '%02x' "$i")00112233445566778899aabbccddee
+	[ "$(cat "$WORK/c$i.code")" = 200 ] && check "$n" "$WORK/c$i.cbor" >/dev/null 2>"$WORK/c$i.err" &&
+		ok=$((ok + 1))
+done
+[ "$ok" = 5 ] && pass concurrent-evidence-all-trusted || fail concurrent-evidence-all-trusted "$ok of 5: $(cat "$WORK"/c*.code "$WORK"/c*.err | head -c 400)"
+
+# --- SIGTERM ---------------------------------------------------------------
+kill -TERM "$APID"
+wait "$APID"
+rc=$?
+APIDS=()
+[ "$rc" = 0 ] && pass sigterm-exit-0 || fail sigterm-exit-0 "exit $rc: $(tail -3 "$WORK/a.err")"
+grep -q 'agent: Terminated: stopping' "$WORK/a.err" && pass sigterm-says-stopping ||
+	fail sigterm-says-stopping "$(tail -3 "$WORK/a.err")"
+
+# --- libvirt unreachable: 503 with the reason; TPM gone --------------------
+start_agent b --connect 'qemu+unix:///system?socket=/nonexistent/hostgate-test.sock'
+got=$(req "$V" GET /v1/domains)
+want domains-unreachable-503 '503 application/json' 'cannot connect'
+"$ROOT/swtpm-fixtures/swtpm-stop.sh" "${_TPMS[0]}" >/dev/null 2>&1
+got=$(req "$V" GET /v1/health)
+want health-tpm-down-200 '200 application/json'
+h=$(jq -c '[.status, .tpm, (.tpm_error | length > 0)]' "$WORK/body" 2>&1)
+[ "$h" = '["degraded",false,true]' ] && pass health-tpm-down-degraded || fail health-tpm-down-degraded "$h"
+got=$(evidence "{\"nonce\": \"$N1\"}")
+want evidence-tpm-down-500 '500 application/json' '"error":"TPM: '
+kill -INT "$APID"
+wait "$APID"
+rc=$?
+APIDS=()
+[ "$rc" = 0 ] && pass sigint-exit-0 || fail sigint-exit-0 "exit $rc"
+
+# --- start-up errors -------------------------------------------------------
+expect_exit 2 max-conns-0-refused "$HG_ATTEST" agent --max-conns 0 --listen 127.0.0.1:0
+expect_err "--max-conns: not an integer in 1..1024" max-conns-0-message
+expect_exit 1 key-mismatch-refused "$HG_ATTEST" agent --listen 127.0.0.1:0 --cert "$CA/agent.pem" \
+	--key "$CA/verifier.key" --client-ca "$CA/ca.pem"
+expect_err "agent: $CA/verifier.key: the key does not match the certificate $CA/agent.pem" key-mismatch-message
+[ "$(wc -l <"$WORK/last.err")" = 1 ] && pass key-mismatch-one-line || fail key-mismatch-one-line "$(cat "$WORK/last.err")"
+expect_exit 1 missing-client-ca-refused "$HG_ATTEST" agent --listen 127.0.0.1:0 --cert "$CA/agent.pem" \
+	--key "$CA/agent.key" --client-ca "$WORK/none.pem"
+expect_err "$WORK/none.pem: cannot load the client CA" missing-client-ca-message
+expect_exit 1 bad-listen-refused "$HG_ATTEST" agent --listen localhost:8443 --cert "$CA/agent.pem" \
+	--key "$CA/agent.key" --client-ca "$CA/ca.pem"
+expect_err "localhost:8443: not a HOST:PORT with a numeric host" bad-listen-message
