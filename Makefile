@@ -94,7 +94,7 @@ endif
 BINS := $(BUILD)/bin/hostgate-attest $(BUILD)/bin/hostgate-verify
 MAN_SRC := $(wildcard man/*.scd)
 MANS := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
-UNITS := $(BUILD)/contrib/hostgate-measure-host.service
+UNITS := $(BUILD)/contrib/hostgate-measure-host.service $(BUILD)/contrib/hostgate-agent.service
 
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN) $(MANS) $(UNITS)
 
@@ -259,7 +259,9 @@ COMPLETIONS := hostgate-attest hostgate-verify
 install: $(BINS) $(MANS) $(UNITS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -D -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/hostgate-measure-host.service
+	for u in $(UNITS); do \
+		install -D -m 0644 $$u $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
 	for m in $(MANS); do \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
 	done
@@ -275,7 +277,7 @@ install: $(BINS) $(MANS) $(UNITS)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
-	rm -f $(DESTDIR)$(UNITDIR)/hostgate-measure-host.service
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 	for m in $(notdir $(MANS)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(COMPLETIONS))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard $(DOC_FILES))))

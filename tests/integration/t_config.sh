@@ -28,7 +28,7 @@ C=$WORK/hostgate.conf
 : >"$WORK/empty.conf"
 expect_exit 0 "empty-file" "$HG_ATTEST" config --config "$WORK/empty.conf"
 n=$(grep -c '  # default$' "$WORK/last.out")
-[ "$n" = 13 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 13 keys from default: $(cat "$WORK/last.out")"
+[ "$n" = 19 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 19 keys from default: $(cat "$WORK/last.out")"
 expect_src tcti device:/dev/tpmrm0 default "default-tcti"
 expect_src pcr 13 default "default-pcr"
 expect_src nvram overlay default "default-nvram"
