@@ -220,6 +220,31 @@ for i in 1 2 3 4 5; do
 done
 [ "$ok" = 5 ] && pass concurrent-evidence-all-trusted || fail concurrent-evidence-all-trusted "$ok of 5: $(cat "$WORK"/c*.code "$WORK"/c*.err | head -c 400)"
 
+# --- a hung TPM: the client is cut at the deadline (4 x 1 s), domains are
+# still served meanwhile, and once the TPM answers again so is evidence ---
+A1=$APID P1=$PORT
+start_agent h --timeout 1 --connect test:///default
+kill -STOP "$SWTPM_PID"
+t0=$(date +%s%N)
+got=$(evidence "{\"nonce\": \"$N1\"}")
+ms=$((($(date +%s%N) - t0) / 1000000))
+[[ $got =~ ^000 ]] && [ "$ms" -ge 3000 ] && [ "$ms" -lt 9000 ] && pass hung-tpm-client-cut-at-deadline ||
+	fail hung-tpm-client-cut-at-deadline "got \"$got\" after $ms ms"
+got=$(req "$V" GET /v1/domains)
+want hung-tpm-domains-served '200 application/json'
+kill -CONT "$SWTPM_PID"
+sleep 0.5
+got=$(evidence "{\"nonce\": \"$N1\"}")
+want after-hung-tpm-evidence '200 application/cbor'
+cp "$WORK/body" "$WORK/ev3.cbor"
+expect_exit 0 after-hung-tpm-trusted check $N1 "$WORK/ev3.cbor"
+kill -TERM "$APID"
+wait "$APID"
+rc=$?
+[ "$rc" = 0 ] && pass hung-tpm-agent-stops-cleanly || fail hung-tpm-agent-stops-cleanly "exit $rc: $(tail -3 "$WORK/h.err")"
+APIDS=("$A1")
+APID=$A1 PORT=$P1
+
 # --- SIGTERM ---------------------------------------------------------------
 kill -TERM "$APID"
 wait "$APID"
