@@ -1,4 +1,5 @@
 /* evquote.c: see evquote.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,11 +200,22 @@ out:
 	return ret;
 }
 
+int hg_since_set(const char *boot, uint64_t recnum, struct hg_since *s)
+{
+	if (!boot || strlen(boot) != HG_SINCE_BOOT_LEN || recnum > HG_SINCE_MAX_RECNUM)
+		return -1;
+	for (size_t i = 0; i < HG_SINCE_BOOT_LEN; i++)
+		if (!isxdigit((unsigned char)boot[i]))
+			return -1;
+	memcpy(s->boot, boot, HG_SINCE_BOOT_LEN + 1);
+	s->recnum = recnum;
+	return 0;
+}
+
 int hg_quote_evidence_since(const struct hg_opts *o, struct hg_tpm *tpm,
-			    const uint8_t *nonce, size_t nonce_len,
-			    uint32_t mask, const char *uefi_log,
-			    const struct hg_quote_since *since, uint8_t **out,
-			    size_t *outlen)
+			    const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+			    const char *uefi_log, const struct hg_since *since,
+			    uint8_t **out, size_t *outlen)
 {
 	/* The full log answers any since (evquote.h). */
 	(void)since;

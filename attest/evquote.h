@@ -35,27 +35,34 @@
 
 #define HG_UEFI_LOG_DEFAULT "/sys/kernel/security/tpm0/binary_bios_measurements"
 
-/* The verifier's "since" hint (the agent's POST /v1/evidence): the last
- * record it verified, by boot id and record number. */
-#define HG_BOOT_ID_MAX 64
-struct hg_quote_since {
-	uint8_t boot[HG_BOOT_ID_MAX];
-	size_t boot_len;
-	uint64_t recnum;
-};
-
 int hg_quote_evidence(const struct hg_opts *o, struct hg_tpm *tpm,
 		      const uint8_t *nonce, size_t nonce_len, uint32_t mask,
 		      const char *uefi_log, uint8_t **out, size_t *outlen);
 
-/* As hg_quote_evidence(), given the verifier's SINCE (NULL: none). Since
- * is a hint: the full log is always a valid answer, and the one given
- * until incremental evidence (issue 14 item 2) builds only the records
- * after it. */
+/* The verifier's "since": the agent receives it as the JSON
+ * {"boot": "HEX", "recnum": N}. BOOT is 16 hex digits (the boot id the
+ * verifier reports: the quote's clockInfo resetCount and restartCount),
+ * RECNUM the last record it verified, 0..HG_SINCE_MAX_RECNUM.
+ *
+ * The interface of incremental evidence (branch h-incr, issue 14 item 2),
+ * here without it: since is a hint, the full log is always a valid answer,
+ * and hg_quote_evidence_since() gives the full log for any SINCE. At the
+ * merge, h-incr's evquote.{c,h} replace these stubs whole; the agent uses
+ * only what is declared here. */
+#define HG_SINCE_BOOT_LEN 16
+struct hg_since {
+	char boot[HG_SINCE_BOOT_LEN + 1];
+	uint64_t recnum;              /* the last record the verifier verified */
+};
+
+#define HG_SINCE_MAX_RECNUM 0xfffffffeu
+
+/* BOOT (16 hex digits) and RECNUM (0..HG_SINCE_MAX_RECNUM): 0 or -1. */
+int hg_since_set(const char *boot, uint64_t recnum, struct hg_since *s);
+
 int hg_quote_evidence_since(const struct hg_opts *o, struct hg_tpm *tpm,
-			    const uint8_t *nonce, size_t nonce_len,
-			    uint32_t mask, const char *uefi_log,
-			    const struct hg_quote_since *since, uint8_t **out,
-			    size_t *outlen);
+			    const uint8_t *nonce, size_t nonce_len, uint32_t mask,
+			    const char *uefi_log, const struct hg_since *since,
+			    uint8_t **out, size_t *outlen);
 
 #endif

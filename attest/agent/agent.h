@@ -77,7 +77,7 @@ struct ag_job {
 	uint8_t nonce[HG_NONCE_MAX];
 	size_t nonce_len;
 	int has_since;
-	struct hg_quote_since since;
+	struct hg_since since;
 	/* output: BODY (malloc) of CTYPE, or ERR as {"error": ...} */
 	int status;
 	const char *ctype;

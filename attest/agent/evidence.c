@@ -4,8 +4,9 @@
  * depth 4, the whole body one value):
  *   {"nonce": HEX}                               required, 8..64 bytes as
  *                                                for `quote --nonce`
- *   "since": {"boot": HEX, "recnum": N}          optional: HEX 1..64 bytes,
- *                                                N an integer >= 0
+ *   "since": {"boot": HEX, "recnum": N}          optional: HEX 16 hex
+ *                                                digits (the boot id),
+ *                                                N 0..2^32-2
  * Any other field, a wrong type or a bad value is a 400 naming it. The
  * answer is hg_quote_evidence_since()'s bundle, made on the TPM worker;
  * since is a hint, and the full log is always a valid answer
@@ -58,11 +59,11 @@ static int hex_field(struct json_object *v, size_t min, size_t max, uint8_t *out
 	return 0;
 }
 
-static int parse_since(struct json_object *s, struct hg_quote_since *since,
+static int parse_since(struct json_object *s, struct hg_since *since,
 		       char *why, size_t whylen)
 {
+	struct json_object *boot = NULL, *recnum = NULL;
 	char kb[72];
-	int boot = 0, recnum = 0;
 
 	if (!json_object_is_type(s, json_type_object)) {
 		snprintf(why, whylen, "since: not an object");
@@ -70,27 +71,29 @@ static int parse_since(struct json_object *s, struct hg_quote_since *since,
 	}
 	json_object_object_foreach(s, k, v) {
 		if (strcmp(k, "boot") == 0) {
-			if (hex_field(v, 1, HG_BOOT_ID_MAX, since->boot, &since->boot_len) < 0) {
-				snprintf(why, whylen, "since.boot: not 1..%d bytes of hex",
-					 HG_BOOT_ID_MAX);
-				return -1;
-			}
-			boot = 1;
+			boot = v;
 		} else if (strcmp(k, "recnum") == 0) {
-			if (!json_object_is_type(v, json_type_int) ||
-			    json_object_get_int64(v) < 0) {
-				snprintf(why, whylen, "since.recnum: not an integer >= 0");
-				return -1;
-			}
-			since->recnum = (uint64_t)json_object_get_int64(v);
-			recnum = 1;
+			recnum = v;
 		} else {
 			snprintf(why, whylen, "since: unknown field \"%s\"", shown(k, kb, sizeof(kb)));
 			return -1;
 		}
 	}
-	if (!boot || !recnum) {
+	if (boot == NULL || recnum == NULL) {
 		snprintf(why, whylen, "since: needs both \"boot\" and \"recnum\"");
+		return -1;
+	}
+	if (!json_object_is_type(boot, json_type_string) ||
+	    hg_since_set(json_object_get_string(boot), 0, since) < 0) {
+		snprintf(why, whylen, "since.boot: not %d hex digits", HG_SINCE_BOOT_LEN);
+		return -1;
+	}
+	/* json-c holds integers above INT64_MAX as uint64: both read here. */
+	if (!json_object_is_type(recnum, json_type_int) || json_object_get_int64(recnum) < 0 ||
+	    hg_since_set(json_object_get_string(boot),
+			 (uint64_t)json_object_get_int64(recnum), since) < 0) {
+		snprintf(why, whylen, "since.recnum: not an integer in 0..%u",
+			 HG_SINCE_MAX_RECNUM);
 		return -1;
 	}
 	return 0;

@@ -101,7 +101,7 @@ cp "$WORK/body" "$WORK/ev1.cbor"
 expect_exit 0 evidence-verifies-trusted check $N1 "$WORK/ev1.cbor"
 expect_exit 3 evidence-other-nonce-refused check $N "$WORK/ev1.cbor"
 expect_err "nonce: quote extraData does not equal the nonce" evidence-other-nonce-named
-got=$(evidence "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00ff\", \"recnum\": 3}}")
+got=$(evidence "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": 3}}")
 want since-accepted '200 application/cbor'
 cp "$WORK/body" "$WORK/ev2.cbor"
 expect_exit 0 since-full-log-trusted check $N1 "$WORK/ev2.cbor"
@@ -133,11 +133,15 @@ bad not-object "[\"$N1\"]" 'not a JSON object'
 bad empty-body '' 'empty body'
 bad unknown-field "{\"nonce\": \"$N1\", \"pcrs\": [0]}" 'unknown field \"pcrs\"'
 bad since-not-object "{\"nonce\": \"$N1\", \"since\": 3}" 'since: not an object'
-bad since-bad-boot "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"xyz\", \"recnum\": 1}}" 'since.boot: not 1..64 bytes of hex'
-bad since-negative "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\", \"recnum\": -1}}" 'since.recnum: not an integer >= 0'
-bad since-string-recnum "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\", \"recnum\": \"1\"}}" 'since.recnum: not an integer >= 0'
-bad since-unknown "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\", \"recnum\": 1, \"x\": 1}}" 'since: unknown field \"x\"'
-bad since-incomplete "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00\"}}" 'since: needs both'
+bad since-bad-boot "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"xyz\", \"recnum\": 1}}" 'since.boot: not 16 hex digits'
+bad since-short-boot "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"00ff\", \"recnum\": 1}}" 'since.boot: not 16 hex digits'
+bad since-negative "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": -1}}" 'since.recnum: not an integer in 0..4294967294'
+bad since-recnum-big "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": 4294967295}}" 'since.recnum: not an integer in 0..4294967294'
+bad since-recnum-huge "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": 18446744073709551616}}" 'since.recnum: not an integer in 0..4294967294'
+bad since-string-recnum "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": \"1\"}}" 'since.recnum: not an integer in 0..4294967294'
+bad since-float-recnum "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": 1.5}}" 'since.recnum: not an integer in 0..4294967294'
+bad since-unknown "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": 1, \"x\": 1}}" 'since: unknown field \"x\"'
+bad since-incomplete "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\"}}" 'since: needs both'
 got=$(head -c 5000 /dev/zero | tr '\0' ' ' | req "$V" POST /v1/evidence --data-binary @-)
 want oversized-body-413 '413'
 got=$(req "$V" GET /v1/evidence)
