@@ -224,6 +224,46 @@ for i in 1 2 3 4 5; do
 done
 [ "$ok" = 5 ] && pass concurrent-evidence-all-trusted || fail concurrent-evidence-all-trusted "$ok of 5: $(cat "$WORK"/c*.code "$WORK"/c*.err | head -c 400)"
 
+# --- unprivileged, set up as docs/agent.md says ----------------------------
+# nobody:nogroup, the state directory group-readable (not logkey.pem), the
+# lock read-only to it, the TLS key in its group: evidence still verifies.
+A1=$APID P1=$PORT
+U=$WORK/u
+mkdir -p "$U" && cp "$CA/agent.pem" "$CA/agent.key" "$CA/ca.pem" "$U/" &&
+	chmod o+x "$WORK" && chgrp -R nogroup "$U" && chmod 0750 "$U" && chmod 0640 "$U"/* &&
+	touch "$HOSTGATE_STATE/tpm.lock" &&
+	chgrp nogroup "$HOSTGATE_STATE" "$HOSTGATE_STATE/ak.pub" "$HOSTGATE_STATE/ak.priv" "$HOSTGATE_STATE/tpm.lock" &&
+	chmod g+rx "$HOSTGATE_STATE" && chmod g+r "$HOSTGATE_STATE/ak.pub" "$HOSTGATE_STATE/ak.priv" &&
+	chmod 0640 "$HOSTGATE_STATE/tpm.lock" || { fail unprivileged-setup "chmod/chgrp failed"; }
+ls -l "$HOSTGATE_STATE" >"$WORK/state.ls"
+: >"$WORK/u.err"
+setpriv --reuid=nobody --regid=nogroup --clear-groups "$HG_ATTEST" agent --listen 127.0.0.1:0 \
+	--cert "$U/agent.pem" --key "$U/agent.key" --client-ca "$U/ca.pem" 2>"$WORK/u.err" &
+APID=$!
+APIDS=("$A1" "$APID")
+for i in $(seq 100); do
+	PORT=$(sed -n 's/^hostgate-attest: agent: listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/u.err")
+	[ -n "$PORT" ] && break
+	sleep 0.1
+done
+[ "$(stat -c %U "/proc/$APID")" = nobody ] && pass unprivileged-runs-as-nobody ||
+	fail unprivileged-runs-as-nobody "$(stat -c %U "/proc/$APID" 2>&1) $(cat "$WORK/u.err")"
+setpriv --reuid=nobody --regid=nogroup --clear-groups cat "$HOSTGATE_STATE/logkey.pem" >/dev/null 2>&1 &&
+	fail unprivileged-no-logkey "nobody reads logkey.pem" || pass unprivileged-no-logkey
+got=$(evidence "{\"nonce\": \"$N1\"}")
+want unprivileged-evidence-200 '200 application/cbor'
+cp "$WORK/body" "$WORK/ev4.cbor"
+expect_exit 0 unprivileged-evidence-trusted check $N1 "$WORK/ev4.cbor"
+got=$(req "$V" GET /v1/health)
+h=$(jq -c '[.status, .tpm, .ak]' "$WORK/body" 2>&1)
+[ "$h" = '["ok",true,true]' ] && pass unprivileged-health-ok || fail unprivileged-health-ok "$h $(cat "$WORK/u.err")"
+kill -TERM "$APID"
+wait "$APID"
+rc=$?
+[ "$rc" = 0 ] && pass unprivileged-stops-cleanly || fail unprivileged-stops-cleanly "exit $rc"
+APIDS=("$A1")
+APID=$A1 PORT=$P1
+
 # --- a hung TPM: the client is cut at the deadline (4 x 1 s), domains are
 # still served meanwhile, and once the TPM answers again so is evidence ---
 A1=$APID P1=$PORT
