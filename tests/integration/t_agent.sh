@@ -155,6 +155,46 @@ want unknown-path-404 '404 application/json' 'no such resource'
 got=$(req "$V" GET /v1/evidence/x)
 want prefix-path-404 '404'
 
+# --- malformed HTTP over a good TLS connection: an error status or a close,
+# never a crash, and the next client is served -------------------------------
+python3 - "$PORT" "$CA" >"$WORK/raw.out" 2>&1 <<'EOF'
+import socket, ssl, sys
+port, ca = int(sys.argv[1]), sys.argv[2]
+cases = {
+    "garbage": b"\x00\x01\x02 not http at all\r\n\r\n",
+    "bad-version": b"GET /v1/health HTTP/9.9\r\nHost: x\r\n\r\n",
+    "no-colon-header": b"GET /v1/health HTTP/1.1\r\nHost x\r\n\r\n",
+    "negative-length": b"POST /v1/evidence HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    "huge-length": b"POST /v1/evidence HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+    "bad-chunk": b"POST /v1/evidence HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    "big-chunk": b"POST /v1/evidence HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n100000\r\n" + b"a" * 5000,
+    "h2-preface": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+    "long-line": b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\n\r\n",
+}
+for name, data in cases.items():
+    ctx = ssl.create_default_context(cafile=ca + "/ca.pem")
+    ctx.load_cert_chain(ca + "/verifier.pem", ca + "/verifier.key")
+    s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+    s.settimeout(8)
+    try:
+        s.sendall(data)
+        r = s.recv(200)
+        print(name, (r.split(b"\r\n")[0].decode("ascii", "replace") or "closed"))
+    except OSError as e:
+        print(name, "closed", type(e).__name__)
+    s.close()
+EOF
+while read -r name rest; do
+	case $rest in
+	"HTTP/1."[01]" 4"[0-9][0-9]* | closed*) pass "malformed-$name" ;;
+	*) fail "malformed-$name" "$rest" ;;
+	esac
+done <"$WORK/raw.out"
+[ "$(wc -l <"$WORK/raw.out")" = 9 ] && pass malformed-all-answered || fail malformed-all-answered "$(cat "$WORK/raw.out")"
+kill -0 "$APID" 2>/dev/null && pass malformed-agent-alive || fail malformed-agent-alive "the agent died"
+got=$(req "$V" GET /v1/health)
+want served-after-malformed '200 application/json'
+
 # --- health and domains ------------------------------------------------------
 got=$(req "$V" GET /v1/health)
 want health-200 '200 application/json'
