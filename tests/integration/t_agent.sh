@@ -129,6 +129,10 @@ bad nonce-number '{"nonce": 12345678901234567}' 'nonce: not 8..64 bytes of hex'
 bad nonce-missing '{}' 'nonce: required'
 bad malformed-json '{"nonce": "0011' 'malformed JSON'
 bad trailing-data "{\"nonce\": \"$N1\"} x" 'malformed JSON'
+bad too-deep '{"nonce": [[[[[["00"]]]]]]}' 'malformed JSON'
+printf '{"nonce": "%s"}\0' "$N1" >"$WORK/nul.json"
+got=$(req "$V" POST /v1/evidence --data-binary @"$WORK/nul.json")
+want nul-byte '400 application/json' 'malformed JSON: a NUL byte'
 bad not-object "[\"$N1\"]" 'not a JSON object'
 bad empty-body '' 'empty body'
 bad unknown-field "{\"nonce\": \"$N1\", \"pcrs\": [0]}" 'unknown field \"pcrs\"'
