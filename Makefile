@@ -45,12 +45,12 @@ V ?= 0
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
 # libevent (evhttp + bufferevent_openssl): the agent's and the service's
 # HTTPS servers; libcurl: the service's clients (poller, webhooks).
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0 json-c libevent libevent_openssl
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libssl libcbor libxml-2.0 json-c libevent libevent_openssl
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.
-VERIFY_PKGS := tss2-mu libcrypto libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
-TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
+VERIFY_PKGS := tss2-mu libcrypto libssl libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
+TEST_PKGS := cmocka tss2-mu libcrypto libssl libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
 UNISTRING_LIBS := -lunistring
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -96,7 +96,7 @@ endif
 BINS := $(BUILD)/bin/hostgate-attest $(BUILD)/bin/hostgate-verify
 MAN_SRC := $(wildcard man/*.scd)
 MANS := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
-UNITS := $(BUILD)/contrib/hostgate-measure-host.service
+UNITS := $(BUILD)/contrib/hostgate-measure-host.service $(BUILD)/contrib/hostgate-agent.service
 
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN) $(MANS) $(UNITS)
 
@@ -110,7 +110,7 @@ $(BUILD)/gen/hg_version.h: VERSION
 	$(quiet) GEN $@
 	$(Q)mkdir -p $(@D)
 	$(Q)printf '#define HG_VERSION "%s"\n' "$(VERSION)" >$@.tmp && mv $@.tmp $@
-$(BUILD)/attest/main.o $(BUILD)/verifier/main.o: $(BUILD)/gen/hg_version.h
+$(BUILD)/attest/main.o $(BUILD)/attest/agent/health.o $(BUILD)/verifier/main.o: $(BUILD)/gen/hg_version.h
 
 # SOURCE_DATE_EPOCH (set by dpkg-buildpackage from debian/changelog)
 # makes scdoc's date reproducible.
@@ -265,7 +265,9 @@ COMPLETIONS := hostgate-attest hostgate-verify
 install: $(BINS) $(MANS) $(UNITS)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
-	install -D -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/hostgate-measure-host.service
+	for u in $(UNITS); do \
+		install -D -m 0644 $$u $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
 	for m in $(MANS); do \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$${m##*/} || exit 1; \
 	done
@@ -281,7 +283,7 @@ install: $(BINS) $(MANS) $(UNITS)
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
-	rm -f $(DESTDIR)$(UNITDIR)/hostgate-measure-host.service
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 	for m in $(notdir $(MANS)); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
 	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(COMPLETIONS))
 	rm -f $(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(wildcard $(DOC_FILES))))

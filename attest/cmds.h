@@ -20,5 +20,6 @@ int hook_main(int argc, char **argv);
 int enroll_request_main(int argc, char **argv);
 int activate_main(int argc, char **argv);
 int config_main(int argc, char **argv);
+int agent_main(int argc, char **argv);
 
 #endif

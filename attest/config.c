@@ -41,7 +41,7 @@ int config_main(int argc, char **argv)
 	};
 	struct hg_opts o;
 	char val[HG_K_COUNT][4 * 4096];
-	size_t w = 0;
+	size_t w = 0, kw = 0;
 	int c, ret = HG_EXIT_USAGE;
 
 	hg_opts_init(&o);
@@ -69,13 +69,15 @@ int config_main(int argc, char **argv)
 		hg_conf_value(o.conf, (enum hg_conf_key)k, val[k], sizeof(val[k]));
 		if (strlen(val[k]) > w)
 			w = strlen(val[k]);
+		if (strlen(hg_conf_key_name((enum hg_conf_key)k)) > kw)
+			kw = strlen(hg_conf_key_name((enum hg_conf_key)k));
 	}
 	if (o.conf->file[0])
 		printf("# file: %s (%s)\n", o.conf->file, o.conf->file_src);
 	else
 		printf("# file: none (%s absent)\n", HG_CONF_DEFAULT);
 	for (int k = 0; k < HG_K_COUNT; k++)
-		printf("%-11s = %-*s  # %s\n", hg_conf_key_name((enum hg_conf_key)k), (int)w,
+		printf("%-*s = %-*s  # %s\n", (int)kw, hg_conf_key_name((enum hg_conf_key)k), (int)w,
 		       val[k], o.conf->src[k]);
 	ret = fflush(stdout) == 0 ? HG_EXIT_OK : HG_EXIT_FAIL;
 	if (ret != HG_EXIT_OK)

@@ -12,12 +12,13 @@
 
 #define GATECONF_MAX (64u << 10)
 
-enum kind { K_STR, K_PATH, K_PCR, K_DIRS, K_MODE, K_NVRAM };
+enum kind { K_STR, K_PATH, K_PCR, K_DIRS, K_MODE, K_NVRAM, K_UINT };
 
 static const struct key {
 	const char *name, *env;
 	enum kind kind;
-	size_t off; /* of the char * (K_STR, K_PATH) */
+	size_t off; /* of the char * (K_STR, K_PATH), the unsigned (K_UINT) */
+	unsigned long min, max; /* K_UINT */
 } keys[HG_K_COUNT] = {
 	[HG_K_TCTI] = { "tcti", "HOSTGATE_TCTI", K_STR, offsetof(struct hg_gateconf, tcti) },
 	[HG_K_STATE] = { "state", "HOSTGATE_STATE", K_PATH, offsetof(struct hg_gateconf, state) },
@@ -37,6 +38,20 @@ static const struct key {
 	[HG_K_NVRAM] = { "nvram", "HOSTGATE_NVRAM", K_NVRAM, 0 },
 	[HG_K_QEMU_CMDLINE] = { "qemu-commandline", "HOSTGATE_QEMU_COMMANDLINE", K_STR,
 				offsetof(struct hg_gateconf, qemu_commandline) },
+	[HG_K_AGENT_LISTEN] = { "agent-listen", "HOSTGATE_AGENT_LISTEN", K_STR,
+				offsetof(struct hg_gateconf, agent_listen) },
+	[HG_K_AGENT_CERT] = { "agent-cert", "HOSTGATE_AGENT_CERT", K_PATH,
+			      offsetof(struct hg_gateconf, agent_cert) },
+	[HG_K_AGENT_KEY] = { "agent-key", "HOSTGATE_AGENT_KEY", K_PATH,
+			     offsetof(struct hg_gateconf, agent_key) },
+	[HG_K_AGENT_CLIENT_CA] = { "agent-client-ca", "HOSTGATE_AGENT_CLIENT_CA", K_PATH,
+				   offsetof(struct hg_gateconf, agent_client_ca) },
+	[HG_K_AGENT_MAX_CONNS] = { "agent-max-conns", "HOSTGATE_AGENT_MAX_CONNS", K_UINT,
+				   offsetof(struct hg_gateconf, agent_max_conns), 1,
+				   HG_AGENT_MAX_CONNS_MAX },
+	[HG_K_AGENT_TIMEOUT] = { "agent-timeout", "HOSTGATE_AGENT_TIMEOUT", K_UINT,
+				 offsetof(struct hg_gateconf, agent_timeout), 1,
+				 HG_AGENT_TIMEOUT_MAX },
 };
 
 const char *hg_conf_key_name(enum hg_conf_key k) { return keys[k].name; }
@@ -72,6 +87,8 @@ int hg_gateconf_defaults(struct hg_gateconf *c)
 	memset(c, 0, sizeof(*c));
 	c->pcr = HG_DEFAULT_PCR;
 	c->nimage_dirs = 1;
+	c->agent_max_conns = HG_AGENT_MAX_CONNS_DEFAULT;
+	c->agent_timeout = HG_AGENT_TIMEOUT_DEFAULT;
 	for (int k = 0; k < HG_K_COUNT; k++)
 		strcpy(c->src[k], "default");
 	strcpy(c->file_src, "default");
@@ -81,6 +98,10 @@ int hg_gateconf_defaults(struct hg_gateconf *c)
 	    set(&c->manifest, "/etc/hostgate/host.manifest") < 0 ||
 	    set(&c->break_glass, "/etc/hostgate/break-glass") < 0 ||
 	    set(&c->image_dirs[0], "/var/lib/libvirt/images") < 0 ||
+	    set(&c->agent_listen, HG_AGENT_LISTEN_DEFAULT) < 0 ||
+	    set(&c->agent_cert, HG_AGENT_CERT_DEFAULT) < 0 ||
+	    set(&c->agent_key, HG_AGENT_KEY_DEFAULT) < 0 ||
+	    set(&c->agent_client_ca, HG_AGENT_CLIENT_CA_DEFAULT) < 0 ||
 	    default_verifier(&c->verifier) < 0) {
 		hg_err("out of memory");
 		hg_gateconf_free(c);
@@ -99,6 +120,10 @@ void hg_gateconf_free(struct hg_gateconf *c)
 	free(c->manifest);
 	free(c->break_glass);
 	free(c->qemu_commandline);
+	free(c->agent_listen);
+	free(c->agent_cert);
+	free(c->agent_key);
+	free(c->agent_client_ca);
 	for (size_t i = 0; i < c->nimage_dirs; i++)
 		free(c->image_dirs[i]);
 	for (size_t i = 0; i < c->ngolden_dirs; i++)
@@ -145,6 +170,9 @@ const char *hg_conf_value(const struct hg_gateconf *c, enum hg_conf_key k,
 		break;
 	case K_MODE:
 		snprintf(buf, len, "local");
+		break;
+	case K_UINT:
+		snprintf(buf, len, "%u", *(const unsigned *)((const char *)c + d->off));
 		break;
 	case K_DIRS:
 		for (size_t i = 0; i < n && used < len; i++)
@@ -208,7 +236,8 @@ static const char *set_dirs(char **dirs, size_t *n, const char *value)
 static const char *set_key(struct hg_gateconf *c, enum hg_conf_key k, const char *v, int abs)
 {
 	const struct key *d = &keys[k];
-	unsigned long pcr;
+	static char why[64];
+	unsigned long pcr, u;
 
 	switch (d->kind) {
 	case K_PATH:
@@ -231,6 +260,13 @@ static const char *set_key(struct hg_gateconf *c, enum hg_conf_key k, const char
 					    : set_dirs(c->golden_dirs, &c->ngolden_dirs, v);
 	case K_MODE:
 		return strcmp(v, "local") ? "only \"local\" is supported" : NULL;
+	case K_UINT:
+		if (hg_parse_uint(v, d->max, &u) < 0 || u < d->min) {
+			snprintf(why, sizeof(why), "not an integer in %lu..%lu", d->min, d->max);
+			return why;
+		}
+		*(unsigned *)((char *)c + d->off) = (unsigned)u;
+		return NULL;
 	case K_NVRAM:
 		if (strcmp(v, "overlay") && strcmp(v, "hashed"))
 			return "not \"overlay\" or \"hashed\"";

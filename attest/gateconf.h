@@ -13,7 +13,10 @@
  * image-dirs, golden-dirs (colon-separated absolute directories),
  * manifest, break-glass, mode (only "local" for now), nvram ("overlay"
  * or "hashed"), qemu-commandline (the exact qemu:commandline arguments
- * allowed, space-separated). Unknown keys,
+ * allowed, space-separated); the agent's (hostgate-attest agent,
+ * docs/agent.md): agent-listen (HOST:PORT), agent-cert, agent-key,
+ * agent-client-ca (paths), agent-max-conns, agent-timeout (integers).
+ * Unknown keys,
  * duplicate keys, relative paths, empty values and lines that are not
  * `key = value` are errors naming FILE:LINE, so a typo never silently
  * weakens the gate.
@@ -51,8 +54,20 @@
 enum hg_conf_key {
 	HG_K_TCTI, HG_K_STATE, HG_K_LOG, HG_K_PCR, HG_K_MANIFEST, HG_K_POLICY,
 	HG_K_VERIFIER, HG_K_IMAGE_DIRS, HG_K_GOLDEN_DIRS, HG_K_BREAK_GLASS,
-	HG_K_MODE, HG_K_NVRAM, HG_K_QEMU_CMDLINE, HG_K_COUNT
+	HG_K_MODE, HG_K_NVRAM, HG_K_QEMU_CMDLINE, HG_K_AGENT_LISTEN,
+	HG_K_AGENT_CERT, HG_K_AGENT_KEY, HG_K_AGENT_CLIENT_CA,
+	HG_K_AGENT_MAX_CONNS, HG_K_AGENT_TIMEOUT, HG_K_COUNT
 };
+
+/* The agent's defaults (docs/agent.md). */
+#define HG_AGENT_LISTEN_DEFAULT "0.0.0.0:8443"
+#define HG_AGENT_CERT_DEFAULT "/etc/hostgate/agent.pem"
+#define HG_AGENT_KEY_DEFAULT "/etc/hostgate/agent.key"
+#define HG_AGENT_CLIENT_CA_DEFAULT "/etc/hostgate/verifier-ca.pem"
+#define HG_AGENT_MAX_CONNS_DEFAULT 16
+#define HG_AGENT_MAX_CONNS_MAX 1024
+#define HG_AGENT_TIMEOUT_DEFAULT 10
+#define HG_AGENT_TIMEOUT_MAX 600
 
 struct hg_gateconf {
 	char *tcti, *state, *log, *policy, *verifier, *manifest, *break_glass;
@@ -66,6 +81,9 @@ struct hg_gateconf {
 	/* qemu-commandline: the one qemu:commandline argument list allowed,
 	 * joined by single spaces (NULL: none allowed). */
 	char *qemu_commandline;
+	/* The agent: where it listens, its TLS files, its bounds. */
+	char *agent_listen, *agent_cert, *agent_key, *agent_client_ca;
+	unsigned agent_max_conns, agent_timeout; /* seconds */
 	/* Where each key's value came from: "default", "option --tcti",
 	 * "env HOSTGATE_TCTI", "FILE:LINE". */
 	char src[HG_K_COUNT][HG_CONF_SRC_MAX];

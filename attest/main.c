@@ -47,6 +47,7 @@ static const struct hg_command commands[] = {
 	{ "enroll-request", enroll_request_main, "write an enrollment request: EK certificates and the AK" },
 	{ "activate", activate_main, "answer an enrollment challenge (TPM2_ActivateCredential)" },
 	{ "config", config_main, "print the effective configuration and where each value came from" },
+	{ "agent", agent_main, "serve evidence to the verifier over HTTPS with mutual TLS" },
 };
 
 int main(int argc, char **argv)

@@ -34,6 +34,11 @@ int hg_state_tpm_lock(const char *dir)
 	if (hg_state_path(path, sizeof(path), dir, "tpm.lock") < 0)
 		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* The agent runs unprivileged (docs/agent.md): a lock file it may
+	 * only read is enough, flock() does not need write access (its unit
+	 * makes the file system read-only: EROFS). */
+	if (fd < 0 && (errno == EACCES || errno == EROFS))
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		hg_err("%s: %s", path, strerror(errno));
 		return -1;

@@ -48,7 +48,9 @@ int hg_state_log_key(const char *dir, int create, EVP_PKEY **key);
  * a TPM without a resource manager in front (swtpm, /dev/tpm0) holds only
  * a few (3 on swtpm). Two gated VM starts at once would each load two and
  * fail with TPM_RC_OBJECT_MEMORY. Returns a descriptor holding an
- * exclusive flock on DIR/tpm.lock (close() releases it), or -1. */
+ * exclusive flock on DIR/tpm.lock (close() releases it), or -1. A lock
+ * file this user may read but not write (the unprivileged agent) is
+ * locked read-only. */
 int hg_state_tpm_lock(const char *dir);
 
 /* "DIR/NAME" into BUF; -1 if it does not fit. */

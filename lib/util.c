@@ -15,6 +15,18 @@
 
 const char *hg_progname = "hostgate";
 int hg_err_to_syslog;
+/* Per thread: the agent's TPM worker reports its last error to the client. */
+static __thread char err_last[1024];
+
+const char *hg_err_last(void)
+{
+	return err_last;
+}
+
+void hg_err_last_clear(void)
+{
+	err_last[0] = '\0';
+}
 
 void hg_err(const char *fmt, ...)
 {
@@ -24,6 +36,7 @@ void hg_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	memcpy(err_last, line, sizeof(err_last));
 	if (hg_err_to_syslog) {
 		syslog(LOG_ERR, "%s", line);
 		return;

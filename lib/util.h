@@ -29,6 +29,10 @@ extern const char *hg_progname;
 extern int hg_err_to_syslog;
 
 void hg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last line hg_err() printed in this thread (without "PROG: "), ""
+ * before any: what a server passes on to its client as the reason. */
+const char *hg_err_last(void);
+void hg_err_last_clear(void);
 
 int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
 		 size_t *outlen);

@@ -13,6 +13,7 @@
 # suite swaps a registry's AK (tests/integration/t_tamper_quote.sh).
 # libjansson-dev, libunistring-dev: the
 # strict policy parser (verifier/jsonstrict.h). libevent-dev,
+# curl: the agent's tests' client (t_agent.sh, t_httpsd.sh).
 # libcurl4-openssl-dev: the agent and the service (HTTPS servers on
 # evhttp + bufferevent_openssl, clients on libcurl multi).
 # debhelper, dpkg-dev, lintian, scdoc:
@@ -34,7 +35,7 @@ swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 libvirt-daemon-system socat
-sqlite3 python3
+sqlite3 python3 curl
 debhelper dpkg-dev lintian scdoc bash-completion man-db groff-base
 "
 

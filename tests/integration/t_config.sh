@@ -28,7 +28,7 @@ C=$WORK/hostgate.conf
 : >"$WORK/empty.conf"
 expect_exit 0 "empty-file" "$HG_ATTEST" config --config "$WORK/empty.conf"
 n=$(grep -c '  # default$' "$WORK/last.out")
-[ "$n" = 13 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 13 keys from default: $(cat "$WORK/last.out")"
+[ "$n" = 19 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 19 keys from default: $(cat "$WORK/last.out")"
 expect_src tcti device:/dev/tpmrm0 default "default-tcti"
 expect_src pcr 13 default "default-pcr"
 expect_src nvram overlay default "default-nvram"
@@ -96,7 +96,19 @@ bad empty-value 'policy =\n' '1: policy: empty value'
 bad not-key-value 'tcti\n' '1: not "key = value"'
 bad bad-mode 'mode = remote\n' '1: mode: only "local" is supported'
 bad bad-nvram 'nvram = template\n' '1: nvram: not "overlay" or "hashed"'
+bad agent-max-conns-0 'agent-max-conns = 0\n' '1: agent-max-conns: not an integer in 1..1024'
+bad agent-max-conns-big 'agent-max-conns = 1025\n' '1: agent-max-conns: not an integer in 1..1024'
+bad agent-timeout-word 'agent-timeout = 10s\n' '1: agent-timeout: not an integer in 1..600'
+bad agent-cert-relative 'agent-cert = agent.pem\n' '1: agent-cert: not an absolute path'
+# (the last bad file: the init and gate cases below reuse it)
 bad relative-dir 'image-dirs = /a:b\n' '1: image-dirs: not an absolute directory'
+HOSTGATE_AGENT_TIMEOUT=0 expect_exit 2 "strict-env-agent-timeout" "$HG_ATTEST" config --config "$WORK/empty.conf"
+expect_err "HOSTGATE_AGENT_TIMEOUT: not an integer in 1..600" "strict-env-agent-timeout-message"
+printf 'agent-max-conns = 32\nagent-listen = 127.0.0.1:9443\n' >"$WORK/agent.conf"
+HOSTGATE_AGENT_MAX_CONNS=8 expect_exit 0 "agent-keys" "$HG_ATTEST" config --config "$WORK/agent.conf" --pcr 13
+expect_src agent-max-conns 8 "env HOSTGATE_AGENT_MAX_CONNS" "agent-max-conns-env-over-file"
+expect_src agent-listen 127.0.0.1:9443 "$WORK/agent.conf:2" "agent-listen-from-file"
+expect_src agent-timeout 10 default "agent-timeout-default"
 HOSTGATE_PCR=16 expect_exit 2 "strict-env-pcr" "$HG_ATTEST" config --config "$C"
 expect_err 'HOSTGATE_PCR: "16" is not a PCR in 0..15' "strict-env-pcr-message"
 HOSTGATE_IMAGE_DIRS=images expect_exit 2 "strict-env-dirs" "$HG_ATTEST" config --config "$C"

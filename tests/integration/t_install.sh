@@ -26,7 +26,8 @@ for f in usr/local/bin/hostgate-attest usr/local/bin/hostgate-verify \
 	usr/local/share/bash-completion/completions/hostgate-verify \
 	usr/local/share/doc/hostgate/README.md usr/local/share/doc/hostgate/trust-flow.svg \
 	usr/local/share/doc/hostgate/examples/debian12-kvm-host.json \
-	usr/local/lib/systemd/system/hostgate-measure-host.service etc/hostgate/hostgate.conf; do
+	usr/local/lib/systemd/system/hostgate-measure-host.service \
+	usr/local/lib/systemd/system/hostgate-agent.service etc/hostgate/hostgate.conf; do
 	[ -e "$D/$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then pass install-layout; else fail install-layout "missing:$missing"; fi
@@ -38,6 +39,29 @@ if grep -qx 'ExecStart=/usr/local/bin/hostgate-attest measure-host' "$unit" &&
 else
 	fail unit-paths-follow-prefix "$(grep -E '^(ExecStart|Environment)=' "$unit")"
 fi
+unit=$D/usr/local/lib/systemd/system/hostgate-agent.service
+if grep -qx 'ExecStart=/usr/local/bin/hostgate-attest agent --uefi-log /run/hostgate-agent/uefi.log' "$unit" &&
+	grep -qx 'Environment=HOSTGATE_CONFIG=/etc/hostgate/hostgate.conf' "$unit" && ! grep -q '@[A-Z]*@' "$unit"; then
+	pass agent-unit-paths-follow-prefix
+else
+	fail agent-unit-paths-follow-prefix "$(grep -E '^(ExecStart|Environment)=' "$unit")"
+fi
+# The agent's unit is sandboxed and unprivileged (docs/agent.md).
+miss=
+for l in User=hostgate SupplementaryGroups=tss ProtectSystem=strict PrivateTmp=yes NoNewPrivileges=yes \
+	DevicePolicy=closed 'DeviceAllow=/dev/tpmrm0 rw' CapabilityBoundingSet=; do
+	grep -qxF -- "$l" "$unit" || miss="$miss [$l]"
+done
+if [ -z "$miss" ] && command -v systemd-analyze >/dev/null; then
+	sed -i "s|ExecStart=/usr/local/bin/|ExecStart=$D/usr/local/bin/|" "$unit"
+	# It exits 0 on a directive it ignores: any line naming the file is one.
+	if ! systemd-analyze verify --man=no "$unit" >"$WORK/verify.out" 2>&1 ||
+		grep -qF "$unit:" "$WORK/verify.out"; then
+		miss="systemd-analyze: $(head -c 300 "$WORK/verify.out")"
+	fi
+	sed -i "s|ExecStart=$D/usr/local/bin/|ExecStart=/usr/local/bin/|" "$unit"
+fi
+[ -z "$miss" ] && pass agent-unit-sandboxed || fail agent-unit-sandboxed "$miss"
 if "$D/usr/local/bin/hostgate-verify" --version | head -1 | grep -qx "hostgate-verify $(cat "$ROOT/VERSION")"; then
 	pass installed-binary-runs
 else
