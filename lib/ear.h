@@ -169,6 +169,12 @@ int hg_ear_sign(const struct hg_ear_claims *c, EVP_PKEY *key, uint8_t **out,
 int hg_ear_verify(const uint8_t *token, size_t len, EVP_PKEY *pub, int64_t now,
 		  struct hg_ear_claims *out, char *err, size_t errlen);
 
+/* The verifier's key from a PEM file: a private key (WANT_PRIVATE, for
+ * signing) or a public one (SubjectPublicKeyInfo, "openssl pkey
+ * -pubout"), ECDSA P-256 only, never passphrase-protected. -1 after one
+ * error line naming PATH. */
+int hg_ear_load_key(const char *path, int want_private, EVP_PKEY **out);
+
 /* Verdict -> claims. 0, or -1 with ERR (a verdict that is not one). */
 int hg_ear_from_verdict(json_object *verdict, const struct hg_ear_issue *opt,
 			struct hg_ear_claims *out, char *err, size_t errlen);
@@ -178,15 +184,25 @@ int hg_ear_add_verdict(struct hg_ear_claims *c, const char *submod,
 
 /* Collecting what a verdict may vouch for: pass hg_ear_collect_record as
  * hv_inputs.on_record (with a struct hg_ear_collect as its arg), then
- * hg_ear_verdict_add_measured() adds the file records as the verdict's
- * "measured" array [{record, kind, name, digest: {bank: hex}}], but only
- * when the verdict's log and replay checks passed (else it adds nothing:
- * records streamed before a failure are not bound by the quote). More
- * than HG_EAR_MAX_DIGESTS records: -1 (the verdict is left unchanged). */
+ * hg_ear_verdict_add_measured() adds the judged file records as the
+ * verdict's "measured" array [{record, kind, name, digest: {bank: hex}}],
+ * but only when the verdict's log and replay checks passed (else it adds
+ * nothing: records streamed before a failure are not bound by the quote).
+ * Which records: as judge.h judges them, every host-kind record, and of
+ * workload kinds the latest record of each (kind, name), only those in
+ * SCOPE when the caller sets it (as check --workload). Overlays (path
+ * only, no digest) are not listed. More than HG_EAR_MAX_DIGESTS
+ * (record, bank) digests: -1, and the verdict is left unchanged. */
+struct hg_ear_scope {
+	enum hg_kind kind;
+	const char *name;            /* NUL-terminated, borrowed */
+};
+struct hg_ear_rec;
 struct hg_ear_collect {
-	struct hg_ear_digest *v;     /* one per record; alg/len/d unused */
-	struct hg_digests *dig;      /* its digests, parallel to v */
-	size_t n, cap;
+	const struct hg_ear_scope *scope;  /* set by the caller; may be NULL */
+	size_t nscope;
+	struct hg_ear_rec *v;        /* internal */
+	size_t n, cap, ndigests;
 	int overflow, oom;
 };
 void hg_ear_collect_record(void *arg, const struct hg_cel_rec *rec);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/ear.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "inputs.h"
@@ -24,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
 		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
-		   "                             [--quiet] EVIDENCE\n\n"
+		   "                             [--measured] [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
 		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
@@ -46,6 +47,8 @@ static void usage(FILE *f)
 		   "                 ExitBootServices events appended on PCR 5 when it\n"
 		   "                 lacks them (a known firmware bug; off by default,\n"
 		   "                 and named in the verdict when used)\n"
+		   "  --measured     add \"measured\": the judged file records' digests, when\n"
+		   "                 the log verified and replayed (what 'ear issue' vouches for)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -82,6 +85,7 @@ int check_main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "measured", no_argument, NULL, 'm' },
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -93,11 +97,13 @@ int check_main(int argc, char **argv)
 	struct hv_result *res = NULL;
 	struct hv_inputs in = { 0 };
 	struct hv_workload *wl = NULL;
+	struct hg_ear_scope *scope = NULL;
+	struct hg_ear_collect col = { 0 };
 	size_t nwl = 0;
 	uint8_t *nonce = NULL, *ev = NULL;
 	size_t nonce_len = 0, ev_len = 0;
 	unsigned uefi_flags = 0;
-	int c, quiet = 0, ret = HV_EXIT_USAGE;
+	int c, quiet = 0, measured = 0, ret = HV_EXIT_USAGE;
 
 	/* At most one --workload per argument: argc bounds them. */
 	wl = calloc((size_t)argc, sizeof(*wl));
@@ -118,6 +124,7 @@ int check_main(int argc, char **argv)
 			nwl++;
 			break;
 		case 'q': quiet = 1; break;
+		case 'm': measured = 1; break;
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
 		case 'h':
 			usage(stdout);
@@ -155,7 +162,29 @@ int check_main(int argc, char **argv)
 	in.uefi_flags = uefi_flags;
 	in.host = host;
 	in.want_json = !quiet;
+	if (measured && !quiet) {
+		/* The same scope the judge uses: the records it judged. */
+		scope = calloc(nwl ? nwl : 1, sizeof(*scope));
+		if (!scope) {
+			hg_err("out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < nwl; i++) {
+			scope[i].kind = wl[i].kind;
+			scope[i].name = wl[i].name;
+		}
+		col.scope = nwl ? scope : NULL;
+		col.nscope = nwl;
+		in.on_record = hg_ear_collect_record;
+		in.arg = &col;
+	}
 	ret = hv_verify(&in, res);
+	if (measured && !quiet && hg_ear_verdict_add_measured(res->verdict, &col) < 0) {
+		hg_err("%s: more than %d measured digests to list, or out of memory", path,
+		       HG_EAR_MAX_DIGESTS);
+		ret = HV_EXIT_USAGE;
+		goto out;
+	}
 	if (!quiet)
 		printf("%s\n", json_object_to_json_string_ext(
 			res->verdict, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -175,6 +204,8 @@ out:
 	hg_policy_free(&pol);
 	hg_ak_free(&ak);
 	free(wl);
+	free(scope);
+	hg_ear_collect_free(&col);
 	free(nonce);
 	free(ev);
 	return ret;
