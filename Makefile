@@ -108,7 +108,7 @@ $(BUILD)/gen/hg_version.h: VERSION
 	$(quiet) GEN $@
 	$(Q)mkdir -p $(@D)
 	$(Q)printf '#define HG_VERSION "%s"\n' "$(VERSION)" >$@.tmp && mv $@.tmp $@
-$(BUILD)/attest/main.o $(BUILD)/verifier/main.o: $(BUILD)/gen/hg_version.h
+$(BUILD)/attest/main.o $(BUILD)/verifier/main.o $(BUILD)/verifier/ear.o: $(BUILD)/gen/hg_version.h
 
 # SOURCE_DATE_EPOCH (set by dpkg-buildpackage from debian/changelog)
 # makes scdoc's date reproducible.
