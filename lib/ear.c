@@ -12,6 +12,7 @@
 #include "cose.h"
 #include "text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +114,46 @@ int hg_ear_digest_add(struct hg_ear_submod *s, const char *kind, const char *nam
 	e->len = d->len;
 	memcpy(e->d, d->d, d->len);
 	s->ndigests++;
+	return 0;
+}
+
+static int same_file(const struct hg_ear_digest *a, const struct hg_ear_digest *b)
+{
+	return a->alg == b->alg && a->len == b->len && !memcmp(a->d, b->d, a->len) &&
+	       !strcmp(a->kind, b->kind) && !strcmp(a->name, b->name);
+}
+
+int hg_ear_submod_covers(const struct hg_ear_submod *s, const struct hg_ear_digest *want,
+			 size_t n, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t j;
+
+		for (j = 0; j < s->ndigests && !same_file(&s->digests[j], &want[i]); j++)
+			;
+		if (j == s->ndigests) {
+			snprintf(err, errlen, "submodule \"%s\" does not vouch for %s %s (%s)",
+				 s->name, want[i].kind, want[i].name,
+				 hg_bank_by_alg(want[i].alg) ? hg_bank_by_alg(want[i].alg)->name : "?");
+			return -1;
+		}
+	}
+	for (size_t j = 0; j < s->ndigests; j++) {
+		const struct hg_ear_digest *e = &s->digests[j];
+		int in_bank = 0, listed = 0;
+
+		if (!hg_kind_is_workload(hg_kind_parse(e->kind, strlen(e->kind))))
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			in_bank |= want[i].alg == e->alg;
+			listed |= same_file(&want[i], e);
+		}
+		if (in_bank && !listed) {
+			snprintf(err, errlen, "submodule \"%s\" also vouches for %s %s (record %llu)",
+				 s->name, e->kind, e->name, (unsigned long long)e->record);
+			return -1;
+		}
+	}
 	return 0;
 }
 

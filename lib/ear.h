@@ -164,6 +164,15 @@ struct hg_ear_submod *hg_ear_submod_add(struct hg_ear_claims *c, const char *nam
 int hg_ear_digest_add(struct hg_ear_submod *s, const char *kind, const char *name,
 		      uint64_t record, const struct hg_digest *d);
 
+/* Whether S vouches for exactly the workload files WANT (the gate in
+ * remote mode: "covers exactly this domain's measurements"): every entry
+ * of WANT (kind, name, alg, digest; record ignored) is in S, and S has no
+ * other workload-kind (config, image, overlay) entry in a bank WANT
+ * uses. Host-kind entries in S are not compared. 0 yes, -1 with ERR
+ * naming the first difference. S's status is the caller's to check. */
+int hg_ear_submod_covers(const struct hg_ear_submod *s, const struct hg_ear_digest *want,
+			 size_t n, char *err, size_t errlen);
+
 int hg_ear_sign(const struct hg_ear_claims *c, EVP_PKEY *key, uint8_t **out,
 		size_t *outlen);
 int hg_ear_verify(const uint8_t *token, size_t len, EVP_PKEY *pub, int64_t now,

@@ -513,6 +513,47 @@ static void test_collect(void **state)
 	hg_ear_collect_free(&col);
 }
 
+/* The gate's question: exactly this domain's files, whatever else the
+ * host ran. */
+static void test_covers(void **state)
+{
+	struct hg_ear_claims c;
+	size_t len;
+	uint8_t *t = sample(&c, &len);
+	struct hg_ear_submod *vm = &c.submods[1], *h = &c.submods[0];
+	struct hg_digest alt = dig;
+	struct hg_ear_digest want[2] = {
+		{ .kind = "config", .name = "/etc/libvirt/qemu/vm1.xml", .alg = HG_ALG_SHA256, .len = 32 },
+		{ .kind = "image", .name = "/var/lib/images/vm1.qcow2", .alg = HG_ALG_SHA256, .len = 32 },
+	};
+	char err[256] = "";
+
+	(void)state;
+	memcpy(want[0].d, dig.d, 32);
+	memcpy(want[1].d, dig.d, 32);
+	assert_int_equal(hg_ear_submod_covers(vm, want, 2, err, sizeof(err)), 0);
+	/* One file missing from what it vouches for. */
+	assert_int_equal(hg_ear_submod_covers(h, want, 2, err, sizeof(err)), -1);
+	assert_string_equal(err, "submodule \"" FX_HOST "\" does not vouch for config /etc/libvirt/qemu/vm1.xml (sha256)");
+	/* Another digest for the image. */
+	want[1].d[0] ^= 1;
+	assert_int_equal(hg_ear_submod_covers(vm, want, 2, err, sizeof(err)), -1);
+	want[1].d[0] ^= 1;
+	/* A third workload file it vouches for: not exactly this domain. */
+	alt.d[5] ^= 0xff;
+	assert_int_equal(hg_ear_digest_add(vm, "image", "/var/lib/images/other.qcow2", 9, &alt), 0);
+	assert_int_equal(hg_ear_submod_covers(vm, want, 2, err, sizeof(err)), -1);
+	assert_string_equal(err, "submodule \"vm:6f9c8e2a-0000-4000-8000-000000000001\" also vouches for image /var/lib/images/other.qcow2 (record 9)");
+	/* A host record beside them is not the domain's concern. */
+	vm->ndigests--;
+	free(vm->digests[vm->ndigests].kind);
+	free(vm->digests[vm->ndigests].name);
+	assert_int_equal(hg_ear_digest_add(vm, "hypervisor", "/usr/bin/qemu", 1, &alt), 0);
+	assert_int_equal(hg_ear_submod_covers(vm, want, 2, err, sizeof(err)), 0);
+	hg_ear_claims_free(&c);
+	free(t);
+}
+
 static void test_json(void **state)
 {
 	struct hg_ear_claims c;
@@ -548,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_invalid),
 		cmocka_unit_test(test_verdict_refused),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_covers),
 		cmocka_unit_test(test_json),
 	};
 
