@@ -416,7 +416,8 @@ static int dec_claims(struct dec *d, struct hg_ear_claims *c, int64_t now)
 	/* Times last: a well-formed token that is merely old says so. */
 	if (c->exp <= c->iat)
 		return bad(d, "exp %lld is not after iat %lld", (long long)c->exp, (long long)c->iat);
-	if (c->iat > now && c->iat - now > HG_EAR_IAT_SKEW)
+	/* iat - now may overflow for a hostile iat: compare without it. */
+	if (c->iat > now && now <= INT64_MAX - HG_EAR_IAT_SKEW && c->iat > now + HG_EAR_IAT_SKEW)
 		return bad(d, "issued in the future (iat %lld, now %lld)", (long long)c->iat,
 			   (long long)now);
 	if (c->exp <= now)
