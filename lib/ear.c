@@ -253,6 +253,7 @@ static int encode_claims(const struct hg_ear_claims *c, struct cw *w)
 	int ret = -1;
 
 	if (c->nsubmods == 0 || c->nsubmods > HG_EAR_MAX_SUBMODS || c->exp <= c->iat ||
+	    (c->iat < 0 && c->exp > INT64_MAX + c->iat) || c->exp - c->iat > HG_EAR_MAX_TTL ||
 	    !text_ok(c->developer) || !text_ok(c->build) ||
 	    (c->nonce_len && (c->nonce_len < HG_EAR_NONCE_MIN || c->nonce_len > HG_EAR_NONCE_MAX)))
 		goto out;

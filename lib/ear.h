@@ -39,7 +39,7 @@
  *    PUB, and only then decodes the claims (exactly the payload, bounded
  *    by the HG_EAR_MAX_* limits, every required claim present, status and
  *    vector values in range, the profile, exp > NOW, iat <= NOW +
- *    HG_EAR_IAT_SKEW, iat < exp). Returns 0 valid (OUT filled; free with
+ *    HG_EAR_IAT_SKEW, iat < exp <= iat + HG_EAR_MAX_TTL). Returns 0 valid (OUT filled; free with
  *    hg_ear_claims_free), -1 invalid (ERR says why, OUT left empty), -2
  *    when it could not check (out of memory). A token whose signature does
  *    not verify is never decoded further.
@@ -81,6 +81,9 @@
  * (clock skew between hosts); later, it is refused. */
 #define HG_EAR_IAT_SKEW 60
 #define HG_EAR_DEFAULT_TTL 300
+/* "A short expiry" (issue 14): exp - iat is at most a day, both ways:
+ * a result older than that says nothing about the host now. */
+#define HG_EAR_MAX_TTL 86400
 
 /* ear.status: the AR4SI trust tiers (draft-ietf-rats-ar4si, "Trust
  * Tiers"); nothing else is accepted. */

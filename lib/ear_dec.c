@@ -416,6 +416,12 @@ static int dec_claims(struct dec *d, struct hg_ear_claims *c, int64_t now)
 	/* Times last: a well-formed token that is merely old says so. */
 	if (c->exp <= c->iat)
 		return bad(d, "exp %lld is not after iat %lld", (long long)c->exp, (long long)c->iat);
+	/* exp > iat: exp - iat cannot overflow unless iat is near INT64_MIN. */
+	if (c->iat < 0 && c->exp > INT64_MAX + c->iat)
+		return bad(d, "lifetime (exp - iat) over %d seconds", HG_EAR_MAX_TTL);
+	if (c->exp - c->iat > HG_EAR_MAX_TTL)
+		return bad(d, "lifetime (exp - iat) %lld seconds, over %d",
+			   (long long)(c->exp - c->iat), HG_EAR_MAX_TTL);
 	/* iat - now may overflow for a hostile iat: compare without it. */
 	if (c->iat > now && now <= INT64_MAX - HG_EAR_IAT_SKEW && c->iat > now + HG_EAR_IAT_SKEW)
 		return bad(d, "issued in the future (iat %lld, now %lld)", (long long)c->iat,

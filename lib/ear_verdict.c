@@ -316,8 +316,10 @@ int hg_ear_from_verdict(json_object *verdict, const struct hg_ear_issue *opt,
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (opt->ttl <= 0 || __builtin_add_overflow(opt->now, opt->ttl, &out->exp)) {
-		verr(err, errlen, "the lifetime must be positive and end before 2^63");
+	if (opt->ttl <= 0 || opt->ttl > HG_EAR_MAX_TTL ||
+	    __builtin_add_overflow(opt->now, opt->ttl, &out->exp)) {
+		verr(err, errlen, "the lifetime must be 1..%d seconds and end before 2^63",
+		     HG_EAR_MAX_TTL);
 		goto out;
 	}
 	out->iat = opt->now;

@@ -29,8 +29,7 @@
 /* A verdict lists at most 1000 failures (judge.h) and its measured
  * records are bounded by HG_EAR_MAX_DIGESTS: far below this. */
 #define VERDICT_FILE_MAX (16 * 1024 * 1024)
-/* "A short expiry" (issue 14): at most a day. */
-#define TTL_MAX 86400
+#define TTL_MAX HG_EAR_MAX_TTL
 
 static void usage(FILE *f)
 {

@@ -48,6 +48,7 @@ static void claims_ok(const struct hg_ear_claims *c)
 {
 	CHECK(c->nsubmods >= 1 && c->nsubmods <= HG_EAR_MAX_SUBMODS);
 	CHECK(c->exp > NOW && c->exp > c->iat && c->iat <= NOW + HG_EAR_IAT_SKEW);
+	CHECK(c->exp - c->iat <= HG_EAR_MAX_TTL);
 	CHECK(c->developer && c->build);
 	CHECK(c->nonce_len == 0 ||
 	      (c->nonce_len >= HG_EAR_NONCE_MIN && c->nonce_len <= HG_EAR_NONCE_MAX));

@@ -144,6 +144,8 @@ static void test_sign_refuses_invalid_claims(void **state)
 	c.submods[0].status = HG_EAR_AFFIRMING;
 	c.exp = c.iat;                    /* no lifetime */
 	assert_int_equal(hg_ear_sign(&c, key, &t2, &len), -1);
+	c.exp = c.iat + HG_EAR_MAX_TTL + 1;   /* not short */
+	assert_int_equal(hg_ear_sign(&c, key, &t2, &len), -1);
 	c.exp = c.iat + 1;
 	c.nonce_len = 4;
 	assert_int_equal(hg_ear_sign(&c, key, &t2, &len), -1);

@@ -109,6 +109,8 @@ static void test_profile_and_times(void **state)
 	REFUSED("expired", k.iat = FX_NOW - 600; k.exp = FX_NOW - 1);
 	REFUSED("issued in the future", k.iat = FX_NOW + HG_EAR_IAT_SKEW + 1; k.exp = FX_NOW + 1000);
 	REFUSED("is not after iat", k.iat = FX_NOW + 10; k.exp = FX_NOW + 10);
+	REFUSED("lifetime (exp - iat) 86401 seconds, over 86400", k.exp = FX_NOW + HG_EAR_MAX_TTL + 1);
+	REFUSED("over 86400", k.iat = INT64_MIN + 5; k.exp = INT64_MAX);
 	/* Within the skew it is fine. */
 	{
 		struct knobs k;
