@@ -65,6 +65,22 @@ got=$(jq -r '.submods["host-a"]["hostgate.measured"][] | select(.kind == "hyperv
 [ "$(jq -r '.submods.host["hostgate.measured"] // "none"' "$WORK/c0.json")" = none ] &&
 	pass no-measured-no-digests || fail no-measured-no-digests "$(head -c 300 "$WORK/c0.json")"
 
+# A VM's result (check --workload): its own config only, never another
+# VM's, with the host's records beside it.
+printf '<domain type="kvm"><name>vm2</name></domain>\n' >"$WORK/files/vm2.xml"
+"$HG_ATTEST" measure --kind config "$WORK/files/vm2.xml" >/dev/null &&
+	"$HG_ATTEST" quote --nonce "$N" -o "$WORK/evs.cbor" >/dev/null || fail setup-scope "quote failed"
+"$HG_VERIFY" check --ak "$WORK/ak.pub" --nonce "$N" --policy "$WORK/pol.json" --measured \
+	--workload "config:$WORK/files/vm1.xml" "$WORK/evs.cbor" >"$WORK/vs.json" 2>/dev/null
+"$HG_VERIFY" ear issue --key "$WORK/k.pem" --verdict "$WORK/vs.json" \
+	--submod vm:6f9c8e2a-0000-4000-8000-000000000001 -o "$WORK/ts.cbor" 2>/dev/null
+expect_exit 0 verify-vm-scoped "$HG_VERIFY" ear verify "$WORK/ts.cbor" --key "$WORK/pub.pem" \
+	--host vm:6f9c8e2a-0000-4000-8000-000000000001
+names=$(jq -r '.submods[]["hostgate.measured"][] | select(.alg == "sha256") | "\(.kind) \(.name)"' \
+	"$WORK/last.out" | sort | tr '\n' ';')
+want="config $WORK/files/vm1.xml;hypervisor $TRUE;"
+[ "$names" = "$want" ] && pass vm-scoped-digests || fail vm-scoped-digests "got '$names' want '$want'"
+
 # --- expiry: valid until exp, refused at exp ------------------------------
 exp=$(jq -r .exp "$WORK/claims.json")
 iat=$(jq -r .iat "$WORK/claims.json")
