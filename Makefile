@@ -110,7 +110,7 @@ $(BUILD)/gen/hg_version.h: VERSION
 	$(quiet) GEN $@
 	$(Q)mkdir -p $(@D)
 	$(Q)printf '#define HG_VERSION "%s"\n' "$(VERSION)" >$@.tmp && mv $@.tmp $@
-$(BUILD)/attest/main.o $(BUILD)/attest/agent/health.o $(BUILD)/verifier/main.o: $(BUILD)/gen/hg_version.h
+$(BUILD)/attest/main.o $(BUILD)/attest/agent/health.o $(BUILD)/verifier/main.o $(BUILD)/verifier/ear.o: $(BUILD)/gen/hg_version.h
 
 # SOURCE_DATE_EPOCH (set by dpkg-buildpackage from debian/changelog)
 # makes scdoc's date reproducible.
@@ -191,6 +191,8 @@ $(BUILD)/tests/test_ekverify $(BUILD)/tests/test_ekverify_ca: $(BUILD)/tests/uni
 # Both enrollment message tests share the decoder driver and the hex
 # pieces (tests/unit/enrollmsg_fx.c).
 $(BUILD)/tests/test_enrollmsg $(BUILD)/tests/test_enrollmsg_bad: $(BUILD)/tests/unit/enrollmsg_fx.o
+# Both EAR tests build their tokens by hand with tests/unit/ear_fx.c.
+$(BUILD)/tests/test_ear $(BUILD)/tests/test_ear_bad: $(BUILD)/tests/unit/ear_fx.o
 # --- end unit tests: per-test link flags ---------------------------------
 
 # Test tools (evidence surgery for the tamper suite) and benchmark drivers

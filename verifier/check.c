@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/ear.h"
 #include "../lib/util.h"
 #include "cmds.h"
 #include "incr.h"
@@ -41,7 +42,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
 		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
 		   "                             [--state-in FILE] [--state-out FILE]\n"
-		   "                             [--quiet] EVIDENCE\n\n"
+		   "                             [--measured] [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
 		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
@@ -71,6 +72,8 @@ static void usage(FILE *f)
 		   "  --state-out FILE\n"
 		   "                 write the state for the next check (atomically);\n"
 		   "                 states are sealed under DIR/incr.key (--state DIR)\n"
+		   "  --measured     add \"measured\": the judged file records' digests, when\n"
+		   "                 the log verified and replayed (what 'ear issue' vouches for)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -201,6 +204,7 @@ int check_main(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "measured", no_argument, NULL, 'm' },
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
 		{ "state-in", required_argument, NULL, 'I' },
 		{ "state-out", required_argument, NULL, 'O' },
@@ -220,11 +224,13 @@ int check_main(int argc, char **argv)
 	struct hv_result *res = NULL;
 	struct hv_inputs in = { 0 };
 	struct hv_workload *wl = NULL;
+	struct hg_ear_scope *scope = NULL;
+	struct hg_ear_collect col = { 0 };
 	size_t nwl = 0;
 	uint8_t *nonce = NULL, *ev = NULL;
 	size_t nonce_len = 0, ev_len = 0;
 	unsigned uefi_flags = 0;
-	int c, quiet = 0, ret = HV_EXIT_USAGE;
+	int c, quiet = 0, measured = 0, ret = HV_EXIT_USAGE;
 
 	/* At most one --workload per argument: argc bounds them. */
 	wl = calloc((size_t)argc, sizeof(*wl));
@@ -245,6 +251,7 @@ int check_main(int argc, char **argv)
 			nwl++;
 			break;
 		case 'q': quiet = 1; break;
+		case 'm': measured = 1; break;
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
 		case 'I': state_in = optarg; break;
 		case 'O': state_out = optarg; break;
@@ -260,6 +267,14 @@ int check_main(int argc, char **argv)
 	if (!akpath == !host || !noncehex || !polpath || optind + 1 != argc) {
 		hg_err("check: needs --ak or --host (one of them), --nonce, --policy "
 		       "and one EVIDENCE file");
+		goto out;
+	}
+	/* An incremental check replays only the new records through the
+	 * pipeline; the kept ones are not listed again, so "measured" would
+	 * be partial: refuse rather than vouch for half the host. */
+	if (measured && (state_in || state_out)) {
+		hg_err("check: --measured cannot be combined with --state-in or --state-out "
+		       "(an incremental check does not see the kept records again)");
 		goto out;
 	}
 	path = argv[optind];
@@ -288,6 +303,22 @@ int check_main(int argc, char **argv)
 	in.uefi_flags = uefi_flags;
 	in.host = host;
 	in.want_json = !quiet;
+	if (measured && !quiet) {
+		/* The same scope the judge uses: the records it judged. */
+		scope = calloc(nwl ? nwl : 1, sizeof(*scope));
+		if (!scope) {
+			hg_err("out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < nwl; i++) {
+			scope[i].kind = wl[i].kind;
+			scope[i].name = wl[i].name;
+		}
+		col.scope = nwl ? scope : NULL;
+		col.nscope = nwl;
+		in.on_record = hg_ear_collect_record;
+		in.arg = &col;
+	}
 	if (!state_in && !state_out) {
 		ret = hv_verify(&in, res);
 	} else {
@@ -299,6 +330,12 @@ int check_main(int argc, char **argv)
 		if (state_out && info.have_state &&
 		    save_state(state_out, hv_state_dir(state), &next) < 0)
 			ret = HV_EXIT_USAGE;
+	}
+	if (measured && !quiet && hg_ear_verdict_add_measured(res->verdict, &col) < 0) {
+		hg_err("%s: more than %d measured digests to list, or out of memory", path,
+		       HG_EAR_MAX_DIGESTS);
+		ret = HV_EXIT_USAGE;
+		goto out;
 	}
 	if (!quiet)
 		printf("%s\n", json_object_to_json_string_ext(
@@ -325,6 +362,8 @@ out:
 	hv_incr_state_free(&next);
 	hg_ak_free(&ak);
 	free(wl);
+	free(scope);
+	hg_ear_collect_free(&col);
 	free(nonce);
 	free(ev);
 	return ret;

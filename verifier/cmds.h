@@ -17,5 +17,6 @@ int diff_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
 int enroll_main(int argc, char **argv);
 int hosts_main(int argc, char **argv);
+int ear_main(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const struct hg_command commands[] = {
 	{ "quote", quote_main, "verify a tpm2_quote (TPMS_ATTEST + TPMT_SIGNATURE)" },
 	{ "enroll", enroll_main, "enroll a host: EK certificate and credential activation" },
 	{ "hosts", hosts_main, "list the enrolled hosts" },
+	{ "ear", ear_main, "issue or verify a signed attestation result (EAR)" },
 };
 
 int main(int argc, char **argv)

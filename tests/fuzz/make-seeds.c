@@ -36,6 +36,7 @@
 #include "cel.h"
 #include "cose.h"
 #include "digest.h"
+#include "ear.h"
 #include "hglog.h"
 
 #define PCR 13
@@ -435,6 +436,47 @@ int main(int argc, char **argv)
 		}
 		put("fuzz_incrstate", "seed-state", st.buf, st.len);
 		cw_free(&st);
+	}
+	{
+		/* fuzz_ear: a token by k and its claims-set alone (the target
+		 * signs its input as a payload itself). */
+		struct hg_ear_claims c = { .iat = 1800000000, .exp = 1800000300,
+					   .nonce_len = 16 };
+		struct hg_ear_submod *s;
+		struct hg_digest d = { .alg = HG_ALG_SHA256, .len = 32 };
+		struct hg_cose_sign1 s1;
+		struct cr r;
+		const char *why;
+		uint8_t *tok;
+		size_t toklen;
+
+		c.developer = strdup("hostgate");
+		c.build = strdup("make-seeds");
+		memset(c.nonce, 0x5a, 16);
+		memset(d.d, 0xab, 32);
+		s = hg_ear_submod_add(&c, "hv01");
+		if (!s)
+			die("out of memory");
+		s->status = HG_EAR_AFFIRMING;
+		s->tv[HG_TV_INSTANCE_IDENTITY] = HG_AR_AFFIRMING;
+		s->tv[HG_TV_CONFIGURATION] = HG_AR_AFFIRMING;
+		s->policy_id = strdup("p1");
+		if (hg_ear_digest_add(s, "config", "/etc/vm1.xml", 3, &d) < 0)
+			die("out of memory");
+		s = hg_ear_submod_add(&c, "vm:6f9c8e2a-0000-4000-8000-000000000001");
+		if (!s)
+			die("out of memory");
+		s->status = HG_EAR_CONTRAINDICATED;
+		s->tv[HG_TV_FILE_SYSTEM] = HG_AR_CONTRAINDICATED;
+		if (hg_ear_sign(&c, k, &tok, &toklen) < 0)
+			die("hg_ear_sign failed");
+		put("fuzz_ear", "seed-token", tok, toklen);
+		cr_init(&r, tok, toklen);
+		if (hg_cose_sign1_decode(&r, &s1, &why) < 0)
+			die("seed token does not decode");
+		put("fuzz_ear", "seed-claims", s1.payload, s1.payload_len);
+		free(tok);
+		hg_ear_claims_free(&c);
 	}
 
 	cw_free(&ops);
