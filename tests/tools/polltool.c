@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 			  .count = 1, .body = "{}" };
 	const char *cmd;
 	unsigned long *num;
-	int i;
+	int i, ret = 2;
 
 	if (argc < 2)
 		return usage();
@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (i + 1 >= argc)
-			return usage();
+			goto out;
 		if (!strcmp(a, "--cert"))
 			o.cert = argv[++i];
 		else if (!strcmp(a, "--key"))
@@ -311,7 +311,7 @@ int main(int argc, char **argv)
 			o.poll_url = argv[++i];
 		else if (!strcmp(a, "--event")) {
 			if (o.nevents >= sizeof(o.events) / sizeof(o.events[0]))
-				return usage();
+				goto out;
 			o.events[o.nevents++] = argv[++i];
 		} else if (!strcmp(a, "--timeout"))
 			num = &o.timeout;
@@ -332,13 +332,19 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--wait"))
 			num = &o.wait;
 		else
-			return usage();
+			goto out;
 		if (num && hg_parse_uint(argv[++i], 100000000, num))
-			return usage();
+			goto out;
 	}
 	if (!strcmp(cmd, "post") && o.nurls >= 1 && o.count >= 1)
-		return cmd_post(&o);
-	if (!strcmp(cmd, "webhook") && o.nurls == 1 && o.secret_file && o.nevents)
-		return cmd_webhook(&o);
+		ret = cmd_post(&o);
+	else if (!strcmp(cmd, "webhook") && o.nurls == 1 && o.secret_file && o.nevents)
+		ret = cmd_webhook(&o);
+	else
+		ret = usage();
+	free(o.urls);
+	return ret;
+out:
+	free(o.urls);
 	return usage();
 }
