@@ -43,12 +43,12 @@ V ?= 0
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
 # libevent (evhttp + bufferevent_openssl): the agent's and the service's
 # HTTPS servers; libcurl: the service's clients (poller, webhooks).
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libcbor libxml-2.0 json-c libevent libevent_openssl
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libssl libcbor libxml-2.0 json-c libevent libevent_openssl
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.
-VERIFY_PKGS := tss2-mu libcrypto libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
-TEST_PKGS := cmocka tss2-mu libcrypto libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
+VERIFY_PKGS := tss2-mu libcrypto libssl libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
+TEST_PKGS := cmocka tss2-mu libcrypto libssl libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
 UNISTRING_LIBS := -lunistring
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
