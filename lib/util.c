@@ -16,6 +16,8 @@
 const char *hg_progname = "hostgate";
 int hg_err_to_syslog;
 
+char hg_err_last[1024];
+
 void hg_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -24,6 +26,7 @@ void hg_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	memcpy(hg_err_last, line, sizeof(hg_err_last));
 	if (hg_err_to_syslog) {
 		syslog(LOG_ERR, "%s", line);
 		return;

@@ -29,6 +29,9 @@ extern const char *hg_progname;
 extern int hg_err_to_syslog;
 
 void hg_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The last line hg_err() wrote (without "PROG: "): the verifier service
+ * answers a request whose input a shared parser refused with it. */
+extern char hg_err_last[1024];
 
 int hg_read_file(const char *path, size_t max, int nofollow, uint8_t **out,
 		 size_t *outlen);

@@ -17,5 +17,9 @@ int diff_main(int argc, char **argv);
 int quote_main(int argc, char **argv);
 int enroll_main(int argc, char **argv);
 int hosts_main(int argc, char **argv);
+/* hosts set-agent (GROUP 0) / set-group (GROUP 1): hostset.c */
+int hosts_set_main(int argc, char **argv, int group);
+int policy_main(int argc, char **argv);
+int serve_main(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static const struct hg_command commands[] = {
 	{ "quote", quote_main, "verify a tpm2_quote (TPMS_ATTEST + TPMT_SIGNATURE)" },
 	{ "enroll", enroll_main, "enroll a host: EK certificate and credential activation" },
 	{ "hosts", hosts_main, "list the enrolled hosts" },
+	{ "policy", policy_main, "store policies and assign them to hosts or groups" },
+	{ "serve", serve_main, "the verifier service: attest the fleet, REST API" },
 };
 
 int main(int argc, char **argv)
