@@ -85,6 +85,18 @@ EAR=$(body | jq -r '.ear // empty')
 # The EAR is a COSE_Sign1 (CBOR tag 18 = 0xd2) whose payload names the host.
 printf '%s' "$EAR" | tr '_-' '/+' | awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d >ear.cbor 2>/dev/null
 [ "$(head -c 1 ear.cbor | xxd -p)" = d2 ] && grep -aq hv1 ear.cbor && pass ear-cose-sign1 || fail ear-cose-sign1 "$(xxd ear.cbor | head -2)"
+# Checked as a relying party would (lib/ear.h, signature first): the
+# service's key, the push nonce, hv1 affirming; a byte changed: invalid.
+openssl pkey -in ear.pem -pubout -out ear.pub 2>/dev/null
+EARCHECK=$BUILD/tests/tools/earcheck
+"$EARCHECK" ear.cbor ear.pub >ear.json 2>ear.err &&
+	[ "$(jq -r .eat_nonce ear.json)" = "$(cat n1)" ] &&
+	[ "$(jq -r '.submods.hv1["ear.status"]' ear.json)" = affirming ] && pass ear-verifies || fail ear-verifies "$(cat ear.json ear.err)"
+cp ear.cbor ear-bad.cbor
+printf '\x00' | dd of=ear-bad.cbor bs=1 seek=$(($(wc -c <ear.cbor) - 5)) conv=notrunc 2>/dev/null
+expect_exit 3 ear-forged-refused "$EARCHECK" ear-bad.cbor ear.pub
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout -out other.pub 2>/dev/null
+expect_exit 3 ear-other-key-refused "$EARCHECK" ear.cbor other.pub
 
 # Reused.
 push hv1 hv1 n1 r
@@ -127,6 +139,9 @@ api hv1 /v1/nonce >r; nonce_of r >n5
 push hv1 hv1 n5 r
 [ "$(body | jq -r .state)" = untrusted ] && pass tamper-untrusted || fail tamper-untrusted "$(cat r)"
 body | jq -r '.verdict.failures[].name' | grep -q rogue.bin && pass tamper-names-file || fail tamper-names-file "$(body | jq -c .verdict.failures)"
+body | jq -r .ear | tr '_-' '/+' | awk '{ while (length($0) % 4) $0 = $0 "="; print }' | base64 -d >ear2.cbor 2>/dev/null
+"$EARCHECK" ear2.cbor ear.pub >ear2.json 2>&1 &&
+	[ "$(jq -r '.submods.hv1["ear.status"]' ear2.json)" = contraindicated ] && pass tamper-ear-contraindicated || fail tamper-ear-contraindicated "$(cat ear2.json)"
 api operator /v1/hosts/hv1 >r
 [ "$(body | jq -r .state)" = untrusted ] && [ "$(body | jq -r .verdict.verdict)" = untrusted ] && pass host-state-untrusted || fail host-state-untrusted "$(cat r)"
 grep -q "host hv1: trusted -> untrusted" serve.err && pass transition-logged || fail transition-logged "$(tail -3 serve.err)"
