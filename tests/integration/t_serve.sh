@@ -128,6 +128,14 @@ nonce_of r >n4
 api hv1 "/v1/attest?nonce=$(cat n4)" -X POST --data-binary @other.cbor >r
 [ "$(st)" = 200 ] && [ "$(body | jq -r .state)" = untrusted ] &&
 	[ "$(body | jq -r '.verdict.failures[0].check')" = nonce ] && pass quote-other-nonce-untrusted || fail quote-other-nonce-untrusted "$(cat r)"
+# hv2 relays hv1's evidence, quoted for hv2's nonce: judged with hv2's
+# enrolled AK, it fails the ak check (another AK than the enrolled one).
+api hv2 /v1/nonce >r
+nonce_of r >n7
+"$HG_ATTEST" quote "${H_hv1[@]}" --nonce "$(cat n7)" -o relay.cbor >/dev/null 2>&1
+api hv2 "/v1/attest?nonce=$(cat n7)" -X POST --data-binary @relay.cbor >r
+[ "$(st)" = 200 ] && [ "$(body | jq -r .state)" = untrusted ] &&
+	[ "$(body | jq -r '.verdict.failures[0].check')" = ak ] && pass relayed-evidence-untrusted || fail relayed-evidence-untrusted "$(cat r)"
 # Bad nonce parameter.
 api hv1 "/v1/attest?nonce=zz" -X POST --data-binary @other.cbor >r
 [ "$(st)" = 400 ] && [ "$(body | jq -r .code)" = bad-nonce ] && pass nonce-malformed-400 || fail nonce-malformed-400 "$(cat r)"
@@ -225,12 +233,13 @@ body | sed '/^$/d' >metrics.txt
 bad=$(grep -v '^#' metrics.txt | grep -Evc '^[a-z_]+(\{[a-z_]+="[^"]*"\})? [0-9.e+-]+$')
 [ "$bad" = 0 ] && pass metrics-parse || fail metrics-parse "$(grep -v '^#' metrics.txt | grep -Ev '^[a-z_]+(\{[a-z_]+="[^"]*"\})? [0-9.e+-]+$' | head -3)"
 m() { awk -v k="$1" '$1 == k { print $2 }' metrics.txt; }
-# Judged: hv1 trusted, hv2 trusted, hv1 untrusted (other nonce), hv1 untrusted (tamper, twice).
+# Judged: hv1 trusted, hv2 trusted, hv1 untrusted (other nonce), hv2
+# untrusted (relayed), hv1 untrusted (tamper, twice).
 [ "$(m 'hostgate_attestations_total{result="trusted"}')" = 2 ] &&
-	[ "$(m 'hostgate_attestations_total{result="untrusted"}')" = 3 ] && pass metrics-attestations || fail metrics-attestations "$(grep attestations_total metrics.txt)"
-[ "$(m 'hostgate_hosts{state="untrusted"}')" = 1 ] && [ "$(m 'hostgate_hosts{state="trusted"}')" = 1 ] && pass metrics-hosts-by-state || fail metrics-hosts-by-state "$(grep hostgate_hosts metrics.txt)"
-[ "$(m 'hostgate_check_seconds_count')" = 5 ] && [ "$(m 'hostgate_check_seconds_bucket{le="+Inf"}')" = 5 ] && pass metrics-histogram || fail metrics-histogram "$(grep check_seconds metrics.txt)"
-[ "$(m 'hostgate_failures_total{check="nonce"}')" = 1 ] && pass metrics-failures-by-check || fail metrics-failures-by-check "$(grep failures_total metrics.txt)"
+	[ "$(m 'hostgate_attestations_total{result="untrusted"}')" = 4 ] && pass metrics-attestations || fail metrics-attestations "$(grep attestations_total metrics.txt)"
+[ "$(m 'hostgate_hosts{state="untrusted"}')" = 2 ] && [ "$(m 'hostgate_hosts{state="trusted"}')" = 0 ] && pass metrics-hosts-by-state || fail metrics-hosts-by-state "$(grep hostgate_hosts metrics.txt)"
+[ "$(m 'hostgate_check_seconds_count')" = 6 ] && [ "$(m 'hostgate_check_seconds_bucket{le="+Inf"}')" = 6 ] && pass metrics-histogram || fail metrics-histogram "$(grep check_seconds metrics.txt)"
+[ "$(m 'hostgate_failures_total{check="nonce"}')" = 1 ] && [ "$(m 'hostgate_failures_total{check="ak"}')" = 1 ] && pass metrics-failures-by-check || fail metrics-failures-by-check "$(grep failures_total metrics.txt)"
 [ "$(m 'hostgate_nonces_refused_total{reason="used"}')" = 1 ] && [ "$(m 'hostgate_nonces_refused_total{reason="expired"}')" = 1 ] &&
 	[ "$(m 'hostgate_nonces_refused_total{reason="foreign"}')" = 1 ] && pass metrics-nonces || fail metrics-nonces "$(grep nonces_refused metrics.txt)"
 
