@@ -264,3 +264,15 @@ expect_err "needs --client-ca or --token-file" serve-needs-auth-why
 chmod 644 tokens
 expect_exit 2 serve-token-file-mode "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/verifier.pem --key pki/verifier.key --token-file tokens
 expect_err "readable by group or others" serve-token-file-mode-why
+printf 'operator short\n' >tokens-bad; chmod 600 tokens-bad
+expect_exit 2 serve-token-too-short "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/verifier.pem --key pki/verifier.key --token-file tokens-bad
+expect_err "tokens-bad:1: not \"operator TOKEN\" or \"host NAME TOKEN\"" serve-token-too-short-why
+printf '# comment\nhost ../x %s\n' "$TOK_OP" >tokens-bad
+expect_exit 2 serve-token-bad-host "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/verifier.pem --key pki/verifier.key --token-file tokens-bad
+expect_err "tokens-bad:2:" serve-token-bad-host-why
+expect_exit 2 serve-agent-half "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/verifier.pem --key pki/verifier.key --client-ca pki/ca.pem --agent-cert pki/verifier-agent.pem
+expect_err "--agent-cert and --agent-key go together" serve-agent-half-why
+expect_exit 2 serve-ear-key-not-key "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/verifier.pem --key pki/verifier.key --client-ca pki/ca.pem --ear-key pki/ca.pem
+expect_exit 2 serve-bad-cert "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/ca.key --key pki/verifier.key --client-ca pki/ca.pem
+expect_exit 2 serve-bad-interval "$HG_VERIFY" serve --listen 127.0.0.1:0 --cert pki/verifier.pem --key pki/verifier.key --client-ca pki/ca.pem --interval 0
+expect_err "--interval \"0\": not 1..86400" serve-bad-interval-why
