@@ -247,6 +247,17 @@ m() { awk -v k="$1" '$1 == k { print $2 }' metrics.txt; }
 for i in 1 2 3 4 5 6 7 8 9; do api hv2 /v1/nonce >r; done
 [ "$(st)" = 429 ] && [ "$(body | jq -r .code)" = nonce-too-many ] && pass nonces-bounded || fail nonces-bounded "$(cat r)"
 
+# --- silent clients: 40 connections that send nothing (and one that
+# sends half a request) do not stop a host from pushing meanwhile --------------------
+PORT=${SVC_URL##*:}
+FDS=()
+for i in $(seq 40); do exec {fd}<>"/dev/tcp/127.0.0.1/$PORT" && FDS+=("$fd"); done
+exec {half}<>"/dev/tcp/127.0.0.1/$PORT"; printf '\x16\x03\x01\x00' >&$half
+api hv1 /v1/nonce >r; nonce_of r >n8
+push hv1 hv1 n8 r
+[ "$(st)" = 200 ] && [ "${#FDS[@]}" = 40 ] && pass push-amid-silent-clients || fail push-amid-silent-clients "$(tail -c 200 r) (${#FDS[@]} fds)"
+for fd in "${FDS[@]}" "$half"; do exec {fd}>&-; done
+
 # --- a crash loses nothing; SIGTERM stops cleanly ------------------------------------
 svc_stop
 [ "$SVC_RC" = 0 ] && pass sigterm-exit-0 || fail sigterm-exit-0 "exit $SVC_RC"
