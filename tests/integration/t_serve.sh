@@ -49,6 +49,14 @@ expect_exit 0 policy-assign-group "$HG_VERIFY" policy assign base --group fleet
 expect_exit 0 policy-list-json "$HG_VERIFY" policy list --json
 [ "$(jq -c '[.policies[0].name, .policies[0].version, .assignments[0].group]' last.out)" = '["base",1,"fleet"]' ] &&
 	pass policy-list-json-content || fail policy-list-json-content "$(cat last.out)"
+expect_exit 0 policy-show "$HG_VERIFY" policy show base --version 1
+cmp -s last.out pol.json && pass policy-show-exact || fail policy-show-exact "$(head -c 200 last.out)"
+expect_exit 1 policy-show-unknown "$HG_VERIFY" policy show nope
+expect_exit 2 policy-no-subcommand "$HG_VERIFY" policy
+expect_exit 2 policy-unknown-subcommand "$HG_VERIFY" policy frob
+expect_err "unknown subcommand \"frob\"" policy-unknown-subcommand-why
+expect_exit 2 policy-bad-name "$HG_VERIFY" policy add ../x pol.json
+expect_exit 2 hosts-set-group-bad "$HG_VERIFY" hosts set-group hv1 'a b'
 expect_exit 2 hosts-set-agent-http "$HG_VERIFY" hosts set-agent hv1 http://x
 expect_exit 1 hosts-set-agent-unknown "$HG_VERIFY" hosts set-agent ghost https://x
 
