@@ -27,7 +27,7 @@ trap _svc_cleanup EXIT
 svc_ca() {
 	local t=$ROOT/tools/mkca.sh
 	"$t" "$WORK/pki" ca && "$t" "$WORK/pki" server verifier &&
-		"$t" "$WORK/pki" server agent &&
+		"$t" "$WORK/pki" server agent && "$t" "$WORK/pki" server hooks &&
 		"$t" "$WORK/pki" client operator && "$t" "$WORK/pki" client stranger &&
 		"$t" "$WORK/pki" client verifier-agent &&
 		"$t" "$WORK/pki-other" ca && "$t" "$WORK/pki-other" client hv1 ||

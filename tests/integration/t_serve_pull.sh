@@ -11,7 +11,8 @@
 #  - both hosts turn trusted at the first pull, each verdict bound to a
 #    fresh nonce of the service's;
 #  - a file measured outside the policy on hv1: untrusted within one
-#    interval, naming the file;
+#    interval, naming the file; the webhook receiver (a test HTTPS
+#    server) gets every transition, each with a valid HMAC;
 #  - hv2's agent stopped: unreachable within one interval (+ timeout),
 #    while hv1 goes on being judged;
 #  - POST /v1/hosts/NAME/attest: an attestation now (202);
@@ -71,8 +72,18 @@ stub hv1
 stub hv2
 expect_exit 0 set-agent-shown "$HG_VERIFY" hosts set-agent hv1 "https://127.0.0.1:$(cat stub-hv1.port)"
 
+# The webhook receiver.
+python3 "$ROOT/tests/tools/hook_receiver.py" --cert pki/hooks.pem --key pki/hooks.key \
+	--out hooks.jsonl --portfile hooks.port 2>hooks.err &
+STUBS+=($!)
+for i in $(seq 100); do [ -s hooks.port ] && break; sleep 0.1; done
+SECRET=whsec-$(openssl rand -hex 16)
+printf '%s\n' "$SECRET" >hook.secret
+chmod 600 hook.secret
+HOOK=(--webhook "https://127.0.0.1:$(cat hooks.port)/hook" --webhook-secret-file hook.secret --webhook-ca pki/ca.pem)
+
 AGENT=(--agent-cert pki/verifier-agent.pem --agent-key pki/verifier-agent.key --agent-ca pki/ca.pem)
-svc_start --client-ca pki/ca.pem --interval 3 --jitter 0 --timeout 3 "${AGENT[@]}" &&
+svc_start --client-ca pki/ca.pem --interval 3 --jitter 0 --timeout 3 "${AGENT[@]}" "${HOOK[@]}" &&
 	pass serve-starts || { fail serve-starts "$(cat serve.err)"; exit 1; }
 
 state_of() { api operator "/v1/hosts/$1" | sed '$d' | jq -r .state; }
@@ -95,6 +106,28 @@ wait_for 10 is_state hv1 untrusted && pass tamper-untrusted || fail tamper-untru
 [ $(($(date +%s) - t0)) -le 5 ] && pass tamper-within-interval || fail tamper-within-interval "$(($(date +%s) - t0)) s"
 api operator /v1/hosts/hv1 >r
 body | jq -r '.verdict.failures[].name' | grep -q rogue.bin && pass tamper-names-file || fail tamper-names-file "$(body | jq -c .verdict.failures)"
+# The webhook: hv1's trusted -> untrusted, signed over "TIMESTAMP.BODY".
+# hook_ok FROM TO: a delivered event for hv1 FROM -> TO with a valid HMAC.
+hook_ok() {
+	local line t sig body want
+	while read -r line; do
+		body=$(jq -r .body <<<"$line")
+		[ "$(jq -r '.host + " " + .from + " " + .to' <<<"$body")" = "$1 $2 $3" ] || continue
+		t=$(jq -r .timestamp <<<"$line")
+		sig=$(jq -r .signature <<<"$line")
+		want=sha256=$(printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$SECRET" -r | cut -d' ' -f1)
+		[ "$sig" = "$want" ] && return 0
+	done <hooks.jsonl 2>/dev/null
+	return 1
+}
+wait_for 10 hook_ok hv1 trusted untrusted && pass webhook-tamper-hmac || fail webhook-tamper-hmac "$(cat hooks.jsonl 2>/dev/null | head -c 600)"
+hook_ok hv1 unknown trusted && pass webhook-first-judgement || fail webhook-first-judgement "$(head -c 300 hooks.jsonl)"
+jq -r .body hooks.jsonl | jq -r 'select(.to == "untrusted") | .failures[].name' | grep -q rogue.bin &&
+	pass webhook-names-failure || fail webhook-names-failure "$(tail -1 hooks.jsonl | head -c 400)"
+# A signature under another secret does not match (the check is real).
+SECRET_REAL=$SECRET; SECRET=wrong-secret-wrong-secret
+hook_ok hv1 trusted untrusted && fail webhook-hmac-check-real "matched under a wrong secret" || pass webhook-hmac-check-real
+SECRET=$SECRET_REAL
 
 # --- unreachable ---------------------------------------------------------------------
 kill "$STUB_hv2"; wait "$STUB_hv2" 2>/dev/null
@@ -102,6 +135,10 @@ t0=$(date +%s)
 wait_for 15 is_state hv2 unreachable && pass agent-down-unreachable || fail agent-down-unreachable "$(state_of hv2)"
 [ $(($(date +%s) - t0)) -le 8 ] && pass unreachable-within-interval || fail unreachable-within-interval "$(($(date +%s) - t0)) s"
 grep -q "host hv2: trusted -> unreachable" serve.err && pass unreachable-logged || fail unreachable-logged "$(grep hv2 serve.err | tail -2)"
+wait_for 10 hook_ok hv2 trusted unreachable && pass webhook-unreachable || fail webhook-unreachable "$(tail -2 hooks.jsonl | head -c 400)"
+api operator /metrics >r
+sent=$(body | awk '$1 == "hostgate_webhooks_total{result=\"sent\"}" { print $2 }')
+[ "$sent" -ge 4 ] && [ "$sent" -le "$(wc -l <hooks.jsonl)" ] && pass metrics-webhooks-sent || fail metrics-webhooks-sent "sent=$sent lines=$(wc -l <hooks.jsonl)"
 api operator /v1/hosts/hv2 >r
 [ "$(body | jq -r .verdict.verdict)" = trusted ] && pass unreachable-keeps-last-verdict || fail unreachable-keeps-last-verdict "$(body | jq -c .verdict.verdict)"
 # hv1 goes on being judged meanwhile.

@@ -65,7 +65,9 @@ static void usage(FILE *f)
 "  --ear-key PEM        sign an EAR for every push (ECDSA P-256 key)\n"
 "  --ear-ttl S          an EAR's life (default 300)\n"
 "  --webhook URL        POST every state change there\n"
-"  --webhook-secret-file F   the HMAC key for the webhook\n"
+"  --webhook-secret-file F   the HMAC key for the webhook (mode 0600)\n"
+"  --webhook-ca PEM     the CA the receiver's certificate must chain to\n"
+"                       (default: the system's store)\n"
 "  -h, --help           this text\n\n"
 "Exit codes: 0 stopped by SIGTERM/SIGINT, 2 usage or start-up failure.\n");
 }
@@ -110,6 +112,7 @@ static int parse(int argc, char **argv, struct hv_svc_cfg *c,
 		{ "ear-ttl", required_argument, NULL, 'E' },
 		{ "webhook", required_argument, NULL, 'w' },
 		{ "webhook-secret-file", required_argument, NULL, 'W' },
+		{ "webhook-ca", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -182,6 +185,7 @@ static int parse(int argc, char **argv, struct hv_svc_cfg *c,
 			break;
 		case 'w': c->webhook_url = optarg; break;
 		case 'W': c->webhook_secret_file = optarg; break;
+		case 'X': c->webhook_ca = optarg; break;
 		case 'h':
 			usage(stdout);
 			return HV_EXIT_TRUSTED;
@@ -209,8 +213,10 @@ static int parse(int argc, char **argv, struct hv_svc_cfg *c,
 		hg_err("serve: --agent-cert and --agent-key go together, with --agent-ca");
 		return HV_EXIT_USAGE;
 	}
-	if (!c->webhook_url != !c->webhook_secret_file) {
-		hg_err("serve: --webhook and --webhook-secret-file go together");
+	if (!c->webhook_url != !c->webhook_secret_file ||
+	    (c->webhook_ca && !c->webhook_url)) {
+		hg_err("serve: --webhook and --webhook-secret-file go together"
+		       " (--webhook-ca with them)");
 		return HV_EXIT_USAGE;
 	}
 	if (!c->noperators)

@@ -44,7 +44,7 @@ struct hv_svc_cfg {
 	const char *db, *listen, *cert, *key, *client_ca, *token_file;
 	const char *agent_cert, *agent_key, *agent_ca;
 	const char *ear_key;
-	const char *webhook_url, *webhook_secret_file;
+	const char *webhook_url, *webhook_secret_file, *webhook_ca;
 	const char *operators[HV_SVC_MAX_OPERATORS];   /* mTLS CNs with the whole API */
 	size_t noperators;
 	unsigned interval, jitter;        /* s */
