@@ -18,5 +18,9 @@ int quote_main(int argc, char **argv);
 int enroll_main(int argc, char **argv);
 int hosts_main(int argc, char **argv);
 int ear_main(int argc, char **argv);
+/* hosts set-agent (GROUP 0) / set-group (GROUP 1): hostset.c */
+int hosts_set_main(int argc, char **argv, int group);
+int policy_main(int argc, char **argv);
+int serve_main(int argc, char **argv);
 
 #endif

@@ -10,6 +10,11 @@
  *       enrolled under another name); recorded in the history.
  *   hosts rename OLD NEW [--state DIR] the host and its enrollment
  *       history move to NEW; recorded.
+ *   hosts set-agent NAME URL|--none    where `serve` pulls evidence from
+ *       (https://HOST:PORT of hostgate-attest agent); without one a host
+ *       is attested in push mode only.
+ *   hosts set-group NAME GROUP|--none  the group whose policy judges the
+ *       host when it has none of its own (policy assign --group).
  *
  * Exit codes: 0 done; 1 refused (no such host, NEW is taken); 2 usage,
  * or no registry where one must be, or unreadable.
@@ -39,10 +44,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify hosts [--json] [--state DIR]\n"
 		   "       hostgate-verify hosts remove NAME [--state DIR]\n"
-		   "       hostgate-verify hosts rename OLD NEW [--state DIR]\n\n"
+		   "       hostgate-verify hosts rename OLD NEW [--state DIR]\n"
+		   "       hostgate-verify hosts set-agent NAME (URL | --none) [--state DIR]\n"
+		   "       hostgate-verify hosts set-group NAME (GROUP | --none) [--state DIR]\n\n"
 		   "List the hosts enrolled with hostgate-verify enroll; remove or\n"
-		   "rename one (recorded in the registry's history). Each subcommand\n"
-		   "has its own --help.\n\n"
+		   "rename one (recorded in the registry's history); set the agent URL\n"
+		   "hostgate-verify serve pulls evidence from, or the host's group.\n"
+		   "Each subcommand has its own --help.\n\n"
 		   "  --json        a JSON array instead of a table ([] when empty)\n"
 		   STATE_HELP
 		   "Exit codes: 0 listed (also when empty, or when nothing was ever\n"
@@ -246,6 +254,10 @@ int hosts_main(int argc, char **argv)
 		return hosts_change(argc - 1, argv + 1, 0);
 	if (argc >= 2 && !strcmp(argv[1], "rename"))
 		return hosts_change(argc - 1, argv + 1, 1);
+	if (argc >= 2 && !strcmp(argv[1], "set-agent"))
+		return hosts_set_main(argc - 1, argv + 1, 0);
+	if (argc >= 2 && !strcmp(argv[1], "set-group"))
+		return hosts_set_main(argc - 1, argv + 1, 1);
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': c.json = 1; break;
@@ -259,7 +271,7 @@ int hosts_main(int argc, char **argv)
 		}
 	}
 	if (optind != argc) {
-		hg_err("hosts: unexpected argument \"%s\" (subcommands: remove, rename)",
+		hg_err("hosts: unexpected argument \"%s\" (subcommands: remove, rename, set-agent, set-group)",
 		       argv[optind]);
 		return HV_EXIT_USAGE;
 	}

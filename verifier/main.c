@@ -23,6 +23,8 @@ static const struct hg_command commands[] = {
 	{ "enroll", enroll_main, "enroll a host: EK certificate and credential activation" },
 	{ "hosts", hosts_main, "list the enrolled hosts" },
 	{ "ear", ear_main, "issue or verify a signed attestation result (EAR)" },
+	{ "policy", policy_main, "store policies and assign them to hosts or groups" },
+	{ "serve", serve_main, "the verifier service: attest the fleet, REST API" },
 };
 
 int main(int argc, char **argv)

@@ -111,6 +111,54 @@ static const struct migration migrations[HV_REG_SCHEMA] = { {
 	fill_tpm_ids,
 	"CREATE UNIQUE INDEX hosts_ek_key ON hosts(ek_key);"
 	"CREATE UNIQUE INDEX hosts_ak_name ON hosts(ak_name);",
+}, {
+	/* Schema 3 (issue 14): the verifier service. The state lives on the
+	 * host row (a rename moves it, a removal drops it with the row);
+	 * history, nonces and assignments name the host and are kept in
+	 * step by registry_hosts.c. "group" is an SQL keyword: host_group.
+	 * The CHECKs are the registry's own rules again, so a writer that
+	 * skipped a check still cannot store a state that is not one. */
+	"ALTER TABLE hosts ADD COLUMN agent_url TEXT;"
+	"ALTER TABLE hosts ADD COLUMN host_group TEXT;"
+	"ALTER TABLE hosts ADD COLUMN state TEXT NOT NULL DEFAULT 'unknown'"
+	" CHECK (state IN ('unknown', 'trusted', 'untrusted', 'unreachable'));"
+	"ALTER TABLE hosts ADD COLUMN state_since INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN checked_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE hosts ADD COLUMN failures INTEGER NOT NULL DEFAULT 0"
+	" CHECK (failures >= 0);"
+	"ALTER TABLE hosts ADD COLUMN last_verdict TEXT;"
+	"ALTER TABLE hosts ADD COLUMN judged_policy TEXT;"
+	"ALTER TABLE hosts ADD COLUMN incr_state BLOB;"
+	"UPDATE hosts SET state_since = enrolled_at;"
+	"CREATE TABLE verdicts ("
+	" id INTEGER PRIMARY KEY,"
+	" host TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" state TEXT NOT NULL"
+	"  CHECK (state IN ('unknown', 'trusted', 'untrusted', 'unreachable')),"
+	" verdict TEXT);"
+	"CREATE INDEX verdicts_host ON verdicts(host, id);"
+	"CREATE TABLE nonces ("
+	" nonce BLOB PRIMARY KEY NOT NULL CHECK (length(nonce) = 32),"
+	" host TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" used_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX nonces_host ON nonces(host, expires_at);"
+	"CREATE TABLE policies ("
+	" name TEXT NOT NULL,"
+	" version INTEGER NOT NULL CHECK (version >= 1),"
+	" sha256 BLOB NOT NULL CHECK (length(sha256) = 32),"
+	" body TEXT NOT NULL,"
+	" added_at INTEGER NOT NULL,"
+	" PRIMARY KEY (name, version));"
+	"CREATE TABLE assignments ("
+	" kind TEXT NOT NULL CHECK (kind IN ('host', 'group')),"
+	" target TEXT NOT NULL,"
+	" policy TEXT NOT NULL,"
+	" assigned_at INTEGER NOT NULL,"
+	" PRIMARY KEY (kind, target));",
+	NULL, NULL,
 } };
 
 /* ---- schema 2: the TPM identities of existing rows ------------------- */

@@ -36,6 +36,18 @@
  * History: every enrollment is a row of "enrollments"; every removal,
  * rename and move of a TPM to another host a row of "events". Neither is
  * ever deleted by hostgate.
+ *
+ * Schema 3 (issue 14, the verifier service): per host its attestation
+ * state (trusted | untrusted | unreachable | unknown, since when, the last
+ * verdict JSON and its failure count, the policy version it was judged
+ * by), its agent URL and group, and an opaque blob of incremental-
+ * verification state; a bounded verdict history per host; the push-mode
+ * nonces (single use, short-lived, bound to the host they were issued
+ * to); stored policies (name, version, SHA-256, JSON text) and their
+ * assignments to hosts or groups. A host's removal deletes its state,
+ * history, nonces and host assignment; a rename moves them. A
+ * re-enrollment (a new AK) resets the state to unknown and drops the
+ * incremental state: nothing judged under the old AK carries over.
  */
 #ifndef HV_REGISTRY_H
 #define HV_REGISTRY_H
@@ -43,7 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HV_REG_SCHEMA 2
+#define HV_REG_SCHEMA 3
 #define HV_HOST_NAME_MAX 64      /* [A-Za-z0-9._-], 1..64, not starting with '.' or '-' */
 #define HV_CHALLENGE_ID_LEN 16
 #define HV_AK_NAME_MAX 66        /* TPM2B_NAME of a key: nameAlg + digest */
@@ -169,5 +181,164 @@ int hv_reg_enroll(struct hv_reg *reg, const uint8_t id[HV_CHALLENGE_ID_LEN],
  * HV_ENROLL_UNKNOWN / HV_ENROLL_ANSWERED, or -1. */
 int hv_reg_challenge_spend(struct hv_reg *reg,
 			   const uint8_t id[HV_CHALLENGE_ID_LEN], int64_t now);
+
+/* ---- schema 3: the verifier service (issue 14) ------------------------ */
+
+/* A host's, a group's or a policy's name: hv_host_name_ok()'s rule. */
+int hv_name_ok(const char *name);
+
+enum hv_state {
+	HV_STATE_UNKNOWN = 0,        /* never judged since enrolled (or re-enrolled) */
+	HV_STATE_TRUSTED,
+	HV_STATE_UNTRUSTED,          /* a verdict other than trusted: outside policy or invalid evidence */
+	HV_STATE_UNREACHABLE,        /* the agent did not answer (transport error, timeout) */
+	HV_NSTATES,
+};
+const char *hv_state_name(enum hv_state s);
+/* 0 and *OUT, or -1 when S is no state name. */
+int hv_state_parse(const char *s, enum hv_state *out);
+
+#define HV_URL_MAX 512               /* an agent URL: https://..., printable ASCII */
+#define HV_VERDICT_MAX (1u << 20)    /* a stored verdict's JSON text */
+#define HV_INCR_MAX (16u << 20)      /* the incremental-verification blob */
+#define HV_HISTORY_MAX 10000         /* the most verdicts kept per host */
+
+/* What the service keeps about one enrolled host. */
+struct hv_host_status {
+	char *name;
+	char *agent_url;             /* NULL: none (push mode only) */
+	char *group;                 /* NULL: in no group */
+	enum hv_state state;
+	int64_t since;               /* unix seconds the state began (enrollment for unknown) */
+	int64_t checked_at;          /* unix seconds of the last verdict, 0 never */
+	uint32_t failures;           /* in the last verdict */
+	char *verdict;               /* the last verdict's JSON, NULL never */
+	char *judged_policy;         /* "NAME@VERSION" it was judged by, NULL never */
+	char *policy;                /* "NAME@VERSION" assigned now (host, else group), NULL none */
+	uint8_t *incr;               /* incremental-verification state, NULL none */
+	size_t incr_len;
+};
+void hv_host_status_free(struct hv_host_status *s);
+
+/* 1 found, 0 no such host, -1 error. WITH_INCR: read the blob too. */
+int hv_reg_status_get(struct hv_reg *reg, const char *name, int with_incr,
+		      struct hv_host_status *out);
+/* CB for every host by name (without verdict text and blob: the fleet
+ * listing stays cheap); stops and returns CB's non-zero value. */
+int hv_reg_statuses(struct hv_reg *reg,
+		    int (*cb)(const struct hv_host_status *s, void *arg),
+		    void *arg);
+
+/* Set (URL not NULL) or clear host NAME's agent URL: an https:// URL of
+ * printable ASCII, at most HV_URL_MAX bytes (else -1, error printed).
+ * 0, HV_HOST_UNKNOWN, or -1. */
+int hv_reg_host_set_agent(struct hv_reg *reg, const char *name,
+			  const char *url);
+/* Set (GROUP not NULL, hv_name_ok) or clear host NAME's group. */
+int hv_reg_host_set_group(struct hv_reg *reg, const char *name,
+			  const char *group);
+
+/* A verdict to record for a host. */
+struct hv_judgement {
+	enum hv_state state;
+	int64_t at;                  /* unix seconds, > 0 */
+	const char *verdict;         /* JSON text, at most HV_VERDICT_MAX; NULL for unreachable */
+	uint32_t failures;
+	const char *policy;          /* "NAME@VERSION", NULL when none */
+	unsigned keep;               /* history rows to keep for the host, 1..HV_HISTORY_MAX */
+};
+/* Record J for host NAME in one transaction: the state (since is kept
+ * when the state did not change), the last verdict, one history row, and
+ * the host's history cut to its newest J->keep rows. *WAS and *WAS_SINCE
+ * (may be NULL) receive the state before. An unreachable judgement keeps
+ * the last verdict and judged policy (the host said nothing new).
+ * 0, HV_HOST_UNKNOWN, or -1. */
+int hv_reg_host_judged(struct hv_reg *reg, const char *name,
+		       const struct hv_judgement *j, enum hv_state *was,
+		       int64_t *was_since);
+
+/* The history of host NAME, newest first, at most LIMIT rows: CB gets
+ * each row's time, state and verdict JSON (NULL for unreachable).
+ * 0 (also when the host has none), or CB's non-zero value, or -1. */
+int hv_reg_history(struct hv_reg *reg, const char *name, unsigned limit,
+		   int (*cb)(void *arg, int64_t at, enum hv_state state,
+			     const char *verdict),
+		   void *arg);
+
+/* Replace host NAME's incremental state (BLOB NULL or LEN 0: clear it).
+ * 0, HV_HOST_UNKNOWN, or -1. */
+int hv_reg_incr_set(struct hv_reg *reg, const char *name,
+		    const uint8_t *blob, size_t len);
+
+/* Push-mode nonces: issued to one host, used once, before they expire. */
+#define HV_NONCE_BYTES 32
+enum {
+	HV_NONCE_UNKNOWN = 1,        /* never issued by this registry (or long purged) */
+	HV_NONCE_USED,               /* already consumed: a replay */
+	HV_NONCE_EXPIRED,            /* issued, past its expiry, unused */
+	HV_NONCE_FOREIGN,            /* issued to another host */
+	HV_NONCE_TOO_MANY,           /* the host has MAX unexpired unused nonces */
+};
+/* Store NONCE (HV_NONCE_BYTES) for HOST, valid NOW..NOW+TTL. Refused
+ * with HV_NONCE_TOO_MANY when HOST already holds MAX unused, unexpired
+ * ones. Nonces expired more than an hour ago are purged in the same
+ * transaction. 0, HV_NONCE_TOO_MANY, HV_HOST_UNKNOWN, or -1. */
+int hv_reg_nonce_add(struct hv_reg *reg, const uint8_t *nonce,
+		     const char *host, int64_t now, int64_t ttl, unsigned max);
+/* Consume NONCE for HOST at NOW, atomically (one transaction under the
+ * write lock): 0 consumed; HV_NONCE_UNKNOWN, _USED, _EXPIRED or _FOREIGN
+ * and nothing changes; -1 error. A foreign attempt does not spend the
+ * nonce: its host may still use it. */
+int hv_reg_nonce_take(struct hv_reg *reg, const uint8_t *nonce,
+		      const char *host, int64_t now);
+
+/* Stored policies: versions 1, 2, ... per name; the text is the policy's
+ * JSON as given (verifier/policy.h parses it), its SHA-256 kept beside. */
+#define HV_POLICY_TEXT_MAX (16u << 20)
+struct hv_policy_rec {
+	char *name;
+	int64_t version;
+	uint8_t sha256[32];
+	char *text;                  /* NUL-terminated; text_len bytes */
+	size_t text_len;
+	int64_t added_at;
+};
+void hv_policy_rec_free(struct hv_policy_rec *p);
+enum {
+	HV_POLICY_UNKNOWN = 10,      /* no policy of that name */
+};
+/* Store TEXT as policy NAME's next version at NOW; a text identical to
+ * the latest version's is not stored again (*UNCHANGED = 1). *VERSION
+ * gets the latest version. The caller has parsed TEXT. 0 or -1. */
+int hv_reg_policy_add(struct hv_reg *reg, const char *name, const char *text,
+		      size_t len, int64_t now, int64_t *version,
+		      int *unchanged);
+/* Policy NAME at VERSION (0: the latest). 1, 0 none, -1. */
+int hv_reg_policy_get(struct hv_reg *reg, const char *name, int64_t version,
+		      struct hv_policy_rec *out);
+/* The latest version of every policy, by name, without text. */
+int hv_reg_policies(struct hv_reg *reg,
+		    int (*cb)(const struct hv_policy_rec *p, void *arg),
+		    void *arg);
+
+enum hv_assign_kind { HV_ASSIGN_HOST, HV_ASSIGN_GROUP };
+/* Assign policy NAME to host or group TARGET at NOW (replacing what it
+ * had). 0, HV_POLICY_UNKNOWN, HV_HOST_UNKNOWN (a host target), or -1. */
+int hv_reg_policy_assign(struct hv_reg *reg, const char *name,
+			 enum hv_assign_kind kind, const char *target,
+			 int64_t now);
+/* Every assignment, hosts then groups, by target. */
+int hv_reg_assignments(struct hv_reg *reg,
+		       int (*cb)(void *arg, enum hv_assign_kind kind,
+				 const char *target, const char *policy),
+		       void *arg);
+/* The policy that judges host NAME: its own assignment, else its
+ * group's; the latest version. 1 with *OUT, 0 none assigned, -1. */
+int hv_reg_host_policy(struct hv_reg *reg, const char *name,
+		       struct hv_policy_rec *out);
+
+/* A number that changes whenever another connection commits to the file
+ * (the service's cue to look for policy changes made by the CLI). */
+int hv_reg_data_version(struct hv_reg *reg, int64_t *out);
 
 #endif

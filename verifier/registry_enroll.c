@@ -241,7 +241,9 @@ out:
 }
 
 /* Insert or update the host row from challenge C. first_enrolled_at is
- * only ever written by the INSERT. */
+ * only ever written by the INSERT. A re-enrollment starts the host's
+ * attestation state afresh (schema 3): a verdict or incremental state
+ * reached under the old AK says nothing about the new one. */
 static int host_store(struct hv_reg *reg, const struct hv_challenge *c,
 		      int exists, int64_t replacements, int64_t now)
 {
@@ -251,9 +253,10 @@ static int host_store(struct hv_reg *reg, const struct hv_challenge *c,
 	if (reg_prep(reg, exists ?
 		     "UPDATE hosts SET ek_fpr = ?2, ek_cert = ?3, ak_pub = ?4,"
 		     " enrolled_at = ?5, replacements = ?6, ek_key = ?7,"
-		     " ak_name = ?8 WHERE name = ?1" :
-		     "INSERT INTO hosts (" HOST_COLS ")"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)", &st) < 0)
+		     " ak_name = ?8, state = 'unknown', state_since = ?5,"
+		     " incr_state = NULL WHERE name = ?1" :
+		     "INSERT INTO hosts (" HOST_COLS ", state_since)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?5)", &st) < 0)
 		goto out;
 	if (sqlite3_bind_text(st, 1, c->host, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    reg_bind_blob(st, 2, c->ek_fpr, 32) < 0 ||

@@ -14,6 +14,11 @@
 
 /* ---- names and structs ----------------------------------------------- */
 
+int hv_name_ok(const char *name)
+{
+	return hv_host_name_ok(name);
+}
+
 int hv_host_name_ok(const char *name)
 {
 	size_t n;
@@ -204,9 +209,7 @@ out:
 	return ret;
 }
 
-/* 1 if host NAME exists, 0 not, -1 error; inside the caller's
- * transaction. */
-static int host_exists(struct hv_reg *reg, const char *name)
+int reg_host_exists(struct hv_reg *reg, const char *name)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
@@ -248,8 +251,17 @@ out:
 int reg_host_delete(struct hv_reg *reg, const char *name, int64_t now,
 		    const char *event, const char *other)
 {
+	/* Schema 3: its verdicts, nonces and own assignment go with it (a
+	 * later host of that name starts clean). */
 	if (run_names(reg, "DELETE FROM hosts WHERE name = ?1", name, NULL,
 		      "removing the host") < 0 ||
+	    run_names(reg, "DELETE FROM verdicts WHERE host = ?1", name, NULL,
+		      "removing the host's verdicts") < 0 ||
+	    run_names(reg, "DELETE FROM nonces WHERE host = ?1", name, NULL,
+		      "removing the host's nonces") < 0 ||
+	    run_names(reg, "DELETE FROM assignments WHERE kind = 'host'"
+		      " AND target = ?1", name, NULL,
+		      "removing the host's policy assignment") < 0 ||
 	    reg_event_add(reg, now, event, name, other) < 0)
 		return -1;
 	return 0;
@@ -265,7 +277,7 @@ int hv_reg_host_remove(struct hv_reg *reg, const char *name, int64_t now)
 		ret = HV_HOST_UNKNOWN;       /* no such name can be stored */
 		goto out;
 	}
-	if (reg_begin(reg) < 0 || (r = host_exists(reg, name)) < 0)
+	if (reg_begin(reg) < 0 || (r = reg_host_exists(reg, name)) < 0)
 		goto out;
 	if (r == 0) {
 		ret = HV_HOST_UNKNOWN;
@@ -295,13 +307,13 @@ int hv_reg_host_rename(struct hv_reg *reg, const char *old, const char *new,
 		ret = HV_HOST_UNKNOWN;
 		goto out;
 	}
-	if (reg_begin(reg) < 0 || (r = host_exists(reg, old)) < 0)
+	if (reg_begin(reg) < 0 || (r = reg_host_exists(reg, old)) < 0)
 		goto out;
 	if (r == 0) {
 		ret = HV_HOST_UNKNOWN;
 		goto out;
 	}
-	if ((r = host_exists(reg, new)) != 0) {
+	if ((r = reg_host_exists(reg, new)) != 0) {
 		ret = r < 0 ? -1 : HV_HOST_EXISTS;
 		goto out;
 	}
@@ -309,6 +321,13 @@ int hv_reg_host_rename(struct hv_reg *reg, const char *old, const char *new,
 		      new, "renaming the host") < 0 ||
 	    run_names(reg, "UPDATE enrollments SET host = ?2 WHERE host = ?1",
 		      old, new, "renaming the host's history") < 0 ||
+	    run_names(reg, "UPDATE verdicts SET host = ?2 WHERE host = ?1",
+		      old, new, "renaming the host's verdicts") < 0 ||
+	    run_names(reg, "DELETE FROM nonces WHERE host = ?1", old, NULL,
+		      "renaming the host's nonces") < 0 ||
+	    run_names(reg, "UPDATE assignments SET target = ?2"
+		      " WHERE kind = 'host' AND target = ?1", old, new,
+		      "renaming the host's policy assignment") < 0 ||
 	    reg_event_add(reg, now, "renamed", old, new) < 0 ||
 	    reg_commit(reg) < 0)
 		goto out;

@@ -52,6 +52,11 @@ void reg_rollback(struct hv_reg *reg);
 /* -1 unless REG was opened read-write and NOW is a time (> 0). */
 int reg_writable(const struct hv_reg *reg, const char *what, int64_t now);
 int reg_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len);
+int reg_bind_text(sqlite3_stmt *st, int i, const char *s);  /* NULL binds NULL */
+/* A TEXT column of at most MAX bytes without NUL, copied (NULL column:
+ * *OUT = NULL when NULLOK, else corrupt). */
+int reg_col_text(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		 const char *col, size_t max, int nullok, char **out);
 
 /* ---- column readers (registry_sql.c); COL names the column ---- */
 
@@ -73,7 +78,11 @@ int reg_col_var(const struct hv_reg *reg, sqlite3_stmt *st, int i,
  * new name or the host that took the TPM (NULL for "removed"). */
 int reg_event_add(struct hv_reg *reg, int64_t now, const char *event,
 		  const char *host, const char *other);
-/* Delete host NAME and record EVENT for it (with OTHER). */
+/* 1 if host NAME exists, 0 not, -1 error; inside the caller's
+ * transaction. */
+int reg_host_exists(struct hv_reg *reg, const char *name);
+/* Delete host NAME and record EVENT for it (with OTHER); its schema-3
+ * rows (verdicts, nonces, host assignment) go too. */
 int reg_host_delete(struct hv_reg *reg, const char *name, int64_t now,
 		    const char *event, const char *other);
 

@@ -220,3 +220,39 @@ int reg_col_var(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 	*outlen = (size_t)n;
 	return 0;
 }
+
+int reg_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (!s)
+		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK ?
+	       0 : -1;
+}
+
+int reg_col_text(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+		 const char *col, size_t max, int nullok, char **out)
+{
+	const char *s;
+	size_t n;
+
+	*out = NULL;
+	if (sqlite3_column_type(st, i) == SQLITE_NULL && nullok)
+		return 0;
+	if (sqlite3_column_type(st, i) != SQLITE_TEXT) {
+		corrupt(reg, col);
+		return -1;
+	}
+	s = (const char *)sqlite3_column_text(st, i);
+	n = (size_t)sqlite3_column_bytes(st, i);
+	/* The byte count catches a NUL inside the text. */
+	if (!s || n > max || n != strlen(s)) {
+		corrupt(reg, col);
+		return -1;
+	}
+	*out = strdup(s);
+	if (!*out) {
+		hg_err("%s: %s: out of memory", reg->path, col);
+		return -1;
+	}
+	return 0;
+}

@@ -161,7 +161,7 @@ expect_exit 0 hosts-json-empty "$HG_VERIFY" hosts --json
 expect_exit 0 hosts-table-empty "$HG_VERIFY" hosts
 grep -qx "no hosts enrolled" "$WORK/last.out" && pass hosts-table-empty-says || fail hosts-table-empty-says "$(cat "$WORK/last.out")"
 expect_exit 2 hosts-unknown-subcommand "$HG_VERIFY" hosts purge
-expect_err 'unexpected argument "purge" (subcommands: remove, rename)' hosts-unknown-subcommand-why
+expect_err 'unexpected argument "purge" (subcommands: remove, rename, set-agent, set-group)' hosts-unknown-subcommand-why
 
 # --- host names given to enroll --host -------------------------------------------
 # badname NAME VALUE SHOWN: refused (exit 2), shown escaped.

@@ -286,7 +286,9 @@ static void test_corrupt_rows(void **state)
 		"INSERT INTO challenges VALUES (x'c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6c6',"
 		" 'web1', 0, zeroblob(32), zeroblob(32), x'01', x'01', 1, 2, 0,"
 		" zeroblob(32), zeroblob(67))",
-		"INSERT INTO hosts VALUES ('web1', zeroblob(33), x'01', x'01',"
+		"INSERT INTO hosts (name, ek_fpr, ek_cert, ak_pub, enrolled_at,"
+		" first_enrolled_at, replacements, ek_key, ak_name)"
+		" VALUES ('web1', zeroblob(33), x'01', x'01',"
 		" 1, 1, 0, zeroblob(32), x'000b01')",
 	};
 	static const char *const cols[] = {

@@ -190,12 +190,16 @@ static void test_unique_indexes(void **state)
 	}
 	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
 	/* Same EK key. */
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO hosts SELECT 'web2',"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO hosts (name, ek_fpr, ek_cert, ak_pub,"
+				      " enrolled_at, first_enrolled_at, replacements, ek_key,"
+				      " ak_name) SELECT 'web2',"
 				      " ek_fpr, ek_cert, ak_pub, 1, 1, 0, ek_key,"
 				      " x'000b99' FROM hosts", NULL, NULL, NULL),
 			 SQLITE_CONSTRAINT);
 	/* Same AK Name. */
-	assert_int_equal(sqlite3_exec(db, "INSERT INTO hosts SELECT 'web2',"
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO hosts (name, ek_fpr, ek_cert, ak_pub,"
+				      " enrolled_at, first_enrolled_at, replacements, ek_key,"
+				      " ak_name) SELECT 'web2',"
 				      " ek_fpr, ek_cert, ak_pub, 1, 1, 0,"
 				      " zeroblob(32), ak_name FROM hosts", NULL,
 				      NULL, NULL), SQLITE_CONSTRAINT);
@@ -472,7 +476,7 @@ static void test_migrate_v1(void **state)
 	}
 	mk_v1(2, names, certs, lens, aks, ak_lens);
 	reg = open_rw();
-	assert_int_equal(raw_int("PRAGMA user_version"), 2);
+	assert_int_equal(raw_int("PRAGMA user_version"), HV_REG_SCHEMA);
 	assert_int_equal(hv_reg_host_get(reg, "old2", &h), 1);
 	assert_memory_equal(h.ek_key, sha[1], 32);
 	assert_int_equal(hg_ak_name(aks[1], ak_lens[1], akname, &akname_len,

@@ -1,0 +1,225 @@
+/* metrics.c: the service's metrics (svc.h), and GET /metrics's body in
+ * the Prometheus text exposition format 0.0.4
+ * (prometheus.io/docs/instrumenting/exposition_formats):
+ *
+ *   hostgate_hosts{state="trusted"|...}            gauge, from the registry
+ *   hostgate_attestations_total{result="trusted"|"untrusted"|"unreachable"}
+ *   hostgate_attestations_by_mode_total{mode="pull"|"push"|"on-demand"}
+ *   hostgate_attestations_per_second               gauge, mean of the last 60 s
+ *   hostgate_check_seconds_bucket{le=...}, _sum, _count   histogram
+ *   hostgate_failures_total{check="signature"|...} failures in verdicts, by check
+ *   hostgate_state_transitions_total
+ *   hostgate_webhooks_total{result="sent"|"failed"|"dropped"}
+ *   hostgate_api_requests_total, hostgate_api_errors_total,
+ *   hostgate_auth_refused_total
+ *   hostgate_nonces_refused_total{reason="unknown"|"used"|"expired"|"foreign"|"too-many"}
+ *   hostgate_pulls_inflight                        gauge
+ *
+ * Counters live in memory from the service's start (a restart starts
+ * them at 0, which Prometheus's rate() handles); the host gauge is read
+ * from the registry at each scrape, so it is exact whoever wrote it.
+ */
+#include "svc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../verify.h"
+
+static const double lat_le[HV_LAT_BUCKETS - 1] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+};
+
+static void per_second(struct hv_svc *s)
+{
+	int64_t now = (int64_t)time(NULL);
+	int i = (int)(now % 60);
+
+	if (s->m.second_at[i] != now) {
+		s->m.second_at[i] = now;
+		s->m.second[i] = 0;
+	}
+	s->m.second[i]++;
+}
+
+void hv_metrics_judged(struct hv_svc *s, const struct hv_svc_verdict *v)
+{
+	json_object *fails, *f, *c;
+	int b;
+
+	s->m.attest[v->state]++;
+	per_second(s);
+	s->m.lat_count++;
+	s->m.lat_sum += v->seconds;
+	for (b = 0; b < HV_LAT_BUCKETS - 1 && v->seconds > lat_le[b]; b++)
+		;
+	s->m.lat_bucket[b]++;
+	if (!json_object_object_get_ex(v->verdict, "failures", &fails))
+		return;
+	for (size_t i = 0; i < json_object_array_length(fails); i++) {
+		f = json_object_array_get_idx(fails, i);
+		if (!json_object_object_get_ex(f, "check", &c))
+			continue;
+		for (int k = 0; k < HV_NCHECKS && k < HV_FAIL_CHECKS; k++)
+			if (!strcmp(json_object_get_string(c),
+				    hv_check_name((enum hv_check)k)))
+				s->m.fail_by_check[k]++;
+	}
+}
+
+void hv_metrics_unreachable(struct hv_svc *s)
+{
+	s->m.attest[HV_STATE_UNREACHABLE]++;
+	per_second(s);
+}
+
+struct buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void put(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void put(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if ((size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		char *p = realloc(b->p, b->cap * 2 + (size_t)n);
+
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = b->cap * 2 + (size_t)n;
+	}
+}
+
+static int count_state(const struct hv_host_status *st, void *arg)
+{
+	uint64_t *n = arg;
+
+	n[st->state]++;
+	return 0;
+}
+
+char *hv_metrics_text(struct hv_svc *s, size_t *len)
+{
+	static const char *const nonce_why[] = {
+		[HV_NONCE_UNKNOWN] = "unknown", [HV_NONCE_USED] = "used",
+		[HV_NONCE_EXPIRED] = "expired", [HV_NONCE_FOREIGN] = "foreign",
+		[HV_NONCE_TOO_MANY] = "too-many",
+	};
+	struct buf b = { .cap = 4096 };
+	uint64_t hosts[HV_NSTATES] = { 0 }, cum = 0, recent = 0;
+	int64_t now = (int64_t)time(NULL);
+	struct hv_webhook_counts wc = { 0 };
+
+	if (!(b.p = malloc(b.cap)))
+		return NULL;
+	b.p[0] = '\0';
+	if (hv_reg_statuses(s->reg, count_state, hosts) < 0) {
+		free(b.p);
+		return NULL;
+	}
+	put(&b, "# HELP hostgate_hosts Enrolled hosts by attestation state.\n"
+		"# TYPE hostgate_hosts gauge\n");
+	for (int i = 0; i < HV_NSTATES; i++)
+		put(&b, "hostgate_hosts{state=\"%s\"} %llu\n",
+		    hv_state_name((enum hv_state)i), (unsigned long long)hosts[i]);
+	put(&b, "# HELP hostgate_attestations_total Attestations judged, by result.\n"
+		"# TYPE hostgate_attestations_total counter\n");
+	for (int i = HV_STATE_TRUSTED; i < HV_NSTATES; i++)
+		put(&b, "hostgate_attestations_total{result=\"%s\"} %llu\n",
+		    hv_state_name((enum hv_state)i), (unsigned long long)s->m.attest[i]);
+	put(&b, "# HELP hostgate_attestations_by_mode_total Attestations by how they came.\n"
+		"# TYPE hostgate_attestations_by_mode_total counter\n"
+		"hostgate_attestations_by_mode_total{mode=\"pull\"} %llu\n"
+		"hostgate_attestations_by_mode_total{mode=\"push\"} %llu\n"
+		"hostgate_attestations_by_mode_total{mode=\"on-demand\"} %llu\n",
+	    (unsigned long long)s->m.pulls, (unsigned long long)s->m.pushes,
+	    (unsigned long long)s->m.ondemand);
+	for (int i = 0; i < 60; i++)
+		if (s->m.second_at[i] > now - 60 && s->m.second_at[i] <= now)
+			recent += s->m.second[i];
+	put(&b, "# HELP hostgate_attestations_per_second Attestations per second, mean of the last 60 s.\n"
+		"# TYPE hostgate_attestations_per_second gauge\n"
+		"hostgate_attestations_per_second %.3f\n", (double)recent / 60.0);
+	put(&b, "# HELP hostgate_check_seconds Time to check one attestation (quote, logs, policy).\n"
+		"# TYPE hostgate_check_seconds histogram\n");
+	for (int i = 0; i < HV_LAT_BUCKETS; i++) {
+		cum += s->m.lat_bucket[i];
+		if (i < HV_LAT_BUCKETS - 1)
+			put(&b, "hostgate_check_seconds_bucket{le=\"%g\"} %llu\n",
+			    lat_le[i], (unsigned long long)cum);
+		else
+			put(&b, "hostgate_check_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	put(&b, "hostgate_check_seconds_sum %.6f\nhostgate_check_seconds_count %llu\n",
+	    s->m.lat_sum, (unsigned long long)s->m.lat_count);
+	put(&b, "# HELP hostgate_failures_total Failures named in verdicts, by check.\n"
+		"# TYPE hostgate_failures_total counter\n");
+	for (int k = 0; k < HV_NCHECKS && k < HV_FAIL_CHECKS; k++)
+		put(&b, "hostgate_failures_total{check=\"%s\"} %llu\n",
+		    hv_check_name((enum hv_check)k),
+		    (unsigned long long)s->m.fail_by_check[k]);
+	put(&b, "# HELP hostgate_state_transitions_total Changes of a host's state.\n"
+		"# TYPE hostgate_state_transitions_total counter\n"
+		"hostgate_state_transitions_total %llu\n",
+	    (unsigned long long)s->m.transitions);
+	hv_webhook_counts(s, &wc);
+	put(&b, "# HELP hostgate_webhooks_total Webhook deliveries, by outcome.\n"
+		"# TYPE hostgate_webhooks_total counter\n"
+		"hostgate_webhooks_total{result=\"sent\"} %llu\n"
+		"hostgate_webhooks_total{result=\"failed\"} %llu\n"
+		"hostgate_webhooks_total{result=\"dropped\"} %llu\n",
+	    (unsigned long long)wc.sent, (unsigned long long)wc.failed,
+	    (unsigned long long)wc.dropped);
+	put(&b, "# HELP hostgate_api_requests_total API requests answered.\n"
+		"# TYPE hostgate_api_requests_total counter\n"
+		"hostgate_api_requests_total %llu\n"
+		"# HELP hostgate_api_errors_total API requests answered with an error status.\n"
+		"# TYPE hostgate_api_errors_total counter\n"
+		"hostgate_api_errors_total %llu\n"
+		"# HELP hostgate_auth_refused_total Requests refused for authentication.\n"
+		"# TYPE hostgate_auth_refused_total counter\n"
+		"hostgate_auth_refused_total %llu\n",
+	    (unsigned long long)s->m.api_requests,
+	    (unsigned long long)s->m.api_errors,
+	    (unsigned long long)s->m.auth_refused);
+	put(&b, "# HELP hostgate_nonces_refused_total Push attestations refused for their nonce.\n"
+		"# TYPE hostgate_nonces_refused_total counter\n");
+	for (int i = HV_NONCE_UNKNOWN; i <= HV_NONCE_TOO_MANY; i++)
+		put(&b, "hostgate_nonces_refused_total{reason=\"%s\"} %llu\n",
+		    nonce_why[i], (unsigned long long)s->m.nonce_refused[i]);
+	put(&b, "# HELP hostgate_pulls_inflight Pull attestations in flight.\n"
+		"# TYPE hostgate_pulls_inflight gauge\n"
+		"hostgate_pulls_inflight %u\n", hv_sched_inflight(s));
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	*len = b.len;
+	return b.p;
+}

@@ -1,0 +1,167 @@
+/* svc.h: the verifier service (`hostgate-verify serve`, issue 14 item 2):
+ * what its files share. One process, one thread, one libevent loop:
+ *
+ *   serve.c      options, start-up, signals, shutdown
+ *   sched.c      continuous attestation: a per-host timer with jitter,
+ *                a fresh nonce, POST agent/v1/evidence through the
+ *                poller (libcurl multi), the answer judged
+ *   judge.c      one judgement: the host's enrolled AK, the service's
+ *                nonce, the host's assigned policy -> hv_verify()
+ *   state.c      recording a judgement (registry, one transaction),
+ *                transitions -> webhooks and the log
+ *   push.c       push mode: GET /v1/nonce, POST /v1/attest
+ *   api.c        the REST API (hosts, history, on-demand attest,
+ *                policies, health, metrics) and authentication
+ *   metrics.c    counters and the latency histogram, Prometheus text
+ *
+ * Everything runs on the loop's thread: no locks. The registry is the
+ * one store: a crash loses at most the judgement being made (each is one
+ * SQLite transaction), never a spent nonce's spending.
+ */
+#ifndef HV_SVC_H
+#define HV_SVC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+
+#include "../registry.h"
+
+struct event_base;
+struct event;
+struct hg_poller;
+struct hg_webhooks;
+struct hg_httpsd;
+struct hv_sched;
+
+#define HV_SVC_MAX_BODY (4u << 20)        /* an evidence bundle or a policy */
+#define HV_SVC_MAX_TOKENS 64
+#define HV_SVC_MAX_OPERATORS 16
+#define HV_SVC_POLCACHE 32                /* parsed policies kept */
+
+struct hv_svc_cfg {
+	const char *db, *listen, *cert, *key, *client_ca, *token_file;
+	const char *agent_cert, *agent_key, *agent_ca;
+	const char *ear_key;
+	const char *webhook_url, *webhook_secret_file, *webhook_ca;
+	const char *operators[HV_SVC_MAX_OPERATORS];   /* mTLS CNs with the whole API */
+	size_t noperators;
+	unsigned interval, jitter;        /* s */
+	unsigned timeout_ms;              /* a pull, connect to answer */
+	unsigned max_inflight;            /* pulls at once */
+	unsigned history;                 /* verdicts kept per host */
+	unsigned nonce_ttl;               /* s */
+	unsigned max_nonces;              /* unused nonces a host may hold */
+	unsigned max_conns;               /* API connections at once */
+	unsigned ear_ttl;                 /* s */
+};
+
+/* A principal: who a request comes from (api.c). */
+enum hv_role { HV_ROLE_NONE, HV_ROLE_OPERATOR, HV_ROLE_HOST };
+
+struct hv_token {
+	enum hv_role role;
+	char host[HV_HOST_NAME_MAX + 1];  /* HV_ROLE_HOST */
+	uint8_t sha256[32];               /* of the token: compared in constant time */
+};
+
+/* ---- metrics (metrics.c) ---- */
+#define HV_LAT_BUCKETS 12
+#define HV_FAIL_CHECKS 16
+struct hv_metrics {
+	uint64_t attest[HV_NSTATES];      /* judgements by resulting state */
+	uint64_t pulls, pushes, ondemand;
+	uint64_t lat_count, lat_bucket[HV_LAT_BUCKETS];
+	double lat_sum;
+	uint64_t fail_by_check[HV_FAIL_CHECKS];
+	uint64_t transitions;
+	uint64_t webhooks_sent, webhooks_failed, webhooks_dropped;
+	uint64_t api_requests, api_errors, auth_refused;
+	uint64_t nonce_refused[8];        /* by HV_NONCE_* result */
+	uint64_t second[60];              /* judgements per second, ring */
+	int64_t second_at[60];
+};
+
+struct hv_polcache_ent;
+
+struct hv_svc {
+	struct hv_svc_cfg cfg;
+	struct event_base *base;
+	struct hv_reg *reg;
+	struct hg_poller *poller;         /* agents (mTLS) */
+	struct hg_webhooks *hooks;        /* NULL: no --webhook */
+	struct hg_httpsd *httpd;
+	struct hv_sched *sched;
+	EVP_PKEY *ear_key;                /* NULL: no EAR issued */
+	struct hv_token tokens[HV_SVC_MAX_TOKENS];
+	size_t ntokens;
+	struct hv_metrics m;
+	struct hv_polcache_ent *polcache;
+	int64_t started;
+	int stopping;
+};
+
+/* ---- judge.c ---- */
+struct hv_svc_verdict {
+	enum hv_state state;              /* trusted or untrusted */
+	int exit;                         /* hv_verify's: 0, 1, 3 */
+	json_object *verdict;             /* owned */
+	char policy[2 * HV_HOST_NAME_MAX + 24];  /* "NAME@VERSION" */
+	uint32_t failures;
+	double seconds;                   /* the check's own time */
+};
+/* Judge EVIDENCE from HOST against the nonce NONCE the service chose,
+ * with the AK the registry holds for HOST and its assigned policy.
+ * 0 judged (V filled, trusted or untrusted); -1 could not judge (no
+ * such host, no policy, a damaged registry row): WHY says it, nothing
+ * recorded. */
+int hv_svc_judge(struct hv_svc *s, const char *host, const uint8_t *nonce,
+		 size_t nonce_len, const uint8_t *ev, size_t ev_len,
+		 struct hv_svc_verdict *v, char *why, size_t whylen);
+void hv_svc_verdict_free(struct hv_svc_verdict *v);
+void hv_svc_polcache_free(struct hv_svc *s);
+
+/* ---- state.c ---- */
+/* Record V (or, V NULL, "unreachable" with REASON) for HOST: registry,
+ * metrics, and on a change of state a webhook event and one log line.
+ * 0, or -1 (error printed; the service goes on). */
+int hv_svc_record(struct hv_svc *s, const char *host,
+		  const struct hv_svc_verdict *v, const char *reason);
+
+/* ---- hooks.c: the webhook emitter (webhook.h) on the service ---- */
+int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen);
+void hv_hooks_stop(struct hv_svc *s);
+/* Queue EVENT (not taken) for every receiver; never blocks. */
+void hv_webhook_emit(struct hv_svc *s, json_object *event);
+struct hv_webhook_counts {
+	uint64_t sent, failed, dropped;
+};
+void hv_webhook_counts(struct hv_svc *s, struct hv_webhook_counts *out);
+
+/* ---- sched.c ---- */
+int hv_sched_new(struct hv_svc *s);
+void hv_sched_free(struct hv_svc *s);
+/* Attest HOST now (pull), whatever its timer: 0 started, 1 already in
+ * flight, HV_HOST_UNKNOWN no such host or no agent URL, -1 error. */
+int hv_sched_now(struct hv_svc *s, const char *host);
+/* Re-read the registry (new hosts, agent URLs, policy versions) now. */
+void hv_sched_refresh(struct hv_svc *s);
+unsigned hv_sched_inflight(const struct hv_svc *s);
+
+/* ---- metrics.c ---- */
+void hv_metrics_judged(struct hv_svc *s, const struct hv_svc_verdict *v);
+void hv_metrics_unreachable(struct hv_svc *s);
+/* The Prometheus text exposition (version 0.0.4); malloc'd. */
+char *hv_metrics_text(struct hv_svc *s, size_t *len);
+
+/* ---- push.c, api.c ---- */
+int hv_api_start(struct hv_svc *s, char *err, size_t errlen);
+void hv_api_stop(struct hv_svc *s);
+
+/* Random bytes from OpenSSL's CSPRNG; -1 if it failed. */
+int hv_svc_random(uint8_t *buf, size_t n);
+/* Monotonic milliseconds. */
+uint64_t hv_svc_now_ms(void);
+
+#endif
