@@ -1,5 +1,7 @@
 /* check.c: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY
- *          [--workload KIND:NAME]... [--quiet] EVIDENCE
+ *          [--workload KIND:NAME]... [--running FILE] [--quiet] EVIDENCE
+ *
+ * --running judges each running VM by its own launch record (judgevm.h).
  *
  * --workload scopes the judgement of workload records to the named ones
  * (judge.h says which records are judged and why): the libvirt gate names
@@ -17,13 +19,16 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "inputs.h"
+#include "judgevm.h"
 #include "policy.h"
+#include "running.h"
 #include "verify.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
-		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
+		   "                             [--workload KIND:NAME]... [--running FILE]\n"
+		   "                             [--uefi-ebs-workaround]\n"
 		   "                             [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
@@ -41,6 +46,12 @@ static void usage(FILE *f)
 		   "                 judge only these workloads (repeatable): KIND is\n"
 		   "                 config, image or overlay, NAME an absolute path.\n"
 		   "                 Each must have been measured.\n"
+		   "  --running FILE the host's running domains, as its agent's GET\n"
+		   "                 /v1/domains lists them ([{\"name\", \"uuid\", \"id\"}]):\n"
+		   "                 each is judged by its own latest launch record (the\n"
+		   "                 records its start rested on, not the latest of their\n"
+		   "                 names); a running VM with none is untrusted. The\n"
+		   "                 verdict gains \"vms\".\n"
 		   "  --uefi-ebs-workaround\n"
 		   "                 replay the firmware log with the two missing\n"
 		   "                 ExitBootServices events appended on PCR 5 when it\n"
@@ -81,6 +92,7 @@ int check_main(int argc, char **argv)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
+		{ "running", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
@@ -88,6 +100,9 @@ int check_main(int argc, char **argv)
 	};
 	const char *host = NULL, *state = NULL;
 	const char *akpath = NULL, *noncehex = NULL, *polpath = NULL, *path;
+	const char *runpath = NULL;
+	struct hv_running run = { 0 };
+	struct hv_vm_result vr = { 0 };
 	struct hg_ak ak = { 0 };
 	struct hg_policy pol = { 0 };
 	struct hv_result *res = NULL;
@@ -117,6 +132,7 @@ int check_main(int argc, char **argv)
 				goto out;
 			nwl++;
 			break;
+		case 'r': runpath = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
 		case 'h':
@@ -137,6 +153,7 @@ int check_main(int argc, char **argv)
 	if (hv_parse_nonce(noncehex, &nonce, &nonce_len) < 0 ||
 	    (akpath ? hv_load_ak(akpath, &ak) : hv_host_ak(state, host, &ak)) < 0 ||
 	    hg_policy_load(polpath, &pol) < 0 ||
+	    (runpath && hv_running_load(runpath, &run) < 0) ||
 	    hv_read_evidence(path, &ev, &ev_len) < 0)
 		goto out;
 	res = calloc(1, sizeof(*res));
@@ -155,12 +172,16 @@ int check_main(int argc, char **argv)
 	in.uefi_flags = uefi_flags;
 	in.host = host;
 	in.want_json = !quiet;
-	ret = hv_verify(&in, res);
+	ret = runpath ? hv_verify_running(&in, &run, res, &vr) : hv_verify(&in, res);
 	if (!quiet)
 		printf("%s\n", json_object_to_json_string_ext(
 			res->verdict, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (ret != HV_EXIT_TRUSTED && !quiet) {
-		if (res->nfailures > 1)
+		/* The line names the failure that decided the exit code. */
+		if (runpath && vr.exit > 0 && (vr.exit == 3 || vr.host_exit == 0))
+			hg_err("%s: vms: %s%s", path, vr.why,
+			       vr.nfailures + res->nfailures > 1 ? " (and more failures)" : "");
+		else if (res->nfailures > 1)
 			hg_err("%s: %s: %s (and %zu more failures)", path,
 			       hv_check_name(res->first_failed), res->why,
 			       res->nfailures - 1);
@@ -173,6 +194,7 @@ out:
 		hv_result_free(res);
 	free(res);
 	hg_policy_free(&pol);
+	hv_running_free(&run);
 	hg_ak_free(&ak);
 	free(wl);
 	free(nonce);
