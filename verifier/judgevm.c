@@ -29,8 +29,8 @@ struct slot {
 	uint64_t launch_recnum;
 };
 
-struct ctx {
-	const struct hv_inputs *in;
+struct hv_vms {
+	const struct hg_policy *policy;
 	const struct hv_running *run;
 	struct slot *slots;          /* sorted by UUID */
 	struct wrec *recs;           /* in record order */
@@ -46,7 +46,7 @@ struct ctx {
 
 /* One VM's judgement under way. */
 struct vm {
-	struct ctx *c;
+	struct hv_vms *c;
 	const struct slot *s;
 	const char *name;            /* shown: the launch record's, else the list's */
 	size_t name_len;
@@ -61,12 +61,8 @@ static int cmp_slot(const void *a, const void *b)
 		      HG_UUID_LEN);
 }
 
-static void collect(void *arg, const struct hg_cel_rec *rec)
+void hv_vms_record(struct hv_vms *c, const struct hg_cel_rec *rec)
 {
-	struct ctx *c = arg;
-
-	if (c->in->on_record)
-		c->in->on_record(c->in->arg, rec);
 	c->nrecords = rec->recnum + 1;
 	if (rec->type == HG_CT_FILE && hg_kind_is_workload(rec->kind) && !c->oom) {
 		if (c->n == c->cap) {
@@ -98,7 +94,7 @@ static void collect(void *arg, const struct hg_cel_rec *rec)
 	}
 }
 
-static const struct wrec *find_rec(const struct ctx *c, uint64_t recnum)
+static const struct wrec *find_rec(const struct hv_vms *c, uint64_t recnum)
 {
 	size_t lo = 0, hi = c->n;
 
@@ -124,7 +120,7 @@ static void vm_fail(struct vm *v, int cls, json_object *f, const char *fmt, ...)
  * its JSON detail, owned here. The reason names the VM first. */
 static void vm_fail(struct vm *v, int cls, json_object *f, const char *fmt, ...)
 {
-	struct ctx *c = v->c;
+	struct hv_vms *c = v->c;
 	struct hv_vm_result *vr = c->vr;
 	char what[400], why[512];
 	char *shown = hg_escape((const uint8_t *)v->name, v->name_len);
@@ -307,7 +303,7 @@ static void digest_note(json_object *f, char *buf, size_t len)
 static void judge_refs(struct vm *v, const struct hg_cel_rec *lr,
 		       struct ref_rec *refs, size_t n)
 {
-	const struct hg_policy *p = v->c->in->policy;
+	const struct hg_policy *p = v->c->policy;
 	struct hv_workload *wl = calloc(n ? n : 1, sizeof(*wl));
 	struct hv_judge j;
 
@@ -342,7 +338,7 @@ out:
 	free(wl);
 }
 
-static void judge_vm(struct ctx *c, const struct slot *s, int judged)
+static void judge_vm(struct hv_vms *c, const struct slot *s, int judged)
 {
 	const struct hv_running_dom *d = &c->run->v[s->dom];
 	struct vm v = { .c = c, .s = s, .name = d->name, .name_len = strlen(d->name) };
@@ -419,7 +415,7 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
-static void merge_verdict(struct ctx *c, struct hv_result *res)
+static void merge_verdict(struct hv_vms *c, struct hv_result *res)
 {
 	json_object *v = res->verdict, *checks, *fails, *o;
 	const char *result;
@@ -445,29 +441,98 @@ static void merge_verdict(struct ctx *c, struct hv_result *res)
 	json_object_object_add(v, "vms", json_object_get(c->vms));
 }
 
+int hv_vms_init(struct hv_vms **out, const struct hg_policy *p,
+		const struct hv_running *run, int want_json)
+{
+	struct hv_vms *c = calloc(1, sizeof(*c));
+
+	*out = c;
+	if (!c)
+		return -1;
+	c->policy = p;
+	c->run = run;
+	c->slots = calloc(run->n ? run->n : 1, sizeof(*c->slots));
+	if (want_json) {
+		c->vms = json_object_new_array();
+		c->fails = json_object_new_array();
+	}
+	if (!c->slots || (want_json && (!c->vms || !c->fails)))
+		return -1;
+	for (size_t i = 0; i < run->n; i++) {
+		memcpy(c->slots[i].uuid, run->v[i].uuid, HG_UUID_LEN);
+		c->slots[i].dom = i;
+	}
+	if (run->n)
+		qsort(c->slots, run->n, sizeof(*c->slots), cmp_slot);
+	return 0;
+}
+
+void hv_vms_judge(struct hv_vms *c, int judged, struct hv_vm_result *vr)
+{
+	size_t *pos = calloc(c->run->n ? c->run->n : 1, sizeof(*pos));
+
+	vr->exit = 0;
+	vr->why[0] = '\0';
+	vr->nfailures = 0;
+	c->vr = vr;
+	if (!pos)
+		c->oom = 1;
+	/* In the order the host listed them. */
+	for (size_t i = 0; pos && i < c->run->n; i++)
+		pos[c->slots[i].dom] = i;
+	for (size_t i = 0; i < c->run->n; i++)
+		judge_vm(c, &c->slots[pos ? pos[i] : i], judged);
+	if (!judged)
+		vr->exit = -1;
+	free(pos);
+}
+
+json_object *hv_vms_json(const struct hv_vms *c)
+{
+	return c->vms;
+}
+
+json_object *hv_vms_failures(const struct hv_vms *c)
+{
+	return c->fails;
+}
+
+void hv_vms_free(struct hv_vms *c)
+{
+	if (!c)
+		return;
+	json_object_put(c->vms);
+	json_object_put(c->fails);
+	free(c->recs);
+	free(c->slots);
+	free(c);
+}
+
+struct chain {
+	const struct hv_inputs *in;
+	struct hv_vms *vms;
+};
+
+static void collect(void *arg, const struct hg_cel_rec *rec)
+{
+	struct chain *ch = arg;
+
+	if (ch->in->on_record)
+		ch->in->on_record(ch->in->arg, rec);
+	hv_vms_record(ch->vms, rec);
+}
+
 int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
 		      struct hv_result *res, struct hv_vm_result *vr)
 {
 	struct hv_inputs in2 = *in;
-	struct ctx c = { .in = in, .run = run, .vr = vr };
-	size_t *pos = NULL;
+	struct hv_vms *c = NULL;
+	struct chain ch = { .in = in };
 	int judged;
 
 	memset(vr, 0, sizeof(*vr));
-	c.slots = calloc(run->n ? run->n : 1, sizeof(*c.slots));
-	pos = calloc(run->n ? run->n : 1, sizeof(*pos));
-	if (!c.slots || !pos)
-		c.oom = 1;
-	for (size_t i = 0; c.slots && i < run->n; i++) {
-		memcpy(c.slots[i].uuid, run->v[i].uuid, HG_UUID_LEN);
-		c.slots[i].dom = i;
-	}
-	if (c.slots && run->n)
-		qsort(c.slots, run->n, sizeof(*c.slots), cmp_slot);
-	in2.on_record = collect;
-	in2.arg = &c;
-	if (c.oom) {
-		/* Not even the list could be kept: run nothing, judge nothing. */
+	if (hv_vms_init(&c, in->policy, run, in->want_json) < 0) {
+		/* Not even the list could be kept: judge nothing. */
 		memset(res, 0, sizeof(*res));
 		res->exit = HV_EXIT_UNTRUSTED;
 		res->first_failed = HV_POLICY;
@@ -476,6 +541,9 @@ int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
 		vr->exit = -1;
 		goto out;
 	}
+	ch.vms = c;
+	in2.on_record = collect;
+	in2.arg = &ch;
 	hv_verify(&in2, res);
 	vr->host_exit = res->exit;
 	/* The records count only once log and replay have passed: the host
@@ -484,25 +552,11 @@ int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
 	judged = in->policy && (res->first_failed == HV_NCHECKS ||
 				res->first_failed == HV_PCRS ||
 				res->first_failed == HV_POLICY);
-	if (in->want_json) {
-		c.vms = json_object_new_array();
-		c.fails = json_object_new_array();
-	}
-	/* In the order the host listed them. */
-	for (size_t i = 0; i < run->n; i++)
-		pos[c.slots[i].dom] = i;
-	for (size_t i = 0; i < run->n; i++)
-		judge_vm(&c, &c.slots[pos[i]], judged);
-	if (!judged)
-		vr->exit = -1;
-	else
+	hv_vms_judge(c, judged, vr);
+	if (judged)
 		res->exit = worse(res->exit, vr->exit);
-	merge_verdict(&c, res);
+	merge_verdict(c, res);
 out:
-	json_object_put(c.vms);
-	json_object_put(c.fails);
-	free(c.recs);
-	free(c.slots);
-	free(pos);
+	hv_vms_free(c);
 	return res->exit;
 }

@@ -59,6 +59,20 @@ struct hv_vm_result {
 	size_t nfailures;
 };
 
+/* The pieces, for callers with their own record stream (and the unit
+ * tests): init with the policy P and the running list RUN (both borrowed,
+ * as are the records, which must outlive the judge), feed every verified
+ * record in log order, then judge (JUDGED 0: every VM "skip"). The JSON
+ * (NULL without WANT_JSON) stays the judge's until hv_vms_free(). */
+struct hv_vms;
+int hv_vms_init(struct hv_vms **out, const struct hg_policy *p,
+		const struct hv_running *run, int want_json);
+void hv_vms_record(struct hv_vms *vms, const struct hg_cel_rec *rec);
+void hv_vms_judge(struct hv_vms *vms, int judged, struct hv_vm_result *vr);
+json_object *hv_vms_json(const struct hv_vms *vms);
+json_object *hv_vms_failures(const struct hv_vms *vms);
+void hv_vms_free(struct hv_vms *vms);
+
 /* hv_verify() (IN as for it, its on_record still called) with the
  * running domains RUN judged. Returns the combined exit (res->exit). */
 int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
