@@ -158,6 +158,20 @@ static void vm_fail(struct vm *v, int cls, json_object *f, const char *fmt, ...)
 
 /* ---- the refs ---- */
 
+/* "a config", "an image", "an overlay". */
+static const char *a_kind(enum hg_kind k)
+{
+	switch (k) {
+	case HG_KIND_CONFIG: return "a config";
+	case HG_KIND_IMAGE: return "an image";
+	case HG_KIND_OVERLAY: return "an overlay";
+	case HG_KIND_HYPERVISOR: return "a hypervisor";
+	case HG_KIND_FIRMWARE: return "a firmware";
+	case HG_KIND_BREAKGLASS: return "a breakglass";
+	default: return "an unknown";
+	}
+}
+
 struct ref_rec {
 	struct hg_cel_rec rec;       /* decoded from the log's content */
 	char *name;                  /* NUL-terminated copy, for judge.h */
@@ -215,15 +229,15 @@ static int resolve_refs(struct vm *v, const struct hg_cel_rec *lr, struct ref_re
 				vm_fail(v, 3, NULL, "launch record %llu refers to record %llu, which does not exist",
 					(unsigned long long)L, (unsigned long long)ref.recnum);
 			else
-				vm_fail(v, 3, NULL, "launch record %llu refers to record %llu as a %s, but it is not a config, image or overlay record",
+				vm_fail(v, 3, NULL, "launch record %llu refers to record %llu as %s, but it is not a config, image or overlay record",
 					(unsigned long long)L, (unsigned long long)ref.recnum,
-					hg_kind_name(ref.kind));
+					a_kind(ref.kind));
 			return -1;
 		}
 		if (w->kind != ref.kind) {
-			vm_fail(v, 3, NULL, "launch record %llu refers to record %llu as a %s, but it is a %s record",
+			vm_fail(v, 3, NULL, "launch record %llu refers to record %llu as %s, but it is %s record",
 				(unsigned long long)L, (unsigned long long)ref.recnum,
-				hg_kind_name(ref.kind), hg_kind_name((enum hg_kind)w->kind));
+				a_kind(ref.kind), a_kind((enum hg_kind)w->kind));
 			return -1;
 		}
 		if (!same_record_digests(w, &ref.digests)) {
