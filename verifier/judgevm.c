@@ -574,3 +574,18 @@ out:
 	hv_vms_free(c);
 	return res->exit;
 }
+
+int hv_verify_running_json(const struct hv_inputs *in, const char *json,
+			   size_t len, struct hv_result *res,
+			   struct hv_vm_result *vr, char *err, size_t errlen)
+{
+	struct hv_running run;
+	int ret = -1;
+
+	if (hv_running_parse(json, len, &run, err, errlen) < 0)
+		goto out;
+	ret = hv_verify_running(in, &run, res, vr);
+	hv_running_free(&run);
+out:
+	return ret;
+}

@@ -77,5 +77,12 @@ void hv_vms_free(struct hv_vms *vms);
  * running domains RUN judged. Returns the combined exit (res->exit). */
 int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
 		      struct hv_result *res, struct hv_vm_result *vr);
+/* The same from the agent's JSON (LEN bytes of `GET /v1/domains`, as
+ * running.h parses it). A list that does not parse judges nothing:
+ * -1 with ERR set (the caller's "unreadable input", exit 2 for check),
+ * RES untouched. Else the combined exit, as above. */
+int hv_verify_running_json(const struct hv_inputs *in, const char *json,
+			   size_t len, struct hv_result *res,
+			   struct hv_vm_result *vr, char *err, size_t errlen);
 
 #endif
