@@ -448,6 +448,36 @@ static void test_running_hostile(void **state)
 	hv_running_free(&r);
 }
 
+/* The service's entry point: a list that does not parse judges
+ * nothing; evidence that does not verify judges no VM ("skip"). */
+static void test_verify_running_json(void **state)
+{
+	static const uint8_t junk[] = { 0xa0 };
+	struct hg_policy p;
+	struct hv_inputs in = { .evidence = junk, .evidence_len = sizeof(junk), .want_json = 1 };
+	struct hv_result res;
+	struct hv_vm_result vr;
+	json_object *vms, *checks;
+	char err[256] = "";
+
+	(void)state;
+	policy(&p, "image A", NULL, NULL);
+	in.policy = &p;
+	memset(&res, 0x5a, sizeof(res));
+	assert_int_equal(hv_verify_running_json(&in, "[{\"name\": 1}]", 13, &res, &vr, err, sizeof(err)), -1);
+	has(err, "$[0].name");
+	assert_int_equal(hv_verify_running_json(&in, RUN_WEB, strlen(RUN_WEB), &res, &vr, err, sizeof(err)), 3);
+	assert_int_equal(vr.host_exit, 3);
+	assert_int_equal(vr.exit, -1);
+	assert_true(json_object_object_get_ex(res.verdict, "vms", &vms));
+	has(json_object_to_json_string(vms), "\"status\": \"skip\"");
+	assert_true(json_object_object_get_ex(res.verdict, "checks", &checks));
+	has(json_object_to_json_string(checks), "{ \"check\": \"vms\", \"result\": \"skip\" }");
+	has(json_object_to_json_string(res.verdict), "\"verdict\": \"invalid\"");
+	hv_result_free(&res);
+	hg_policy_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +486,7 @@ int main(void)
 		cmocka_unit_test(test_domains_scoping),
 		cmocka_unit_test(test_invalid_refs),
 		cmocka_unit_test(test_running_hostile),
+		cmocka_unit_test(test_verify_running_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
