@@ -125,11 +125,14 @@ static void vm_fail(struct vm *v, int cls, json_object *f, const char *fmt, ...)
 	char what[400], why[512];
 	char *shown = hg_escape((const uint8_t *)v->name, v->name_len);
 	va_list ap;
+	json_object *vm;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	snprintf(why, sizeof(why), "vm %s (uuid %s): %s", shown ? shown : "?", v->uuid, what);
+	/* A name is host-chosen and shown to people: escaped (lib/text.h). */
+	vm = json_object_new_string(shown ? shown : "?");
 	free(shown);
 	/* The reason shown is the first failure of the worst class. */
 	if (cls > vr->exit) {
@@ -141,6 +144,7 @@ static void vm_fail(struct vm *v, int cls, json_object *f, const char *fmt, ...)
 	vr->nfailures++;
 	if (!c->vms || c->listed >= HV_MAX_LISTED_FAILURES) {
 		json_object_put(f);
+		json_object_put(vm);
 		return;
 	}
 	c->listed++;
@@ -148,7 +152,7 @@ static void vm_fail(struct vm *v, int cls, json_object *f, const char *fmt, ...)
 		f = json_object_new_object();
 	json_object_object_add(f, "check", json_object_new_string("vms"));
 	json_object_object_add(f, "reason", json_object_new_string(why));
-	json_object_object_add(f, "vm", json_object_new_string_len(v->name, (int)v->name_len));
+	json_object_object_add(f, "vm", vm);
 	json_object_object_add(f, "uuid", json_object_new_string(v->uuid));
 	if (v->s->launch)
 		json_object_object_add(f, "launch", json_object_new_uint64(v->s->launch_recnum));
@@ -365,7 +369,11 @@ static void judge_vm(struct hv_vms *c, const struct slot *s, int judged)
 	if (c->vms) {
 		v.fails = json_object_new_array();
 		o = json_object_new_object();
-		json_object_object_add(o, "name", json_object_new_string(d->name));
+		char *shown = hg_escape((const uint8_t *)d->name, strlen(d->name));
+
+		/* The host's word, shown to people: escaped (lib/text.h). */
+		json_object_object_add(o, "name", json_object_new_string(shown ? shown : "?"));
+		free(shown);
 		json_object_object_add(o, "uuid", json_object_new_string(v.uuid));
 	}
 	memset(&lr, 0, sizeof(lr));

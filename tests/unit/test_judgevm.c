@@ -282,6 +282,11 @@ static void test_unknown_and_several(void **state)
 	judge(&l, &p, "[{\"name\": \"db\", \"uuid\": \"AAAAAAAA-BBBB-4CCC-8DDD-EEEEEEEEEEEE\"}]", 1, &o);
 	assert_int_equal(o.vr.exit, 0);
 	has(o.vms, "\"uuid\":\"" UDB "\"");
+	/* A name the host chose is shown escaped, in the verdict and the reason. */
+	judge(&l, &p, "[{\"name\": \"a\u202egpj\", \"uuid\": \"99999999-2222-4333-8444-555555555555\"}]", 1, &o);
+	assert_string_equal(o.vr.why, "vm a\\u202egpj (uuid 99999999-2222-4333-8444-555555555555): running, but no launch record in the log: a VM the gate did not start");
+	has(o.vms, "\"name\":\"a\\\\u202egpj\"");
+	assert_null(strstr(o.vms, "\xe2\x80\xae"));
 	/* Not judged (the log did not verify): every VM skip, no failure. */
 	judge(&l, &p, "[{\"name\": \"stray\", \"uuid\": \"99999999-2222-4333-8444-555555555555\"}]", 0, &o);
 	assert_int_equal(o.vr.exit, -1);
