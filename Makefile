@@ -160,7 +160,7 @@ $(BUILD)/tests/test_hglog_alloc: TEST_LIBS += -Wl,--wrap=realloc
 # Both hglog tests mutate the log that hglog_fx.c builds.
 $(BUILD)/tests/test_hglog $(BUILD)/tests/test_hglog_alloc: $(BUILD)/tests/unit/hglog_fx.o
 # Both CEL tests share their hashing helpers (tests/unit/cel_fx.c).
-$(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad: $(BUILD)/tests/unit/cel_fx.o
+$(BUILD)/tests/test_cel $(BUILD)/tests/test_cel_bad $(BUILD)/tests/test_launch: $(BUILD)/tests/unit/cel_fx.o
 # Both uefifacts tests share the byte builders and the corpus loader
 # (tests/unit/uefifacts_fx.c).
 $(BUILD)/tests/test_uefifacts $(BUILD)/tests/test_uefifacts_logs: $(BUILD)/tests/unit/uefifacts_fx.o

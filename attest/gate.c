@@ -26,6 +26,7 @@
 #include "domxml.h"
 #include "evquote.h"
 #include "gate.h"
+#include "launch.h"
 #include "manifest.h"
 #include "measureset.h"
 #include "state.h"
@@ -363,6 +364,7 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 	char **owned = NULL, cfgname[PATH_MAX], why[1024];
 	char *canon = NULL, *dname = NULL;
 	size_t canon_len = 0, n = 0, nowned = 0;
+	uint64_t launch_rec = 0;
 	const char *cwhy = NULL;
 	enum hg_verdict v = HG_REFUSE;
 	int rc;
@@ -443,6 +445,11 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 		hg_explain_config(cfg->state, dname, canon, canon_len, cfgname, reason, rlen);
 		goto out;
 	}
+	/* A real start (the hook) says in the log what it rests on, before
+	 * the VM may run: no launch record, no start (launch.h). */
+	if (expect_name && hg_launch_write(&m, dname, canon, canon_len, items, n,
+					   &launch_rec, reason, rlen) < 0)
+		goto out;
 	hg_explain_remember(cfg->state, dname, canon, canon_len);
 	v = HG_ALLOW;
 out:

@@ -18,6 +18,12 @@
  *  5. run the verifier (cfg->verifier check --ak --nonce --policy
  *     --workload ...) on that evidence: the same code a remote verifier
  *     runs. Its first error line is the reason.
+ *  6. on a real start (the hook: EXPECT_NAME set), append the launch
+ *     record (launch.h: domain, UUID, the records this start rests on)
+ *     before allowing; if it cannot be written, refuse. The dry run
+ *     (`gate --domain-xml`, EXPECT_NAME NULL) starts nothing and writes
+ *     none: a launch record for a VM that did not start from it could
+ *     stand in for a running VM's own.
  * The break-glass file (cfg->break_glass), when present, turns a refusal
  * into a start: it is measured first (kind breakglass, so any verifier
  * that sees this host's log later sees that it was used), and the

@@ -390,3 +390,78 @@ out:
 	cw_free(&p);
 	return ret;
 }
+
+/* The refs of a launch record, from the log under our lock. */
+static int launch_refs(struct hg_logw *w, const struct hg_launch_want *want,
+		       size_t n, struct hg_launch_ref *refs)
+{
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	size_t found = 0;
+	int r, ret = -1;
+
+	hg_log_iter_init_host(&it, w->buf, w->size);
+	while (found < n && (r = hg_log_iter_next(&it, &rec)) == 1) {
+		const struct hg_cel_rec *c = &rec.cel;
+
+		if (c->recnum != want[found].recnum)
+			continue;
+		if (c->type != HG_CT_FILE || c->kind != want[found].kind ||
+		    c->name_len != strlen(want[found].name) ||
+		    memcmp(c->name, want[found].name, c->name_len)) {
+			hg_err("%s: record %llu is not the %s %s this start was allowed on",
+			       w->path, (unsigned long long)c->recnum,
+			       hg_kind_name(want[found].kind), want[found].name);
+			goto out;
+		}
+		refs[found].recnum = c->recnum;
+		refs[found].kind = c->kind;
+		refs[found].digests = c->digests;
+		found++;
+	}
+	if (found < n) {
+		hg_err("%s: record %llu (%s %s) is not in the log", w->path,
+		       (unsigned long long)want[found].recnum,
+		       hg_kind_name(want[found].kind), want[found].name);
+		goto out;
+	}
+	ret = 0;
+out:
+	hg_log_iter_free(&it);
+	return ret;
+}
+
+int hg_logw_append_launch(struct hg_logw *w, struct hg_tpm *tpm,
+			  const char *domain, const uint8_t *uuid,
+			  const struct hg_launch_want *want, size_t n,
+			  uint64_t *recnum)
+{
+	struct hg_launch_ref *refs = NULL;
+	struct cw p;
+	int ret = HG_EXIT_FAIL;
+
+	cw_init(&p);
+	*recnum = w->next_recnum;
+	if (n == 0 || n > HG_CEL_MAX_REFS) {
+		hg_err("%s: a launch record refers to 1..%d records, not %zu", w->path,
+		       HG_CEL_MAX_REFS, n);
+		goto out;
+	}
+	refs = calloc(n, sizeof(*refs));
+	if (!refs) {
+		hg_err("out of memory");
+		goto out;
+	}
+	if (launch_refs(w, want, n, refs) < 0)
+		goto out;
+	if (hg_cel_encode_launch(w->next_recnum, w->pcr, domain, uuid, refs, n,
+				 w->algs, w->nalgs, &p) < 0) {
+		hg_err("%s: cannot encode a launch record for domain %s", w->path, domain);
+		goto out;
+	}
+	ret = append_record(w, tpm, p.buf, p.len, NULL);
+out:
+	free(refs);
+	cw_free(&p);
+	return ret;
+}

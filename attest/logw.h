@@ -64,6 +64,24 @@ int hg_logw_append_file(struct hg_logw *w, struct hg_tpm *tpm,
  * its record number. Returns an exit code as above. */
 int hg_logw_append_path(struct hg_logw *w, struct hg_tpm *tpm,
 			enum hg_kind kind, const char *name, uint64_t *recnum);
+/* What a launch record refers to: record RECNUM, which must be a file
+ * record of KIND named NAME. */
+struct hg_launch_want {
+	uint64_t recnum;
+	enum hg_kind kind;
+	const char *name;
+};
+/* Append a launch record (cel.h) for DOMAIN/UUID referring to WANT
+ * (N items, recnums strictly ascending, one config) and extend it. Each
+ * ref's digests are read from the log itself (w->buf, checked against
+ * the PCR by recover), and each wanted record must be there, below this
+ * record, a file record of that kind and name: the host never writes a
+ * launch record its verifier would find dangling. Must follow recover in
+ * the same lock. *RECNUM gets its record number. Returns an exit code. */
+int hg_logw_append_launch(struct hg_logw *w, struct hg_tpm *tpm,
+			  const char *domain, const uint8_t *uuid,
+			  const struct hg_launch_want *want, size_t n,
+			  uint64_t *recnum);
 void hg_logw_close(struct hg_logw *w);
 
 #endif

@@ -5,6 +5,7 @@
 
 #include "cbor_r.h"
 #include "text.h"
+#include "uuid.h"
 
 static const char *const kind_names[HG_KIND_MAX] = {
 	[HG_KIND_HYPERVISOR] = "hypervisor",
@@ -72,6 +73,30 @@ static const char *name_why(const char *s, size_t n)
 static int name_ok(const char *s, size_t n)
 {
 	return name_why(s, n) == NULL;
+}
+
+/* A launch record's domain name: libvirt's name of the VM, shown to
+ * people next to its UUID, and the NAME of its config record
+ * /etc/libvirt/qemu/NAME.xml (domplan.h hg_domain_config_name), so the
+ * same rules: the text rule of lib/text.h, no '/', no leading '.'. */
+static const char *domain_why(const char *s, size_t n)
+{
+	static const char *const whys[] = {
+		[HG_NAME_UTF8] = "content: domain " HG_NAME_WHY_UTF8,
+		[HG_NAME_C0] = "content: domain " HG_NAME_WHY_C0,
+		[HG_NAME_C1] = "content: domain " HG_NAME_WHY_C1,
+		[HG_NAME_BIDI] = "content: domain " HG_NAME_WHY_BIDI,
+		[HG_NAME_ZW] = "content: domain " HG_NAME_WHY_ZW,
+		[HG_NAME_SEP] = "content: domain " HG_NAME_WHY_SEP,
+	};
+	enum hg_name_bad b;
+
+	if (n == 0 || n > HG_CEL_MAX_DOMAIN)
+		return "content: domain is not 1..1024 bytes";
+	if (s[0] == '.' || memchr(s, '/', n))
+		return "content: domain starts with '.' or contains '/'";
+	b = hg_name_class((const uint8_t *)s, n);
+	return b == HG_NAME_OK ? NULL : whys[b];
 }
 
 static void put_digests(struct cw *w, const struct hg_digests *d)
@@ -184,6 +209,61 @@ int hg_cel_encode_log_key(uint64_t recnum, uint32_t pcr,
 	return ret;
 }
 
+/* The digests D cover exactly the banks ALGS. */
+static int same_algs(const struct hg_digests *d, const uint16_t *algs,
+		     size_t nalgs)
+{
+	if (d->n != nalgs)
+		return 0;
+	for (size_t i = 0; i < nalgs; i++)
+		if (!hg_digests_get(d, algs[i]))
+			return 0;
+	return 1;
+}
+
+int hg_cel_encode_launch(uint64_t recnum, uint32_t pcr, const char *domain,
+			 const uint8_t *uuid, const struct hg_launch_ref *refs,
+			 size_t nrefs, const uint16_t *algs, size_t nalgs,
+			 struct cw *out)
+{
+	struct cw c;
+	size_t configs = 0;
+	int ret = -1;
+
+	cw_init(&c);
+	if (domain_why(domain, strlen(domain)) || nrefs == 0 ||
+	    nrefs > HG_CEL_MAX_REFS)
+		goto out;
+	for (size_t i = 0; i < nrefs; i++) {
+		if (refs[i].recnum >= recnum || (i && refs[i].recnum <= refs[i - 1].recnum) ||
+		    !hg_kind_is_workload(refs[i].kind) ||
+		    !same_algs(&refs[i].digests, algs, nalgs))
+			goto out;
+		configs += refs[i].kind == HG_KIND_CONFIG;
+	}
+	if (configs != 1)
+		goto out;
+	cw_map(&c, 4);
+	cw_uint(&c, 0);
+	cw_uint(&c, HG_CT_LAUNCH);
+	cw_uint(&c, 6);
+	cw_textz(&c, domain);
+	cw_uint(&c, 7);
+	cw_bytes(&c, uuid, HG_UUID_LEN);
+	cw_uint(&c, 8);
+	cw_array(&c, nrefs);
+	for (size_t i = 0; i < nrefs; i++) {
+		cw_array(&c, 3);
+		cw_uint(&c, refs[i].recnum);
+		cw_textz(&c, hg_kind_name(refs[i].kind));
+		put_digests(&c, &refs[i].digests);
+	}
+	ret = put_record(recnum, pcr, algs, nalgs, &c, out);
+out:
+	cw_free(&c);
+	return ret;
+}
+
 static int get_digests(struct cr *r, struct hg_digests *d, const char **why)
 {
 	size_t n, m;
@@ -224,6 +304,94 @@ static int get_digests(struct cr *r, struct hg_digests *d, const char **why)
 	return 0;
 }
 
+/* One ref: [recnum, kind, digests]. */
+static int get_ref(struct cr *r, struct hg_launch_ref *ref, const char **why)
+{
+	const char *s;
+	size_t m, len;
+
+	memset(ref, 0, sizeof(*ref));
+	if (cr_array(r, &m) != CR_OK || m != 3 || cr_uint(r, &ref->recnum) != CR_OK) {
+		*why = "content: ref is not [recnum, kind, digests]";
+		return -1;
+	}
+	if (cr_text(r, &s, &len) != CR_OK ||
+	    !hg_kind_is_workload(ref->kind = hg_kind_parse(s, len))) {
+		*why = "content: ref kind is not config, image or overlay";
+		return -1;
+	}
+	if (get_digests(r, &ref->digests, why) < 0) {
+		*why = "content: ref digests are not [[alg, digest], ...] of known banks";
+		return -1;
+	}
+	return 0;
+}
+
+/* The refs array: 1..HG_CEL_MAX_REFS refs, recnums strictly ascending
+ * (one spelling, no duplicates), exactly one config. The count is
+ * checked before anything is read, so a huge declared array costs
+ * nothing. */
+static int get_refs(struct cr *r, struct hg_cel_rec *out, const char **why)
+{
+	struct hg_launch_ref ref;
+	size_t n, start = r->off, configs = 0;
+	uint64_t prev = 0;
+
+	if (cr_array(r, &n) != CR_OK || n == 0 || n > HG_CEL_MAX_REFS) {
+		*why = "content: refs is not an array of 1..1024 refs";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (get_ref(r, &ref, why) < 0)
+			return -1;
+		if (i && ref.recnum <= prev) {
+			*why = "content: refs are not in strictly ascending record order";
+			return -1;
+		}
+		prev = ref.recnum;
+		configs += ref.kind == HG_KIND_CONFIG;
+	}
+	if (configs != 1) {
+		*why = "content: refs do not name exactly one config";
+		return -1;
+	}
+	out->refs = r->buf + start;
+	out->refs_len = r->off - start;
+	out->nrefs = n;
+	return 0;
+}
+
+void hg_cel_refs_init(const struct hg_cel_rec *rec, struct hg_cel_refs *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->p = rec->refs;
+	it->len = rec->refs_len;
+}
+
+int hg_cel_refs_next(struct hg_cel_refs *it, struct hg_launch_ref *ref)
+{
+	struct cr r;
+	const char *why;
+	size_t n;
+
+	if (!it->p)
+		return 0;
+	cr_init(&r, it->p, it->len);
+	r.off = it->off;
+	if (it->off == 0) {
+		if (cr_array(&r, &n) != CR_OK)
+			return -1;
+		it->left = n;
+	}
+	if (it->left == 0)
+		return 0;
+	if (get_ref(&r, ref, &why) < 0)
+		return -1;
+	it->off = r.off;
+	it->left--;
+	return 1;
+}
+
 /* Each type has exactly its own fields, and a file record's depend on
  * its kind; HAVE has bit K set for each content key K present. The
  * message names the field at fault. */
@@ -236,6 +404,17 @@ static int check_fields(const struct hg_cel_rec *out, unsigned have,
 			return -1;
 		}
 		return 0;
+	}
+	if (out->type == HG_CT_LAUNCH) {
+		if (have != (1u << 0 | 1u << 6 | 1u << 7 | 1u << 8)) {
+			*why = "content: launch record needs exactly domain, uuid and refs";
+			return -1;
+		}
+		return 0;
+	}
+	if (have & (1u << 6 | 1u << 7 | 1u << 8)) {
+		*why = "content: file record carries launch fields";
+		return -1;
 	}
 	if (!(have & 1u << 1)) {
 		*why = "content: file record has no kind";
@@ -285,7 +464,7 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (cr_uint(r, &key) != CR_OK || (int64_t)key <= prev ||
-		    key > 5) {
+		    key > 8) {
 			*why = "content: key unknown, repeated or out of order";
 			return -1;
 		}
@@ -298,7 +477,7 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 		switch (key) {
 		case 0:
 			if (cr_uint(r, &v) != CR_OK ||
-			    (v != HG_CT_LOG_KEY && v != HG_CT_FILE)) {
+			    (v != HG_CT_LOG_KEY && v != HG_CT_FILE && v != HG_CT_LAUNCH)) {
 				*why = "content: unknown type";
 				return -1;
 			}
@@ -340,6 +519,27 @@ static int get_content(struct cr *r, struct hg_cel_rec *out, const char **why)
 			out->key_len = r->off - start;
 			break;
 		}
+		case 6:
+			if (cr_text(r, &out->domain, &out->domain_len) != CR_OK) {
+				*why = "content: domain is not a text string";
+				return -1;
+			}
+			if ((*why = domain_why(out->domain, out->domain_len)) != NULL)
+				return -1;
+			break;
+		case 7: {
+			size_t ulen;
+
+			if (cr_bytes(r, &out->uuid, &ulen) != CR_OK || ulen != HG_UUID_LEN) {
+				*why = "content: uuid is not a 16-byte string";
+				return -1;
+			}
+			break;
+		}
+		case 8:
+			if (get_refs(r, out, why) < 0)
+				return -1;
+			break;
 		}
 	}
 	return check_fields(out, have, why);
@@ -423,6 +623,33 @@ int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,
 				*why = "file digests and record digests cover different banks";
 				return -1;
 			}
+	}
+	/* A launch record names earlier records only, in its own banks. */
+	if (out->type == HG_CT_LAUNCH) {
+		struct hg_cel_refs it;
+		struct hg_launch_ref ref;
+		int rr;
+
+		hg_cel_refs_init(out, &it);
+		while ((rr = hg_cel_refs_next(&it, &ref)) == 1) {
+			if (ref.recnum >= out->recnum) {
+				*why = "launch record refers to a record not before it";
+				return -1;
+			}
+			if (ref.digests.n != out->digests.n) {
+				*why = "launch ref digests and record digests cover different banks";
+				return -1;
+			}
+			for (size_t i = 0; i < out->digests.n; i++)
+				if (!hg_digests_get(&ref.digests, out->digests.v[i].alg)) {
+					*why = "launch ref digests and record digests cover different banks";
+					return -1;
+				}
+		}
+		if (rr < 0) {
+			*why = "content: refs do not decode";
+			return -1;
+		}
 	}
 	/* The binding that makes the quote vouch for the content. */
 	for (size_t i = 0; i < out->digests.n; i++) {

@@ -17,6 +17,21 @@
  *                 nothing) is recorded by path only: keys 3 and 4 are
  *                 absent, and present on every other kind.
  *        log-key: 5: COSE_Key (EC2 P-256) of the log signing key
+ *        launch:  6: domain (text, the libvirt domain name, 1..1024
+ *                    bytes, the name rule of lib/text.h, no '/', not
+ *                    starting with '.')
+ *                 7: uuid (bstr .size 16, the domain's UUID)
+ *                 8: refs [[recnum: uint, kind: text, digests], ...]:
+ *                    the records the gate allowed this start on, 1..1024,
+ *                    recnums strictly ascending and all below the launch
+ *                    record's own, kinds workload kinds (config, image,
+ *                    overlay) with exactly one config, digests the
+ *                    referenced record's extended digests in exactly the
+ *                    launch record's banks
+ *        A launch record is written by the gate at every allowed start
+ *        (attest/launch.h); the verifier judges a running VM by it
+ *        (verifier/judgevm.h). Whether a ref names an existing record of
+ *        that kind with those digests needs the log: judgevm checks it.
  * The keys 0, 1, 3 are CEL's recnum/pcr/digests type values (TCG CEL
  * v1.0 §5.1); 128 is outside TCG's assigned content types.
  *
@@ -46,7 +61,11 @@
 enum hg_content_type {
 	HG_CT_LOG_KEY = 1,
 	HG_CT_FILE = 2,
+	HG_CT_LAUNCH = 3,
 };
+
+#define HG_CEL_MAX_DOMAIN 1024
+#define HG_CEL_MAX_REFS 1024
 
 enum hg_kind {
 	HG_KIND_NONE = 0,
@@ -91,7 +110,33 @@ struct hg_cel_rec {
 	/* log-key */
 	const uint8_t *key;          /* COSE_Key bytes */
 	size_t key_len;
+	/* launch */
+	const char *domain;          /* not NUL-terminated */
+	size_t domain_len;
+	const uint8_t *uuid;         /* HG_UUID_LEN bytes */
+	const uint8_t *refs;         /* the refs array's encoded bytes */
+	size_t refs_len;
+	size_t nrefs;
 };
+
+/* One ref of a launch record: the record it names, that record's kind
+ * and its extended digests (cel.h "launch"). */
+struct hg_launch_ref {
+	uint64_t recnum;
+	enum hg_kind kind;
+	struct hg_digests digests;
+};
+
+/* Walk a decoded launch record's refs (hg_cel_refs_next: 1 with a ref,
+ * 0 at the end, -1 if the bytes do not decode, which cannot happen for
+ * a record hg_cel_decode() or hg_cel_decode_content() accepted). */
+struct hg_cel_refs {
+	const uint8_t *p;
+	size_t len, off, left;
+};
+
+void hg_cel_refs_init(const struct hg_cel_rec *rec, struct hg_cel_refs *it);
+int hg_cel_refs_next(struct hg_cel_refs *it, struct hg_launch_ref *ref);
 
 /* Encode a record; digests are computed here from the content, in the
  * banks ALGS. For a file record, FILE must hold exactly those banks, and
@@ -110,6 +155,15 @@ int hg_cel_encode_log_key(uint64_t recnum, uint32_t pcr,
 			  const uint16_t *algs, size_t nalgs,
 			  const uint8_t *cose_key, size_t key_len,
 			  struct cw *out);
+
+/* A launch record: content {0: 3, 6: domain, 7: uuid, 8: refs}, with
+ * the rules above (refs below RECNUM, ascending, one config, digests in
+ * exactly the banks ALGS). Returns 0 or -1 (a rule broken: nothing is
+ * written that a reader would refuse). */
+int hg_cel_encode_launch(uint64_t recnum, uint32_t pcr, const char *domain,
+			 const uint8_t *uuid, const struct hg_launch_ref *refs,
+			 size_t nrefs, const uint16_t *algs, size_t nalgs,
+			 struct cw *out);
 
 /* Decode one record filling LEN exactly; *why names the first problem. */
 int hg_cel_decode(const uint8_t *p, size_t len, struct hg_cel_rec *out,

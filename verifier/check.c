@@ -1,5 +1,7 @@
 /* check.c: hostgate-verify check --ak AKPUB --nonce HEX --policy POLICY
- *          [--workload KIND:NAME]... [--quiet] EVIDENCE
+ *          [--workload KIND:NAME]... [--running FILE] [--quiet] EVIDENCE
+ *
+ * --running judges each running VM by its own launch record (judgevm.h).
  *
  * --workload scopes the judgement of workload records to the named ones
  * (judge.h says which records are judged and why): the libvirt gate names
@@ -33,16 +35,18 @@
 #include "incr.h"
 #include "incrseal.h"
 #include "inputs.h"
+#include "judgevm.h"
 #include "policy.h"
+#include "running.h"
 #include "verify.h"
 #include "vstate.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
-		   "                             [--workload KIND:NAME]... [--uefi-ebs-workaround]\n"
-		   "                             [--state-in FILE] [--state-out FILE]\n"
-		   "                             [--measured] [--quiet] EVIDENCE\n\n"
+		   "                             [--workload KIND:NAME]... [--running FILE]\n"
+		   "                             [--uefi-ebs-workaround] [--state-in FILE]\n"
+		   "                             [--state-out FILE] [--measured] [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
 		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
@@ -59,6 +63,12 @@ static void usage(FILE *f)
 		   "                 judge only these workloads (repeatable): KIND is\n"
 		   "                 config, image or overlay, NAME an absolute path.\n"
 		   "                 Each must have been measured.\n"
+		   "  --running FILE the host's running domains, as its agent's GET\n"
+		   "                 /v1/domains lists them ([{\"name\", \"uuid\", \"id\"}]):\n"
+		   "                 each is judged by its own latest launch record (the\n"
+		   "                 records its start rested on, not the latest of their\n"
+		   "                 names); a running VM with none is untrusted. The\n"
+		   "                 verdict gains \"vms\".\n"
 		   "  --uefi-ebs-workaround\n"
 		   "                 replay the firmware log with the two missing\n"
 		   "                 ExitBootServices events appended on PCR 5 when it\n"
@@ -203,6 +213,7 @@ int check_main(int argc, char **argv)
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
+		{ "running", required_argument, NULL, 'r' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "measured", no_argument, NULL, 'm' },
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
@@ -219,6 +230,9 @@ int check_main(int argc, char **argv)
 	uint8_t pol_sha[32];
 	char state_why[192] = "";
 	int have_prev = 0;
+	const char *runpath = NULL;
+	struct hv_running run = { 0 };
+	struct hv_vm_result vr = { 0 };
 	struct hg_ak ak = { 0 };
 	struct hg_policy pol = { 0 };
 	struct hv_result *res = NULL;
@@ -250,6 +264,7 @@ int check_main(int argc, char **argv)
 				goto out;
 			nwl++;
 			break;
+		case 'r': runpath = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'm': measured = 1; break;
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
@@ -270,11 +285,13 @@ int check_main(int argc, char **argv)
 		goto out;
 	}
 	/* An incremental check replays only the new records through the
-	 * pipeline; the kept ones are not listed again, so "measured" would
-	 * be partial: refuse rather than vouch for half the host. */
-	if (measured && (state_in || state_out)) {
-		hg_err("check: --measured cannot be combined with --state-in or --state-out "
-		       "(an incremental check does not see the kept records again)");
+	 * pipeline; the kept ones are not seen again, so "measured" would be
+	 * partial and a running VM's launch record could be missed: refuse
+	 * rather than vouch for half the host. */
+	if ((runpath || measured) && (state_in || state_out)) {
+		hg_err("check: --%s cannot be combined with --state-in or --state-out "
+		       "(an incremental check does not see the kept records again)",
+		       runpath ? "running" : "measured");
 		goto out;
 	}
 	path = argv[optind];
@@ -282,6 +299,7 @@ int check_main(int argc, char **argv)
 	    (akpath ? hv_load_ak(akpath, &ak) : hv_host_ak(state, host, &ak)) < 0 ||
 	    (state_in || state_out ? load_policy(polpath, &pol, pol_sha)
 				    : hg_policy_load(polpath, &pol)) < 0 ||
+	    (runpath && hv_running_load(runpath, &run) < 0) ||
 	    hv_read_evidence(path, &ev, &ev_len) < 0)
 		goto out;
 	if (state_in && (have_prev = load_state(state_in, hv_state_dir(state), &prev,
@@ -319,7 +337,9 @@ int check_main(int argc, char **argv)
 		in.on_record = hg_ear_collect_record;
 		in.arg = &col;
 	}
-	if (!state_in && !state_out) {
+	if (runpath) {
+		ret = hv_verify_running(&in, &run, res, &vr);
+	} else if (!state_in && !state_out) {
 		ret = hv_verify(&in, res);
 	} else {
 		ret = hv_verify_incremental(&in, have_prev ? &prev : NULL, pol_sha, &next,
@@ -341,7 +361,11 @@ int check_main(int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(
 			res->verdict, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
 	if (ret != HV_EXIT_TRUSTED && !quiet) {
-		if (info.full_required && (info.fallback[0] || state_why[0]))
+		/* The line names the failure that decided the exit code. */
+		if (runpath && vr.exit > 0 && (vr.exit == 3 || vr.host_exit == 0))
+			hg_err("%s: vms: %s%s", path, vr.why,
+			       vr.nfailures + res->nfailures > 1 ? " (and more failures)" : "");
+		else if (info.full_required && (info.fallback[0] || state_why[0]))
 			hg_err("%s: %s: %s (%s; a full check is required)", path,
 			       hv_check_name(res->first_failed), res->why,
 			       state_why[0] ? state_why : info.fallback);
@@ -360,6 +384,7 @@ out:
 	hg_policy_free(&pol);
 	hv_incr_state_free(&prev);
 	hv_incr_state_free(&next);
+	hv_running_free(&run);
 	hg_ak_free(&ak);
 	free(wl);
 	free(scope);

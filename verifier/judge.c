@@ -406,7 +406,7 @@ static void check_required(struct hv_judge *j)
 	}
 }
 
-void hv_judge_finish(struct hv_judge *j)
+void hv_judge_finish_workloads(struct hv_judge *j)
 {
 	if (!j->overflow && !j->oom) {
 		wl_compact(j);
@@ -421,6 +421,11 @@ void hv_judge_finish(struct hv_judge *j)
 		wl_select(j);
 		wl_judge(j);
 	}
+}
+
+void hv_judge_finish(struct hv_judge *j)
+{
+	hv_judge_finish_workloads(j);
 	check_required(j);
 }
 

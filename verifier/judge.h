@@ -77,6 +77,9 @@ int hv_judge_init(struct hv_judge *j, const struct hg_policy *p,
 void hv_judge_record(struct hv_judge *j, const struct hg_cel_rec *rec);
 /* After the last record: judge the workloads, then the required entries. */
 void hv_judge_finish(struct hv_judge *j);
+/* hv_judge_finish() without the required entries: the workloads alone,
+ * for one VM's launch (judgevm.h), whose records are not the host's. */
+void hv_judge_finish_workloads(struct hv_judge *j);
 void hv_judge_free(struct hv_judge *j);
 
 #endif

@@ -24,6 +24,7 @@
 #include "../lib/hglog.h"
 #include "../lib/text.h"
 #include "../lib/util.h"
+#include "../lib/uuid.h"
 #include "cmds.h"
 #include "inputs.h"
 #include "showenroll.h"
@@ -101,6 +102,30 @@ static json_object *digests_json(const struct hg_digests *d)
 	return o;
 }
 
+static const char *type_name(enum hg_content_type t)
+{
+	return t == HG_CT_LOG_KEY ? "log-key" : t == HG_CT_LAUNCH ? "launch" : "file";
+}
+
+/* A launch record's refs (cel.h): [{"record", "kind", "digests"}]. */
+static json_object *refs_json(const struct hg_cel_rec *c)
+{
+	json_object *a = json_object_new_array();
+	struct hg_cel_refs it;
+	struct hg_launch_ref ref;
+
+	hg_cel_refs_init(c, &it);
+	while (hg_cel_refs_next(&it, &ref) == 1) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "record", json_object_new_uint64(ref.recnum));
+		json_object_object_add(o, "kind", json_object_new_string(hg_kind_name(ref.kind)));
+		json_object_object_add(o, "digests", digests_json(&ref.digests));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static json_object *record_json(const struct hg_log_rec *r)
 {
 	const struct hg_cel_rec *c = &r->cel;
@@ -109,9 +134,16 @@ static json_object *record_json(const struct hg_log_rec *r)
 	json_object_object_add(o, "recnum", json_object_new_uint64(c->recnum));
 	json_object_object_add(o, "offset", json_object_new_uint64(r->offset));
 	json_object_object_add(o, "pcr", json_object_new_int((int)c->pcr));
-	json_object_object_add(o, "type", json_object_new_string(
-				      c->type == HG_CT_LOG_KEY ? "log-key" : "file"));
-	if (c->type == HG_CT_FILE) {
+	json_object_object_add(o, "type", json_object_new_string(type_name(c->type)));
+	if (c->type == HG_CT_LAUNCH) {
+		char u[HG_UUID_TEXT + 1];
+
+		hg_uuid_format(c->uuid, u);
+		json_object_object_add(o, "domain",
+				       json_object_new_string_len(c->domain, (int)c->domain_len));
+		json_object_object_add(o, "uuid", json_object_new_string(u));
+		json_object_object_add(o, "refs", refs_json(c));
+	} else if (c->type == HG_CT_FILE) {
 		json_object_object_add(o, "kind",
 				       json_object_new_string(hg_kind_name(c->kind)));
 		json_object_object_add(o, "name",
@@ -193,6 +225,23 @@ static void print_human(const char *label, const struct hg_log *log)
 		if (c->type == HG_CT_LOG_KEY) {
 			printf("#%llu pcr %u log-key (pins the signing key)\n",
 			       (unsigned long long)c->recnum, c->pcr);
+		} else if (c->type == HG_CT_LAUNCH) {
+			struct hg_cel_refs it;
+			struct hg_launch_ref ref;
+			char u[HG_UUID_TEXT + 1];
+
+			hg_uuid_format(c->uuid, u);
+			printf("#%llu pcr %u launch ", (unsigned long long)c->recnum, c->pcr);
+			print_name(c->domain, c->domain_len);
+			printf(" uuid %s (%zu record%s)\n", u, c->nrefs, c->nrefs == 1 ? "" : "s");
+			hg_cel_refs_init(c, &it);
+			while (hg_cel_refs_next(&it, &ref) == 1) {
+				char rlabel[40];
+
+				snprintf(rlabel, sizeof(rlabel), "ref #%llu %s",
+					 (unsigned long long)ref.recnum, hg_kind_name(ref.kind));
+				print_digests(rlabel, &ref.digests);
+			}
 		} else {
 			printf("#%llu pcr %u %s ", (unsigned long long)c->recnum,
 			       c->pcr, hg_kind_name(c->kind));

@@ -8,7 +8,7 @@
  *    content map ending exactly at the end of the input, a name that
  *    follows lib/text.h's rule);
  *  - success round-trips: the decoded fields, encoded again with
- *    hg_cel_encode_file()/hg_cel_encode_log_key(), decode to the same
+ *    hg_cel_encode_file()/_path()/_log_key()/_launch(), decode to the same
  *    fields (the bytes may differ: the decoder accepts non-shortest heads
  *    and digest orders the encoder does not produce).
  *
@@ -87,6 +87,31 @@ static void check_fields(const uint8_t *data, size_t size,
 		for (size_t i = 0; i < c->digests.n; i++)
 			CHECK(hg_digests_get(&c->file, c->digests.v[i].alg));
 		CHECK(c->key == NULL && c->key_len == 0);
+	} else if (c->type == HG_CT_LAUNCH) {
+		struct hg_cel_refs it;
+		struct hg_launch_ref ref;
+		size_t k = 0, configs = 0;
+		uint64_t prev = 0;
+		int r;
+
+		CHECK(c->domain_len >= 1 && c->domain_len <= HG_CEL_MAX_DOMAIN);
+		CHECK(inside(c->content, c->content_len, c->domain, c->domain_len));
+		CHECK(inside(c->content, c->content_len, c->uuid, 16));
+		CHECK(c->nrefs >= 1 && c->nrefs <= HG_CEL_MAX_REFS);
+		CHECK(inside(c->content, c->content_len, c->refs, c->refs_len));
+		CHECK(c->name == NULL && c->key == NULL && c->file.n == 0);
+		/* Refs: below the record, ascending, one config, its banks. */
+		hg_cel_refs_init(c, &it);
+		while ((r = hg_cel_refs_next(&it, &ref)) == 1) {
+			CHECK(ref.recnum < c->recnum);
+			CHECK(k == 0 || ref.recnum > prev);
+			CHECK(hg_kind_is_workload(ref.kind));
+			CHECK(ref.digests.n == c->digests.n);
+			prev = ref.recnum;
+			configs += ref.kind == HG_KIND_CONFIG;
+			k++;
+		}
+		CHECK(r == 0 && k == c->nrefs && configs == 1);
 	} else {
 		CHECK(c->type == HG_CT_LOG_KEY);
 		CHECK(c->key_len > 0 &&
@@ -118,6 +143,21 @@ static void round_trip(const struct hg_cel_rec *c)
 		else
 			ret = hg_cel_encode_path(c->recnum, c->pcr, c->kind, name,
 						 algs, c->digests.n, &w);
+	} else if (c->type == HG_CT_LAUNCH) {
+		struct hg_launch_ref *refs = calloc(c->nrefs, sizeof(*refs));
+		struct hg_cel_refs it;
+		char dom[HG_CEL_MAX_DOMAIN + 1];
+		size_t k = 0;
+
+		CHECK(refs != NULL);
+		memcpy(dom, c->domain, c->domain_len);
+		dom[c->domain_len] = '\0';
+		hg_cel_refs_init(c, &it);
+		while (k < c->nrefs && hg_cel_refs_next(&it, &refs[k]) == 1)
+			k++;
+		ret = hg_cel_encode_launch(c->recnum, c->pcr, dom, c->uuid, refs, k,
+					   algs, c->digests.n, &w);
+		free(refs);
 	} else {
 		ret = hg_cel_encode_log_key(c->recnum, c->pcr, algs,
 					    c->digests.n, c->key, c->key_len,
@@ -138,6 +178,10 @@ static void round_trip(const struct hg_cel_rec *c)
 		CHECK(c2.name_len == c->name_len &&
 		      !memcmp(c2.name, c->name, c->name_len));
 		CHECK(same_digest_set(&c2.file, &c->file));
+	} else if (c->type == HG_CT_LAUNCH) {
+		CHECK(c2.domain_len == c->domain_len &&
+		      !memcmp(c2.domain, c->domain, c->domain_len));
+		CHECK(!memcmp(c2.uuid, c->uuid, 16) && c2.nrefs == c->nrefs);
 	} else {
 		CHECK(c2.key_len == c->key_len &&
 		      !memcmp(c2.key, c->key, c->key_len));

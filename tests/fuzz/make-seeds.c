@@ -12,7 +12,8 @@
  *                      of hg_log_parse() (seed-bad-*): a mutation can't
  *                      fix up SHA digests or ECDSA signatures, so these
  *                      paths are reached through seeds only
- *   OUTDIR/fuzz_cel/   seed-cel-file, seed-cel-logkey (COSE_Sign1 payloads),
+ *   OUTDIR/fuzz_cel/   seed-cel-file, seed-cel-logkey, seed-cel-launch
+ *                      (COSE_Sign1 payloads),
  *                      seed-cel-logkey-sha384-512 (other banks), and two
  *                      hash-bound records whose file digests cover other
  *                      banks than the record's (seed-cel-bad-banks-*)
@@ -373,6 +374,29 @@ int main(int argc, char **argv)
 
 	put("fuzz_cel", "seed-cel-file", pay[1].buf, pay[1].len);
 	put("fuzz_cel", "seed-cel-logkey", pay[0].buf, pay[0].len);
+	{
+		/* A launch record naming records 1 (config) and 2: the
+		 * launch content's paths are reached through this seed. */
+		static const uint8_t uuid[16] = { 0x6f, 0x1c, 0x2a, 0x9e, 1, 2, 3, 4,
+						  5, 6, 7, 8, 9, 10, 11, 12 };
+		struct hg_launch_ref refs[2];
+		struct hg_cel_rec r;
+		const char *why;
+		struct cw lr;
+
+		for (size_t i = 0; i < 2; i++) {
+			if (hg_cel_decode(pay[i + 1].buf, pay[i + 1].len, &r, &why) < 0)
+				die("own file record refused");
+			refs[i].recnum = i + 1;
+			refs[i].kind = i == 0 ? HG_KIND_CONFIG : HG_KIND_IMAGE;
+			refs[i].digests = r.digests;
+		}
+		cw_init(&lr);
+		if (hg_cel_encode_launch(3, PCR, "demo", uuid, refs, 2, algs, 2, &lr) < 0)
+			die("hg_cel_encode_launch failed");
+		put_cel("seed-cel-launch", &lr, NULL);
+		cw_free(&lr);
+	}
 
 	put("fuzz_cose", "seed-sign1", one.buf, one.len);
 	put("fuzz_cose", "seed-cose-key", key.buf, key.len);

@@ -7,6 +7,14 @@
  *       the bytes NAME-HEX, whatever they are. BANKS: comma-separated bank
  *       names ("sha256,sha384"), the banks of the log's record 0.
  *
+ *   logtool launch KEY.pem RECNUM PCR DOMAIN UUID REF...
+ *       a launch record (cel.h) in the one bank sha256, signed with KEY:
+ *       domain DOMAIN, uuid UUID (text form), refs REF = RECNUM:KIND:HEX
+ *       (the referenced record's sha256 extended digest), written as
+ *       given: in any order, of any kind, out of range. The test then
+ *       puts it in the log and extends the PCR itself, so that the quote
+ *       binds what the gate would never write.
+ *
  * The encoder of lib/cel.c refuses such names (so does hostgate-attest),
  * which is why this tool builds the content map itself: the verifier must
  * refuse the record even though its signature is good and its digests
@@ -24,11 +32,104 @@
 #include "../../lib/cose.h"
 #include "../../lib/digest.h"
 #include "../../lib/util.h"
+#include "../../lib/uuid.h"
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: logtool record KEY.pem RECNUM PCR BANKS KIND NAME-HEX\n");
+	fprintf(stderr, "usage: logtool record KEY.pem RECNUM PCR BANKS KIND NAME-HEX\n"
+			"       logtool launch KEY.pem RECNUM PCR DOMAIN UUID RECNUM:KIND:SHA256HEX...\n");
 	return 2;
+}
+
+/* Sign the record map REC with KEY and write it to stdout. */
+static int emit(EVP_PKEY *key, const struct cw *rec)
+{
+	struct cw out;
+	uint8_t *buf;
+	size_t len;
+	int ret = 1;
+
+	cw_init(&out);
+	if (rec->err || hg_cose_sign1(key, rec->buf, rec->len, &out) < 0 || out.err)
+		goto out;
+	buf = cw_take(&out, &len);
+	if (hg_write_all(STDOUT_FILENO, buf, len) == 0)
+		ret = 0;
+	free(buf);
+out:
+	cw_free(&out);
+	return ret;
+}
+
+static int launch(int argc, char **argv)
+{
+	struct cw c, rec;
+	struct hg_digest d;
+	uint8_t uuid[HG_UUID_LEN];
+	EVP_PKEY *key = NULL;
+	FILE *f = fopen(argv[0], "r");
+	int ret = 1;
+
+	if (!f || !(key = PEM_read_PrivateKey(f, NULL, NULL, NULL))) {
+		fprintf(stderr, "logtool: %s: no PEM private key\n", argv[0]);
+		return 1;
+	}
+	fclose(f);
+	if (hg_uuid_parse(argv[4], strlen(argv[4]), uuid) < 0) {
+		fprintf(stderr, "logtool: %s: not a UUID\n", argv[4]);
+		return 1;
+	}
+	cw_init(&c);
+	cw_map(&c, 4);
+	cw_uint(&c, 0);
+	cw_uint(&c, HG_CT_LAUNCH);
+	cw_uint(&c, 6);
+	cw_textz(&c, argv[3]);
+	cw_uint(&c, 7);
+	cw_bytes(&c, uuid, sizeof(uuid));
+	cw_uint(&c, 8);
+	cw_array(&c, (size_t)(argc - 5));
+	for (int i = 5; i < argc; i++) {
+		char *kind = strchr(argv[i], ':'), *hex;
+		uint8_t *dig = NULL;
+		size_t dlen = 0;
+
+		if (!kind || !(hex = strchr(kind + 1, ':')) ||
+		    hg_hex_decode(hex + 1, 64, &dig, &dlen) < 0 || dlen != 32) {
+			fprintf(stderr, "logtool: %s: not RECNUM:KIND:SHA256HEX\n", argv[i]);
+			goto out;
+		}
+		cw_array(&c, 3);
+		cw_uint(&c, strtoull(argv[i], NULL, 10));
+		cw_text(&c, kind + 1, (size_t)(hex - kind - 1));
+		cw_array(&c, 1);
+		cw_array(&c, 2);
+		cw_uint(&c, HG_ALG_SHA256);
+		cw_bytes(&c, dig, dlen);
+		free(dig);
+	}
+	cw_init(&rec);
+	cw_map(&rec, 4);
+	cw_uint(&rec, 0);
+	cw_uint(&rec, strtoull(argv[1], NULL, 10));
+	cw_uint(&rec, 1);
+	cw_uint(&rec, strtoul(argv[2], NULL, 10));
+	cw_uint(&rec, 3);
+	cw_array(&rec, 1);
+	if (c.err || hg_hash(HG_ALG_SHA256, c.buf, c.len, &d) < 0)
+		goto out2;
+	cw_array(&rec, 2);
+	cw_uint(&rec, HG_ALG_SHA256);
+	cw_bytes(&rec, d.d, d.len);
+	cw_uint(&rec, HG_CEL_CONTENT_HOSTGATE);
+	cw_raw(&rec, c.buf, c.len);
+	ret = emit(key, &rec);
+out2:
+	cw_free(&rec);
+out:
+	cw_free(&c);
+	EVP_PKEY_free(key);
+	return ret;
 }
 
 static int record(char **argv)
@@ -107,5 +208,7 @@ int main(int argc, char **argv)
 {
 	if (argc == 8 && !strcmp(argv[1], "record"))
 		return record(argv + 2);
+	if (argc >= 8 && !strcmp(argv[1], "launch"))
+		return launch(argc - 2, argv + 2);
 	return usage();
 }

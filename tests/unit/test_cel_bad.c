@@ -294,7 +294,9 @@ static const struct frow frows[] = {
 	{ "overlay binding broken", 9, { .kind = "overlay", .size = OMIT,
 	  .falgs = OMITA }, R_BAD_BIND, WHY_BIND },
 	{ "type missing", 9, { .type = OMIT }, 0, WHY_TYPE_MISSING },
-	{ "type 3", 9, { .type = 3 }, 0, WHY_TYPE },
+	{ "type 4", 9, { .type = 4 }, 0, WHY_TYPE },
+	/* 3 is a launch record (test_launch.c): file fields are not its own. */
+	{ "type 3 with file fields", 9, { .type = 3 }, 0, "content: launch record needs exactly domain, uuid and refs" },
 	{ "type 0", 9, { .type = ZERO }, 0, WHY_TYPE },
 	{ "type log-key with file fields", 9, { .type = 1 }, 0, WHY_LOGKEY_FIELDS },
 	{ "name before kind", 9, { .swap_kind_name = 1 }, 0, WHY_ORDER },
@@ -499,15 +501,15 @@ static void test_log_key_bad_inputs(void **state)
 	free(rec);
 	cw_free(&c);
 
-	/* {0: 1, 6: 0}: key 6 is unknown */
+	/* {0: 1, 9: 0}: key 9 is unknown (6..8 are a launch record's) */
 	cw_init(&c);
 	cw_map(&c, 2);
 	cw_uint(&c, 0);
 	cw_uint(&c, 1);
-	cw_uint(&c, 6);
+	cw_uint(&c, 9);
 	cw_uint(&c, 0);
 	rec = wrap(0, 9, two, 2, &c, 0, &len);
-	run_row("content key 6", rec, len, WHY_ORDER);
+	run_row("content key 9", rec, len, WHY_ORDER);
 	free(rec);
 	cw_free(&c);
 	free(kb);
