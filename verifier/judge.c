@@ -162,24 +162,27 @@ static void judge_one(struct hv_judge *j, const struct hg_cel_rec *rec)
 
 /* ---- the table of latest workload records ---- */
 
-static int cmp_key(uint8_t ka, const char *na, size_t la,
-		   uint8_t kb, const char *nb, size_t lb)
+/* Workloads are keyed by name alone: a path names one file, of one kind
+ * (policy.h), so a later record of a path supersedes an earlier one
+ * whatever kind either claims -- an nvram file measured as an overlay,
+ * then hashed as an image once the configuration says so, is judged as
+ * the image it is now. The kind still decides how the latest record is
+ * judged, and a named workload must match it (wl_find()). */
+static int cmp_key(const char *na, size_t la, const char *nb, size_t lb)
 {
 	int c;
 
-	if (ka != kb)
-		return ka < kb ? -1 : 1;
 	c = memcmp(na, nb, la < lb ? la : lb);
 	if (c)
 		return c;
 	return la < lb ? -1 : la > lb;
 }
 
-/* (kind, name, recnum): a group's latest record comes last. */
+/* (name, recnum): a group's latest record comes last. */
 static int cmp_ent(const void *a, const void *b)
 {
 	const struct hv_wl_ent *x = a, *y = b;
-	int c = cmp_key(x->kind, x->name, x->name_len, y->kind, y->name, y->name_len);
+	int c = cmp_key(x->name, x->name_len, y->name, y->name_len);
 
 	if (c)
 		return c;
@@ -193,7 +196,7 @@ static int cmp_recnum(const void *a, const void *b)
 	return x->recnum < y->recnum ? -1 : x->recnum > y->recnum;
 }
 
-/* Sort by (kind, name) and keep only the latest record of each. */
+/* Sort by name and keep only the latest record of each. */
 static void wl_compact(struct hv_judge *j)
 {
 	size_t out = 0;
@@ -204,8 +207,7 @@ static void wl_compact(struct hv_judge *j)
 	for (size_t i = 0; i < j->ntab; i++) {
 		const struct hv_wl_ent *e = &j->tab[i];
 
-		if (i + 1 < j->ntab && !cmp_key(e->kind, e->name, e->name_len,
-						j->tab[i + 1].kind, j->tab[i + 1].name,
+		if (i + 1 < j->ntab && !cmp_key(e->name, e->name_len, j->tab[i + 1].name,
 						j->tab[i + 1].name_len))
 			continue; /* superseded by the next */
 		j->tab[out++] = *e;
@@ -265,10 +267,10 @@ static struct hv_wl_ent *wl_find(struct hv_judge *j, enum hg_kind kind,
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		struct hv_wl_ent *e = &j->tab[mid];
-		int c = cmp_key(e->kind, e->name, e->name_len, (uint8_t)kind, name, len);
+		int c = cmp_key(e->name, e->name_len, name, len);
 
-		if (c == 0)
-			return e;
+		if (c == 0) /* the latest record of NAME, if it is of KIND */
+			return e->kind == (uint8_t)kind ? e : NULL;
 		if (c < 0)
 			lo = mid + 1;
 		else
@@ -306,7 +308,7 @@ static void wl_domain_images(struct hv_judge *j)
 }
 
 /* Mark what to judge: every workload, or the named ones (each must have
- * been measured). The table is sorted by (kind, name) here. */
+ * been measured). The table is sorted by name here. */
 static void wl_select(struct hv_judge *j)
 {
 	for (size_t i = 0; j->nwl == 0 && i < j->ntab; i++)
@@ -415,7 +417,7 @@ void hv_judge_finish_workloads(struct hv_judge *j)
 	if (j->oom) {
 		jfail(j, NULL, "out of memory while keeping workload records");
 	} else if (j->overflow) {
-		jfail(j, NULL, "the log has more than %d distinct workloads (kind and name); refusing to judge them",
+		jfail(j, NULL, "the log has more than %d distinct workload names; refusing to judge them",
 		      HV_MAX_WORKLOADS);
 	} else {
 		wl_select(j);

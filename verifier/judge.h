@@ -7,7 +7,8 @@
  *    host's state until reboot: a good record after a bad one of the
  *    same name does not undo the bad one.
  *  - workload kinds (config, image, overlay; hg_kind_is_workload()):
- *    only the latest record of each (kind, name). A later record of the
+ *    only the latest record of each name, whatever its kind (a path
+ *    names one file, of one kind: policy.h). A later record of the
  *    same workload supersedes an earlier one: a VM refused at start never
  *    ran, so its refused config must not poison the host once fixed, and
  *    changing the policy (or the file) and starting again must work.
@@ -25,7 +26,7 @@
  *
  * Bounds: workload records are kept in a table of borrowed pointers (the
  * log must outlive the judge) holding at most HV_MAX_WORKLOADS distinct
- * (kind, name) pairs; beyond that, hv_judge_finish() fails the check
+ * names; beyond that, hv_judge_finish() fails the check
  * with one reason and judges no workload. The table takes at most
  * 2 * HV_MAX_WORKLOADS entries of 40 bytes (it is compacted, keeping the
  * latest record per name, whenever it fills), and O(n log n) time in the

@@ -22,6 +22,18 @@ static void add_digest(json_object *arr, const char *hex)
 	json_object_array_add(arr, json_object_new_string(hex));
 }
 
+/* Remove NAME from every workload kind but KIND. */
+static void drop_other_kinds(json_object *measurements, enum hg_kind kind, const char *name)
+{
+	static const enum hg_kind wl[] = { HG_KIND_CONFIG, HG_KIND_IMAGE, HG_KIND_OVERLAY };
+	json_object *names;
+
+	for (size_t i = 0; i < sizeof(wl) / sizeof(wl[0]); i++)
+		if (wl[i] != kind &&
+		    json_object_object_get_ex(measurements, hg_kind_name(wl[i]), &names))
+			json_object_object_del(names, name);
+}
+
 static void on_record(void *arg, const struct hg_cel_rec *rec)
 {
 	struct collect *c = arg;
@@ -53,8 +65,13 @@ static void on_record(void *arg, const struct hg_cel_rec *rec)
 	}
 	/* A host file measured twice may have run in both versions: the
 	 * entry keeps both digests. A workload's later record supersedes
-	 * the earlier (judge.h), so it replaces the entry: learn accepts
-	 * what check would judge. An overlay's entry stays {}. */
+	 * the earlier of its name, whatever their kinds (judge.h), so it
+	 * replaces the entry, and the name leaves the other workload kinds:
+	 * learn accepts what check would judge, in a policy its loader
+	 * accepts (a path names one file, of one kind). An overlay's entry
+	 * stays {}. */
+	if (hg_kind_is_workload(rec->kind))
+		drop_other_kinds(c->measurements, rec->kind, name);
 	if (hg_kind_is_workload(rec->kind) ||
 	    !json_object_object_get_ex(kind, name, &entry)) {
 		entry = json_object_new_object();

@@ -169,10 +169,15 @@ rc=$?
 	fail host-quote-refuses-bad-log "exit $rc: $(head -c 300 host.err)"
 cp log.bak "$HOSTGATE_LOG"
 
-# --- diff shows policy names through the same escaper ------------------------
+# --- diff loads policies as check does: a bidi name is refused, shown escaped
+# A policy name with a direction-changing character displays as another
+# name; the strict loader (verifier/policynames.c) refuses it, so diff
+# exits 2 naming the entry through the same escaper, and prints no diff.
 jq --arg n "$(printf '/srv/a\xe2\x80\xaegpj.qcow2')" \
 	'.measurements.image[$n] = {sha256: ["'"$(printf '%064d' 0)"'"]}' pol.json >pol-bidi.json
-expect_exit 1 diff-bidi-name "$HG_VERIFY" diff pol.json pol-bidi.json
-grep -qF '/srv/a\u202egpj.qcow2' "$WORK/last.out" && pass diff-bidi-name-escaped ||
-	fail diff-bidi-name-escaped "$(cat -v "$WORK/last.out" | head -c 300)"
-no_raw diff-bidi-name-no-raw "$WORK/last.out"
+expect_exit 2 diff-bidi-name "$HG_VERIFY" diff pol.json pol-bidi.json
+grep -qF '/srv/a\u202egpj.qcow2' "$WORK/last.err" &&
+	grep -qF 'direction-changing character' "$WORK/last.err" && pass diff-bidi-name-escaped ||
+	fail diff-bidi-name-escaped "$(cat -v "$WORK/last.err" | head -c 300)"
+no_raw diff-bidi-name-no-raw "$WORK/last.err"
+[ ! -s "$WORK/last.out" ] && pass diff-bidi-no-diff || fail diff-bidi-no-diff "$(cat -v "$WORK/last.out" | head -c 200)"

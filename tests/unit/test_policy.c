@@ -460,12 +460,27 @@ static void test_judge_workload_latest(void **state)
 	assert_string_equal(first, "record 4: config /etc/libvirt/qemu/vm1.xml: digest not allowed by the policy");
 	recs_free(&rs);
 
-	/* the same name under another kind is another workload */
+	/* a path names one file, of one kind: a later record of the name
+	 * under another kind supersedes it, and is judged by its own kind
+	 * (the config entry, now unseen, is required too) */
 	base_host(&rs);
 	add(&rs, HG_KIND_CONFIG, "/etc/libvirt/qemu/vm1.xml", D64);
 	add(&rs, HG_KIND_IMAGE, "/etc/libvirt/qemu/vm1.xml", D64);
-	assert_int_equal(judge(JPOL(""), &rs, NULL, 0, first, NULL), 1);
+	assert_int_equal(judge(JPOL(""), &rs, NULL, 0, first, NULL), 2);
 	assert_string_equal(first, "record 3: image /etc/libvirt/qemu/vm1.xml is not in the policy");
+	/* and the other way round: the config is judged, the image not */
+	recs_free(&rs);
+	base_host(&rs);
+	add(&rs, HG_KIND_IMAGE, "/etc/libvirt/qemu/vm1.xml", D64B);
+	add(&rs, HG_KIND_CONFIG, "/etc/libvirt/qemu/vm1.xml", D64);
+	assert_int_equal(judge(JPOL(""), &rs, NULL, 0, first, NULL), 0);
+	/* a named workload must match the latest record's kind */
+	{
+		const struct hv_workload wl[] = { { HG_KIND_IMAGE, "/etc/libvirt/qemu/vm1.xml" } };
+
+		assert_int_equal(judge(JPOL(""), &rs, wl, 1, first, NULL), 1);
+		assert_string_equal(first, "image /etc/libvirt/qemu/vm1.xml was not measured");
+	}
 	recs_free(&rs);
 }
 
@@ -652,7 +667,7 @@ static void test_judge_workload_bound(void **state)
 			assert_int_equal(strtoull(j.first_why + 7, NULL, 10), recnum - 1);
 		} else {
 			assert_int_equal(j.n, 1);
-			assert_string_equal(j.first_why, "the log has more than 65536 distinct workloads (kind and name); refusing to judge them");
+			assert_string_equal(j.first_why, "the log has more than 65536 distinct workload names; refusing to judge them");
 		}
 		hv_judge_free(&j);
 	}
