@@ -364,14 +364,15 @@ struct hg_ear_rec {
 	struct hg_digests file;
 };
 
-static int in_scope(const struct hg_ear_collect *c, enum hg_kind kind, const char *name,
-		    size_t len)
+/* By name alone: a later record of a scoped name supersedes an earlier
+ * one whatever its kind (judge.h), and the judge fails a named workload
+ * whose latest record is of another kind. */
+static int in_scope(const struct hg_ear_collect *c, const char *name, size_t len)
 {
 	if (!c->scope || !c->nscope)
 		return 1;
 	for (size_t i = 0; i < c->nscope; i++)
-		if (c->scope[i].kind == kind && strlen(c->scope[i].name) == len &&
-		    !memcmp(c->scope[i].name, name, len))
+		if (strlen(c->scope[i].name) == len && !memcmp(c->scope[i].name, name, len))
 			return 1;
 	return 0;
 }
@@ -381,18 +382,31 @@ void hg_ear_collect_record(void *arg, const struct hg_cel_rec *rec)
 	struct hg_ear_collect *c = arg;
 	struct hg_ear_rec *e = NULL;
 
-	if (c->oom || c->overflow || rec->type != HG_CT_FILE || !hg_kind_hashed(rec->kind) ||
+	if (c->oom || c->overflow || rec->type != HG_CT_FILE ||
 	    memchr(rec->name, 0, rec->name_len))
 		return;
 	if (hg_kind_is_workload(rec->kind)) {
-		if (!in_scope(c, rec->kind, rec->name, rec->name_len))
+		if (!in_scope(c, rec->name, rec->name_len))
 			return;
-		/* The latest record of a workload supersedes (judge.h). */
+		/* The latest record of a workload's name supersedes, whatever
+		 * the kinds (judge.h). */
 		for (size_t i = 0; i < c->n && !e; i++)
-			if (c->v[i].kind == rec->kind && strlen(c->v[i].name) == rec->name_len &&
+			if (hg_kind_is_workload(c->v[i].kind) &&
+			    strlen(c->v[i].name) == rec->name_len &&
 			    !memcmp(c->v[i].name, rec->name, rec->name_len))
 				e = &c->v[i];
+		/* An overlay has no digest to vouch for: it only removes the
+		 * name's earlier digests. */
+		if (e && !hg_kind_hashed(rec->kind)) {
+			c->ndigests -= e->file.n;
+			free(e->name);
+			memmove(e, e + 1, (size_t)(&c->v[c->n] - (e + 1)) * sizeof(*e));
+			c->n--;
+			return;
+		}
 	}
+	if (!hg_kind_hashed(rec->kind))
+		return;
 	if (e) {
 		c->ndigests -= e->file.n;
 	} else {

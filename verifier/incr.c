@@ -65,15 +65,14 @@ static int push(struct keptv *kv, const struct hg_cel_rec *rec)
 	return 0;
 }
 
-/* (kind, name, recnum): a name's latest record comes last. */
+/* (name, recnum): a name's latest record comes last. Keyed by name
+ * alone, as the judge is (judge.h: a path names one file, of one kind). */
 static int cmp_wl(const void *a, const void *b)
 {
 	const struct kept *x = a, *y = b;
 	size_t l = x->name_len < y->name_len ? x->name_len : y->name_len;
 	int c;
 
-	if (x->kind != y->kind)
-		return x->kind < y->kind ? -1 : 1;
 	if ((c = memcmp(x->name, y->name, l)))
 		return c;
 	if (x->name_len != y->name_len)
@@ -88,7 +87,7 @@ static int cmp_recnum(const void *a, const void *b)
 	return x->recnum < y->recnum ? -1 : x->recnum > y->recnum;
 }
 
-/* Keep the latest record of each (kind, name). */
+/* Keep the latest record of each name. */
 static void wl_compact(struct keptv *kv)
 {
 	size_t out = 0;
@@ -99,7 +98,7 @@ static void wl_compact(struct keptv *kv)
 	for (size_t i = 0; i < kv->n; i++) {
 		const struct kept *a = &kv->v[i], *b = &kv->v[i + 1];
 
-		if (i + 1 < kv->n && a->kind == b->kind && a->name_len == b->name_len &&
+		if (i + 1 < kv->n && a->name_len == b->name_len &&
 		    !memcmp(a->name, b->name, a->name_len))
 			continue;
 		kv->v[out++] = *a;
