@@ -3,6 +3,7 @@
  * is the verifier's own input, but it is edited by hand and shipped
  * around: it must never crash the verifier or half-load. */
 #include "../../verifier/policy.c"
+#include "../../verifier/policyquery.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -276,7 +276,7 @@ lib_files_of() {
 	fuzz_cel) echo lib/cel.c lib/cbor_r.c lib/digest.c ;;
 	fuzz_cose) echo lib/cose.c lib/cbor_r.c ;;
 	fuzz_evidence) echo lib/evidence.c lib/tpmpub.c lib/quote.c lib/pcrs.c ;;
-	fuzz_policy) echo verifier/policy.c ;;
+	fuzz_policy) echo verifier/policy.c verifier/policyquery.c ;;
 	fuzz_imgchain) echo attest/imgchain.c ;;
 	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/domfiles.c attest/imgchain.c ;;
 	fuzz_uefilog) echo lib/uefilog.c ;;
