@@ -72,6 +72,9 @@ grep -qs '<tss2/' lib/*.[ch] && PKGS="$PKGS tss2-mu"
 # fuzz_policy includes verifier/policy.c, which needs json-c, jansson and
 # libunistring (verifier/jsonstrict.c; the latter has no .pc file).
 PKGS="$PKGS json-c jansson"
+# lib/httpsd.c (the agent's and the service's HTTPS server) is libevent
+# over OpenSSL.
+grep -qs '<event2/' lib/*.[ch] && PKGS="$PKGS libevent libevent_openssl libssl"
 PKGS=${FUZZ_PKGS:-$PKGS}
 # shellcheck disable=SC2086
 if ! PKG=$(pkg-config --cflags --libs $PKGS); then
