@@ -96,7 +96,8 @@ endif
 BINS := $(BUILD)/bin/hostgate-attest $(BUILD)/bin/hostgate-verify
 MAN_SRC := $(wildcard man/*.scd)
 MANS := $(MAN_SRC:man/%.scd=$(BUILD)/man/%)
-UNITS := $(BUILD)/contrib/hostgate-measure-host.service $(BUILD)/contrib/hostgate-agent.service
+UNITS := $(BUILD)/contrib/hostgate-measure-host.service $(BUILD)/contrib/hostgate-agent.service \
+	$(BUILD)/contrib/hostgate-verify.service
 
 all: $(BINS) $(UNIT_BIN) $(TOOL_BIN) $(BENCH_BIN) $(MANS) $(UNITS)
 

@@ -43,8 +43,17 @@ for d in /etc/hostgate /var/lib/hostgate /var/lib/hostgate-verify /run/hostgate;
 	[ -e "$d" ] && SAVED+=("$d")
 done
 [ ${#SAVED[@]} -eq 0 ] || tar -C / -cpf "$WORK/saved.tar" "${SAVED[@]#/}"
+# The package makes the agent's system user (debian/hostgate.postinst);
+# Debian leaves such users on purge, so the test removes the one it made.
+HAD_USER=0
+getent passwd hostgate >/dev/null && HAD_USER=1
 restore() {
 	[ ${#SAVED[@]} -eq 0 ] || tar -C / -xpf "$WORK/saved.tar"
+	if [ "$HAD_USER" = 0 ] && getent passwd hostgate >/dev/null; then
+		userdel hostgate 2>/dev/null
+		getent group hostgate >/dev/null && groupdel hostgate 2>/dev/null
+	fi
+	return 0
 }
 done_cleanup=0
 purge_all() {
@@ -121,6 +130,20 @@ if grep -qx 'ExecStart=/usr/bin/hostgate-attest measure-host' "$unit" 2>/dev/nul
 	pass unit-execstart-usr-bin
 else
 	fail unit-execstart-usr-bin "$(grep ExecStart "$unit" 2>&1)"
+fi
+unit=/lib/systemd/system/hostgate-verify.service
+if grep -q '^ExecStart=/usr/bin/hostgate-verify serve --state /var/lib/hostgate-verify \$HOSTGATE_SERVE_ARGS$' "$unit" 2>/dev/null &&
+	grep -qx 'EnvironmentFile=/etc/default/hostgate-verify' "$unit"; then
+	pass verify-unit-installed
+else
+	fail verify-unit-installed "$(grep -E '^(ExecStart|EnvironmentFile)=' "$unit" 2>&1)"
+fi
+# The agent's user: system, no login, in tss when the group exists.
+if [ "$(getent passwd hostgate | cut -d: -f7)" = /usr/sbin/nologin ] &&
+	{ ! getent group tss >/dev/null || id -nG hostgate | grep -qw tss; }; then
+	pass agent-user-made
+else
+	fail agent-user-made "$(getent passwd hostgate; id hostgate 2>&1)"
 fi
 if [ "$(systemctl is-enabled hostgate-measure-host.service 2>/dev/null)" != enabled ]; then
 	pass unit-not-enabled

@@ -27,7 +27,8 @@ for f in usr/local/bin/hostgate-attest usr/local/bin/hostgate-verify \
 	usr/local/share/doc/hostgate/README.md usr/local/share/doc/hostgate/trust-flow.svg \
 	usr/local/share/doc/hostgate/examples/debian12-kvm-host.json \
 	usr/local/lib/systemd/system/hostgate-measure-host.service \
-	usr/local/lib/systemd/system/hostgate-agent.service etc/hostgate/hostgate.conf; do
+	usr/local/lib/systemd/system/hostgate-agent.service \
+	usr/local/lib/systemd/system/hostgate-verify.service etc/hostgate/hostgate.conf; do
 	[ -e "$D/$f" ] || missing="$missing $f"
 done
 if [ -z "$missing" ]; then pass install-layout; else fail install-layout "missing:$missing"; fi
