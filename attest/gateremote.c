@@ -105,6 +105,7 @@ int hg_remote_open(struct hg_remote *r, const struct hg_gateconf *cfg,
 		reasonf(reason, rlen, "libcurl cannot start");
 		goto out;
 	}
+	r->curl_up = 1;
 	ret = 0;
 out:
 	return ret;
@@ -114,6 +115,9 @@ void hg_remote_close(struct hg_remote *r)
 {
 	EVP_PKEY_free(r->ear_key);
 	r->ear_key = NULL;
+	if (r->curl_up)
+		curl_global_cleanup();
+	r->curl_up = 0;
 }
 
 /* ---- one request ---------------------------------------------------------- */
@@ -224,7 +228,10 @@ static int request(struct hg_remote *r, const char *what, const char *url,
 	SETOPT(CURLOPT_WRITEDATA, &b);
 	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
 	if (body) {
-		if (!(hdr = curl_slist_append(NULL, "Content-Type: application/cbor")))
+		/* No "Expect: 100-continue" round trip for a large log: one
+		 * request, one answer, within the one timeout. */
+		if (!(hdr = curl_slist_append(NULL, "Content-Type: application/cbor")) ||
+		    !curl_slist_append(hdr, "Expect:"))
 			goto transport;
 		SETOPT(CURLOPT_HTTPHEADER, hdr);
 		SETOPT(CURLOPT_POST, 1L);
@@ -511,6 +518,14 @@ int hg_remote_attest(struct hg_remote *r, const uint8_t nonce[HG_REMOTE_NONCE],
 			*s ? " (state " : "", s, *s ? ")" : "");
 		goto out;
 	}
+	/* A hashed item the gate holds no digest of would go unchecked. */
+	for (size_t i = 0; i < n; i++)
+		if (hg_kind_is_workload(items[i].kind) && hg_kind_hashed(items[i].kind) &&
+		    !items[i].file.n) {
+			reasonf(reason, rlen, "%s %s: no digest measured to compare the EAR with",
+				hg_kind_name(items[i].kind), items[i].path);
+			goto out;
+		}
 	if (!(want = wanted(items, n, &nwant))) {
 		reasonf(reason, rlen, "out of memory");
 		goto out;

@@ -54,6 +54,7 @@ struct hg_remote {
 	const struct hg_gateconf *cfg;   /* borrowed */
 	char host[HG_REMOTE_HOST_MAX + 1];  /* verifier-cert's CN */
 	EVP_PKEY *ear_key;               /* verifier-ear-key */
+	int curl_up;                     /* curl_global_init() done */
 };
 
 /* Load the pinned EAR key and this host's name (the CN of

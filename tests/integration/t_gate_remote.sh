@@ -12,7 +12,8 @@
 #    host's EAR (a proxy speaking as enrolled host hv2); another domain's
 #    EAR (a proxy that swaps the workload scope, so the service vouches
 #    for the other domain's files); an expired EAR (--ear-ttl 1, held 3 s
-#    by the proxy); a host outside policy (a tampered golden image: not
+#    by the proxy); a replayed EAR (an earlier start's nonce); a host
+#    outside policy (a tampered golden image: not
 #    affirming); no verifier listening; a verifier that never answers
 #    (bounded by verifier-timeout).
 . "$(dirname "$0")/lib.sh"
@@ -134,13 +135,14 @@ expect_refused "$D" other-domain-ear-refused "does not vouch for config /etc/lib
 grep -q "workload=config%3A%2Fetc%2Flibvirt%2Fqemu%2F$D2.xml" domswap.log &&
 	pass proxy-swapped-scope || fail proxy-swapped-scope "$(cat domswap.log)"
 
-# The same proxy, scope unchanged: the VM starts (the proxy alone is no
-# reason to refuse; what it changes is).
-proxy passthru --client-cert pki/gh.pem --client-key pki/gh.key
+# A proxy that replays: the first start through it goes (its EAR is
+# genuine and fresh), the next one gets that same EAR back.
+proxy replay --client-cert pki/gh.pem --client-key pki/gh.key --replay
 conf "$PURL" gh
 expect_started "$D" honest-proxy-started
 virsh_ destroy "$D" >/dev/null 2>&1
 n0=$(launches)
+expect_refused "$D" replayed-ear-refused "EAR: its eat_nonce is not the nonce this start asked for"
 
 # --- 6. a host outside its policy: the EAR is not affirming ------------------
 cp "$BASE" "$WORK/base.orig"

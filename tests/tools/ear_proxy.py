@@ -16,6 +16,9 @@ the client certificate) and the answer returned as it came, except:
                vouches for, another domain's files)
   --delay S    the answer to POST /v1/attest is held S seconds (an EAR
                that expires on the way)
+  --replay     the first answer to POST /v1/attest is kept, and every
+               later POST /v1/attest (still forwarded) is answered with it:
+               a genuine EAR replayed to a later start
 --log gets one line per request: "METHOD PATH STATUS".
 """
 import argparse
@@ -27,6 +30,8 @@ import ssl
 import sys
 import time
 import urllib.parse
+
+REPLAY = {}
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -61,16 +66,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
         c.request(self.command, path, body=body, headers=hdr)
         r = c.getresponse()
         data = r.read()
+        status = r.status
+        ctype = r.getheader("Content-Type") or "application/json"
         c.close()
+        if attest and a.replay:
+            if "first" in REPLAY:
+                status, ctype, data = REPLAY["first"]
+            else:
+                REPLAY["first"] = (status, ctype, data)
         if attest and a.delay:
             time.sleep(a.delay)
-        self.send_response(r.status)
-        self.send_header("Content-Type", r.getheader("Content-Type") or "application/json")
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
         with open(a.log, "a") as f:
-            f.write("%s %s %d\n" % (self.command, path, r.status))
+            f.write("%s %s %d\n" % (self.command, path, status))
 
     do_GET = forward
     do_POST = forward
@@ -83,6 +95,7 @@ def main():
         ap.add_argument(o, required=True)
     ap.add_argument("--scope", action="append", default=[])
     ap.add_argument("--delay", type=float, default=0)
+    ap.add_argument("--replay", action="store_true")
     args = ap.parse_args()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
