@@ -392,7 +392,15 @@ static char *attest_url(struct hg_remote *r, const uint8_t *nonce,
 	for (size_t i = 0; i < n; i++) {
 		char kn[HG_CEL_MAX_NAME + 16], *esc;
 
+		size_t j;
+
 		if (!hg_kind_is_workload(items[i].kind))
+			continue;
+		/* Two disks on one backing file: one workload. */
+		for (j = 0; j < i && !(items[j].kind == items[i].kind &&
+				       !strcmp(items[j].path, items[i].path)); j++)
+			;
+		if (j < i)
 			continue;
 		if (++*nwl > HG_REMOTE_MAX_WORKLOADS) {
 			reasonf(reason, rlen, "more than %d config, image and overlay files: the verifier judges at most that many per start",
