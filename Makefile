@@ -44,8 +44,9 @@ V ?= 0
 
 # libvirt's headers only: attest/measuredom.c dlopen()s it (start-up cost).
 # libevent (evhttp + bufferevent_openssl): the agent's and the service's
-# HTTPS servers; libcurl: the service's clients (poller, webhooks).
-ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libssl libcbor libxml-2.0 json-c libevent libevent_openssl
+# HTTPS servers; libcurl: the service's clients (poller, webhooks) and the
+# gate's in remote mode (attest/gateremote.c).
+ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libssl libcbor libxml-2.0 json-c libevent libevent_openssl libcurl
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.

@@ -26,6 +26,7 @@
 #include "domxml.h"
 #include "evquote.h"
 #include "gate.h"
+#include "gateremote.h"
 #include "launch.h"
 #include "manifest.h"
 #include "measureset.h"
@@ -256,6 +257,37 @@ static void test_pause(const char *step)
 	}
 }
 
+/* Remote mode (gateremote.h): the nonce is the verifier service's, asked
+ * for only now that the files are measured, so that hashing a large
+ * image does not eat into the nonce's lifetime (the quote, not the
+ * measuring, is what the nonce makes fresh). */
+static int verify_remote(const struct hg_gateconf *cfg, const struct hg_opts *o,
+			 struct hg_tpm *tpm, const struct hg_mitem *items, size_t n,
+			 char *reason, size_t rlen)
+{
+	struct hg_remote r = { 0 };
+	uint8_t nonce[HG_REMOTE_NONCE], *ev = NULL;
+	size_t evlen = 0;
+	int ret = -1;
+
+	if (hg_remote_open(&r, cfg, reason, rlen) < 0 ||
+	    hg_remote_nonce(&r, nonce, reason, rlen) < 0)
+		goto out;
+	if (hg_quote_evidence(o, tpm, nonce, sizeof(nonce), 0x3ffu | (1u << o->pcr),
+			      NULL, &ev, &evlen) != HG_EXIT_OK) {
+		reasonf(reason, rlen, "quote failed (TPM %s)", cfg->tcti);
+		goto out;
+	}
+	if (judged_are_ours(ev, evlen, items, n, reason, rlen) < 0 ||
+	    hg_remote_attest(&r, nonce, ev, evlen, items, n, reason, rlen) < 0)
+		goto out;
+	ret = 0;
+out:
+	hg_remote_close(&r);
+	free(ev);
+	return ret;
+}
+
 /* Quote, write the evidence beside the state, run the verifier on it. */
 static int verify(const struct hg_gateconf *cfg, const struct hg_opts *o,
 		  struct hg_tpm *tpm, const struct hg_mitem *items, size_t n,
@@ -440,7 +472,7 @@ static enum hg_verdict decide(const struct hg_gateconf *cfg, const char *xml,
 		goto out;
 	}
 	test_pause("quote");
-	if (verify(cfg, &o, &tpm, items, n, reason, rlen) < 0) {
+	if ((cfg->remote ? verify_remote : verify)(cfg, &o, &tpm, items, n, reason, rlen) < 0) {
 		/* Name what changed in the config, if that is the failure. */
 		hg_explain_config(cfg->state, dname, canon, canon_len, cfgname, reason, rlen);
 		goto out;

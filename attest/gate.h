@@ -17,7 +17,12 @@
  *     records");
  *  5. run the verifier (cfg->verifier check --ak --nonce --policy
  *     --workload ...) on that evidence: the same code a remote verifier
- *     runs. Its first error line is the reason.
+ *     runs. Its first error line is the reason. In remote mode
+ *     (cfg->remote, gateremote.h) the nonce of step 4 is the verifier
+ *     service's instead, the evidence goes to it with this domain's
+ *     workloads, and only its EAR, checked here (pinned key, expiry,
+ *     nonce, this host's submodule, affirming, exactly this start's
+ *     digests), allows;
  *  6. on a real start (the hook: EXPECT_NAME set), append the launch
  *     record (launch.h: domain, UUID, the records this start rests on)
  *     before allowing; if it cannot be written, refuse. The dry run

@@ -12,7 +12,7 @@
 
 #define GATECONF_MAX (64u << 10)
 
-enum kind { K_STR, K_PATH, K_PCR, K_DIRS, K_MODE, K_NVRAM, K_UINT };
+enum kind { K_STR, K_PATH, K_PCR, K_DIRS, K_MODE, K_NVRAM, K_UINT, K_URL };
 
 static const struct key {
 	const char *name, *env;
@@ -52,6 +52,19 @@ static const struct key {
 	[HG_K_AGENT_TIMEOUT] = { "agent-timeout", "HOSTGATE_AGENT_TIMEOUT", K_UINT,
 				 offsetof(struct hg_gateconf, agent_timeout), 1,
 				 HG_AGENT_TIMEOUT_MAX },
+	[HG_K_VERIFIER_URL] = { "verifier-url", "HOSTGATE_VERIFIER_URL", K_URL,
+				offsetof(struct hg_gateconf, verifier_url) },
+	[HG_K_VERIFIER_CA] = { "verifier-ca", "HOSTGATE_VERIFIER_CA", K_PATH,
+			       offsetof(struct hg_gateconf, verifier_ca) },
+	[HG_K_VERIFIER_CERT] = { "verifier-cert", "HOSTGATE_VERIFIER_CERT", K_PATH,
+				 offsetof(struct hg_gateconf, verifier_cert) },
+	[HG_K_VERIFIER_KEY_FILE] = { "verifier-key-file", "HOSTGATE_VERIFIER_KEY_FILE", K_PATH,
+				     offsetof(struct hg_gateconf, verifier_key_file) },
+	[HG_K_VERIFIER_EAR_KEY] = { "verifier-ear-key", "HOSTGATE_VERIFIER_EAR_KEY", K_PATH,
+				    offsetof(struct hg_gateconf, verifier_ear_key) },
+	[HG_K_VERIFIER_TIMEOUT] = { "verifier-timeout", "HOSTGATE_VERIFIER_TIMEOUT", K_UINT,
+				    offsetof(struct hg_gateconf, verifier_timeout), 1,
+				    HG_VERIFIER_TIMEOUT_MAX },
 };
 
 const char *hg_conf_key_name(enum hg_conf_key k) { return keys[k].name; }
@@ -89,6 +102,7 @@ int hg_gateconf_defaults(struct hg_gateconf *c)
 	c->nimage_dirs = 1;
 	c->agent_max_conns = HG_AGENT_MAX_CONNS_DEFAULT;
 	c->agent_timeout = HG_AGENT_TIMEOUT_DEFAULT;
+	c->verifier_timeout = HG_VERIFIER_TIMEOUT_DEFAULT;
 	for (int k = 0; k < HG_K_COUNT; k++)
 		strcpy(c->src[k], "default");
 	strcpy(c->file_src, "default");
@@ -102,6 +116,10 @@ int hg_gateconf_defaults(struct hg_gateconf *c)
 	    set(&c->agent_cert, HG_AGENT_CERT_DEFAULT) < 0 ||
 	    set(&c->agent_key, HG_AGENT_KEY_DEFAULT) < 0 ||
 	    set(&c->agent_client_ca, HG_AGENT_CLIENT_CA_DEFAULT) < 0 ||
+	    set(&c->verifier_ca, HG_VERIFIER_CA_DEFAULT) < 0 ||
+	    set(&c->verifier_cert, HG_VERIFIER_CERT_DEFAULT) < 0 ||
+	    set(&c->verifier_key_file, HG_VERIFIER_KEY_FILE_DEFAULT) < 0 ||
+	    set(&c->verifier_ear_key, HG_VERIFIER_EAR_KEY_DEFAULT) < 0 ||
 	    default_verifier(&c->verifier) < 0) {
 		hg_err("out of memory");
 		hg_gateconf_free(c);
@@ -124,6 +142,11 @@ void hg_gateconf_free(struct hg_gateconf *c)
 	free(c->agent_cert);
 	free(c->agent_key);
 	free(c->agent_client_ca);
+	free(c->verifier_url);
+	free(c->verifier_ca);
+	free(c->verifier_cert);
+	free(c->verifier_key_file);
+	free(c->verifier_ear_key);
 	for (size_t i = 0; i < c->nimage_dirs; i++)
 		free(c->image_dirs[i]);
 	for (size_t i = 0; i < c->ngolden_dirs; i++)
@@ -156,6 +179,7 @@ const char *hg_conf_value(const struct hg_gateconf *c, enum hg_conf_key k,
 	buf[0] = '\0';
 	switch (d->kind) {
 	case K_STR:
+	case K_URL:
 	case K_PATH: {
 		const char *v = *(char *const *)((const char *)c + d->off);
 
@@ -169,7 +193,7 @@ const char *hg_conf_value(const struct hg_gateconf *c, enum hg_conf_key k,
 		snprintf(buf, len, "%u", (unsigned)c->pcr);
 		break;
 	case K_MODE:
-		snprintf(buf, len, "local");
+		snprintf(buf, len, "%s", c->remote ? "remote" : "local");
 		break;
 	case K_UINT:
 		snprintf(buf, len, "%u", *(const unsigned *)((const char *)c + d->off));
@@ -231,6 +255,28 @@ static const char *set_dirs(char **dirs, size_t *n, const char *value)
 	return why;
 }
 
+/* The verifier's URL: https only (the gate never talks to it in the
+ * clear), a host, no userinfo (credentials are the client certificate),
+ * no query or fragment (the gate adds its own paths), printable ASCII. */
+static const char *url_why(const char *v)
+{
+	const char *host = v + 8;
+	size_t n = strlen(v);
+
+	if (strncmp(v, "https://", 8))
+		return "not an https:// URL";
+	if (n > 1024)
+		return "longer than 1024 bytes";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
+			return "holds a space or a character that is not printable ASCII";
+	if (!*host || *host == '/' || *host == ':')
+		return "names no host";
+	if (strpbrk(v, "@?#"))
+		return "holds userinfo, a query or a fragment";
+	return NULL;
+}
+
 /* Set key K to V; ABS: paths must be absolute (in a file, whose reader
  * may run with any working directory: the hook runs in libvirtd's). */
 static const char *set_key(struct hg_gateconf *c, enum hg_conf_key k, const char *v, int abs)
@@ -259,7 +305,13 @@ static const char *set_key(struct hg_gateconf *c, enum hg_conf_key k, const char
 		return k == HG_K_IMAGE_DIRS ? set_dirs(c->image_dirs, &c->nimage_dirs, v)
 					    : set_dirs(c->golden_dirs, &c->ngolden_dirs, v);
 	case K_MODE:
-		return strcmp(v, "local") ? "only \"local\" is supported" : NULL;
+		if (strcmp(v, "local") && strcmp(v, "remote"))
+			return "not \"local\" or \"remote\"";
+		c->remote = !strcmp(v, "remote");
+		return NULL;
+	case K_URL:
+		return url_why(v) ?: (set((char **)((char *)c + d->off), v) < 0 ? "out of memory"
+										    : NULL);
 	case K_UINT:
 		if (hg_parse_uint(v, d->max, &u) < 0 || u < d->min) {
 			snprintf(why, sizeof(why), "not an integer in %lu..%lu", d->min, d->max);
@@ -356,6 +408,17 @@ out:
 	return ret;
 }
 
+/* What no single key can say: remote mode has no default verifier. */
+static int cross_check(const struct hg_gateconf *c, char *err, size_t errlen)
+{
+	if (c->remote && !c->verifier_url) {
+		snprintf(err, errlen, "verifier-url: not set, and mode = remote (%s) needs it",
+			 c->src[HG_K_MODE]);
+		return -1;
+	}
+	return 0;
+}
+
 int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t errlen)
 {
 	int seen[HG_K_COUNT] = { 0 };
@@ -366,7 +429,7 @@ int hg_gateconf_read(const char *path, struct hg_gateconf *c, char *err, size_t 
 		return -1;
 	}
 	snprintf(c->file, sizeof(c->file), "%s", path);
-	if (read_file(path, c, seen, err, errlen) < 0) {
+	if (read_file(path, c, seen, err, errlen) < 0 || cross_check(c, err, errlen) < 0) {
 		hg_gateconf_free(c);
 		return -1;
 	}
@@ -486,6 +549,8 @@ int hg_conf_resolve(const struct hg_conf_args *a, struct hg_gateconf *c, char *e
 		}
 		snprintf(c->src[k], sizeof(c->src[k]), "option %s", name);
 	}
+	if (cross_check(c, err, errlen) < 0)
+		goto bad;
 	ret = 0;
 bad:
 	if (ret < 0)

@@ -11,11 +11,15 @@
  *
  * Keys: tcti, state, log, pcr (as the common options), policy, verifier,
  * image-dirs, golden-dirs (colon-separated absolute directories),
- * manifest, break-glass, mode (only "local" for now), nvram ("overlay"
+ * manifest, break-glass, mode ("local" or "remote"), nvram ("overlay"
  * or "hashed"), qemu-commandline (the exact qemu:commandline arguments
  * allowed, space-separated); the agent's (hostgate-attest agent,
  * docs/agent.md): agent-listen (HOST:PORT), agent-cert, agent-key,
- * agent-client-ca (paths), agent-max-conns, agent-timeout (integers).
+ * agent-client-ca (paths), agent-max-conns, agent-timeout (integers);
+ * the gate in remote mode (docs/gate.md "Remote mode", gateremote.h):
+ * verifier-url (https://...), verifier-ca, verifier-cert,
+ * verifier-key-file, verifier-ear-key (paths), verifier-timeout (seconds).
+ * mode = remote without verifier-url is an error naming verifier-url.
  * Unknown keys,
  * duplicate keys, relative paths, empty values and lines that are not
  * `key = value` are errors naming FILE:LINE, so a typo never silently
@@ -56,7 +60,9 @@ enum hg_conf_key {
 	HG_K_VERIFIER, HG_K_IMAGE_DIRS, HG_K_GOLDEN_DIRS, HG_K_BREAK_GLASS,
 	HG_K_MODE, HG_K_NVRAM, HG_K_QEMU_CMDLINE, HG_K_AGENT_LISTEN,
 	HG_K_AGENT_CERT, HG_K_AGENT_KEY, HG_K_AGENT_CLIENT_CA,
-	HG_K_AGENT_MAX_CONNS, HG_K_AGENT_TIMEOUT, HG_K_COUNT
+	HG_K_AGENT_MAX_CONNS, HG_K_AGENT_TIMEOUT, HG_K_VERIFIER_URL,
+	HG_K_VERIFIER_CA, HG_K_VERIFIER_CERT, HG_K_VERIFIER_KEY_FILE,
+	HG_K_VERIFIER_EAR_KEY, HG_K_VERIFIER_TIMEOUT, HG_K_COUNT
 };
 
 /* The agent's defaults (docs/agent.md). */
@@ -68,6 +74,16 @@ enum hg_conf_key {
 #define HG_AGENT_MAX_CONNS_MAX 1024
 #define HG_AGENT_TIMEOUT_DEFAULT 10
 #define HG_AGENT_TIMEOUT_MAX 600
+
+/* The gate's verifier in remote mode (docs/gate.md "Remote mode"). A
+ * libvirt hook holds up libvirtd's start of the domain, so the whole
+ * exchange is bounded: at most HG_VERIFIER_TIMEOUT_MAX seconds. */
+#define HG_VERIFIER_CA_DEFAULT "/etc/hostgate/verifier-ca.pem"
+#define HG_VERIFIER_CERT_DEFAULT "/etc/hostgate/host.pem"
+#define HG_VERIFIER_KEY_FILE_DEFAULT "/etc/hostgate/host.key"
+#define HG_VERIFIER_EAR_KEY_DEFAULT "/etc/hostgate/verifier-ear.pem"
+#define HG_VERIFIER_TIMEOUT_DEFAULT 10
+#define HG_VERIFIER_TIMEOUT_MAX 120
 
 struct hg_gateconf {
 	char *tcti, *state, *log, *policy, *verifier, *manifest, *break_glass;
@@ -84,6 +100,12 @@ struct hg_gateconf {
 	/* The agent: where it listens, its TLS files, its bounds. */
 	char *agent_listen, *agent_cert, *agent_key, *agent_client_ca;
 	unsigned agent_max_conns, agent_timeout; /* seconds */
+	/* mode = remote: the gate asks the verifier service (gateremote.h)
+	 * instead of running hostgate-verify check itself. */
+	int remote;
+	char *verifier_url, *verifier_ca, *verifier_cert, *verifier_key_file;
+	char *verifier_ear_key;
+	unsigned verifier_timeout; /* seconds, the whole exchange */
 	/* Where each key's value came from: "default", "option --tcti",
 	 * "env HOSTGATE_TCTI", "FILE:LINE". */
 	char src[HG_K_COUNT][HG_CONF_SRC_MAX];

@@ -28,7 +28,7 @@ C=$WORK/hostgate.conf
 : >"$WORK/empty.conf"
 expect_exit 0 "empty-file" "$HG_ATTEST" config --config "$WORK/empty.conf"
 n=$(grep -c '  # default$' "$WORK/last.out")
-[ "$n" = 19 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 19 keys from default: $(cat "$WORK/last.out")"
+[ "$n" = 25 ] && pass "empty-file-all-defaults" || fail "empty-file-all-defaults" "$n of 25 keys from default: $(cat "$WORK/last.out")"
 expect_src tcti device:/dev/tpmrm0 default "default-tcti"
 expect_src pcr 13 default "default-pcr"
 expect_src nvram overlay default "default-nvram"
@@ -94,7 +94,25 @@ bad bad-pcr 'pcr = 16\n' '1: pcr: not a PCR number 0..15'
 bad relative-path 'state = var/lib/hostgate\n' '1: state: not an absolute path'
 bad empty-value 'policy =\n' '1: policy: empty value'
 bad not-key-value 'tcti\n' '1: not "key = value"'
-bad bad-mode 'mode = remote\n' '1: mode: only "local" is supported'
+bad bad-mode 'mode = remote-ish\n' '1: mode: not "local" or "remote"'
+bad verifier-url-http 'verifier-url = http://v.example:8443\n' '1: verifier-url: not an https:// URL'
+bad verifier-url-nohost 'verifier-url = https:///v1\n' '1: verifier-url: names no host'
+bad verifier-url-userinfo 'verifier-url = https://u:p@v.example\n' '1: verifier-url: holds userinfo, a query or a fragment'
+bad verifier-timeout-0 'verifier-timeout = 0\n' '1: verifier-timeout: not an integer in 1..120'
+bad verifier-timeout-big 'verifier-timeout = 121\n' '1: verifier-timeout: not an integer in 1..120'
+bad verifier-ca-relative 'verifier-ca = ca.pem\n' '1: verifier-ca: not an absolute path'
+bad verifier-ear-key-empty 'verifier-ear-key =\n' '1: verifier-ear-key: empty value'
+# mode = remote needs a verifier: the error names the missing key and
+# where the mode came from.
+printf 'mode = remote\n' >"$WORK/remote.conf"
+expect_exit 2 "strict-remote-without-url" "$HG_ATTEST" config --config "$WORK/remote.conf"
+expect_err "hostgate-attest: verifier-url: not set, and mode = remote ($WORK/remote.conf:1) needs it" "strict-remote-without-url-message"
+HOSTGATE_VERIFIER_URL=https://127.0.0.1:8443 expect_exit 0 "remote-url-from-env" "$HG_ATTEST" config --config "$WORK/remote.conf"
+expect_src mode remote "$WORK/remote.conf:1" "remote-mode-from-file"
+expect_src verifier-url https://127.0.0.1:8443 "env HOSTGATE_VERIFIER_URL" "verifier-url-from-env"
+expect_src verifier-timeout 10 default "verifier-timeout-default"
+HOSTGATE_VERIFIER_TIMEOUT=abc expect_exit 2 "strict-env-verifier-timeout" "$HG_ATTEST" config --config "$WORK/empty.conf"
+expect_err "HOSTGATE_VERIFIER_TIMEOUT: not an integer in 1..120" "strict-env-verifier-timeout-message"
 bad bad-nvram 'nvram = template\n' '1: nvram: not "overlay" or "hashed"'
 bad agent-max-conns-0 'agent-max-conns = 0\n' '1: agent-max-conns: not an integer in 1..1024'
 bad agent-max-conns-big 'agent-max-conns = 1025\n' '1: agent-max-conns: not an integer in 1..1024'
@@ -113,8 +131,8 @@ HOSTGATE_PCR=16 expect_exit 2 "strict-env-pcr" "$HG_ATTEST" config --config "$C"
 expect_err 'HOSTGATE_PCR: "16" is not a PCR in 0..15' "strict-env-pcr-message"
 HOSTGATE_IMAGE_DIRS=images expect_exit 2 "strict-env-dirs" "$HG_ATTEST" config --config "$C"
 expect_err 'HOSTGATE_IMAGE_DIRS: not an absolute directory' "strict-env-dirs-message"
-HOSTGATE_MODE=remote expect_exit 2 "strict-env-mode" "$HG_ATTEST" config --config "$C"
-expect_err 'HOSTGATE_MODE: only "local" is supported' "strict-env-mode-message"
+HOSTGATE_MODE=remotely expect_exit 2 "strict-env-mode" "$HG_ATTEST" config --config "$C"
+expect_err 'HOSTGATE_MODE: not "local" or "remote"' "strict-env-mode-message"
 expect_exit 2 "strict-option-pcr" "$HG_ATTEST" config --config "$C" --pcr 23
 expect_err '--pcr: "23" is not a PCR in 0..15' "strict-option-pcr-message"
 

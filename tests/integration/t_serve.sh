@@ -251,6 +251,28 @@ m() { awk -v k="$1" '$1 == k { print $2 }' metrics.txt; }
 [ "$(m 'hostgate_nonces_refused_total{reason="used"}')" = 1 ] && [ "$(m 'hostgate_nonces_refused_total{reason="expired"}')" = 1 ] &&
 	[ "$(m 'hostgate_nonces_refused_total{reason="foreign"}')" = 1 ] && pass metrics-nonces || fail metrics-nonces "$(grep nonces_refused metrics.txt)"
 
+# --- the workload scope (the gate's remote mode; docs/api.md) ---------------------
+# A bad scope is refused before the nonce is spent; a scope naming a
+# workload the log never measured is untrusted. (That a scope keeps other
+# domains' files out of the EAR is t_gate_remote's fresh-ear-started: its
+# log holds two domains, and the gate wants exactly one's digests.)
+api hv1 /v1/nonce >r; nonce_of r >n9
+"$HG_ATTEST" quote "${H_hv1[@]}" --nonce "$(cat n9)" -o scope.cbor >/dev/null 2>&1
+scope_push() { api hv1 "/v1/attest?nonce=$(cat n9)$1" -X POST -H 'Content-Type: application/cbor' --data-binary @scope.cbor >r; }
+scope_push "&workload=disk:/x.img"
+[ "$(st)" = 400 ] && [ "$(body | jq -r .code)" = bad-workload ] && body | jq -r .error | grep -q 'workload "disk:/x.img": not KIND:NAME' &&
+	pass scope-bad-kind-400 || fail scope-bad-kind-400 "$(cat r)"
+scope_push "&workload=image:x.img"
+[ "$(st)" = 400 ] && body | jq -r .error | grep -q 'NAME is not an absolute path' && pass scope-relative-name-400 || fail scope-relative-name-400 "$(cat r)"
+scope_push "&workload=config"
+[ "$(st)" = 400 ] && [ "$(body | jq -r .code)" = bad-workload ] && pass scope-no-name-400 || fail scope-no-name-400 "$(cat r)"
+many=$(for i in $(seq 65); do printf '&workload=image:/i%d' "$i"; done)
+scope_push "$many"
+[ "$(st)" = 400 ] && body | jq -r .error | grep -q 'more than 64 workload' && pass scope-65-400 || fail scope-65-400 "$(cat r)"
+scope_push "&workload=config:%2Fetc%2Flibvirt%2Fqemu%2Fnope.xml"
+[ "$(st)" = 200 ] && [ "$(body | jq -r .state)" = untrusted ] && body | jq -c .verdict | grep -q /etc/libvirt/qemu/nope.xml &&
+	pass scope-unmeasured-untrusted-nonce-unspent || fail scope-unmeasured-untrusted-nonce-unspent "$(head -c 600 r)"
+
 # --- nonce bound per host ----------------------------------------------------------
 for i in 1 2 3 4 5 6 7 8 9; do api hv2 /v1/nonce >r; done
 [ "$(st)" = 429 ] && [ "$(body | jq -r .code)" = nonce-too-many ] && pass nonces-bounded || fail nonces-bounded "$(cat r)"

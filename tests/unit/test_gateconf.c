@@ -194,6 +194,41 @@ static void test_full_file(void **state)
 	rmdir(img);
 }
 
+/* mode = remote with its keys; local by default, with the defaults. */
+static void test_remote_keys(void **state)
+{
+	char path[PATH_MAX], err[512];
+	static const char text[] =
+		"mode = remote\n"
+		"verifier-url = https://verifier.example:8443/hg/\n"
+		"verifier-ca = /srv/hg/ca.pem\n"
+		"verifier-cert = /srv/hg/host.pem\n"
+		"verifier-key-file = /srv/hg/host.key\n"
+		"verifier-ear-key = /srv/hg/ear.pub\n"
+		"verifier-timeout = 120\n";
+	struct hg_gateconf c;
+
+	(void)state;
+	assert_int_equal(hg_gateconf_defaults(&c), 0);
+	assert_int_equal(c.remote, 0);
+	assert_null(c.verifier_url);
+	assert_string_equal(c.verifier_ca, "/etc/hostgate/verifier-ca.pem");
+	assert_string_equal(c.verifier_ear_key, "/etc/hostgate/verifier-ear.pem");
+	assert_int_equal(c.verifier_timeout, 10);
+	hg_gateconf_free(&c);
+	snprintf(path, sizeof(path), "%s/remote.conf", tmpdir);
+	write_bytes(path, text, strlen(text));
+	assert_int_equal(load_capture(path, &c, err, sizeof(err)), 0);
+	assert_int_equal(c.remote, 1);
+	assert_string_equal(c.verifier_url, "https://verifier.example:8443/hg/");
+	assert_string_equal(c.verifier_ca, "/srv/hg/ca.pem");
+	assert_string_equal(c.verifier_cert, "/srv/hg/host.pem");
+	assert_string_equal(c.verifier_key_file, "/srv/hg/host.key");
+	assert_string_equal(c.verifier_ear_key, "/srv/hg/ear.pub");
+	assert_int_equal(c.verifier_timeout, 120);
+	hg_gateconf_free(&c);
+}
+
 static void test_pcr_bounds(void **state)
 {
 	static const struct { const char *v; int ok; uint32_t pcr; } v[] = {
@@ -267,8 +302,37 @@ static const struct bad {
 	{ "no '='", "# comment\n\nstate /var/lib/hostgate\n", 0,
 	  "%s:3: not \"key = value\"" },
 	{ "bare word", "local\n", 0, "%s:1: not \"key = value\"" },
-	{ "mode remote", "mode = remote\n", 0, "%s:1: mode: only \"local\" is supported" },
-	{ "mode Local", "mode = Local\n", 0, "%s:1: mode: only \"local\" is supported" },
+	{ "mode remote without url", "mode = remote\n", 0,
+	  "verifier-url: not set, and mode = remote (%s:1) needs it" },
+	{ "mode Local", "mode = Local\n", 0, "%s:1: mode: not \"local\" or \"remote\"" },
+	{ "verifier-url http", "verifier-url = http://v:8443\n", 0,
+	  "%s:1: verifier-url: not an https:// URL" },
+	{ "verifier-url no host", "verifier-url = https://\n", 0,
+	  "%s:1: verifier-url: names no host" },
+	{ "verifier-url port only", "verifier-url = https://:8443\n", 0,
+	  "%s:1: verifier-url: names no host" },
+	{ "verifier-url userinfo", "verifier-url = https://u@v\n", 0,
+	  "%s:1: verifier-url: holds userinfo, a query or a fragment" },
+	{ "verifier-url query", "verifier-url = https://v/?a=b\n", 0,
+	  "%s:1: verifier-url: holds userinfo, a query or a fragment" },
+	{ "verifier-url control", "verifier-url = https://v/\x01\n", 0,
+	  "%s:1: verifier-url: holds a space or a character that is not printable ASCII" },
+	{ "verifier-timeout 0", "verifier-timeout = 0\n", 0,
+	  "%s:1: verifier-timeout: not an integer in 1..120" },
+	{ "verifier-timeout 121", "verifier-timeout = 121\n", 0,
+	  "%s:1: verifier-timeout: not an integer in 1..120" },
+	{ "verifier-timeout 5s", "verifier-timeout = 5s\n", 0,
+	  "%s:1: verifier-timeout: not an integer in 1..120" },
+	{ "relative verifier-ca", "verifier-ca = ca.pem\n", 0,
+	  "%s:1: verifier-ca: not an absolute path" },
+	{ "relative verifier-cert", "verifier-cert = host.pem\n", 0,
+	  "%s:1: verifier-cert: not an absolute path" },
+	{ "relative verifier-key-file", "verifier-key-file = host.key\n", 0,
+	  "%s:1: verifier-key-file: not an absolute path" },
+	{ "relative verifier-ear-key", "verifier-ear-key = ear.pem\n", 0,
+	  "%s:1: verifier-ear-key: not an absolute path" },
+	{ "verifier-url twice", "verifier-url = https://a\nverifier-url = https://b\n", 0,
+	  "%s:2: verifier-url: given twice" },
 	{ "17 image dirs",
 	  "image-dirs = /1:/2:/3:/4:/5:/6:/7:/8:/9:/10:/11:/12:/13:/14:/15:/16:/17\n", 0,
 	  "%s:1: image-dirs: more than 16 directories" },
@@ -434,6 +498,7 @@ int main(void)
 		cmocka_unit_test(test_empty_file_is_defaults),
 		cmocka_unit_test(test_full_file),
 		cmocka_unit_test(test_pcr_bounds),
+		cmocka_unit_test(test_remote_keys),
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_sixteen_dirs_ok),
 		cmocka_unit_test(test_size_limit),

@@ -105,6 +105,16 @@ int hv_svc_judge(struct hv_svc *s, const char *host, const uint8_t *nonce,
 		 size_t nonce_len, const uint8_t *ev, size_t ev_len,
 		 struct hv_svc_verdict *v, char *why, size_t whylen)
 {
+	return hv_svc_judge_scoped(s, host, nonce, nonce_len, ev, ev_len, NULL, 0,
+				   v, why, whylen);
+}
+
+int hv_svc_judge_scoped(struct hv_svc *s, const char *host, const uint8_t *nonce,
+			size_t nonce_len, const uint8_t *ev, size_t ev_len,
+			const struct hv_workload *wl, size_t nwl,
+			struct hv_svc_verdict *v, char *why, size_t whylen)
+{
+	struct hg_ear_scope scope[HV_SVC_MAX_SCOPE];
 	struct hv_host h = { 0 };
 	struct hv_policy_rec rec = { 0 };
 	struct hg_ak ak = { 0 };
@@ -147,6 +157,20 @@ int hv_svc_judge(struct hv_svc *s, const char *host, const uint8_t *nonce,
 	in.policy = pol;
 	in.host = host;
 	in.want_json = 1;
+	/* A scope judges those workloads only, as check --workload does,
+	 * and the EAR's digests are theirs (push.c, the gate's remote mode). */
+	if (nwl > HV_SVC_MAX_SCOPE) {
+		snprintf(why, whylen, "more than %d workloads", HV_SVC_MAX_SCOPE);
+		goto out;
+	}
+	for (size_t i = 0; i < nwl; i++) {
+		scope[i].kind = wl[i].kind;
+		scope[i].name = wl[i].name;
+	}
+	in.workloads = nwl ? wl : NULL;
+	in.nworkloads = nwl;
+	col.scope = nwl ? scope : NULL;
+	col.nscope = nwl;
 	/* The measured records, for the verdict's "measured" list and the
 	 * EAR's digests: only kept when the log and replay checks passed. */
 	in.on_record = hg_ear_collect_record;

@@ -119,6 +119,15 @@ struct hv_svc_verdict {
 int hv_svc_judge(struct hv_svc *s, const char *host, const uint8_t *nonce,
 		 size_t nonce_len, const uint8_t *ev, size_t ev_len,
 		 struct hv_svc_verdict *v, char *why, size_t whylen);
+/* The same, judging of the workload records only WL (NWL at most
+ * HV_SVC_MAX_SCOPE; 0: all), as check --workload: the verdict and the
+ * EAR's digests are about those workloads (push mode's scope, push.c). */
+struct hv_workload;
+#define HV_SVC_MAX_SCOPE 64
+int hv_svc_judge_scoped(struct hv_svc *s, const char *host, const uint8_t *nonce,
+			size_t nonce_len, const uint8_t *ev, size_t ev_len,
+			const struct hv_workload *wl, size_t nwl,
+			struct hv_svc_verdict *v, char *why, size_t whylen);
 void hv_svc_verdict_free(struct hv_svc_verdict *v);
 void hv_svc_polcache_free(struct hv_svc *s);
 
