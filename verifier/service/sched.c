@@ -37,6 +37,7 @@ struct slot {
 	char *url;                   /* AGENT/v1/evidence; NULL: push only */
 	char *policy;                /* "NAME@VERSION" assigned; NULL none */
 	uint64_t due_ms;
+	double started;              /* monotonic s: the nonce was chosen */
 	int inflight, ondemand, gone;
 	uint8_t nonce[HV_NONCE_BYTES];
 	struct hv_svc *s;
@@ -58,6 +59,14 @@ uint64_t hv_svc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static uint64_t jitter_ms(const struct hv_svc *s)
@@ -246,6 +255,7 @@ static void pull_done(void *arg, const char *host, long status,
 		return;
 	}
 	hv_svc_record(s, sl->name, &v, NULL);
+	hv_metrics_attested(s, mono_s() - sl->started);
 	hv_svc_verdict_free(&v);
 }
 
@@ -253,6 +263,7 @@ static int start(struct hv_svc *s, struct slot *sl)
 {
 	char body[2 * HV_NONCE_BYTES + 16], hex[2 * HV_NONCE_BYTES + 1];
 
+	sl->started = mono_s();
 	if (hv_svc_random(sl->nonce, sizeof(sl->nonce)) < 0)
 		return -1;
 	hg_hex_encode(sl->nonce, sizeof(sl->nonce), hex);
