@@ -16,7 +16,9 @@
  *
  * Everything runs on the loop's thread: no locks. The registry is the
  * one store: a crash loses at most the judgement being made (each is one
- * SQLite transaction), never a spent nonce's spending.
+ * SQLite transaction), never a spent nonce's spending. A power loss may
+ * also lose the last verdicts recorded (they are not flushed one by one:
+ * hv_reg_host_judged), which the next interval's attestations replace.
  */
 #ifndef HV_SVC_H
 #define HV_SVC_H
