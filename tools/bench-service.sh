@@ -2,8 +2,8 @@
 # bench-service.sh: how many hosts one `hostgate-verify serve` holds on one
 # core, measured in one run (issue 14; docs/service.md "Benchmark").
 #
-#   A. A ramp of simulated host populations (STEPS, default 1k 2k 5k 10k
-#      20k). For each step N a fresh serve, pinned to SERVE_CPU, pulls N
+#   A. A ramp of simulated host populations (STEPS, default 1k, 2k, 3k,
+#      5k, 7k, 10k, 15k, 20k). For each step N a fresh serve, pinned to SERVE_CPU, pulls N
 #      hosts from tests/bench/simhosts.c (pinned to SIM_CPU) over kept-
 #      alive mutual TLS, at a mean interval of INTERVAL s: --interval
 #      INTERVAL/2 --jitter INTERVAL, so the first round is spread over the
@@ -43,18 +43,19 @@
 # add` and assigned to the hosts' groups with `policy assign --group`.
 #
 # Usage: BUILD=build tools/bench-service.sh
-#   STEPS="1000 2000 5000 10000 20000"  INTERVAL=10  WARMUP=15  MEASURE=30
-#   SIM_RECORDS=50  CQ_N=200  SERVE_CPU=0  SIM_CPU=1  MAX_INFLIGHT=256
+#   STEPS="1000 2000 3000 5000 7000 10000 15000 20000"  INTERVAL=10
+#   WARMUP=12  MEASURE=20
+#   SIM_RECORDS=10  CQ_N=200  SERVE_CPU=0  SIM_CPU=1  MAX_INFLIGHT=256
 #   STOP_ON_FAIL=1  INCR=1 (0 skips C)  BENCH_DIR=${TMPDIR:-/tmp}
 # STEPS must be multiples of GROUP (1000), the enrollment's group size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
-STEPS=${STEPS:-"1000 2000 5000 10000 20000"}
+STEPS=${STEPS:-"1000 2000 3000 5000 7000 10000 15000 20000"}
 INTERVAL=${INTERVAL:-10}
-WARMUP=${WARMUP:-15}
-MEASURE=${MEASURE:-30}
-SIM_RECORDS=${SIM_RECORDS:-50}
+WARMUP=${WARMUP:-12}
+MEASURE=${MEASURE:-20}
+SIM_RECORDS=${SIM_RECORDS:-10}
 CQ_N=${CQ_N:-200}
 SERVE_CPU=${SERVE_CPU:-0}
 SIM_CPU=${SIM_CPU:-1}
