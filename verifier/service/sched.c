@@ -29,7 +29,14 @@
 #include "../../lib/util.h"
 #include "poller.h"
 
-#define TICK_MS 100
+/* Due pulls start on a tick: every pull that fell due since the last
+ * one starts at once, and their answers are then checked one after the
+ * other on the loop, so the last of a tick's batch waits for the whole
+ * batch. At 2,000 attestations/s a 100 ms tick made batches of 200, and
+ * the batch alone took most of the 100 ms p99 budget (make
+ * bench-service); 20 ms keeps batches small. A tick scans the table
+ * (20,000 hosts: tens of microseconds), so finer costs little either. */
+#define TICK_MS 20
 #define REFRESH_MS 30000
 
 struct slot {
