@@ -34,8 +34,10 @@
  * other on the loop, so the last of a tick's batch waits for the whole
  * batch. At 2,000 attestations/s a 100 ms tick made batches of 200, and
  * the batch alone took most of the 100 ms p99 budget (make
- * bench-service); 20 ms keeps batches small. A tick scans the table
- * (20,000 hosts: tens of microseconds), so finer costs little either. */
+ * bench-service); 20 ms keeps batches small. A tick scans the whole
+ * table (a pointer and a comparison per host), 50 times a second: for
+ * 20,000 hosts about a million slot reads a second, a small part of the
+ * core next to 2,000 checks. */
 #define TICK_MS 20
 #define REFRESH_MS 30000
 
