@@ -12,7 +12,7 @@
 #                   UEFI firmware log parse + replay rate (bench-uefi),
 #                   incremental re-attestation of a 1,000-record host vs
 #                   a full check (bench-incr)
-#   make bench-service  not in `make bench` (about 10 minutes): one
+#   make bench-service  not in `make bench` (about 8 minutes): one
 #                   `hostgate-verify serve` on one core against a ramp of
 #                   simulated hosts (tests/bench/simhosts.c, bench only):
 #                   the most hosts held at a 10 s interval with p99 < 100 ms,

@@ -77,19 +77,20 @@ for t in taskset openssl tpm2_checkquote curl jq bc awk ss; do
 done
 MAXN=0
 for n in $STEPS; do
-	[[ $n =~ ^[0-9]+$ ]] && [ "$n" -gt 0 ] && [ $((n % GROUP)) = 0 ] ||
+	if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -eq 0 ] || [ $((n % GROUP)) != 0 ]; then
 		die "STEPS: $n is not a positive multiple of $GROUP"
+	fi
 	[ "$n" -gt "$MAXN" ] && MAXN=$n
 done
 [ $((INTERVAL / 2)) -ge 1 ] || die "INTERVAL must be at least 2"
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/hostgate-bench-service.XXXXXX")
-SWTPM_DIR= SIM_PID= SVC_PID=
+SWTPM_DIR='' SIM_PID='' SVC_PID=''
 cleanup() {
 	[ -n "$SVC_PID" ] && kill "$SVC_PID" 2>/dev/null && wait "$SVC_PID" 2>/dev/null
 	[ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
 	[ -n "$SWTPM_DIR" ] && swtpm-fixtures/swtpm-stop.sh "$SWTPM_DIR" >/dev/null 2>&1
-	[ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
+	if [ -n "${KEEP_WORK:-}" ]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -122,7 +123,7 @@ for i in $(seq 1 $((SIM_RECORDS - 1))); do echo "hypervisor file $i" >"$WORK/f/h
 N0=$(openssl rand -hex 32)
 "$ATTEST" quote --nonce "$N0" -o "$WORK/template.cbor"
 swtpm-fixtures/swtpm-stop.sh "$SWTPM_DIR" >/dev/null 2>&1 || true
-SWTPM_DIR=
+SWTPM_DIR=''
 "$VERIFY" learn --ak "$WORK/tpl-ak.pub" --nonce "$N0" "$WORK/template.cbor" >"$WORK/policy.json"
 "$VERIFY" check --quiet --ak "$WORK/tpl-ak.pub" --nonce "$N0" --policy "$WORK/policy.json" \
 	"$WORK/template.cbor" || die "the template is not trusted by its own policy"
@@ -178,7 +179,7 @@ svc_start() {
 }
 svc_stop() {
 	kill "$SVC_PID" 2>/dev/null && wait "$SVC_PID" 2>/dev/null || true
-	SVC_PID=
+	SVC_PID=''
 }
 scrape() {
 	curl -sS --max-time 30 --cacert "$PKI/ca.pem" --cert "$PKI/operator.pem" \
@@ -215,7 +216,7 @@ bucket() { # bucket LE M0 M1: observations <= LE between the scrapes
 }
 
 TICK=$(getconf CLK_TCK)
-declare -a R_N R_RATE R_WANT R_P50 R_P99 R_UNDER R_CPU R_CAP R_OTHERS R_CONNS R_HELD R_CHECK R_BAD
+declare -a R_N R_RATE R_WANT R_P50 R_P99 R_UNDER R_CPU R_CAP R_OTHERS R_CONNS R_HELD R_CHECK
 assigned=0
 HELD=0 HELD_I=-1
 i=0
@@ -265,7 +266,7 @@ for n in $STEPS; do
 	fi
 	R_N[i]=$n R_RATE[i]=$rate R_WANT[i]=$want R_P50[i]=$(calc "1000 * $p50" 1) R_P99[i]=$(calc "1000 * $p99" 1)
 	R_UNDER[i]=$(calc "100 * $under / ($cnt + ($cnt == 0))" 2) R_CPU[i]=$util R_CAP[i]=$cap
-	R_OTHERS[i]=$others R_CONNS[i]=$conns R_HELD[i]=$held R_CHECK[i]=$chk R_BAD[i]=$bad
+	R_OTHERS[i]=$others R_CONNS[i]=$conns R_HELD[i]=$held R_CHECK[i]=$chk
 	printf '  %6s hosts: %8s/s (want %s/s), p50 %s ms, p99 %s ms, %s%% < 100 ms, serve %s%% of a core (%s/s per core), check %s ms, others on CPU %s: %s%%, %s untrusted/unreachable, %s connections: %s\n' \
 		"$n" "$rate" "$want" "${R_P50[i]}" "${R_P99[i]}" "${R_UNDER[i]}" "$util" "$cap" "$chk" "$SERVE_CPU" "$others" "$bad" "$conns" "$held"
 	i=$((i + 1))
@@ -275,7 +276,7 @@ for n in $STEPS; do
 	fi
 done
 kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
-SIM_PID=
+SIM_PID=''
 SIM_SAID=$(cat "$WORK/sim.err")
 
 # --- B. tpm2_checkquote on the same quotes ----------------------------------
