@@ -252,6 +252,10 @@ struct hv_judgement {
  * the host's history cut to its newest J->keep rows. *WAS and *WAS_SINCE
  * (may be NULL) receive the state before. An unreachable judgement keeps
  * the last verdict and judged policy (the host said nothing new).
+ * Durable against a crash of the process, but not flushed to disk on its
+ * own (synchronous NORMAL): a power loss may lose the last verdicts
+ * recorded, never the file's consistency; the next flushed transaction
+ * (every other writer is synchronous FULL) carries them.
  * 0, HV_HOST_UNKNOWN, or -1. */
 int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 		       const struct hv_judgement *j, enum hv_state *was,

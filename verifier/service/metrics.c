@@ -7,6 +7,9 @@
  *   hostgate_attestations_by_mode_total{mode="pull"|"push"|"on-demand"}
  *   hostgate_attestations_per_second               gauge, mean of the last 60 s
  *   hostgate_check_seconds_bucket{le=...}, _sum, _count   histogram
+ *   hostgate_attestation_seconds_bucket{le=...}, _sum, _count   histogram:
+ *                      a pull from its nonce to its verdict recorded
+ *   hostgate_agent_connections_total  connections opened to agents
  *   hostgate_failures_total{check="signature"|...} failures in verdicts, by check
  *   hostgate_state_transitions_total
  *   hostgate_webhooks_total{result="sent"|"failed"|"dropped"}
@@ -28,9 +31,16 @@
 #include <time.h>
 
 #include "../verify.h"
+#include "poller.h"
 
 static const double lat_le[HV_LAT_BUCKETS - 1] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+};
+
+/* Finer than lat_le where the service's goal is (p99 < 100 ms). */
+static const double att_le[HV_ATT_BUCKETS - 1] = {
+	0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+	0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10,
 };
 
 static void per_second(struct hv_svc *s)
@@ -68,6 +78,17 @@ void hv_metrics_judged(struct hv_svc *s, const struct hv_svc_verdict *v)
 				    hv_check_name((enum hv_check)k)))
 				s->m.fail_by_check[k]++;
 	}
+}
+
+void hv_metrics_attested(struct hv_svc *s, double seconds)
+{
+	int b;
+
+	s->m.att_count++;
+	s->m.att_sum += seconds;
+	for (b = 0; b < HV_ATT_BUCKETS - 1 && seconds > att_le[b]; b++)
+		;
+	s->m.att_bucket[b]++;
 }
 
 void hv_metrics_unreachable(struct hv_svc *s)
@@ -134,6 +155,7 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 	uint64_t hosts[HV_NSTATES] = { 0 }, cum = 0, recent = 0;
 	int64_t now = (int64_t)time(NULL);
 	struct hv_webhook_counts wc = { 0 };
+	struct hg_poller_stat ps;
 
 	if (!(b.p = malloc(b.cap)))
 		return NULL;
@@ -178,6 +200,20 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 	}
 	put(&b, "hostgate_check_seconds_sum %.6f\nhostgate_check_seconds_count %llu\n",
 	    s->m.lat_sum, (unsigned long long)s->m.lat_count);
+	put(&b, "# HELP hostgate_attestation_seconds A pull attestation from its nonce to its recorded verdict.\n"
+		"# TYPE hostgate_attestation_seconds histogram\n");
+	cum = 0;
+	for (int i = 0; i < HV_ATT_BUCKETS; i++) {
+		cum += s->m.att_bucket[i];
+		if (i < HV_ATT_BUCKETS - 1)
+			put(&b, "hostgate_attestation_seconds_bucket{le=\"%g\"} %llu\n",
+			    att_le[i], (unsigned long long)cum);
+		else
+			put(&b, "hostgate_attestation_seconds_bucket{le=\"+Inf\"} %llu\n",
+			    (unsigned long long)cum);
+	}
+	put(&b, "hostgate_attestation_seconds_sum %.6f\nhostgate_attestation_seconds_count %llu\n",
+	    s->m.att_sum, (unsigned long long)s->m.att_count);
 	put(&b, "# HELP hostgate_failures_total Failures named in verdicts, by check.\n"
 		"# TYPE hostgate_failures_total counter\n");
 	for (int k = 0; k < HV_NCHECKS && k < HV_FAIL_CHECKS; k++)
@@ -216,6 +252,11 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 	put(&b, "# HELP hostgate_pulls_inflight Pull attestations in flight.\n"
 		"# TYPE hostgate_pulls_inflight gauge\n"
 		"hostgate_pulls_inflight %u\n", hv_sched_inflight(s));
+	hg_poller_stats(s->poller, &ps);
+	put(&b, "# HELP hostgate_agent_connections_total Connections opened to agents (kept alive between pulls).\n"
+		"# TYPE hostgate_agent_connections_total counter\n"
+		"hostgate_agent_connections_total %llu\n",
+	    (unsigned long long)ps.connections);
 	if (b.oom) {
 		free(b.p);
 		return NULL;

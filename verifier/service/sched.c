@@ -29,7 +29,16 @@
 #include "../../lib/util.h"
 #include "poller.h"
 
-#define TICK_MS 100
+/* Due pulls start on a tick: every pull that fell due since the last
+ * one starts at once, and their answers are then checked one after the
+ * other on the loop, so the last of a tick's batch waits for the whole
+ * batch. At 2,000 attestations/s a 100 ms tick made batches of 200, and
+ * the batch alone took most of the 100 ms p99 budget (make
+ * bench-service); 20 ms keeps batches small. A tick scans the whole
+ * table (a pointer and a comparison per host), 50 times a second: for
+ * 20,000 hosts about a million slot reads a second, a small part of the
+ * core next to 2,000 checks. */
+#define TICK_MS 20
 #define REFRESH_MS 30000
 
 struct slot {
@@ -37,6 +46,7 @@ struct slot {
 	char *url;                   /* AGENT/v1/evidence; NULL: push only */
 	char *policy;                /* "NAME@VERSION" assigned; NULL none */
 	uint64_t due_ms;
+	double started;              /* monotonic s: the nonce was chosen */
 	int inflight, ondemand, gone;
 	uint8_t nonce[HV_NONCE_BYTES];
 	struct hv_svc *s;
@@ -58,6 +68,14 @@ uint64_t hv_svc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static uint64_t jitter_ms(const struct hv_svc *s)
@@ -246,6 +264,7 @@ static void pull_done(void *arg, const char *host, long status,
 		return;
 	}
 	hv_svc_record(s, sl->name, &v, NULL);
+	hv_metrics_attested(s, mono_s() - sl->started);
 	hv_svc_verdict_free(&v);
 }
 
@@ -253,6 +272,7 @@ static int start(struct hv_svc *s, struct slot *sl)
 {
 	char body[2 * HV_NONCE_BYTES + 16], hex[2 * HV_NONCE_BYTES + 1];
 
+	sl->started = mono_s();
 	if (hv_svc_random(sl->nonce, sizeof(sl->nonce)) < 0)
 		return -1;
 	hg_hex_encode(sl->nonce, sizeof(sl->nonce), hex);

@@ -16,7 +16,9 @@
  *
  * Everything runs on the loop's thread: no locks. The registry is the
  * one store: a crash loses at most the judgement being made (each is one
- * SQLite transaction), never a spent nonce's spending.
+ * SQLite transaction), never a spent nonce's spending. A power loss may
+ * also lose the last verdicts recorded (they are not flushed one by one:
+ * hv_reg_host_judged), which the next interval's attestations replace.
  */
 #ifndef HV_SVC_H
 #define HV_SVC_H
@@ -69,6 +71,7 @@ struct hv_token {
 /* ---- metrics (metrics.c) ---- */
 #define HV_LAT_BUCKETS 12
 #define HV_FAIL_CHECKS 16
+#define HV_ATT_BUCKETS 20
 struct hv_metrics {
 	uint64_t attest[HV_NSTATES];      /* judgements by resulting state */
 	uint64_t pulls, pushes, ondemand;
@@ -79,6 +82,8 @@ struct hv_metrics {
 	uint64_t webhooks_sent, webhooks_failed, webhooks_dropped;
 	uint64_t api_requests, api_errors, auth_refused;
 	uint64_t nonce_refused[8];        /* by HV_NONCE_* result */
+	uint64_t att_count, att_bucket[HV_ATT_BUCKETS];
+	double att_sum;                   /* pull: nonce chosen -> verdict recorded */
 	uint64_t second[60];              /* judgements per second, ring */
 	int64_t second_at[60];
 };
@@ -161,6 +166,9 @@ unsigned hv_sched_inflight(const struct hv_svc *s);
 /* ---- metrics.c ---- */
 void hv_metrics_judged(struct hv_svc *s, const struct hv_svc_verdict *v);
 void hv_metrics_unreachable(struct hv_svc *s);
+/* A pull judged SECONDS after its nonce was chosen (round trip to the
+ * agent, the check and the registry's record). */
+void hv_metrics_attested(struct hv_svc *s, double seconds);
 /* The Prometheus text exposition (version 0.0.4); malloc'd. */
 char *hv_metrics_text(struct hv_svc *s, size_t *len);
 
