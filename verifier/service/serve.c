@@ -28,6 +28,7 @@
 #include "../../lib/httpsd.h"
 #include "../../lib/util.h"
 #include "../cmds.h"
+#include "../incrseal.h"
 #include "../vstate.h"
 #include "api.h"
 #include "poller.h"
@@ -265,6 +266,13 @@ int serve_main(int argc, char **argv)
 		goto out;
 	if (hv_reg_open(s->cfg.db, HV_REG_RDWR, &s->reg) < 0)
 		goto out;
+	/* Pulls keep each host's incremental state sealed under the key
+	 * `check --state-out` uses (incrseal.h); without it, full checks. */
+	if (hv_incr_key(hv_state_dir(state), 1, s->incr_key) == 0)
+		s->incr_on = 1;
+	else
+		hg_err("serve: no state key in %s: incremental verification is off",
+		       hv_state_dir(state));
 	if (!(s->base = event_base_new())) {
 		hg_err("serve: cannot make the event loop");
 		goto out;
@@ -327,6 +335,7 @@ out:
 	if (s->base)
 		event_base_free(s->base);
 	OPENSSL_cleanse(s->tokens, sizeof(s->tokens));
+	OPENSSL_cleanse(s->incr_key, sizeof(s->incr_key));
 	free(s);
 	return ret;
 }
