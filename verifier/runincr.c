@@ -41,7 +41,10 @@ int hv_verify_running_incremental(const struct hv_inputs *in, const struct hv_ru
 	/* A partial log that did not anchor judges no VM: its records are
 	 * not the quote's (incr.h "full_required"). */
 	hv_vms_finish(c, in->policy && !info->full_required, res, vr);
-	*confirm = info->incremental && vr->exit > 0;
+	/* Only "invalid" can come from a record the state lacks: an
+	 * untrusted VM's records were found and judged, an unknown VM has
+	 * no launch record (every one is kept). */
+	*confirm = info->incremental && vr->exit == 3;
 out:
 	hv_vms_free(c);
 	return res->exit;

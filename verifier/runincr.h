@@ -10,10 +10,12 @@
  * workload name, and the gate may name an older one (two starts racing
  * over one path). The judge then finds no such record and calls the VM
  * invalid; it never finds a wrong one (refs carry the record's digests).
- * So a VM failure found in an incremental run is never final:
- * *CONFIRM is set and the caller checks the whole log before it
- * believes it. A VM judged trusted rests on its launch record's own
- * referenced records, whatever run found them.
+ * So an invalid VM found in an incremental run is never final: *CONFIRM
+ * is set and the caller checks the whole log before it believes it. An
+ * untrusted VM is final (its records were found, by number and digest,
+ * and judged), as is an unknown one (every launch record is kept). A VM
+ * judged trusted rests on its launch record's own referenced records,
+ * whatever run found them: a missing record can only make it invalid.
  */
 #ifndef HV_RUNINCR_H
 #define HV_RUNINCR_H
@@ -24,7 +26,7 @@
 /* hv_verify_incremental(IN, PREV, POLICY_SHA256, NEW_STATE, RES, INFO)
  * and, RUN not NULL, the running domains judged as hv_verify_running
  * does (VR filled; the verdict gains "vms"). *CONFIRM (RUN given, the
- * state resumed, a VM not trusted): check the whole log before
+ * state resumed, a VM invalid): check the whole log before
  * believing the VMs' verdict. Returns the combined exit (res->exit).
  * Memory: the judge borrows PREV's records; PREV outlives the call. */
 int hv_verify_running_incremental(const struct hv_inputs *in, const struct hv_running *run,

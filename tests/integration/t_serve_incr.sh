@@ -111,7 +111,10 @@ same_as_full incremental-equals-full
 # before the edit overwrites it: edit again then.
 ok=0
 for _ in 1 2 3; do
-	sqlite3 "$REG" "UPDATE hosts SET incr_state = substr(incr_state, 1, length(incr_state) - 1) || x'00' WHERE name = 'hv1'" || break
+	blob=$(sqlite3 "$REG" "SELECT hex(incr_state) FROM hosts WHERE name = 'hv1'")
+	last=${blob: -2}
+	[ "$last" = 00 ] && last=01 || last=00       # the MAC's last byte
+	sqlite3 "$REG" "UPDATE hosts SET incr_state = x'${blob:0:-2}$last' WHERE name = 'hv1'" || break
 	wait_for 6 vq '.mode == "full" and (.fallback // "" | contains("kept state refused"))' && { ok=1; break; }
 done
 [ $ok = 1 ] && pass edited-state-refused || fail edited-state-refused "$(jq -c '[.mode, .fallback]' v.json)"

@@ -15,7 +15,7 @@
  *   3. The judgement (incrsvc.c). When the partial log cannot be
  *      anchored ("full_required": another AK, a tampered or foreign
  *      state, a log that does not replay from the kept values), or a VM
- *      failure was found incrementally (runincr.h), nothing is recorded:
+ *      was found invalid incrementally (runincr.h), nothing is recorded:
  *      step 2 again without "since", a fresh nonce, in the same round,
  *      and that full check is what is recorded. At most once.
  *   4. Recorded (state.c); the new state kept when the log and replay
@@ -123,7 +123,7 @@ static void judged(struct hv_pull *p, const uint8_t *ev, size_t len)
 
 		if (pj.confirm)
 			snprintf(p->prev_why, sizeof(p->prev_why),
-				 "a running VM failed an incremental check: confirmed on the whole log");
+				 "a running VM was invalid in an incremental check: confirmed on the whole log");
 		else
 			snprintf(p->prev_why, sizeof(p->prev_why), "%s",
 				 json_object_object_get_ex(v.verdict, "fallback", &fb)

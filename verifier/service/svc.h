@@ -152,7 +152,7 @@ int hv_svc_incr_store(struct hv_svc *s, const char *host, const struct hv_incr_s
  * (NULL: none) and the running domains RUN (NULL: not listed; RUN_WHY
  * says why). Fills V and, with a state to keep, *NEXT (zeroed first;
  * the caller frees it). *FULL_REQUIRED: the partial log could not be
- * anchored, or a VM's failure found incrementally must be confirmed
+ * anchored, or a VM found invalid incrementally must be confirmed
  * (runincr.h): ask again for the whole log, record nothing. 0 judged,
  * -1 not (WHY). */
 struct hv_pull_judge {
