@@ -148,8 +148,12 @@ static void judged(struct hv_pull *p, const uint8_t *ev, size_t len)
 	if (!pj.incremental && (pj.prev || p->refused))
 		s->m.fallbacks++;
 	hv_svc_record(s, p->host, &v, NULL);
-	/* The next round resumes from here, or starts over. */
-	hv_svc_incr_store(s, p->host, pj.have_state ? &next : NULL);
+	/* The next round resumes from here, or starts over. A state equal
+	 * to the kept one (nothing measured since) is not written again:
+	 * one transaction per pull fewer. */
+	if (!(pj.have_state && pj.prev && next.len == pj.prev->len &&
+	      !memcmp(next.buf, pj.prev->buf, next.len)))
+		hv_svc_incr_store(s, p->host, pj.have_state ? &next : NULL);
 	hv_svc_verdict_free(&v);
 	hv_incr_state_free(&next);
 	finish(p);
