@@ -530,14 +530,27 @@ void hv_vms_free(struct hv_vms *c)
 	free(c);
 }
 
-struct chain {
-	const struct hv_inputs *in;
-	struct hv_vms *vms;
-};
-
-static void collect(void *arg, const struct hg_cel_rec *rec)
+void hv_vms_finish(struct hv_vms *c, int judge, struct hv_result *res,
+		   struct hv_vm_result *vr)
 {
-	struct chain *ch = arg;
+	int judged;
+
+	vr->host_exit = res->exit;
+	/* The records count only once log and replay have passed: the host
+	 * passed every check, or failed only pcrs or policy, which run after
+	 * them (verify.h). Nothing is judged without a policy. */
+	judged = judge && (res->first_failed == HV_NCHECKS ||
+			   res->first_failed == HV_PCRS ||
+			   res->first_failed == HV_POLICY);
+	hv_vms_judge(c, judged, vr);
+	if (judged)
+		res->exit = worse(res->exit, vr->exit);
+	merge_verdict(c, res);
+}
+
+void hv_vms_chain(void *arg, const struct hg_cel_rec *rec)
+{
+	const struct hv_vms_chain *ch = arg;
 
 	if (ch->in->on_record)
 		ch->in->on_record(ch->in->arg, rec);
@@ -549,8 +562,7 @@ int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
 {
 	struct hv_inputs in2 = *in;
 	struct hv_vms *c = NULL;
-	struct chain ch = { .in = in };
-	int judged;
+	struct hv_vms_chain ch = { .in = in };
 
 	memset(vr, 0, sizeof(*vr));
 	if (hv_vms_init(&c, in->policy, run, in->want_json) < 0) {
@@ -564,20 +576,10 @@ int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,
 		goto out;
 	}
 	ch.vms = c;
-	in2.on_record = collect;
+	in2.on_record = hv_vms_chain;
 	in2.arg = &ch;
 	hv_verify(&in2, res);
-	vr->host_exit = res->exit;
-	/* The records count only once log and replay have passed: the host
-	 * passed every check, or failed only pcrs or policy, which run after
-	 * them (verify.h). Nothing is judged without a policy. */
-	judged = in->policy && (res->first_failed == HV_NCHECKS ||
-				res->first_failed == HV_PCRS ||
-				res->first_failed == HV_POLICY);
-	hv_vms_judge(c, judged, vr);
-	if (judged)
-		res->exit = worse(res->exit, vr->exit);
-	merge_verdict(c, res);
+	hv_vms_finish(c, in->policy != NULL, res, vr);
 out:
 	hv_vms_free(c);
 	return res->exit;

@@ -73,6 +73,19 @@ json_object *hv_vms_json(const struct hv_vms *vms);
 json_object *hv_vms_failures(const struct hv_vms *vms);
 void hv_vms_free(struct hv_vms *vms);
 
+/* After the run that fed C: judge the VMs (only when JUDGE and RES's
+ * log and replay passed), make RES's exit the worse of the host's and
+ * the VMs', and add "vms" to its verdict (as hv_verify_running does). */
+void hv_vms_finish(struct hv_vms *c, int judge, struct hv_result *res,
+		   struct hv_vm_result *vr);
+/* An on_record that feeds VMS and still calls IN's own on_record: set
+ * it with a struct hv_vms_chain as its arg. */
+struct hv_vms_chain {
+	const struct hv_inputs *in;
+	struct hv_vms *vms;
+};
+void hv_vms_chain(void *arg, const struct hg_cel_rec *rec);
+
 /* hv_verify() (IN as for it, its on_record still called) with the
  * running domains RUN judged. Returns the combined exit (res->exit). */
 int hv_verify_running(const struct hv_inputs *in, const struct hv_running *run,

@@ -85,6 +85,12 @@ static const struct hg_policy *policy_for(struct hv_svc *s,
 	return &e->pol;
 }
 
+const struct hg_policy *hv_svc_policy(struct hv_svc *s, const struct hv_policy_rec *rec,
+				      const char *id, char *why, size_t n)
+{
+	return policy_for(s, rec, id, why, n);
+}
+
 void hv_svc_verdict_free(struct hv_svc_verdict *v)
 {
 	if (!v)

@@ -5,6 +5,12 @@
  *   hostgate_hosts{state="trusted"|...}            gauge, from the registry
  *   hostgate_attestations_total{result="trusted"|"untrusted"|"unreachable"}
  *   hostgate_attestations_by_mode_total{mode="pull"|"push"|"on-demand"}
+ *   hostgate_verifications_total{check="full"|"incremental"}
+ *                                                  pulls judged, by how much
+ *                                                  of the log was checked
+ *   hostgate_incremental_fallbacks_total           a kept state not resumed
+ *   hostgate_full_repulls_total                    asked again for the whole
+ *                                                  log in the same round
  *   hostgate_attestations_per_second               gauge, mean of the last 60 s
  *   hostgate_check_seconds_bucket{le=...}, _sum, _count   histogram
  *   hostgate_attestation_seconds_bucket{le=...}, _sum, _count   histogram:
@@ -181,6 +187,21 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 		"hostgate_attestations_by_mode_total{mode=\"on-demand\"} %llu\n",
 	    (unsigned long long)s->m.pulls, (unsigned long long)s->m.pushes,
 	    (unsigned long long)s->m.ondemand);
+	/* A new name, not a "mode" label on the two above: their label
+	 * sets stay as dashboards know them. */
+	put(&b, "# HELP hostgate_verifications_total Pull attestations judged, by how much of the log was checked.\n"
+		"# TYPE hostgate_verifications_total counter\n"
+		"hostgate_verifications_total{check=\"full\"} %llu\n"
+		"hostgate_verifications_total{check=\"incremental\"} %llu\n",
+	    (unsigned long long)s->m.by_check[0], (unsigned long long)s->m.by_check[1]);
+	put(&b, "# HELP hostgate_incremental_fallbacks_total Pulls whose kept incremental state was not resumed (reboot, AK, policy, mismatch).\n"
+		"# TYPE hostgate_incremental_fallbacks_total counter\n"
+		"hostgate_incremental_fallbacks_total %llu\n",
+	    (unsigned long long)s->m.fallbacks);
+	put(&b, "# HELP hostgate_full_repulls_total Pulls asked again for the whole log in the same round.\n"
+		"# TYPE hostgate_full_repulls_total counter\n"
+		"hostgate_full_repulls_total %llu\n",
+	    (unsigned long long)s->m.repulls);
 	for (int i = 0; i < 60; i++)
 		if (s->m.second_at[i] > now - 60 && s->m.second_at[i] <= now)
 			recent += s->m.second[i];

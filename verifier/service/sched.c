@@ -1,12 +1,13 @@
 /* sched.c: continuous attestation (svc.h). Every enrolled host with an
  * agent URL and an assigned policy is attested every --interval
  * seconds, plus a random 0..--jitter seconds (so a fleet enrolled at
- * once does not stay in step): a fresh 32-byte nonce from the CSPRNG,
- * POST AGENT/v1/evidence {"nonce": "HEX"} through the poller (libcurl
- * multi on the loop, kept-alive mutual TLS, bounded time and size),
- * the answer judged against that nonce (judge.c) and recorded
- * (state.c). A transport error, a timeout or an answer other than 200
- * makes the host "unreachable"; the next try is one interval later.
+ * once does not stay in step): one pull round (pull.c: the running
+ * domains, then the evidence for a fresh nonce, incremental when the
+ * host's state allows, through the poller: libcurl multi on the loop,
+ * kept-alive mutual TLS, bounded time and size), judged (incrsvc.c) and
+ * recorded (state.c). A transport error, a timeout or an answer other
+ * than 200 makes the host "unreachable"; the next try is one interval
+ * later.
  *
  * The host table is the registry's, re-read when another process
  * committed to it (PRAGMA data_version: `hostgate-verify policy`,
@@ -43,12 +44,10 @@
 
 struct slot {
 	char name[HV_HOST_NAME_MAX + 1];
-	char *url;                   /* AGENT/v1/evidence; NULL: push only */
+	char *url;                   /* AGENT, no trailing '/'; NULL: push only */
 	char *policy;                /* "NAME@VERSION" assigned; NULL none */
 	uint64_t due_ms;
-	double started;              /* monotonic s: the nonce was chosen */
 	int inflight, ondemand, gone;
-	uint8_t nonce[HV_NONCE_BYTES];
 	struct hv_svc *s;
 };
 
@@ -68,14 +67,6 @@ uint64_t hv_svc_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static uint64_t jitter_ms(const struct hv_svc *s)
@@ -176,8 +167,7 @@ static int merge_one(const struct hv_host_status *st, void *arg)
 		ulen = strlen(st->agent_url);
 		while (ulen && st->agent_url[ulen - 1] == '/')
 			ulen--;
-		snprintf(url, sizeof(url), "%.*s/v1/evidence", (int)ulen,
-			 st->agent_url);
+		snprintf(url, sizeof(url), "%.*s", (int)ulen, st->agent_url);
 	}
 	set_str(&sl->url, st->agent_url ? url : NULL);
 	/* A new policy version or assignment: judge again now. The first
@@ -223,17 +213,13 @@ void hv_sched_refresh(struct hv_svc *s)
 		s->sched->refresh_now = 1;
 }
 
-/* ---- one pull --------------------------------------------------------- */
+/* ---- one pull (pull.c does the round) ------------------------------------ */
 
-static void pull_done(void *arg, const char *host, long status,
-		      const uint8_t *body, size_t len, const char *err)
+static void pull_done(void *arg)
 {
 	struct slot *sl = arg;
 	struct hv_svc *s = sl->s;
-	struct hv_svc_verdict v = { 0 };
-	char why[300];
 
-	(void)host;
 	sl->inflight = 0;
 	s->sched->inflight--;
 	if (sl->gone) {
@@ -249,36 +235,11 @@ static void pull_done(void *arg, const char *host, long status,
 	else
 		s->m.pulls++;
 	sl->ondemand = 0;
-	if (err) {
-		hv_svc_record(s, sl->name, NULL, err);
-		return;
-	}
-	if (status != 200) {
-		snprintf(why, sizeof(why), "the agent answered HTTP %ld", status);
-		hv_svc_record(s, sl->name, NULL, why);
-		return;
-	}
-	if (hv_svc_judge(s, sl->name, sl->nonce, sizeof(sl->nonce), body, len,
-			 &v, why, sizeof(why)) < 0) {
-		hg_err("host %s: not judged: %s", sl->name, why);
-		return;
-	}
-	hv_svc_record(s, sl->name, &v, NULL);
-	hv_metrics_attested(s, mono_s() - sl->started);
-	hv_svc_verdict_free(&v);
 }
 
 static int start(struct hv_svc *s, struct slot *sl)
 {
-	char body[2 * HV_NONCE_BYTES + 16], hex[2 * HV_NONCE_BYTES + 1];
-
-	sl->started = mono_s();
-	if (hv_svc_random(sl->nonce, sizeof(sl->nonce)) < 0)
-		return -1;
-	hg_hex_encode(sl->nonce, sizeof(sl->nonce), hex);
-	snprintf(body, sizeof(body), "{\"nonce\":\"%s\"}", hex);
-	if (hg_poller_post(s->poller, sl->name, sl->url, "application/json",
-			   body, strlen(body), pull_done, sl) < 0)
+	if (hv_pull_start(s, sl->name, sl->url, pull_done, sl) < 0)
 		return -1;
 	sl->inflight = 1;
 	s->sched->inflight++;

@@ -28,6 +28,7 @@
 #include "../../lib/httpsd.h"
 #include "../../lib/util.h"
 #include "../cmds.h"
+#include "../incrseal.h"
 #include "../vstate.h"
 #include "api.h"
 #include "poller.h"
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 "serves the REST API (docs/api.md). State lives in the registry.\n\n"
 "  --db FILE            the registry (default STATE/registry.sqlite)\n"
 "  --state DIR          verifier state (HOSTGATE_VERIFY_STATE, default\n"
-"                       " HV_DEFAULT_STATE ")\n"
+"                       " HV_DEFAULT_STATE "); its incr.key seals each\n"
+"                       host's incremental state (made on first use)\n"
 "  --listen ADDR:PORT   where the API listens (port 0: any free one)\n"
 "  --cert, --key PEM    the service's TLS certificate chain and key\n"
 "  --client-ca PEM      clients must present a certificate from this CA\n"
@@ -265,6 +267,13 @@ int serve_main(int argc, char **argv)
 		goto out;
 	if (hv_reg_open(s->cfg.db, HV_REG_RDWR, &s->reg) < 0)
 		goto out;
+	/* Pulls keep each host's incremental state sealed under the key
+	 * `check --state-out` uses (incrseal.h); without it, full checks. */
+	if (hv_incr_key(hv_state_dir(state), 1, s->incr_key) == 0)
+		s->incr_on = 1;
+	else
+		hg_err("serve: no state key in %s: incremental verification is off",
+		       hv_state_dir(state));
 	if (!(s->base = event_base_new())) {
 		hg_err("serve: cannot make the event loop");
 		goto out;
@@ -327,6 +336,7 @@ out:
 	if (s->base)
 		event_base_free(s->base);
 	OPENSSL_cleanse(s->tokens, sizeof(s->tokens));
+	OPENSSL_cleanse(s->incr_key, sizeof(s->incr_key));
 	free(s);
 	return ret;
 }

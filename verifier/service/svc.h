@@ -7,6 +7,13 @@
  *                poller (libcurl multi), the answer judged
  *   judge.c      one judgement: the host's enrolled AK, the service's
  *                nonce, the host's assigned policy -> hv_verify()
+ *   pull.c       one pull round: GET agent/v1/domains, POST
+ *                agent/v1/evidence (with "since" from the host's
+ *                incremental state), again without it when the partial
+ *                log cannot be anchored, the judgement recorded
+ *   incrsvc.c    the pull's judgement: incremental (incr.h) with the
+ *                running VMs (judgevm.h), the state sealed in the
+ *                registry
  *   state.c      recording a judgement (registry, one transaction),
  *                transitions -> webhooks and the log
  *   push.c       push mode: GET /v1/nonce, POST /v1/attest
@@ -86,6 +93,9 @@ struct hv_metrics {
 	double att_sum;                   /* pull: nonce chosen -> verdict recorded */
 	uint64_t second[60];              /* judgements per second, ring */
 	int64_t second_at[60];
+	uint64_t by_check[2];             /* pulls judged: full, incremental */
+	uint64_t fallbacks;               /* a kept state not resumed */
+	uint64_t repulls;                 /* partial log unanchored: asked again */
 };
 
 struct hv_polcache_ent;
@@ -105,6 +115,8 @@ struct hv_svc {
 	struct hv_polcache_ent *polcache;
 	int64_t started;
 	int stopping;
+	int incr_on;                      /* incr_key loaded: pulls resume states */
+	uint8_t incr_key[32];             /* incrseal.h: DIR/incr.key */
 };
 
 /* ---- judge.c ---- */
@@ -135,6 +147,49 @@ int hv_svc_judge_scoped(struct hv_svc *s, const char *host, const uint8_t *nonce
 			struct hv_svc_verdict *v, char *why, size_t whylen);
 void hv_svc_verdict_free(struct hv_svc_verdict *v);
 void hv_svc_polcache_free(struct hv_svc *s);
+
+/* The parsed policy REC ("NAME@VERSION" ID), from judge.c's cache. */
+struct hg_policy;
+const struct hg_policy *hv_svc_policy(struct hv_svc *s, const struct hv_policy_rec *rec,
+				      const char *id, char *why, size_t n);
+
+/* ---- incrsvc.c ---- */
+struct hv_incr_state;
+struct hv_running;
+/* HOST's kept incremental state, unsealed and decoded into ST: 1; 0 none
+ * (WHY says why, "" when none was kept); -1 registry error. */
+int hv_svc_incr_load(struct hv_svc *s, const char *host, struct hv_incr_state *st,
+		     char *why, size_t whylen);
+/* Seal and keep ST (NULL: drop the kept one): 0 or -1 (printed). */
+int hv_svc_incr_store(struct hv_svc *s, const char *host, const struct hv_incr_state *st);
+/* One pull's judgement: hv_svc_judge()'s inputs, plus the state PREV
+ * (NULL: none) and the running domains RUN (NULL: not listed; RUN_WHY
+ * says why). Fills V and, with a state to keep, *NEXT (zeroed first;
+ * the caller frees it). *FULL_REQUIRED: the partial log could not be
+ * anchored, or a VM found invalid incrementally must be confirmed
+ * (runincr.h): ask again for the whole log, record nothing. 0 judged,
+ * -1 not (WHY). */
+struct hv_pull_judge {
+	const uint8_t *nonce, *ev;
+	size_t nonce_len, ev_len;
+	const struct hv_incr_state *prev;
+	const char *fallback;             /* why PREV is NULL, or NULL */
+	const struct hv_running *run;
+	const char *run_why;
+	/* out */
+	int incremental, full_required, confirm, have_state;
+};
+int hv_svc_judge_pull(struct hv_svc *s, const char *host, struct hv_pull_judge *pj,
+		      struct hv_incr_state *next, struct hv_svc_verdict *v,
+		      char *why, size_t whylen);
+
+/* ---- pull.c ---- */
+/* Start HOST's round with its agent at BASE ("https://..", no trailing
+ * slash): END(ARG) is called exactly once, from the loop, when it is
+ * over (recorded, or cancelled). 0 started, -1 not (END not called). */
+typedef void (*hv_pull_end_fn)(void *arg);
+int hv_pull_start(struct hv_svc *s, const char *host, const char *base,
+		  hv_pull_end_fn end, void *arg);
 
 /* ---- state.c ---- */
 /* Record V (or, V NULL, "unreachable" with REASON) for HOST: registry,
