@@ -337,8 +337,12 @@ static const char *make_state(const struct hv_inputs *in, const struct hv_incr_s
 	st.recs = calloc(c->host.n + c->wl.n + 1, sizeof(*st.recs));
 	if (!all || !st.recs)
 		goto out;
-	memcpy(all, c->host.v, c->host.n * sizeof(*all));
-	memcpy(all + c->host.n, c->wl.v, c->wl.n * sizeof(*all));
+	/* An empty vector's pointer is NULL, which memcpy must not get even
+	 * for 0 bytes (C11 7.24.1p2). */
+	if (c->host.n)
+		memcpy(all, c->host.v, c->host.n * sizeof(*all));
+	if (c->wl.n)
+		memcpy(all + c->host.n, c->wl.v, c->wl.n * sizeof(*all));
 	n = c->host.n + c->wl.n;
 	qsort(all, n, sizeof(*all), cmp_recnum);
 	for (size_t i = 0; i < n; i++) {
