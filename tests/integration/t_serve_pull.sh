@@ -1,12 +1,8 @@
 #!/bin/bash
 # t_serve_pull.sh: hostgate-verify serve's continuous attestation (issue
 # 14 item 2), pulling from agents over mutual TLS. The agents are the
-# real `hostgate-attest agent` when this build has it (issue 14 item 1),
-# else tests/tools/agent_stub.py (test only): a Python HTTPS server that
-# asks for a client certificate from the test CA and answers POST
-# /v1/evidence with `hostgate-attest quote` for the nonce it was sent, on
-# its own swtpm. Either way: real quotes, real mTLS, the service's own
-# libcurl client.
+# real `hostgate-attest agent`, each on its own swtpm: real quotes, real
+# mTLS, the service's own libcurl client.
 #
 #  - both hosts turn trusted at the first pull, each verdict bound to a
 #    fresh nonce of the service's;
@@ -21,11 +17,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/svc.sh"
 cd "$WORK" || exit 1
-REAL_AGENT=0
-"$HG_ATTEST" agent --help >/dev/null 2>&1 && REAL_AGENT=1
-[ "$REAL_AGENT" = 1 ] || command -v python3 >/dev/null ||
-	{ skip all "neither hostgate-attest agent nor python3 (the test agent)"; exit 0; }
-echo "  (agents: $([ "$REAL_AGENT" = 1 ] && echo "hostgate-attest agent" || echo "tests/tools/agent_stub.py"))"
 
 svc_ca
 svc_host hv1
@@ -44,18 +35,12 @@ stub() {
 	local name=$1 i
 	local -n h="H_$name"
 	rm -f "stub-$name.port" "stub-$name.err"
-	if [ "$REAL_AGENT" = 1 ]; then
-		"$HG_ATTEST" agent "${h[@]}" --listen 127.0.0.1:0 --cert pki/agent.pem \
-			--key pki/agent.key --client-ca pki/ca.pem 2>"stub-$name.err" &
-	else
-		python3 "$ROOT/tests/tools/agent_stub.py" --listen 127.0.0.1:0 \
-			--cert pki/agent.pem --key pki/agent.key --client-ca pki/ca.pem \
-			--attest "$HG_ATTEST" --portfile "stub-$name.port" -- "${h[@]}" 2>"stub-$name.err" &
-	fi
+	"$HG_ATTEST" agent "${h[@]}" --listen 127.0.0.1:0 --cert pki/agent.pem \
+		--key pki/agent.key --client-ca pki/ca.pem 2>"stub-$name.err" &
 	eval "STUB_$name=$!"
 	STUBS+=($!)
 	for i in $(seq 100); do
-		[ "$REAL_AGENT" = 1 ] && sed -n 's/.*agent: listening on [^:]*:\([0-9]*\).*/\1/p' \
+		sed -n 's/.*agent: listening on [^:]*:\([0-9]*\).*/\1/p' \
 			"stub-$name.err" 2>/dev/null | grep . >"stub-$name.port"
 		[ -s "stub-$name.port" ] && break
 		sleep 0.1
