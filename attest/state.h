@@ -68,10 +68,13 @@ int hg_state_save_ak_handle(const char *dir, uint32_t handle);
 /* Load the log key; with CREATE, make one first if there is none. */
 int hg_state_log_key(const char *dir, int create, EVP_PKEY **key);
 
-/* Serialise use of TPM object slots: EK and AK are transient objects, and
- * a TPM without a resource manager in front (swtpm, /dev/tpm0) holds only
+/* Serialise use of TPM object slots: a transient AK (an older state, or
+ * a TPM that refused to keep it, akuse.h) takes two with its EK, and a
+ * TPM without a resource manager in front (swtpm, /dev/tpm0) holds only
  * a few (3 on swtpm). Two gated VM starts at once would each load two and
- * fail with TPM_RC_OBJECT_MEMORY. Returns a descriptor holding an
+ * fail with TPM_RC_OBJECT_MEMORY. (A persistent AK takes none between
+ * commands; the lock still orders init's EvictControl against quotes.)
+ * Lock order: a log's lock (logw.h) before this one. Returns a descriptor holding an
  * exclusive flock on DIR/tpm.lock (close() releases it), or -1. A lock
  * file this user may read but not write (the unprivileged agent) is
  * locked read-only. */
