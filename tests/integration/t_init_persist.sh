@@ -67,6 +67,24 @@ else
 	skip "quote-persistent-no-createprimary-load" "$TPMTRACE not built"
 fi
 
+# A crashed measure left a pending record (written, not extended): the
+# quote finds that the log does not replay to the PCR it quoted, completes
+# the record (logw.h recover) and quotes again; the evidence verifies.
+LOGTOOL=$BUILD/tests/tools/logtool
+echo config >"$WORK/f1"
+"$HG_ATTEST" measure --kind config "$WORK/f1" >/dev/null 2>&1
+n=$("$HG_VERIFY" show --log "$HOSTGATE_LOG" --json 2>/dev/null | jq '.records | length')
+if [ -x "$LOGTOOL" ] && [ -n "$n" ] &&
+	"$LOGTOOL" record "$S/logkey.pem" "$n" 13 sha256 overlay "$(printf /pending | bin2hex)" \
+		>>"$HOSTGATE_LOG"; then
+	quote_ok "quote-completes-pending-record"
+	grep -q "completed pending record $n" "$WORK/q.err" && pass "quote-says-completed" ||
+		fail "quote-says-completed" "$(head -c 300 "$WORK/q.err")"
+	[ "$("$HG_VERIFY" show --log "$HOSTGATE_LOG" --json | jq '.records | length')" = $((n + 1)) ] &&
+		pass "pending-record-kept" || fail "pending-record-kept" "log changed length"
+else
+	fail "quote-completes-pending-record" "could not write a pending record (logtool built?)"
+fi
 # An older state: ak.pub, ak.priv and no ak.handle, the AK not persistent.
 # Quotes still work (the AK is loaded, as before); init migrates it.
 tpm2_evictcontrol -T "$TCTI" -C o -c "$H" >/dev/null 2>&1
@@ -150,7 +168,7 @@ quote_ok "new-ak-quote-verifies"
 # A TPM that refuses EvictControl (owner authorisation set): init warns,
 # records no handle, and quotes load the AK as before.
 start_tpm sha256 --no-ek-certs
-export HOSTGATE_STATE=$WORK/state-owner
+export HOSTGATE_STATE=$WORK/state-owner HOSTGATE_LOG=$WORK/run-owner/measurements.cel
 S=$HOSTGATE_STATE
 tpm2_changeauth -T "$TCTI" -c o ownerpass >/dev/null 2>&1
 expect_exit 0 "init-owner-auth-set" "$HG_ATTEST" init
@@ -159,3 +177,11 @@ grep -qx "ak-handle: none" "$WORK/last.out" && pass "owner-auth-no-handle" ||
 	fail "owner-auth-no-handle" "$(cat "$WORK/last.out")"
 [ ! -e "$S/ak.handle" ] && pass "owner-auth-no-ak-handle-file" || fail "owner-auth-no-ak-handle-file" "written"
 quote_ok "owner-auth-quote-verifies"
+
+# A PCR extended behind the log's back: the quote, which now checks the
+# log against the PCR value it quoted, refuses (exit 4) and writes nothing.
+"$HG_ATTEST" measure --kind config "$WORK/f1" >/dev/null 2>&1
+tpm2_pcrextend -T "$TCTI" "13:sha256=$(printf '%064d' 1)" >/dev/null 2>&1
+expect_exit 4 "quote-refuses-pcr-log-disagree" "$HG_ATTEST" quote --nonce "$NONCE" -o "$WORK/x.cbor"
+expect_err "PCR does not match the log" "quote-pcr-log-disagree-message"
+[ ! -e "$WORK/x.cbor" ] && pass "disagree-writes-nothing" || fail "disagree-writes-nothing" "evidence written"
