@@ -8,7 +8,8 @@
 #   make bench      benchmarks: measure vs openssl dgst and sha256sum
 #                   (bench-measure), the verifier vs openssl speed and
 #                   tpm2_checkquote (bench-verify), the gate's added VM
-#                   start latency with a real libvirtd (bench-gate), the
+#                   start latency with a real libvirtd and the TPM
+#                   commands and TPM time of one decision (bench-gate), the
 #                   UEFI firmware log parse + replay rate (bench-uefi),
 #                   incremental re-attestation of a 1,000-record host vs
 #                   a full check (bench-incr)

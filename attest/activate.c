@@ -22,6 +22,7 @@
 
 #include "../lib/enrollmsg.h"
 #include "../lib/util.h"
+#include "akuse.h"
 #include "cmds.h"
 #include "ekfind.h"
 #include "opts.h"
@@ -64,7 +65,7 @@ int activate_main(int argc, char **argv)
 	TPM2B_ID_OBJECT blob;
 	TPM2B_ENCRYPTED_SECRET enc;
 	TPM2B_DIGEST *secret = NULL;
-	ESYS_TR parent = ESYS_TR_NONE, ak = ESYS_TR_NONE;
+	struct hg_akuse ak = { .ak = ESYS_TR_NONE, .ek = ESYS_TR_NONE };
 	uint8_t akbuf[sizeof(TPM2B_PUBLIC)], akname[2 + 64];
 	uint8_t *in = NULL, *out = NULL;
 	size_t inlen = 0, aklen = 0, akname_len = 0, outlen = 0;
@@ -121,21 +122,21 @@ int activate_main(int argc, char **argv)
 		hg_err("%s: the challenge is for another AK, not this host's", path);
 		goto out;
 	}
-	/* Object slots (swtpm holds 3): the AK's parent only while loading. */
+	/* Object slots (swtpm holds 3): a transient AK's parent only while
+	 * loading; a persistent AK takes none (akuse.h). */
 	if (hg_tpm_open(o.tcti, &tpm) < 0 ||
 	    (lock = hg_state_tpm_lock(o.state)) < 0 ||
-	    hg_tpm_ek_create(&tpm, &parent) < 0 ||
-	    hg_tpm_ak_load(&tpm, parent, &akpub, &akpriv, &ak) < 0)
+	    hg_akuse_open(&tpm, o.state, &ak) < 0)
 		goto out;
-	hg_tpm_flush(&tpm, parent);
-	parent = ESYS_TR_NONE;
+	hg_tpm_flush(&tpm, ak.ek);
+	ak.ek = ESYS_TR_NONE;
 	if ((r = hg_ek_by_name(&tpm, ch.ek_name.p, ch.ek_name.n, &ek)) <= 0) {
 		if (r == 0)
 			hg_err("%s: the challenge is for an EK this TPM does not have",
 			       path);
 		goto out;
 	}
-	if (hg_tpm_activate(&tpm, ak, ek.tr, &ek.pub, &blob, &enc, &secret) < 0) {
+	if (hg_tpm_activate(&tpm, ak.ak, ek.tr, &ek.pub, &blob, &enc, &secret) < 0) {
 		hg_err("%s: the TPM refused to open the credential: it was not "
 		       "made for this TPM's EK and AK", path);
 		goto out;
@@ -152,8 +153,7 @@ int activate_main(int argc, char **argv)
 	ret = HG_EXIT_OK;
 out:
 	hg_ek_release(&tpm, &ek);
-	hg_tpm_flush(&tpm, ak);
-	hg_tpm_flush(&tpm, parent);
+	hg_akuse_close(&tpm, &ak);
 	if (lock >= 0)
 		close(lock);
 	hg_tpm_close(&tpm);

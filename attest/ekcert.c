@@ -14,6 +14,10 @@ static const uint32_t ek_cert_index[] = {
 	0x01c00002, 0x01c0000a, 0x01c00016,
 };
 #define N_INDEX (sizeof(ek_cert_index) / sizeof(ek_cert_index[0]))
+/* NV indices listed between the first and the last certificate index: the
+ * TCG's EK certificate and template indices (0x01c00002..0x01c00016, EK
+ * Credential Profile §2.2.1.5) number 21 at most. */
+#define HG_EKCERT_HANDLES_MAX 32
 _Static_assert(N_INDEX <= HG_EKCERTS_MAX, "every NV certificate fits");
 
 /* The length of the certificate at the start of BUF: what d2i_X509
@@ -44,14 +48,26 @@ out:
 
 int hg_ekcerts_read(struct hg_tpm *t, struct hg_ekcerts *certs)
 {
+	uint32_t have[HG_EKCERT_HANDLES_MAX];
+	size_t nhave = 0;
 	int ret = -1;
 
 	memset(certs, 0, sizeof(*certs));
+	/* Which indices are defined: one TPM2_GetCapability for all of
+	 * them (a quote used to ask once per index). */
+	if (hg_tpm_handles(t, ek_cert_index[0], ek_cert_index[N_INDEX - 1], have,
+			   HG_EKCERT_HANDLES_MAX, &nhave) < 0)
+		goto out;
 	for (size_t i = 0; i < N_INDEX; i++) {
 		uint8_t *buf = NULL;
 		size_t len = 0, der;
-		int r = hg_tpm_nv_read(t, ek_cert_index[i], &buf, &len);
+		int r = 0;
 
+		for (size_t j = 0; j < nhave; j++)
+			if (have[j] == ek_cert_index[i])
+				r = 1;
+		if (r)
+			r = hg_tpm_nv_read(t, ek_cert_index[i], &buf, &len);
 		if (r < 0)
 			goto out;
 		if (r == 0)

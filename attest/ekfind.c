@@ -70,8 +70,7 @@ static int find_persistent(struct hg_tpm *t, const struct want *w,
 	uint32_t h[EK_RANGE_MAX];
 	size_t n;
 
-	if (hg_tpm_persistent(t, EK_RANGE_FIRST, EK_RANGE_LAST, h,
-			      EK_RANGE_MAX, &n) < 0)
+	if (hg_tpm_handles(t, EK_RANGE_FIRST, EK_RANGE_LAST, h, EK_RANGE_MAX, &n) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		TPM2B_PUBLIC *pub = NULL;

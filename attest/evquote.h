@@ -5,10 +5,21 @@
  * the AK public area and the event log (lib/evidence.h).
  *
  * Log and quote must agree, so the log's shared lock is held from reading
- * the log until the quote is made: no measure can append in between. If
- * the log does not replay to the PCR (a crashed measure left a pending or
- * torn record), the lock is retaken exclusively and the log recovered as
- * measure would (attest/logw.h) before quoting.
+ * the log until the quote is made: no measure can append in between. The
+ * log is then replayed against the hostgate PCR's value as read with the
+ * quote (no TPM2_PCR_Read of its own when the selection holds that PCR).
+ * If it does not replay (a crashed measure left a pending or torn record),
+ * the lock is retaken exclusively, the log recovered as measure would
+ * (attest/logw.h) and the quote retaken; still no replay is
+ * HG_EXIT_INCONSISTENT. Lock order: the log's, then the TPM's (state.h);
+ * the TPM's is dropped while the log's is retaken.
+ *
+ * The AK is opened through akuse.h: the persistent AK init made (one
+ * TPM2_ReadPublic to check its Name), or, for an older state, EK and AK
+ * loaded. A quote of a persistent AK sends: GetCapability (PCR banks),
+ * ReadPublic (the AK), GetCapability (EK certificate indices, then
+ * NV_ReadPublic/NV_Read for each present), Quote, and ceil(PCRs x banks
+ * / 8) PCR_Read (tools/bench-gate.sh counts them).
  *
  * PCRs can still move between TPM2_Quote and TPM2_PCR_Read (another tool
  * extending PCR 0-9, say): the values read are hashed and compared with

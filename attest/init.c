@@ -4,6 +4,12 @@
  * later runs load them (proving the AK still belongs to this TPM) and only
  * rewrite --ak-out. An existing AK of another algorithm than --ak-alg is
  * an error, never silently replaced: the verifier trusts that key.
+ *
+ * Every run also makes the AK persistent (akuse.h hg_akuse_persist():
+ * TPM2_EvictControl to a handle recorded in STATE/ak.handle), so that a
+ * quote needs no TPM2_CreatePrimary and no TPM2_Load. That migrates a
+ * state from before persistent AKs, and restores the handle after a TPM
+ * clear: same key, same enrolment.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "../lib/util.h"
+#include "akuse.h"
 #include "cmds.h"
 #include "opts.h"
 #include "state.h"
@@ -22,7 +29,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: hostgate-attest init [--ak-out FILE] [--ak-alg ecc|rsa] [OPTIONS]\n\n"
 		   "Create (first run) or load the attestation key (a restricted\n"
-		   "signing key under the EK) and the log signing key.\n\n"
+		   "signing key under the EK) and the log signing key, and make the\n"
+		   "AK persistent (a handle in 0x81020000..0x810200ff, recorded in\n"
+		   "STATE/ak.handle). Run it again after a TPM clear.\n\n"
 		   "  --ak-out FILE      write the AK public area (TPM2B_PUBLIC)\n"
 		   "  --ak-alg ALG       ecc (P-256, default) or rsa (2048) for a new AK\n"
 		   HG_COMMON_HELP);
@@ -47,7 +56,10 @@ int init_main(int argc, char **argv)
 	int alg_given = 0, c, has, lock = -1, ret = HG_EXIT_USAGE;
 	uint8_t pubbuf[sizeof(TPM2B_PUBLIC)], akname[2 + 64];
 	size_t publen = 0, akname_len = 0;
-	char name[2 * sizeof(akname) + 1];
+	char name[2 * sizeof(akname) + 1], hbuf[32] = "none";
+	const char *how = NULL;
+	uint32_t handle = 0;
+	int p;
 
 	if (hg_opts_init(&o) < 0)
 		goto out;
@@ -100,23 +112,36 @@ int init_main(int argc, char **argv)
 			goto out;
 		is_rsa = pub.publicArea.type == TPM2_ALG_RSA;
 		if (alg_given && is_rsa != (alg == HG_AK_RSA)) {
-			hg_err("%s: an %s AK exists; remove %s and %s to make another",
+			hg_err("%s: an %s AK exists; remove %s, %s and %s to make another",
 			       o.state, is_rsa ? "rsa" : "ecc",
-			       HG_STATE_AK_PUB, HG_STATE_AK_PRIV);
+			       HG_STATE_AK_PUB, HG_STATE_AK_PRIV, HG_STATE_AK_HANDLE);
 			goto out;
 		}
 		/* Loading proves the saved AK was made by this TPM's EK. */
 		if (hg_tpm_ak_load(&tpm, ek, &pub, &priv, &ak) < 0) {
-			hg_err("%s: the saved AK does not load under this TPM's EK "
-			       "(TPM cleared or replaced?)", o.state);
+			hg_err("%s: the saved AK does not load under this TPM's EK (TPM cleared or "
+			       "replaced?): to make a new AK, remove %s, %s and %s, run init "
+			       "and enroll the new AK", o.state, HG_STATE_AK_PUB, HG_STATE_AK_PRIV,
+			       HG_STATE_AK_HANDLE);
 			goto out;
 		}
 	} else {
-		if (hg_tpm_ak_create(&tpm, ek, alg, &newpub, &newpriv) < 0 ||
-		    hg_state_save_ak(o.state, newpub, newpriv) < 0)
+		/* A handle recorded for an AK whose files are gone is not
+		 * this AK's: forget it (the old object stays in the TPM). */
+		if (hg_state_save_ak_handle(o.state, 0) < 0 ||
+		    hg_tpm_ak_create(&tpm, ek, alg, &newpub, &newpriv) < 0 ||
+		    hg_state_save_ak(o.state, newpub, newpriv) < 0 ||
+		    hg_tpm_ak_load(&tpm, ek, newpub, newpriv, &ak) < 0)
 			goto out;
 		pub = *newpub;
 	}
+	/* The EK's slot is not needed for EvictControl (swtpm holds 3). */
+	hg_tpm_flush(&tpm, ek);
+	ek = ESYS_TR_NONE;
+	if ((p = hg_akuse_persist(&tpm, o.state, ak, &pub, &handle, &how)) < 0)
+		goto out;
+	if (p == 1)
+		snprintf(hbuf, sizeof(hbuf), "0x%08x (%s)", handle, how);
 	if (hg_state_log_key(o.state, 1, &logkey) < 0)
 		goto out;
 	if (ak_out && hg_write_tpm2b_public(ak_out, &pub) < 0)
@@ -124,10 +149,10 @@ int init_main(int argc, char **argv)
 	if (hg_state_ak_name(o.state, &pub, pubbuf, &publen, akname, &akname_len) < 0)
 		goto out;
 	hg_hex_encode(akname, akname_len, name);
-	printf("ak: %s %s\nak-name: %s\nstate: %s\n",
+	printf("ak: %s %s\nak-name: %s\nak-handle: %s\nstate: %s\n",
 	       has ? "loaded" : "created",
 	       pub.publicArea.type == TPM2_ALG_RSA ? "rsa-2048" : "ecc-p256",
-	       name, o.state);
+	       name, hbuf, o.state);
 	ret = HG_EXIT_OK;
 out:
 	if (tpm.esys) {

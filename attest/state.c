@@ -178,6 +178,73 @@ int hg_state_save_ak(const char *dir, const TPM2B_PUBLIC *pub,
 	return hg_write_tpm2b_public(path, pub);
 }
 
+int hg_state_load_ak_handle(const char *dir, uint32_t *handle)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	uint32_t h = 0;
+	int ret = -1;
+
+	*handle = 0;
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_HANDLE) < 0)
+		goto out;
+	if (hg_read_file(path, 64, 1, &buf, &len) < 0) {
+		if (errno == ENOENT)
+			ret = 0;
+		else
+			hg_err("%s: %s", path, hg_strerror_read(errno));
+		goto out;
+	}
+	/* Exactly "0x" + 8 hex digits + "\n": nothing to guess. */
+	if (len != 11 || buf[0] != '0' || buf[1] != 'x' || buf[10] != '\n')
+		goto bad;
+	for (size_t i = 2; i < 10; i++) {
+		int c = buf[i], v;
+
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else
+			goto bad;
+		h = h << 4 | (uint32_t)v;
+	}
+	if (h < HG_OWNER_PERSISTENT_FIRST || h > HG_OWNER_PERSISTENT_LAST)
+		goto bad;
+	*handle = h;
+	ret = 1;
+	goto out;
+bad:
+	hg_err("%s: not one persistent handle of the owner's range (0x81000000..0x817fffff) "
+	       "as 0x + 8 lower-case hex digits; run 'hostgate-attest init' after removing it",
+	       path);
+out:
+	free(buf);
+	return ret;
+}
+
+int hg_state_save_ak_handle(const char *dir, uint32_t handle)
+{
+	char path[PATH_MAX], line[16];
+
+	if (hg_state_path(path, sizeof(path), dir, HG_STATE_AK_HANDLE) < 0)
+		return -1;
+	if (!handle) {
+		if (unlink(path) < 0 && errno != ENOENT) {
+			hg_err("%s: %s", path, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	snprintf(line, sizeof(line), "0x%08x\n", handle);
+	if (hg_write_file_atomic(path, line, strlen(line), 0644) < 0) {
+		hg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int is_p256(EVP_PKEY *key)
 {
 	char group[32];

@@ -26,6 +26,8 @@
 struct hg_tpm {
 	TSS2_TCTI_CONTEXT *tcti;
 	ESYS_CONTEXT *esys;
+	uint16_t banks[HG_MAX_BANKS];  /* hg_tpm_banks()'s answer, once asked */
+	size_t nbanks;                 /* 0: not asked yet */
 };
 
 enum hg_ak_alg { HG_AK_ECC = 0, HG_AK_RSA = 1 };
@@ -82,9 +84,21 @@ int hg_tpm_ak_load(struct hg_tpm *t, ESYS_TR ek, const TPM2B_PUBLIC *pub,
 
 void hg_tpm_flush(struct hg_tpm *t, ESYS_TR h);
 
-/* Up to MAX persistent handles in FIRST..LAST, ascending. */
-int hg_tpm_persistent(struct hg_tpm *t, uint32_t first, uint32_t last,
-		      uint32_t *h, size_t max, size_t *n);
+/* Up to MAX handles in FIRST..LAST (one handle type: persistent objects,
+ * NV indices), ascending, from one TPM2_GetCapability(TPM_CAP_HANDLES). */
+int hg_tpm_handles(struct hg_tpm *t, uint32_t first, uint32_t last,
+		   uint32_t *h, size_t max, size_t *n);
+
+/* The persistent object at HANDLE: 1 with an ESYS_TR (release with
+ * hg_tpm_tr_close()) and its Name as the TPM reports it (one
+ * TPM2_ReadPublic); 0 if no object is there (TPM_RC_HANDLE); -1 on any
+ * other error. */
+int hg_tpm_persistent_name(struct hg_tpm *t, uint32_t handle, ESYS_TR *tr,
+			   TPM2B_NAME *name);
+
+/* TPM2_EvictControl: make loaded OBJ persistent at HANDLE (owner
+ * authorisation, empty password). */
+int hg_tpm_evict(struct hg_tpm *t, ESYS_TR obj, uint32_t handle);
 
 /* An ESYS_TR and the public area (TPM2_ReadPublic, Part 3 §12.4) of the
  * persistent object HANDLE; release the ESYS_TR with hg_tpm_tr_close(),
@@ -108,7 +122,9 @@ int hg_tpm_activate(struct hg_tpm *t, ESYS_TR ak, ESYS_TR ek,
  * TPM2_NV_Read in chunks of at most 1024 bytes, TPM2_MAX_NV_BUFFER_SIZE
  * on every TPM we know; Part 3 §31.13). Auth is the index itself with an
  * empty password, as for the EK certificate indices (EK Credential Profile
- * §2.2.1.5: AUTHREAD, no auth value). Returns 1 with *out (malloc'd, the
+ * §2.2.1.5: AUTHREAD, no auth value). Ask hg_tpm_handles() first whether
+ * the index is defined: ESYS logs an error for a failed command, and a TPM
+ * without a certificate is normal. Returns 1 with *out (malloc'd, the
  * caller frees) and *len; 0 when the index is not defined (TPM_RC_HANDLE);
  * -1 on any other error, or an index over HG_TPM_NV_MAX bytes. */
 int hg_tpm_nv_read(struct hg_tpm *t, uint32_t index, uint8_t **out,
