@@ -22,7 +22,7 @@
 # Exit: 0 every benchmark ran and the table is whole (goals may be
 # missed), 1 a benchmark failed or the table is not whole.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 QUICK=${BENCH_QUICK:-0}
 BENCHES=${BENCHES:-measure verify gate uefi incr service}

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # bench-result.sh: the one line every benchmark prints per goal, for
 # tools/bench-table.sh (sourced by tools/bench-*.sh, not run).
 #
@@ -40,7 +41,7 @@ _bench_num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
 # bench_met VALUE OP LIMIT: yes when "VALUE OP LIMIT" holds (OP one of
 # >= > <= <), no otherwise; "no" too when VALUE is not a number.
 bench_met() {
-	_bench_num "$1" && _bench_num "$3" || { echo no; return; }
+	if ! _bench_num "$1" || ! _bench_num "$3"; then echo no; return; fi
 	case $2 in '>=' | '>' | '<=' | '<') ;; *) echo no; return ;; esac
 	if [ "$(echo "$1 $2 $3" | bc)" = 1 ]; then echo yes; else echo no; fi
 }
@@ -48,7 +49,7 @@ bench_met() {
 # bench_ratio A B [SCALE]: A / B to SCALE (2) decimals, or "-" when B is 0
 # or either is not a number.
 bench_ratio() {
-	_bench_num "$1" && _bench_num "$2" || { echo -; return; }
+	if ! _bench_num "$1" || ! _bench_num "$2"; then echo -; return; fi
 	[ "$(echo "$2 != 0" | bc)" = 1 ] || { echo -; return; }
 	printf "%.${3:-2}f" "$(echo "scale=6; $1 / $2" | bc)"
 }

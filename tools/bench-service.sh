@@ -136,10 +136,13 @@ PKI=$WORK/pki
 { tools/mkca.sh "$PKI" ca && tools/mkca.sh "$PKI" server verifier &&
 	tools/mkca.sh "$PKI" server simhosts && tools/mkca.sh "$PKI" client operator &&
 	tools/mkca.sh "$PKI" client verifier-agent; } >/dev/null || die "mkca.sh failed"
-# A free port for the simulated agents (their URLs are enrolled first).
+# A free port for the simulated agents (their URLs are enrolled first):
+# below the kernel's ephemeral range (32768 up), which outgoing
+# connections take from, and used by no socket at all (a connection's
+# local port makes bind fail as a listener does).
 for _ in $(seq 50); do
-	PORT=$((20000 + RANDOM % 30000))
-	ss -Hltn "sport = :$PORT" | grep -q . || break
+	PORT=$((20000 + RANDOM % 12000))
+	ss -Htan "sport = :$PORT" | grep -q . || break
 done
 DB=$WORK/vstate/registry.sqlite
 mkdir -p "$WORK/vstate"
@@ -366,7 +369,7 @@ bench_result goal=service-hosts what="serve, hosts held at ${INTERVAL} s with p9
 	note="$( [ "$HELD_I" -ge 0 ] && echo "p99 ${R_P99[HELD_I]} ms at $HELD hosts" || echo "no step of $STEPS held")"
 rc=$(bench_ratio "$CAP" "$CQ")
 bench_result goal=service-capacity what="serve, attestations per CPU-second (full checks)" \
-	value="$CAP" unit=att/s peer="tpm2_checkquote, one process per check" peer_value="$CQ" \
+	value="$CAP" unit=att/s peer="tpm2_checkquote, one process per check" peer_value="$CQ" peer_unit=checks/s \
 	ratio="$rc" target=">= 2000/s per core" met="$(bench_met "$CAP" '>=' 2000)" \
 	note="the best step: $CAP_N hosts; a ${SIM_RECORDS}-record log"
 bench_skip service-pg "serve on PostgreSQL, hosts held, 1 and 2 instances" \
