@@ -10,9 +10,9 @@
 #                   in the same run, the target, met or missed
 #                   (tools/bench-all.sh; the table also in
 #                   build/bench-table.txt, the whole output in
-#                   build/bench-run.log). About 25 minutes on 2 cores;
-#                   BENCH_QUICK=1 runs each briefly (about 4 minutes:
-#                   the table's format, not the goals)
+#                   build/bench-run.log). 44 minutes in one run on a
+#                   loaded 2-core machine; BENCH_QUICK=1 runs each
+#                   briefly (4 minutes: the table's format, not the goals)
 #   make bench-measure  measure vs openssl dgst and sha256sum
 #   make bench-verify   the verifier vs openssl speed and tpm2_checkquote,
 #                   1,000- and 100,000-record logs

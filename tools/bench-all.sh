@@ -12,8 +12,8 @@
 # bench-service runs with INCR=0: its incremental figure is bench-incr's,
 # which runs on its own.
 #
-# BENCH_QUICK=1 runs each briefly (about 4 minutes in all here instead of
-# about 25): one round each, short timings, a 2,000-record "big" log, one
+# BENCH_QUICK=1 runs each briefly (4 minutes in all here, against 44
+# for a whole run, both on a loaded 2-core machine): one round each, short timings, a 2,000-record "big" log, one
 # 1,000-host service step. Its figures show that every benchmark runs and
 # the table is whole; they measure no goal, and the table says so. A knob
 # set in the environment (ROUNDS=..., STEPS=...) wins over quick's.

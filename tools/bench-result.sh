@@ -34,6 +34,16 @@ _bench_q() {
 	fi
 }
 
+# _bench_norm VALUE: bc's ".96" and "-.5" as 0.96 and -0.5; anything
+# else unchanged.
+_bench_norm() {
+	if [[ $1 =~ ^(-?)\.([0-9]+)$ ]]; then
+		echo "${BASH_REMATCH[1]}0.${BASH_REMATCH[2]}"
+	else
+		echo "$1"
+	fi
+}
+
 # _bench_num VALUE: VALUE is a plain decimal number (no sign but -, no
 # exponent, no "nan").
 _bench_num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
@@ -41,6 +51,7 @@ _bench_num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
 # bench_met VALUE OP LIMIT: yes when "VALUE OP LIMIT" holds (OP one of
 # >= > <= <), no otherwise; "no" too when VALUE is not a number.
 bench_met() {
+	set -- "$(_bench_norm "$1")" "$2" "$(_bench_norm "$3")"
 	if ! _bench_num "$1" || ! _bench_num "$3"; then echo no; return; fi
 	case $2 in '>=' | '>' | '<=' | '<') ;; *) echo no; return ;; esac
 	if [ "$(echo "$1 $2 $3" | bc)" = 1 ]; then echo yes; else echo no; fi
@@ -49,6 +60,7 @@ bench_met() {
 # bench_ratio A B [SCALE]: A / B to SCALE (2) decimals, or "-" when B is 0
 # or either is not a number.
 bench_ratio() {
+	set -- "$(_bench_norm "$1")" "$(_bench_norm "$2")" "${3:-2}"
 	if ! _bench_num "$1" || ! _bench_num "$2"; then echo -; return; fi
 	[ "$(echo "$2 != 0" | bc)" = 1 ] || { echo -; return; }
 	printf "%.${3:-2}f" "$(echo "scale=6; $1 / $2" | bc)"
@@ -61,10 +73,14 @@ bench_ratio() {
 bench_result() {
 	local kv k v out='BENCH-RESULT' goal='' what='' skipped='' bad=''
 	local -A f=()
+	local -a args=()
 	for kv; do
 		k=${kv%%=*} v=${kv#*=}
+		case $k in value | peer_value | ratio) v=$(_bench_norm "$v") ;; esac
 		f[$k]=$v
+		args+=("$k=$v")
 	done
+	set -- "${args[@]}"
 	goal=${f[goal]:-} what=${f[what]:-} skipped=${f[skipped]:-}
 	if ! [[ $goal =~ ^[a-z0-9-]+$ ]] || [ -z "$what" ]; then
 		echo "bench_result: goal '$goal' or what '$what' missing or malformed" >&2

@@ -68,6 +68,13 @@ case $l in
 esac
 m=$(bench_met 1.0 '>' 1.0) m2=$(bench_met 1.00 '>=' 1) m3=$(bench_met 15 '<=' 16) m4=$(bench_met x '>=' 1) m5=$(bench_met 17 '<=' 16)
 if [ "$m $m2 $m3 $m4 $m5" = "no yes yes no no" ]; then pass bench-met; else fail bench-met "got $m $m2 $m3 $m4 $m5"; fi
+# bc writes 0.96 as ".96" (bench-gate's ratios): a number all the same.
+l=$(bench_result goal=t-x what=w value=-.5 unit=ms peer=p peer_value=2 ratio=.96 target=t met="$(bench_met .96 '<=' 1.3)")
+if [ "$l" = 'BENCH-RESULT goal=t-x what=w value=-0.5 unit=ms peer=p peer_value=2 ratio=0.96 target=t met=yes' ]; then
+	pass result-leading-dot
+else
+	fail result-leading-dot "got: $l"
+fi
 r=$(bench_ratio 3 2) r2=$(bench_ratio 3 0) r3=$(bench_ratio x 2)
 if [ "$r $r2 $r3" = "1.50 - -" ]; then pass bench-ratio; else fail bench-ratio "got $r $r2 $r3"; fi
 # What bench_result prints, bench-table reads back.
