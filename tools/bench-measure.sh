@@ -11,9 +11,12 @@
 # swtpm_setup and most TPMs ship; a second row uses sha1+sha256+sha384.
 # Each timing is the median of $ROUNDS runs, interleaved.
 #
+# Ends with one BENCH-RESULT line per goal (tools/bench-result.sh).
+#
 # Usage: BUILD=build tools/bench-measure.sh   (ROUNDS=5 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. tools/bench-result.sh
 BUILD=${BUILD:-build}
 ROUNDS=${ROUNDS:-5}
 ATTEST=$PWD/$BUILD/bin/hostgate-attest
@@ -62,6 +65,7 @@ for r in $(seq "$ROUNDS"); do
 	O2+=("$(t bash -c "openssl dgst -sha256 '$WORK/one'; openssl dgst -sha256 '$WORK/two'")")
 done
 rss=$(/usr/bin/time -f %M "$ATTEST" measure --kind image "$WORK/big" 2>&1 >/dev/null | tail -1)
+orss=$(/usr/bin/time -f %M openssl dgst -sha256 "$WORK/big" 2>&1 >/dev/null | tail -1)
 tpm sha1,sha256,sha384
 for r in $(seq "$ROUNDS"); do
 	M3+=("$(t "$ATTEST" measure --kind image "$WORK/big")")
@@ -81,4 +85,25 @@ B. two 1 GiB files
    hostgate measure      ${p2} s
    2 x openssl dgst      ${o2} s   measure is $(ratio "$o2" "$p2")x (target >= 1.7)
 C. peak RSS, measure of the 2 GiB file: $((rss / 1024)) MiB (${rss} KiB; target < 32 MiB)
+   (openssl dgst -sha256 of it: $((orss / 1024)) MiB)
 REPORT
+
+mibs() { printf '%.0f' "$(echo "scale=3; $1 / $2" | bc)"; }
+ro=$(bench_ratio "$o" "$m"); rs=$(bench_ratio "$s" "$m"); r2=$(bench_ratio "$o2" "$p2")
+echo
+# Targets: the brief's "measure beats openssl dgst -sha256" (> 1.0x; the
+# same assumed against sha256sum, the other named peer); this script's
+# 1.7x for two files and < 32 MiB RSS.
+bench_result goal=measure-openssl what="measure, one 2 GiB file, sha256 bank" \
+	value="$(mibs 2048 "$m")" unit=MiB/s peer="openssl dgst -sha256" peer_value="$(mibs 2048 "$o")" \
+	ratio="$ro" target="> 1.0x" met="$(bench_met "$ro" '>' 1.0)" \
+	note="median of $ROUNDS, page cache warm; 3 banks: $(bench_ratio "$o" "$m3")x openssl-sha256"
+bench_result goal=measure-sha256sum what="measure, the same file, vs sha256sum" \
+	value="$(mibs 2048 "$m")" unit=MiB/s peer=sha256sum peer_value="$(mibs 2048 "$s")" \
+	ratio="$rs" target="> 1.0x" met="$(bench_met "$rs" '>' 1.0)"
+bench_result goal=measure-two-files what="measure, two 1 GiB files at once" \
+	value="$(mibs 2048 "$p2")" unit=MiB/s peer="2 x openssl dgst, one after the other" peer_value="$(mibs 2048 "$o2")" \
+	ratio="$r2" target=">= 1.7x" met="$(bench_met "$r2" '>=' 1.7)"
+bench_result goal=measure-rss what="measure, peak RSS on the 2 GiB file" \
+	value="$(mibs "$rss" 1024)" unit=MiB peer="openssl dgst -sha256" peer_value="$(mibs "$orss" 1024)" \
+	ratio="$(bench_ratio "$rss" "$orss")" target="< 32 MiB" met="$(bench_met "$rss" '<' $((32 * 1024)))"
