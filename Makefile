@@ -55,8 +55,8 @@ ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libssl libcbor l
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.
-VERIFY_PKGS := tss2-mu libcrypto libssl libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
-TEST_PKGS := cmocka tss2-mu libcrypto libssl libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
+VERIFY_PKGS := tss2-mu libcrypto libssl libcbor json-c jansson sqlite3 libpq libevent libevent_openssl libcurl
+TEST_PKGS := cmocka tss2-mu libcrypto libssl libcbor json-c jansson libxml-2.0 sqlite3 libpq libevent libevent_openssl libcurl
 UNISTRING_LIBS := -lunistring
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -77,7 +77,7 @@ TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(UNISTRING_LIBS)
 
 LIB_SRC := $(wildcard lib/*.c)
 ATTEST_SRC := $(wildcard attest/*.c attest/agent/*.c)
-VERIFY_SRC := $(wildcard verifier/*.c verifier/service/*.c)
+VERIFY_SRC := $(wildcard verifier/*.c verifier/registry/*.c verifier/service/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)

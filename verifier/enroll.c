@@ -49,7 +49,7 @@
 #include "ekverify.h"
 #include "makecred.h"
 #include "policy.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "tpmid.h"
 #include "vstate.h"
 

@@ -33,7 +33,7 @@
 #include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 #define STATE_HELP "  --state DIR   verifier state (HOSTGATE_VERIFY_STATE,\n" \

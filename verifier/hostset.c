@@ -16,7 +16,7 @@
 #include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 static void usage(FILE *f, int group)

@@ -9,7 +9,7 @@
 #include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 int hv_load_ak(const char *path, struct hg_ak *ak)

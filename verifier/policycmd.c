@@ -31,7 +31,7 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "policy.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 static void usage(FILE *f)

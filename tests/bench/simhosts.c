@@ -62,8 +62,8 @@
 #include "../../lib/httpsd.h"
 #include "../../lib/tpmpub.h"
 #include "../../lib/util.h"
-#include "../../verifier/registry.h"
-#include "../../verifier/registry_int.h"
+#include "../../verifier/registry/registry.h"
+#include "../../verifier/registry/registry_int.h"
 
 #define MAX_HOSTS 100000
 #define NAME_FMT "sim%05u"
@@ -193,7 +193,8 @@ static int enroll_main(int argc, char **argv)
 	/* Setting up the bench's own registry only: 4 transactions a host,
 	 * not each flushed to disk (a crash here loses a bench set-up). The
 	 * service opens the file afresh, with SQLite's default. */
-	if (reg_exec(reg, "PRAGMA synchronous = OFF", "bench set-up") < 0)
+	if (!REG_PG(reg) &&
+	    reg_exec(reg, "PRAGMA synchronous = OFF", "bench set-up") < 0)
 		return 1;
 	if (!(f = fopen(argv[3], "wb")))
 		die(argv[3], "cannot write");

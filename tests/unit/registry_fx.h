@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../verifier/registry.h"
+#include "../../verifier/registry/registry.h"
 
 #define T0 1700000000LL
 

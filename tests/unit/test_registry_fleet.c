@@ -26,7 +26,7 @@
 #include <string.h>
 #include <sqlite3.h>
 
-#include "../../verifier/registry.h"
+#include "../../verifier/registry/registry.h"
 #include "registry_fx.h"
 
 /* A host enrolled through a challenge (id IDB), EK ek, AK ak_1. */

@@ -31,7 +31,7 @@
 #include <tss2/tss2_mu.h>
 
 #include "../../lib/tpmpub.h"
-#include "../../verifier/registry.h"
+#include "../../verifier/registry/registry.h"
 #include "../../verifier/tpmid.h"
 #include "registry_fx.h"
 

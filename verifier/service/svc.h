@@ -35,7 +35,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "../registry.h"
+#include "../registry/registry.h"
 
 struct event_base;
 struct event;
