@@ -417,7 +417,12 @@ static void test_agent_url(void **state)
 
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
+	static const char *const sqlite_only[] = {
+		"test_migrate_v2",
+		"test_migrate_v2_atomic",
+		NULL,
+	};
+	struct CMUnitTest tests[] = {
 		T(test_migrate_v2),
 		T(test_migrate_v2_atomic),
 		T(test_judged),
@@ -427,5 +432,6 @@ int main(void)
 		T(test_agent_url),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return fx_run("test_registry_fleet", tests, sizeof(tests) / sizeof(tests[0]),
+		      sqlite_only);
 }
