@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../lib/tpmpub.h"
 #include "../../lib/util.h"
@@ -413,11 +414,13 @@ int hv_reg_open(const char *path, int mode, struct hv_reg **out)
 		hg_err("registry: out of memory");
 		goto out;
 	}
-	if (mode != HV_REG_RDONLY && mode != HV_REG_RDWR) {
+	if (mode != HV_REG_RDONLY && mode != HV_REG_RDWR &&
+	    mode != HV_REG_RDWR_EXISTING) {
 		hg_err("%s: bad registry open mode %d", reg->path, mode);
 		goto out;
 	}
 	reg->rdonly = mode == HV_REG_RDONLY;
+	reg->nocreate = mode != HV_REG_RDWR;
 	if (pg) {
 		if (reg_pg_open(reg, path) < 0)
 			goto out;
@@ -427,6 +430,11 @@ int hv_reg_open(const char *path, int mode, struct hv_reg **out)
 	 * -shm with 0644 less the umask (and later ones with the database's
 	 * own mode): 077 makes all of them 0600 from the first byte. The
 	 * umask is process-wide, so it is held only for this call. */
+	if (reg->nocreate && !reg->rdonly && access(path, F_OK) < 0 &&
+	    errno == ENOENT) {
+		hg_err("%s: no registry (enroll a host first)", reg->path);
+		goto out;
+	}
 	if (!reg->rdonly) {
 		old_umask = umask(077);
 		umask_set = 1;

@@ -63,8 +63,10 @@
 struct hv_reg;
 
 enum {
-	HV_REG_RDONLY = 0,       /* the file must exist; no writes */
+	HV_REG_RDONLY = 0,       /* the registry must exist; no writes */
 	HV_REG_RDWR = 1,         /* create (mode 0600) and migrate if needed */
+	HV_REG_RDWR_EXISTING = 2,   /* read-write, but it must exist (commands
+				     * that change a registry never make one) */
 };
 
 int hv_reg_open(const char *path, int mode, struct hv_reg **out);

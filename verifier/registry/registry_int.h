@@ -31,6 +31,7 @@ struct hv_reg {
 	struct db *db;
 	char *path;                  /* for messages: no password */
 	int rdonly;
+	int nocreate;                /* HV_REG_RDWR_EXISTING */
 };
 
 /* 1 when REG is on PostgreSQL. */

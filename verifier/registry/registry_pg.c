@@ -206,7 +206,7 @@ static int check_and_migrate(struct hv_reg *reg)
 			       " hostgate a database of its own)", reg->path);
 			goto out;
 		}
-		if (reg->rdonly) {
+		if (reg->nocreate) {
 			hg_err("%s: no registry (enroll a host first)",
 			       reg->path);
 			goto out;
