@@ -17,6 +17,9 @@
 #                   simulated hosts (tests/bench/simhosts.c, bench only):
 #                   the most hosts held at a 10 s interval with p99 < 100 ms,
 #                   vs tpm2_checkquote, and bench-incr's figure (docs/service.md)
+#   make bench-registry  not in `make bench`: the registry's most used
+#                   operations (status_get, host_judged) on SQLite and on a
+#                   private PostgreSQL cluster, and their ratio
 #   make man        the man pages (scdoc), build/man/
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make uninstall  the same variables: removes what install put there
@@ -255,6 +258,10 @@ bench-gate: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-gate.sh
 
+bench-registry: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench-registry.sh
+
 bench-uefi: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-uefi.sh
@@ -317,7 +324,7 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all man progs deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi bench-incr bench-service install uninstall deb clean FORCE
+.PHONY: all man progs deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi bench-incr bench-service bench-registry install uninstall deb clean FORCE
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

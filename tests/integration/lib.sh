@@ -12,7 +12,11 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 HG_ATTEST=$BUILD/bin/hostgate-attest
 HG_VERIFY=$BUILD/bin/hostgate-verify
 HG_RESULTS=${HG_RESULTS:-/dev/null}
-SCRIPT=$(basename "$0" .sh)
+# HG_SCRIPT_NAME: the name its cases are reported under, when a script
+# is run again in another setting (t_registry_pg.sh runs t_serve_pull.sh
+# on PostgreSQL as t_serve_pull_pg).
+SCRIPT=${HG_SCRIPT_NAME:-$(basename "$0" .sh)}
+unset HG_SCRIPT_NAME
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostgate-test.XXXXXX")
 _TPMS=()
 _PGCS=()

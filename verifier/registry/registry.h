@@ -2,28 +2,37 @@
  * host, proven by credential activation against a certified EK (issue 6,
  * README "Enrolling a host"), and the enrollment challenges in flight.
  *
- * The one storage module: nothing else in hostgate-verify knows SQL. The
- * embedded backend is SQLite (one file, by default STATE/registry.sqlite);
- * a PostgreSQL backend for verifiers sharing one fleet would implement
- * this same header.
+ * The one storage module: nothing else in hostgate-verify knows SQL. Two
+ * backends behind this one header (verifier/registry/db.h): SQLite (one
+ * file, by default STATE/registry.sqlite) and PostgreSQL (PATH a
+ * postgresql:// or postgres:// URI; registry_pg.c, db_pg.c), for
+ * verifiers sharing one fleet. The logic (registry_*.c) is written once.
  *
- * Schema: versioned with PRAGMA user_version; hv_reg_open() migrates an
- * older file forward inside one transaction, and refuses a file written
- * by a newer hostgate (its version is above HV_REG_SCHEMA) or one that is
- * not a hostgate registry.
+ * Schema: versioned (SQLite: PRAGMA user_version; PostgreSQL: the marker
+ * table hostgate.registry); hv_reg_open() migrates an older registry
+ * forward inside one transaction, and refuses one written by a newer
+ * hostgate (its version is above HV_REG_SCHEMA) or one that is not a
+ * hostgate registry, before anything is written.
  *
  * Contract:
  *  - Every function returns -1 after printing one hg_err() line naming
- *    the registry file and the reason (SQLite's message included);
- *    lookups return 1 found / 0 not found / -1 error.
+ *    the registry (the file, or the URI without its password) and the
+ *    reason (the database's message included); lookups return 1 found /
+ *    0 not found / -1 error.
  *  - Strings and byte buffers in structs filled by the registry are
  *    malloc'd and owned by the struct: hv_host_free() and
  *    hv_challenge_free() release them and accept zeroed structs.
  *  - Inputs are bound as SQL parameters, never formatted into SQL.
- *  - Writers take the database lock for the whole read-check-write
- *    (BEGIN IMMEDIATE), so two verifiers finishing the same challenge at
- *    once cannot both succeed. A busy database is waited for (5 s).
- *  - The file and its journal are created mode 0600.
+ *  - Writers take the database's one writer lock for the whole
+ *    read-check-write (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+ *    transaction-scoped advisory lock, db_pg.c), so two verifiers --
+ *    processes or machines -- finishing the same challenge or taking the
+ *    same nonce at once cannot both succeed. A busy database is waited
+ *    for (5 s).
+ *  - SQLite: the file and its journal are created mode 0600.
+ *  - PostgreSQL: a lost connection fails the call that finds it and is
+ *    made again by a later call (at most once a second); every call is
+ *    bounded in time (db_pg.c).
  *
  * One TPM, one host (issue 11 item 7; cf. CVE-2021-3406): a TPM is known
  * by its EK's public key (ek_key: SHA-256 of the DER SubjectPublicKeyInfo,
@@ -343,8 +352,11 @@ int hv_reg_assignments(struct hv_reg *reg,
 int hv_reg_host_policy(struct hv_reg *reg, const char *name,
 		       struct hv_policy_rec *out);
 
-/* A number that changes whenever another connection commits to the file
- * (the service's cue to look for policy changes made by the CLI). */
+/* A number that changes when another connection changes the registry
+ * (the service's cue to look for host and policy changes made by the CLI
+ * or another verifier). SQLite: any commit to the file by another
+ * connection; PostgreSQL: a commit that changed hosts, their agent or
+ * group, policies or assignments (not verdicts, not incremental state). */
 int hv_reg_data_version(struct hv_reg *reg, int64_t *out);
 
 #endif
