@@ -53,6 +53,7 @@ void reg_rollback(struct hv_reg *reg);
 int reg_writable(const struct hv_reg *reg, const char *what, int64_t now);
 int reg_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len);
 int reg_bind_text(sqlite3_stmt *st, int i, const char *s);  /* NULL binds NULL */
+int reg_bind_int(sqlite3_stmt *st, int i, int64_t v);
 /* A TEXT column of at most MAX bytes without NUL, copied (NULL column:
  * *OUT = NULL when NULLOK, else corrupt). */
 int reg_col_text(const struct hv_reg *reg, sqlite3_stmt *st, int i,
@@ -85,5 +86,17 @@ int reg_host_exists(struct hv_reg *reg, const char *name);
  * rows (verdicts, nonces, host assignment) go too. */
 int reg_host_delete(struct hv_reg *reg, const char *name, int64_t now,
 		    const char *event, const char *other);
+
+/* ---- schema 4 (registry_share.c), inside hv_reg_host_judged()'s
+ * transaction ---- */
+
+/* 1 if INSTANCE holds host NAME's lease (has claimed it and nobody
+ * since), 0 not, -1 error. */
+int reg_lease_held(struct hv_reg *reg, const char *name, const char *instance);
+/* After the verdict is written: the history row's instance, and the
+ * outbox row when the state changed (FROM since SINCE -> J->state). */
+int reg_share_judged(struct hv_reg *reg, const char *name,
+		     const struct hv_judgement *j, enum hv_state from,
+		     int64_t since);
 
 #endif

@@ -256,3 +256,8 @@ int reg_col_text(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 	}
 	return 0;
 }
+
+int reg_bind_int(sqlite3_stmt *st, int i, int64_t v)
+{
+	return sqlite3_bind_int64(st, i, v) == SQLITE_OK ? 0 : -1;
+}

@@ -22,10 +22,9 @@
 #include "../../lib/util.h"
 #include "webhook.h"
 
-#define HOOK_QUEUE 1024
-
 int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen)
 {
+	struct hg_webhook_tune tune;
 	struct hg_poller_tls tls = { .ca_file = s->cfg.webhook_ca,
 				     .system_trust = !s->cfg.webhook_ca };
 	const char *path = s->cfg.webhook_secret_file;
@@ -53,8 +52,15 @@ int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen)
 			 path, HG_WEBHOOK_SECRET_MIN);
 		goto out;
 	}
+	/* The events come from the registry's outbox (outbox.c), which
+	 * learns each one's end through the fate callback. */
+	hg_webhook_tune_default(&tune);
+	if (hv_outbox_start(s, &tune) < 0) {
+		snprintf(err, errlen, "webhooks: out of memory");
+		goto out;
+	}
 	s->hooks = hg_webhooks_new(s->base, s->cfg.webhook_url, secret, len,
-				   &tls, HOOK_QUEUE, NULL, err, errlen);
+				   &tls, HV_OUTBOX_QUEUE, &tune, err, errlen);
 	if (!s->hooks)
 		goto out;
 	ret = 0;
@@ -69,6 +75,7 @@ void hv_hooks_stop(struct hv_svc *s)
 {
 	hg_webhooks_free(s->hooks);
 	s->hooks = NULL;
+	hv_outbox_stop(s);
 }
 
 void hv_webhook_emit(struct hv_svc *s, json_object *event)
