@@ -369,6 +369,11 @@ enum {
 };
 int hv_instance_id_ok(const char *id);
 
+/* Wait at most MS for a statement (SQLite: the busy timeout; 5 s from
+ * hv_reg_open): a service bounds how long a registry held by another
+ * writer, or gone, can stall its loop. 0 or -1. */
+int hv_reg_set_timeout(struct hv_reg *reg, unsigned ms);
+
 /* Instance ID is alive at NOW: its row inserted (STARTED) or its
  * heartbeat moved to NOW; the outbox rows it holds are renewed to
  * NOW + OUTBOX_LEASE; instances silent for a day are forgotten. */
@@ -383,8 +388,8 @@ int hv_reg_instance_leave(struct hv_reg *reg, const char *id);
 
 /* Claim the leases of hosts NAMES[0..N-1] for ID until NOW + LEASE, in
  * one transaction: host i is granted (GRANTED[i] = 1) when its lease
- * has ended (lease_until <= NOW), or whatever it is when FORCE (an
- * on-demand attestation); else GRANTED[i] = 0 and UNTIL[i] (may be
+ * has ended (lease_until <= NOW) or ID holds it already (renewed
+ * early), or whatever it is when FORCE (an on-demand attestation); else GRANTED[i] = 0 and UNTIL[i] (may be
  * NULL) says when the holder's lease ends (0: no such host). 0 or -1. */
 int hv_reg_lease_claim(struct hv_reg *reg, const char *id,
 		       const char *const *names, size_t n, int64_t now,

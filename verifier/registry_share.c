@@ -91,6 +91,16 @@ static int resync(struct hv_reg *reg, const char *what)
 	return reg_exec(reg, "PRAGMA synchronous = FULL", what);
 }
 
+int hv_reg_set_timeout(struct hv_reg *reg, unsigned ms)
+{
+	if (sqlite3_busy_timeout(reg->db, (int)(ms > 600000 ? 600000 : ms)) !=
+	    SQLITE_OK) {
+		reg_fail(reg, "setting the statement timeout");
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- instances ----------------------------------------------------------- */
 
 int hv_reg_heartbeat(struct hv_reg *reg, const char *id, int64_t started,
@@ -225,11 +235,13 @@ int hv_reg_lease_claim(struct hv_reg *reg, const char *id,
 	}
 	if (nosync(reg, what) < 0)
 		return -1;
-	/* ?4 = 1: force (an on-demand attestation takes the lease). */
+	/* ?4 = 1: force (an on-demand attestation takes the lease). The
+	 * holder may renew its own lease early (a policy change re-judges
+	 * at once): no other instance attests meanwhile either way. */
 	if (reg_begin(reg) < 0 ||
 	    reg_prep(reg, "UPDATE hosts SET lease_owner = ?1, lease_until = ?2"
-		     " WHERE name = ?3 AND (lease_until <= ?5 OR ?4 = 1)"
-		     " RETURNING name", &up) < 0 ||
+		     " WHERE name = ?3 AND (lease_until <= ?5 OR ?4 = 1 OR"
+		     " lease_owner = ?1) RETURNING name", &up) < 0 ||
 	    reg_prep(reg, "SELECT lease_until FROM hosts WHERE name = ?1",
 		     &rd) < 0)
 		goto out;

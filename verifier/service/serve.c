@@ -292,6 +292,12 @@ int serve_main(int argc, char **argv)
 		goto out;
 	if (hv_reg_open(s->cfg.db, HV_REG_RDWR, &s->reg) < 0)
 		goto out;
+	/* Everything runs on one loop: a registry that stopped answering
+	 * (held by a writer, or gone) stalls it for at most this long per
+	 * statement, and the statement fails (lease.c: unavailable). The
+	 * instances' own transactions last milliseconds. */
+	if (hv_reg_set_timeout(s->reg, HV_SVC_DB_TIMEOUT_MS) < 0)
+		goto out;
 	/* Pulls keep each host's incremental state sealed under the key
 	 * `check --state-out` uses (incrseal.h); without it, full checks. */
 	if (hv_incr_key(hv_state_dir(state), 1, s->incr_key) == 0)

@@ -62,6 +62,7 @@ struct hv_sched;
 #define HV_SVC_MAX_TOKENS 64
 #define HV_SVC_MAX_OPERATORS 16
 #define HV_SVC_POLCACHE 32                /* parsed policies kept */
+#define HV_SVC_DB_TIMEOUT_MS 1000         /* a registry statement's wait */
 
 struct hv_svc_cfg {
 	const char *db, *listen, *cert, *key, *client_ca, *token_file;
