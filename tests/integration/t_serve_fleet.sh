@@ -176,10 +176,15 @@ hooks_for() { # hooks_for HOST TO: events delivered for HOST's move to TO
 	jq -r .body hooks.jsonl 2>/dev/null | jq -r --arg h "$1" --arg t "$2" \
 		'select(.host == $h and .to == $t) | .at' | wc -l
 }
-wait_for 30 test "$(hooks_for sim00005 untrusted)" -ge 1 && pass fleet-tamper-hook ||
+tamper_seen() { [ "$(hooks_for sim00005 untrusted)" -ge 1 ]; }
+wait_for 30 tamper_seen && pass fleet-tamper-hook ||
 	fail fleet-tamper-hook "no event; sim00005: $(api operator /v1/hosts/sim00005 | sed '$d' | jq -c '{state, failures}')"
 sleep $((2 * INTERVAL))
 n=$(hooks_for sim00005 untrusted)
+jq -c 'select(.body | fromjson | .host == "sim00005" and .to == "untrusted") |
+	{delivered: (.timestamp | tonumber), at: (.body | fromjson | .at | fromdateiso8601)}' hooks.jsonl |
+	sed 's/^/  (tamper event: /; s/$/)/'
+grep -h -i 'webhook\|outbox\|registry' serve-v*.err | head -5
 [ "$n" = 1 ] && pass fleet-tamper-hook-once || fail fleet-tamper-hook-once "$n deliveries"
 first=$(jq -r .body hooks.jsonl | jq -r 'select(.from == "unknown" and .to == "trusted") | .host' | sort)
 [ "$(echo "$first" | wc -l)" = "$N" ] && [ "$(echo "$first" | uniq | wc -l)" = "$N" ] &&

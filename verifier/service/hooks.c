@@ -1,6 +1,7 @@
 /* hooks.c: the service's webhooks (svc.h) on webhook.h: --webhook URL
  * and --webhook-secret-file F give one receiver; every change of a host's
- * state is queued for it, HMAC-SHA256-signed (X-Hostgate-Signature over
+ * state, a row of the registry's outbox (outbox.c), is queued for it
+ * when this instance claims the row, HMAC-SHA256-signed (X-Hostgate-Signature over
  * X-Hostgate-Timestamp "." body), retried with back-off, the queue
  * bounded; on the loop, so a slow or failed receiver never blocks
  * attestation. The receiver's certificate is checked against
@@ -76,15 +77,6 @@ void hv_hooks_stop(struct hv_svc *s)
 	hg_webhooks_free(s->hooks);
 	s->hooks = NULL;
 	hv_outbox_stop(s);
-}
-
-void hv_webhook_emit(struct hv_svc *s, json_object *event)
-{
-	if (!s->hooks)
-		return;
-	/* Refused (counted as dropped by webhook.c): the service goes on. */
-	hg_webhooks_emit(s->hooks, json_object_to_json_string_ext(event,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 void hv_webhook_counts(struct hv_svc *s, struct hv_webhook_counts *out)

@@ -267,8 +267,6 @@ void hv_outbox_kick(struct hv_svc *s);
 /* ---- hooks.c: the webhook emitter (webhook.h) on the service ---- */
 int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen);
 void hv_hooks_stop(struct hv_svc *s);
-/* Queue EVENT (not taken) for every receiver; never blocks. */
-void hv_webhook_emit(struct hv_svc *s, json_object *event);
 struct hv_webhook_counts {
 	uint64_t sent, failed, dropped;
 };
