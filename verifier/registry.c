@@ -170,6 +170,7 @@ static const struct migration migrations[HV_REG_SCHEMA] = { {
 	" heartbeat_at INTEGER NOT NULL);"
 	"ALTER TABLE hosts ADD COLUMN lease_owner TEXT;"
 	"ALTER TABLE hosts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX hosts_lease ON hosts(lease_until);"
 	"ALTER TABLE verdicts ADD COLUMN instance TEXT;"
 	"CREATE TABLE outbox ("
 	" id INTEGER PRIMARY KEY,"

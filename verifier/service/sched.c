@@ -318,7 +318,10 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		sc->refresh_now = 0;
 		refresh(s);
 	}
-	for (size_t i = 0; s->poller && i < sc->n &&
+	/* While the registry fails no lease can be granted: the heartbeat
+	 * probes it once a second, and the hosts stay due meanwhile
+	 * rather than stall the loop on a claim each tick. */
+	for (size_t i = 0; s->poller && !s->db_down && i < sc->n &&
 	     sc->inflight + nc < s->cfg.max_inflight; i++) {
 		struct slot *sl = sc->v[i];
 
