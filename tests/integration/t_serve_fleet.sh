@@ -235,8 +235,10 @@ gap=$(for h in "${gone[@]}"; do
 		(SELECT max(at) FROM verdicts WHERE host = '$h' AND at <= $K AND instance = 'v2')"
 done | awk 'BEGIN { m = 0 } $1 > m { m = $1 } END { print m }')
 echo "  (${#gone[@]} hosts of v2 taken over, the last $late s after the kill; the longest gap between two of a host's verdicts across it $gap s, interval $INTERVAL + jitter $JITTER s)"
-[ "$gap" -le $((INTERVAL + JITTER + 1)) ] && pass fleet-takeover-gap ||
-	fail fleet-takeover-gap "a host went $gap s without a verdict (interval $INTERVAL + jitter $JITTER)"
+# The others count v2 dead 5-6 s after its last heartbeat (lease.c): a
+# host it attested just before dying waits that long beyond its interval.
+[ "$gap" -le $((INTERVAL + JITTER + 7)) ] && pass fleet-takeover-gap ||
+	fail fleet-takeover-gap "a host went $gap s without a verdict (interval $INTERVAL + jitter $JITTER + 7)"
 on 0
 wait_for 10 sh -c "curl -sS --cacert pki/ca.pem --cert pki/operator.pem --key pki/operator.key \
 	${URLS[0]}/v1/health | jq -e '.instances_live == 2' >/dev/null" &&

@@ -36,7 +36,11 @@
  * pulled only under a lease the registry granted (lease.c), its verdict
  * recorded only while the lease is still held, and state-change events
  * are rows of the registry's outbox that one instance delivers
- * (outbox.c). A state read through the API or the metrics whose last
+ * (outbox.c). An on-demand attestation takes the host's lease whoever
+ * holds it; a pull in flight whose lease was taken meanwhile (on demand,
+ * or because it outlived its lease) records nothing; a killed instance's
+ * pulls in flight record nothing and its hosts go to the others when
+ * their leases end. A state read through the API or the metrics whose last
  * verdict is older than --stale-after reads "unknown" (stale): an
  * instance that cannot reach the registry never vouches for a host on
  * state it cannot confirm.
