@@ -191,7 +191,7 @@ $(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn $(BUILD)/tests/tes
 $(BUILD)/tests/test_fwjudge_bound: $(BUILD)/tests/unit/uefifacts_fx.o
 # The registry tests share the temporary registry, stderr capture and
 # hand-made challenges (tests/unit/registry_fx.c).
-$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll $(BUILD)/tests/test_registry_tpm $(BUILD)/tests/test_registry_fleet $(BUILD)/tests/test_registry_pg: $(BUILD)/tests/unit/registry_fx.o
+$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll $(BUILD)/tests/test_registry_tpm $(BUILD)/tests/test_registry_fleet $(BUILD)/tests/test_registry_pg $(BUILD)/tests/test_registry_share: $(BUILD)/tests/unit/registry_fx.o
 # Both MakeCredential tests (RSA, ECC) share the L-1 EK and the inverse
 # written from the spec (tests/unit/makecred_fx.c).
 $(BUILD)/tests/test_makecred $(BUILD)/tests/test_makecred_ecc: $(BUILD)/tests/unit/makecred_fx.o

@@ -18,7 +18,7 @@ pass cluster
 PGC=$ROOT/tests/tools/pgcluster.sh
 
 # --- the unit tests, on PostgreSQL ---------------------------------------
-for t in test_registry test_registry_enroll test_registry_tpm test_registry_fleet test_registry_pg; do
+for t in test_registry test_registry_enroll test_registry_tpm test_registry_fleet test_registry_share test_registry_pg; do
 	bin=$BUILD/tests/$t
 	[ -x "$bin" ] || { fail "$t" "$bin not built"; continue; }
 	HG_TEST_PG_URI=$PG_URI timeout 600 "$bin" >"$WORK/$t.out" 2>&1

@@ -113,7 +113,7 @@ static void test_migrate_v2(void **state)
 	(void)state;
 	raw_exec(dbpath, V2_SCHEMA);
 	reg = open_rw();
-	assert_int_equal(raw_int("PRAGMA user_version"), 3);
+	assert_int_equal(raw_int("PRAGMA user_version"), HV_REG_SCHEMA);
 	assert_int_equal(hv_reg_host_get(reg, "old1", &h), 1);
 	assert_int_equal(h.enrolled_at, 777);
 	hv_host_free(&h);
@@ -125,9 +125,9 @@ static void test_migrate_v2(void **state)
 	assert_int_equal(raw_int("SELECT count(*) FROM enrollments"), 1);
 	assert_int_equal(raw_int("SELECT count(*) FROM verdicts"), 0);
 	hv_reg_close(reg);
-	/* Opened again: already 3, nothing to do. */
+	/* Opened again: already current, nothing to do. */
 	reg = open_rw();
-	assert_int_equal(raw_int("PRAGMA user_version"), 3);
+	assert_int_equal(raw_int("PRAGMA user_version"), HV_REG_SCHEMA);
 	hv_reg_close(reg);
 }
 

@@ -154,7 +154,7 @@ static void test_create_reopen(void **state)
 	assert_int_equal(raw_int("SELECT count(*) FROM registry WHERE"
 				 " application = 'hostgate-registry'"), 1);
 	assert_int_equal(raw_int("SELECT count(*) FROM pg_tables WHERE"
-				 " schemaname = 'hostgate'"), 9);
+				 " schemaname = 'hostgate'"), 11);
 	/* Types exact: what SQLite calls INTEGER and BLOB. */
 	assert_int_equal(raw_int("SELECT count(*) FROM information_schema.columns"
 				 " WHERE table_schema = 'hostgate' AND"

@@ -67,6 +67,9 @@ struct db_ops {
 	 * PostgreSQL synchronous_commit off/on. */
 	int (*lazy_commit)(struct db *db, int on);
 	const char *(*errmsg)(struct db *db);
+	/* Wait at most MS for another writer's lock (SQLite: the busy
+	 * timeout; PostgreSQL: lock_timeout, kept across reconnections). */
+	int (*set_timeout)(struct db *db, unsigned ms);
 };
 
 /* What every driver's handle starts with. */

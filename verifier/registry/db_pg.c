@@ -67,6 +67,7 @@ struct db_pg {
 	struct db base;
 	PGconn *c;
 	int rdonly, lazy;
+	unsigned lock_ms;            /* lock_timeout */
 	int64_t changes;
 	uint64_t last_try_ms;
 	char err[512];
@@ -146,6 +147,17 @@ static int session_setup(struct db_pg *d)
 	if (!ok)
 		set_err(d, "setting up the session: ", PQerrorMessage(d->c));
 	PQclear(r);
+	if (ok && d->lock_ms) {
+		char sql[64];
+
+		snprintf(sql, sizeof(sql), "SET lock_timeout = %u", d->lock_ms);
+		r = PQexec(d->c, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			set_err(d, "setting up the session: ",
+				PQerrorMessage(d->c));
+		PQclear(r);
+	}
 	return ok ? 0 : -1;
 }
 
@@ -535,6 +547,16 @@ static const char *p_errmsg(struct db *db)
 	return D(db)->err;
 }
 
+static int p_set_timeout(struct db *db, unsigned ms)
+{
+	struct db_pg *d = D(db);
+	char sql[64];
+
+	d->lock_ms = ms ? ms : 1;
+	snprintf(sql, sizeof(sql), "SET lock_timeout = %u", d->lock_ms);
+	return p_exec(db, sql);
+}
+
 static const struct db_ops pg_ops = {
 	.kind = DB_PG,
 	.close = p_close, .prep = p_prep, .bind_int = p_bind_int,
@@ -545,7 +567,7 @@ static const struct db_ops pg_ops = {
 	.exec = p_exec, .begin_write = p_begin_write,
 	.begin_read = p_begin_read, .commit = p_commit,
 	.rollback = p_rollback, .lazy_commit = p_lazy_commit,
-	.errmsg = p_errmsg,
+	.errmsg = p_errmsg, .set_timeout = p_set_timeout,
 };
 
 int db_is_pg_uri(const char *s)

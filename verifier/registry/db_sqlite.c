@@ -202,6 +202,11 @@ static const char *s_errmsg(struct db *db)
 	return sqlite3_errmsg(H(db));
 }
 
+static int s_set_timeout(struct db *db, unsigned ms)
+{
+	return sqlite3_busy_timeout(H(db), (int)ms) == SQLITE_OK ? 0 : -1;
+}
+
 static const struct db_ops sqlite_ops = {
 	.kind = DB_SQLITE,
 	.close = s_close, .prep = s_prep, .bind_int = s_bind_int,
@@ -212,7 +217,7 @@ static const struct db_ops sqlite_ops = {
 	.exec = s_exec, .begin_write = s_begin_write,
 	.begin_read = s_begin_read, .commit = s_commit,
 	.rollback = s_rollback, .lazy_commit = s_lazy_commit,
-	.errmsg = s_errmsg,
+	.errmsg = s_errmsg, .set_timeout = s_set_timeout,
 };
 
 /* A, B, C and D in one malloc'd line. */

@@ -158,6 +158,34 @@ static const struct migration migrations[HV_REG_SCHEMA] = { {
 	" assigned_at INTEGER NOT NULL,"
 	" PRIMARY KEY (kind, target));",
 	NULL, NULL,
+}, {
+	/* Schema 4 (issue 15): several serve instances on one registry
+	 * (registry_share.c, docs/fleet.md). Times here are Unix
+	 * milliseconds: a lease is a fraction of an interval. Plain SQL that
+	 * PostgreSQL takes as it is (INTEGER PRIMARY KEY aside). */
+	"CREATE TABLE instances ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" started_at INTEGER NOT NULL,"
+	" heartbeat_at INTEGER NOT NULL);"
+	"ALTER TABLE hosts ADD COLUMN lease_owner TEXT;"
+	"ALTER TABLE hosts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX hosts_lease ON hosts(lease_until);"
+	"ALTER TABLE verdicts ADD COLUMN instance TEXT;"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" host TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" from_state TEXT NOT NULL"
+	"  CHECK (from_state IN ('unknown', 'trusted', 'untrusted', 'unreachable')),"
+	" to_state TEXT NOT NULL"
+	"  CHECK (to_state IN ('unknown', 'trusted', 'untrusted', 'unreachable')),"
+	" since INTEGER NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" claims INTEGER NOT NULL DEFAULT 0,"
+	" lease_owner TEXT,"
+	" lease_until INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_lease ON outbox(lease_until, id);",
+	NULL, NULL,
 } };
 
 /* ---- schema 2: the TPM identities of existing rows ------------------- */

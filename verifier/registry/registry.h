@@ -64,7 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HV_REG_SCHEMA 3
+#define HV_REG_SCHEMA 4
 #define HV_HOST_NAME_MAX 64      /* [A-Za-z0-9._-], 1..64, not starting with '.' or '-' */
 #define HV_CHALLENGE_ID_LEN 16
 #define HV_AK_NAME_MAX 66        /* TPM2B_NAME of a key: nameAlg + digest */
@@ -257,6 +257,16 @@ struct hv_judgement {
 	uint32_t failures;
 	const char *policy;          /* "NAME@VERSION", NULL when none */
 	unsigned keep;               /* history rows to keep for the host, 1..HV_HISTORY_MAX */
+	/* Schema 4 (may be NULL): the instance recording it, named in the
+	 * history row. With LEASED, the verdict was made under INSTANCE's
+	 * lease on the host and is recorded only while INSTANCE still holds
+	 * it (else HV_LEASE_LOST, nothing written). */
+	const char *instance;
+	int leased;
+	/* Schema 4 (may be NULL): on a change of state, an outbox row with
+	 * this detail (a JSON object's text) is written in the same
+	 * transaction (hv_reg_outbox_claim). */
+	const char *event;
 };
 /* Record J for host NAME in one transaction: the state (since is kept
  * when the state did not change), the last verdict, one history row, and
@@ -267,7 +277,7 @@ struct hv_judgement {
  * own (synchronous NORMAL): a power loss may lose the last verdicts
  * recorded, never the file's consistency; the next flushed transaction
  * (every other writer is synchronous FULL) carries them.
- * 0, HV_HOST_UNKNOWN, or -1. */
+ * 0, HV_HOST_UNKNOWN, HV_LEASE_LOST (J->leased), or -1. */
 int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 		       const struct hv_judgement *j, enum hv_state *was,
 		       int64_t *was_since);
@@ -358,5 +368,73 @@ int hv_reg_host_policy(struct hv_reg *reg, const char *name,
  * connection; PostgreSQL: a commit that changed hosts, their agent or
  * group, policies or assignments (not verdicts, not incremental state). */
 int hv_reg_data_version(struct hv_reg *reg, int64_t *out);
+
+/* ---- schema 4: several serve instances on one registry (issue 15) ----
+ * (registry_share.c; the rules in docs/fleet.md). Every instance names
+ * itself (hv_instance_id_ok) and heartbeats; a host is pulled by the
+ * instance that claims its lease, a time-bounded row lock the database
+ * grants to one claimer; state-change events go through a durable
+ * outbox whose rows are leased to one deliverer. Times are Unix
+ * milliseconds (the instances' clocks are assumed in step, NTP). */
+
+#define HV_INSTANCE_ID_MAX 128   /* [A-Za-z0-9._:@-], 1..128 bytes */
+enum {
+	HV_LEASE_LOST = 20,          /* another instance holds the host's lease */
+};
+int hv_instance_id_ok(const char *id);
+
+/* Wait at most MS for a statement (SQLite: the busy timeout; 5 s from
+ * hv_reg_open; PostgreSQL: lock_timeout, 5 s from hv_reg_open, the
+ * statement itself bounded by statement_timeout 10 s): a service bounds
+ * how long a registry held by another writer, or gone, can stall its
+ * loop. 0 or -1. */
+int hv_reg_set_timeout(struct hv_reg *reg, unsigned ms);
+
+/* Instance ID is alive at NOW: its row inserted (STARTED) or its
+ * heartbeat moved to NOW; the outbox rows it holds are renewed to
+ * NOW + OUTBOX_LEASE; instances silent for a day are forgotten. */
+int hv_reg_heartbeat(struct hv_reg *reg, const char *id, int64_t started,
+		     int64_t now, int64_t outbox_lease);
+/* CB for every instance whose heartbeat is after NOW - LIVE, by id. */
+int hv_reg_instances_live(struct hv_reg *reg, int64_t now, int64_t live,
+			  int (*cb)(void *arg, const char *id), void *arg);
+/* Instance ID leaves: its row goes, the host and outbox leases it holds
+ * are released (at a clean stop, and at a start under the same id). */
+int hv_reg_instance_leave(struct hv_reg *reg, const char *id);
+
+/* Claim the leases of hosts NAMES[0..N-1] for ID until NOW + LEASE, in
+ * one transaction: host i is granted (GRANTED[i] = 1) when its lease
+ * has ended (lease_until <= NOW) or ID holds it already (renewed
+ * early), or whatever it is when FORCE (an on-demand attestation); else GRANTED[i] = 0 and UNTIL[i] (may be
+ * NULL) says when the holder's lease ends (0: no such host). 0 or -1. */
+int hv_reg_lease_claim(struct hv_reg *reg, const char *id,
+		       const char *const *names, size_t n, int64_t now,
+		       int64_t lease, int force, uint8_t *granted,
+		       int64_t *until);
+/* CB for every host whose lease ended before BEFORE (a lapsed lease:
+ * its holder did not renew it), by name. Never-leased hosts are not
+ * listed. */
+int hv_reg_leases_lapsed(struct hv_reg *reg, int64_t before,
+			 int (*cb)(void *arg, const char *name), void *arg);
+
+/* A state-change event waiting in the outbox. */
+struct hv_outbox_row {
+	int64_t id;
+	char *host;
+	enum hv_state from, to;
+	int64_t at, since;           /* unix seconds */
+	char *detail;                /* a JSON object's text */
+	uint32_t claims;             /* deliveries started, this one included */
+};
+/* Claim up to MAX outbox rows whose lease has ended, oldest first, for
+ * ID until NOW + LEASE, in one transaction, then CB each (its strings
+ * are freed after CB). 0 or -1. */
+int hv_reg_outbox_claim(struct hv_reg *reg, const char *id, int64_t now,
+			int64_t lease, unsigned max,
+			int (*cb)(void *arg, const struct hv_outbox_row *r),
+			void *arg);
+/* Outbox row ROW is done (delivered, or given up): deleted, if ID still
+ * holds it. 0 or -1. */
+int hv_reg_outbox_done(struct hv_reg *reg, int64_t row, const char *id);
 
 #endif

@@ -391,7 +391,14 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 		ret = HV_HOST_UNKNOWN;
 		goto out;
 	}
+	/* Schema 4: a verdict made under a lease another instance has
+	 * claimed since is that instance's to make (registry_share.c). */
+	if (j->leased && (r = reg_lease_held(reg, name, j->instance)) <= 0) {
+		ret = r < 0 ? -1 : HV_LEASE_LOST;
+		goto out;
+	}
 	if (judged_write(reg, name, j, old == j->state ? since : j->at) < 0 ||
+	    reg_share_judged(reg, name, j, old, since) < 0 ||
 	    reg_commit(reg) < 0)
 		goto out;
 	if (was)

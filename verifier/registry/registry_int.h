@@ -105,4 +105,16 @@ int reg_host_exists(struct hv_reg *reg, const char *name);
 int reg_host_delete(struct hv_reg *reg, const char *name, int64_t now,
 		    const char *event, const char *other);
 
+/* ---- schema 4 (registry_share.c), inside hv_reg_host_judged()'s
+ * transaction ---- */
+
+/* 1 if INSTANCE holds host NAME's lease (has claimed it and nobody
+ * since), 0 not, -1 error. */
+int reg_lease_held(struct hv_reg *reg, const char *name, const char *instance);
+/* After the verdict is written: the history row's instance, and the
+ * outbox row when the state changed (FROM since SINCE -> J->state). */
+int reg_share_judged(struct hv_reg *reg, const char *name,
+		     const struct hv_judgement *j, enum hv_state from,
+		     int64_t since);
+
 #endif

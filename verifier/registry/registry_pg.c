@@ -21,8 +21,8 @@
  * A read-only open of a database without the schema says "no registry".
  *
  * Migrations. PostgreSQL support began at schema 3: a fresh database is
- * created at 3 in one step (pg_steps[3]); each later version has its
- * step in pg_steps[]. An open for writing takes the writer lock
+ * created at 3 in one step (pg_steps[3]), then taken through each later
+ * version's step in pg_steps[] (4: instances, leases, outbox). An open for writing takes the writer lock
  * (db_pg.c) before it looks, and the steps and the version bump run in
  * that one transaction: two first opens cannot both create, and a crash
  * leaves the old schema or the new one.
@@ -135,6 +135,31 @@ static const char *const pg_steps[HV_REG_SCHEMA + 1] = {
 	" policy TEXT COLLATE \"C\" NOT NULL,"
 	" assigned_at BIGINT NOT NULL,"
 	" PRIMARY KEY (kind, target));",
+	/* Schema 4 (issue 15 part 2, registry_share.c): instances, host
+	 * leases, the verdict's instance, the webhook outbox; SQLite's
+	 * step (registry.c) with PostgreSQL's types. */
+	[4] =
+	"CREATE TABLE hostgate.instances ("
+	" id TEXT COLLATE \"C\" PRIMARY KEY,"
+	" started_at BIGINT NOT NULL,"
+	" heartbeat_at BIGINT NOT NULL);"
+	"ALTER TABLE hostgate.hosts ADD COLUMN lease_owner TEXT COLLATE \"C\";"
+	"ALTER TABLE hostgate.hosts ADD COLUMN lease_until BIGINT NOT NULL"
+	" DEFAULT 0;"
+	"CREATE INDEX hosts_lease ON hostgate.hosts (lease_until);"
+	"ALTER TABLE hostgate.verdicts ADD COLUMN instance TEXT COLLATE \"C\";"
+	"CREATE TABLE hostgate.outbox ("
+	" id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" host TEXT COLLATE \"C\" NOT NULL,"
+	" at BIGINT NOT NULL,"
+	" from_state TEXT NOT NULL CHECK (from_state IN " STATES "),"
+	" to_state TEXT NOT NULL CHECK (to_state IN " STATES "),"
+	" since BIGINT NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" claims BIGINT NOT NULL DEFAULT 0,"
+	" lease_owner TEXT COLLATE \"C\","
+	" lease_until BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_lease ON hostgate.outbox (lease_until, id);",
 };
 
 /* One integer of a catalogue query. */
