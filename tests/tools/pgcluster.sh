@@ -19,7 +19,9 @@
 #
 # The server listens only on 127.0.0.1 (listen_addresses) on a free port
 # (a random one checked with ss; retried when another start took it
-# first), fsync off (test data). Authentication: local (socket) trust for
+# first), fsync off (test data). These settings are in the cluster's
+# postgresql.conf: `pg_ctl -D CLUSTER/data start` after a stop (a test of
+# a database that goes away and comes back) brings it back the same. Authentication: local (socket) trust for
 # the postgres superuser; TCP scram-sha-256, so the URI carries a real
 # password (tests check that hostgate never prints it). The database
 # "hostgate" is owned by the role "hostgate", which may CREATEDB so that
@@ -66,11 +68,16 @@ start() {
 	as_pg "$bin/initdb" -D "$cl/data" -U postgres -E UTF8 --no-locale \
 		--auth-local=trust --auth-host=scram-sha-256 >"$dir/initdb.log" 2>&1 ||
 		die "initdb failed: $(tail -3 "$dir/initdb.log")"
+	# The settings go into postgresql.conf (a later line wins), so that a
+	# test may stop and start the server with a plain pg_ctl and keep them.
+	printf '%s\n' "listen_addresses = '127.0.0.1'" "unix_socket_directories = '$cl'" \
+		"fsync = off" "full_page_writes = off" "max_connections = 100" |
+		as_pg tee -a "$cl/data/postgresql.conf" >/dev/null
 	for try in 1 2 3 4 5 6 7 8; do
 		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
 		port_used "$port" && continue
+		echo "port = $port" | as_pg tee -a "$cl/data/postgresql.conf" >/dev/null
 		if as_pg "$bin/pg_ctl" -D "$cl/data" -l "$cl/log" -w -t 30 start \
-			-o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$cl -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
 			>"$dir/pg_ctl.log" 2>&1; then
 			echo "$port" >"$dir/port"
 			break
