@@ -302,15 +302,20 @@ static void test_data_version(void **state)
 	/* Verdicts and incremental state are not changes to watch. */
 	assert_int_equal(hv_reg_host_judged(other, "web1", &j, NULL, NULL), 0);
 	assert_int_equal(hv_reg_incr_set(other, "web1", (const uint8_t *)"x", 1), 0);
+	usleep(300000);         /* past the 250 ms a reading is kept */
 	assert_int_equal(hv_reg_data_version(reg, &v1), 0);
 	assert_int_equal(v1, v0);
 	/* A policy and an agent URL are. */
 	assert_int_equal(hv_reg_policy_add(other, "p", "{}", 2, T0 + 6, &ver,
 					   &unchanged), 0);
 	assert_int_equal(hv_reg_data_version(reg, &v2), 0);
+	assert_int_equal(v2, v1);     /* within 250 ms: the reading kept */
+	usleep(300000);
+	assert_int_equal(hv_reg_data_version(reg, &v2), 0);
 	assert_true(v2 > v1);
 	assert_int_equal(hv_reg_host_set_agent(other, "web1",
 					       "https://web1:8443"), 0);
+	usleep(300000);
 	assert_int_equal(hv_reg_data_version(reg, &v1), 0);
 	assert_true(v1 > v2);
 	hv_reg_close(other);

@@ -1,7 +1,9 @@
 /* registry.c: opening the host registry (see registry.h): a PostgreSQL
  * URI goes to registry_pg.c, anything else is a SQLite file, recognised,
- * created and migrated here; and closing it. The rows are read and written by registry_hosts.c and
- * registry_enroll.c, with the helpers of registry_sql.c (registry_int.h).
+ * created and migrated here; and closing it. The rows are read and
+ * written by registry_hosts.c, registry_enroll.c, registry_fleet.c,
+ * registry_policy.c, registry_push.c and registry_share.c, with the
+ * helpers of registry_sql.c (registry_int.h) on the drivers of db.h.
  *
  * One connection per struct hv_reg. The only SQL put together at run
  * time is "PRAGMA user_version = N" and "PRAGMA application_id = N",

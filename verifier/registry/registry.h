@@ -366,7 +366,8 @@ int hv_reg_host_policy(struct hv_reg *reg, const char *name,
  * (the service's cue to look for host and policy changes made by the CLI
  * or another verifier). SQLite: any commit to the file by another
  * connection; PostgreSQL: a commit that changed hosts, their agent or
- * group, policies or assignments (not verdicts, not incremental state). */
+ * group, policies or assignments (not verdicts, not incremental state),
+ * read from the server at most every 250 ms. */
 int hv_reg_data_version(struct hv_reg *reg, int64_t *out);
 
 /* ---- schema 4: several serve instances on one registry (issue 15) ----

@@ -32,6 +32,8 @@ struct hv_reg {
 	char *path;                  /* for messages: no password */
 	int rdonly;
 	int nocreate;                /* HV_REG_RDWR_EXISTING */
+	int64_t dv;                  /* PostgreSQL: the data version last read */
+	uint64_t dv_ms;              /* and when (monotonic ms; 0 never) */
 };
 
 /* 1 when REG is on PostgreSQL. */
