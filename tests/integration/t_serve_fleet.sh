@@ -74,6 +74,8 @@ postgresql)
 	;;
 *) fail db "HG_TEST_DB=$DBKIND: sqlite or postgresql"; exit 1 ;;
 esac
+# Every command of the test (policy add/assign as well as serve) on it.
+export HOSTGATE_VERIFY_DB=$DB
 
 # --- the template evidence and its policy (a real quote on a swtpm) ------
 svc_ca

@@ -121,7 +121,9 @@ psql_() {
 	shift
 	cl=$(cat "$dir/cluster" 2>/dev/null) && port=$(cat "$dir/port" 2>/dev/null) ||
 		die "$dir is not a running pgcluster.sh cluster"
-	as_pg "$(pgbin)/psql" -h "$cl" -p "$port" -U postgres -d hostgate -v ON_ERROR_STOP=1 -qAt "$@"
+	# hostgate's schema first, as the registry's own sessions see it.
+	(cd / && as_pg env PGOPTIONS="-c search_path=hostgate,public" \
+		"$(pgbin)/psql" -h "$cl" -p "$port" -U postgres -d hostgate -v ON_ERROR_STOP=1 -qAt "$@")
 }
 
 case ${1:-} in
