@@ -290,7 +290,7 @@ time.sleep(600)' "$DB" >lock.out 2>lock.err &
 	postgresql)
 		local cl
 		cl=$(cat "$PGDIR/cluster")
-		runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D "$cl/data" stop -m fast >/dev/null ;;
+		(cd / && runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D "$cl/data" stop -m fast >/dev/null) ;;
 	esac
 }
 db_unblock() {
@@ -299,7 +299,7 @@ db_unblock() {
 	postgresql)
 		local cl
 		cl=$(cat "$PGDIR/cluster")
-		runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D "$cl/data" -l "$cl/log" start -w >/dev/null ;;
+		(cd / && runuser -u postgres -- env HG_RUN_ID="$HG_RUN_ID" /usr/lib/postgresql/*/bin/pg_ctl -D "$cl/data" -l "$cl/log" start -w >/dev/null) ;;
 	esac
 }
 health_down() {
@@ -333,12 +333,24 @@ if db_block; then
 	[ "$viol" = 0 ] && pass fleet-never-trusted-stale || fail fleet-never-trusted-stale "$viol stale trusted reads"
 	on 2
 	api operator /v1/hosts >r
-	[ "$(st)" = 200 ] &&
-		[ "$(body | jq '[.[] | select(.state == "unknown" and .stale == true and .recorded_state == "trusted")] | length')" = "$N" ] &&
-		pass fleet-stale-reads-unknown ||
-		fail fleet-stale-reads-unknown "$(st): $(body | jq -c '[.[] | .state] | group_by(.) | map({(.[0]): length}) | add' 2>/dev/null)"
+	if [ "$DBKIND" = postgresql ]; then
+		# The server is down: nothing can be read, so the listing is
+		# refused (503), never served from what was last seen.
+		[ "$(st)" = 503 ] && pass fleet-stale-reads-unknown ||
+			fail fleet-stale-reads-unknown "$(st): $(body | head -c 300)"
+	else
+		# SQLite: writes are locked out, reads go on (WAL): every host
+		# reads unknown, stale, with its recorded state beside.
+		[ "$(st)" = 200 ] &&
+			[ "$(body | jq '[.[] | select(.state == "unknown" and .stale == true and .recorded_state == "trusted")] | length')" = "$N" ] &&
+			pass fleet-stale-reads-unknown ||
+			fail fleet-stale-reads-unknown "$(st): $(body | jq -c '[.[] | .state] | group_by(.) | map({(.[0]): length}) | add' 2>/dev/null)"
+	fi
 	api operator /metrics >r
-	grep -q '^hostgate_registry_up 0$' r && grep -q '^hostgate_hosts{state="trusted"} 0$' r &&
+	# No trusted host counted: 0 (SQLite, read but stale) or no count at
+	# all (PostgreSQL, nothing readable).
+	grep -q '^hostgate_registry_up 0$' r && ! grep -q '^hostgate_hosts{state="trusted"} [1-9]' r &&
+		{ [ "$DBKIND" = postgresql ] || grep -q '^hostgate_hosts{state="trusted"} 0$' r; } &&
 		pass fleet-metrics-stale || fail fleet-metrics-stale "$(grep -E '^hostgate_(registry_up|hosts)' r | tr '\n' ' ')"
 	db_unblock
 	ok_all() {
