@@ -8,7 +8,8 @@
 #    refused before one exists, policy add/list, hosts;
 #  - a real service: t_serve_pull.sh with HG_TEST_PG=1 (svc.sh gives
 #    every command HOSTGATE_VERIFY_DB), its cases reported as
-#    t_serve_pull_pg.
+#    t_serve_pull_pg; and three instances sharing a cluster:
+#    t_serve_fleet.sh with HG_TEST_DB=postgresql, as t_serve_fleet_pg.
 # Each unit binary is one case per test (cmocka's OK / FAILED lines).
 . "$(dirname "$0")/lib.sh"
 [ "$(id -u)" = 0 ] || { skip all "needs root (runs initdb as the postgres user)"; exit 0; }
@@ -59,3 +60,9 @@ fi
 HG_SCRIPT_NAME=t_serve_pull_pg HG_TEST_PG=1 bash "$ROOT/tests/integration/t_serve_pull.sh"
 rc=$?
 [ "$rc" = 0 ] && pass serve-pull-on-pg || fail serve-pull-on-pg "t_serve_pull.sh exited $rc"
+# Three instances sharing the cluster (issue 15 part 2): leases, take-over,
+# the outbox, push nonces across instances, the database stopped and
+# started again. Its own cluster (HG_TEST_DB=postgresql).
+HG_SCRIPT_NAME=t_serve_fleet_pg HG_TEST_DB=postgresql bash "$ROOT/tests/integration/t_serve_fleet.sh"
+rc=$?
+[ "$rc" = 0 ] && pass serve-fleet-on-pg || fail serve-fleet-on-pg "t_serve_fleet.sh exited $rc"
