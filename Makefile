@@ -27,6 +27,9 @@
 #                   vs tpm2_checkquote (about 8 minutes; docs/service.md)
 #                   Each prints BENCH-RESULT lines (tools/bench-result.sh);
 #                   tools/bench-table.sh LOG makes the table from any log
+#   make bench-registry  not in `make bench`: the registry's most used
+#                   operations (status_get, host_judged) on SQLite and on a
+#                   private PostgreSQL cluster, and their ratio
 #   make man        the man pages (scdoc), build/man/
 #   make install    PREFIX=/usr/local DESTDIR= SYSCONFDIR=/etc
 #   make uninstall  the same variables: removes what install put there
@@ -65,8 +68,8 @@ ATTEST_PKGS := tss2-esys tss2-tctildr tss2-mu tss2-rc libcrypto libssl libcbor l
 ATTEST_CFLAGS_PKGS := libvirt
 # jansson parses the policy strictly (verifier/jsonstrict.h); libunistring
 # (no .pc in Debian 12) checks its UTF-8 and normalises its names.
-VERIFY_PKGS := tss2-mu libcrypto libssl libcbor json-c jansson sqlite3 libevent libevent_openssl libcurl
-TEST_PKGS := cmocka tss2-mu libcrypto libssl libcbor json-c jansson libxml-2.0 sqlite3 libevent libevent_openssl libcurl
+VERIFY_PKGS := tss2-mu libcrypto libssl libcbor json-c jansson sqlite3 libpq libevent libevent_openssl libcurl
+TEST_PKGS := cmocka tss2-mu libcrypto libssl libcbor json-c jansson libxml-2.0 sqlite3 libpq libevent libevent_openssl libcurl
 UNISTRING_LIBS := -lunistring
 
 HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
@@ -87,7 +90,7 @@ TEST_LIBS = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS)) $(UNISTRING_LIBS)
 
 LIB_SRC := $(wildcard lib/*.c)
 ATTEST_SRC := $(wildcard attest/*.c attest/agent/*.c)
-VERIFY_SRC := $(wildcard verifier/*.c verifier/service/*.c)
+VERIFY_SRC := $(wildcard verifier/*.c verifier/registry/*.c verifier/service/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
 BENCH_SRC := $(wildcard tests/bench/*.c)
@@ -198,7 +201,7 @@ $(BUILD)/tests/test_fwjudge $(BUILD)/tests/test_fwjudge_learn $(BUILD)/tests/tes
 $(BUILD)/tests/test_fwjudge_bound: $(BUILD)/tests/unit/uefifacts_fx.o
 # The registry tests share the temporary registry, stderr capture and
 # hand-made challenges (tests/unit/registry_fx.c).
-$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll $(BUILD)/tests/test_registry_tpm $(BUILD)/tests/test_registry_fleet: $(BUILD)/tests/unit/registry_fx.o
+$(BUILD)/tests/test_registry $(BUILD)/tests/test_registry_enroll $(BUILD)/tests/test_registry_tpm $(BUILD)/tests/test_registry_fleet $(BUILD)/tests/test_registry_pg $(BUILD)/tests/test_registry_share: $(BUILD)/tests/unit/registry_fx.o
 # Both MakeCredential tests (RSA, ECC) share the L-1 EK and the inverse
 # written from the spec (tests/unit/makecred_fx.c).
 $(BUILD)/tests/test_makecred $(BUILD)/tests/test_makecred_ecc: $(BUILD)/tests/unit/makecred_fx.o
@@ -267,6 +270,10 @@ bench-gate: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-gate.sh
 
+bench-registry: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tools/bench-registry.sh
+
 bench-uefi: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-uefi.sh
@@ -329,7 +336,7 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all man progs deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi bench-incr bench-service install uninstall deb clean FORCE
+.PHONY: all man progs deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi bench-incr bench-service bench-registry install uninstall deb clean FORCE
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

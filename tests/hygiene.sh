@@ -7,7 +7,7 @@
 #
 # Only what THIS run started counts, since other runs (other worktrees,
 # other users) may be going on beside it on the same machine:
-#  - daemons (swtpm, libvirtd, virtlogd, socat, qemu): a process whose
+#  - daemons (swtpm, libvirtd, virtlogd, socat, qemu, postgres): a process whose
 #    environment carries this run's HG_RUN_ID (lib.sh exports it; every
 #    daemon a script starts inherits it), or a qemu whose guest name is one
 #    of this run's domains;
@@ -18,7 +18,12 @@
 #  - hooks: /etc/libvirt/hooks/qemu or qemu.d/hostgate naming one of the
 #    scripts' WORK dirs (the hook execs WORK/bin/hostgate-attest);
 #  - mounts: a mount point under a script's WORK or image dir (not "any
-#    new mount": a run beside this one may hold its own).
+#    new mount": a run beside this one may hold its own);
+#  - PostgreSQL clusters (tests/tools/pgcluster.sh registers each one's
+#    directory in RUNDIR/pgclusters): the directory still on disk, or a
+#    postgres process serving it. Only the postmaster keeps HG_RUN_ID
+#    readable (its children overwrite their environ with the process
+#    title), so the directory is what names a cluster's other processes.
 # And, whoever did it, /dev/null must still be a character device (1,3):
 # when it is not, that is a failure, and it is repaired with mknod so
 # that the machine stays usable (docs/testing-hygiene.md says how a
@@ -70,7 +75,7 @@ check_daemons() {
 	for d in /proc/[0-9]*; do
 		comm=$(cat "$d/comm" 2>/dev/null) || continue
 		case $comm in
-		swtpm | libvirtd | virtlogd | socat | qemu-system-* | qemu-kvm) ;;
+		swtpm | libvirtd | virtlogd | socat | qemu-system-* | qemu-kvm | postgres) ;;
 		*) continue ;;
 		esac
 		pid=${d#/proc/}
@@ -133,6 +138,21 @@ check_mounts() {
 	verdict no-mount-left "${left[@]}"
 }
 
+check_pgclusters() {
+	local run=$1 c d left=()
+	[ -f "$run/pgclusters" ] || { verdict no-pgcluster-left; return; }
+	while read -r c; do
+		[ -n "$c" ] || continue
+		[ -e "$c" ] && left+=("PostgreSQL cluster dir $c")
+		for d in /proc/[0-9]*; do
+			[ "$(cat "$d/comm" 2>/dev/null)" = postgres ] || continue
+			tr '\0' '\n' 2>/dev/null <"$d/cmdline" | grep -qxF "$c/data" &&
+				left+=("postgres pid ${d#/proc/} (serving $c)")
+		done
+	done <"$run/pgclusters"
+	verdict no-pgcluster-left "${left[@]}"
+}
+
 case ${1:-} in
 snapshot)
 	mkdir -p "$2" && : >"$2/scripts" && mounts >"$2/mounts.start"
@@ -144,6 +164,7 @@ check)
 	check_images "$2"
 	check_hooks "$2"
 	check_mounts "$2"
+	check_pgclusters "$2"
 	;;
 *)
 	echo "usage: $0 snapshot|check RUNDIR" >&2

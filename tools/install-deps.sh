@@ -21,6 +21,8 @@
 # tests/integration/t_deb.sh); bash-completion, man-db and groff-base:
 # the completion and man page tests (t_docs.sh). graphviz only for
 # `make docs/trust-flow.svg` (the SVG is committed), so not here.
+# postgresql, libpq-dev: the registry's PostgreSQL backend (libpq) and
+# the private clusters its tests start (tests/tools/pgcluster.sh).
 #
 # Exit codes: 0 all present (or installed), 1 missing (--check), 2 failure.
 set -eu
@@ -36,6 +38,7 @@ libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils
 libvirt-daemon-system socat
 sqlite3 python3 curl
+postgresql libpq-dev
 debhelper dpkg-dev lintian scdoc bash-completion man-db groff-base
 "
 

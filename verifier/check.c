@@ -57,6 +57,8 @@ static void usage(FILE *f)
 		   "                 (hostgate-verify enroll)\n"
 		   "  --state DIR    verifier state with the registry (HOSTGATE_VERIFY_STATE,\n"
 		   "                 default /var/lib/hostgate-verify)\n"
+		   "  --db DB        the registry: a SQLite file or a postgresql:// URI\n"
+		   "                 (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n"
 		   "  --nonce HEX    the nonce this verifier sent, 8..64 bytes\n"
 		   "  --policy FILE  the policy (policies/README.md)\n"
 		   "  --workload KIND:NAME\n"
@@ -210,6 +212,7 @@ int check_main(int argc, char **argv)
 		{ "ak", required_argument, NULL, 'a' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "policy", required_argument, NULL, 'p' },
 		{ "workload", required_argument, NULL, 'w' },
@@ -257,6 +260,7 @@ int check_main(int argc, char **argv)
 		case 'a': akpath = optarg; break;
 		case 'H': host = optarg; break;
 		case 's': state = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'n': noncehex = optarg; break;
 		case 'p': polpath = optarg; break;
 		case 'w':

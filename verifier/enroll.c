@@ -49,7 +49,7 @@
 #include "ekverify.h"
 #include "makecred.h"
 #include "policy.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "tpmid.h"
 #include "vstate.h"
 
@@ -82,6 +82,8 @@ static void usage(FILE *f)
 		   "  --state DIR    verifier state (HOSTGATE_VERIFY_STATE,\n"
 		   "                 default " HV_DEFAULT_STATE "); the registry is\n"
 		   "                 DIR/" HV_REGISTRY_FILE "\n"
+		   "  --db DB        the registry: a SQLite file or a postgresql:// URI\n"
+		   "                 (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 done, 1 refused, 2 usage or unreadable input,\n"
 		   "3 invalid message (malformed, unknown or spent challenge, wrong secret).\n");
@@ -494,6 +496,7 @@ int enroll_main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "finish", no_argument, NULL, 'f' },
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -526,6 +529,7 @@ int enroll_main(int argc, char **argv)
 		case 'o': so.out = optarg; break;
 		case 'f': finish = 1; break;
 		case 's': state_opt = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'h':
 			usage(stdout);
 			return HV_EXIT_TRUSTED;
@@ -541,7 +545,7 @@ int enroll_main(int argc, char **argv)
 	}
 	if (finish) {
 		if (so.host || so.ca || so.ek_type || so.replace || so.policy || so.out) {
-			hg_err("enroll --finish: takes only --state and the RESPONSE "
+			hg_err("enroll --finish: takes only --state, --db and the RESPONSE "
 			       "(the challenge remembers the rest)");
 			return HV_EXIT_USAGE;
 		}

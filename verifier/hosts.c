@@ -33,11 +33,13 @@
 #include "../lib/tpmpub.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 #define STATE_HELP "  --state DIR   verifier state (HOSTGATE_VERIFY_STATE,\n" \
 		   "                default " HV_DEFAULT_STATE ")\n" \
+		   "  --db DB       the registry: a SQLite file or a postgresql:// URI\n" \
+		   "                (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n" \
 		   "  -h, --help    this text\n\n"
 
 static void usage(FILE *f)
@@ -137,6 +139,7 @@ static int sub_opts(int argc, char **argv, int nargs, void (*help)(FILE *),
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -146,6 +149,7 @@ static int sub_opts(int argc, char **argv, int nargs, void (*help)(FILE *),
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': *state = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'h':
 			help(stdout);
 			return HV_EXIT_TRUSTED;
@@ -194,13 +198,8 @@ static int hosts_change(int argc, char **argv, int rename)
 	}
 	if (hv_registry_path(hv_state_dir(state), 0, path, sizeof(path)) < 0)
 		goto out;
-	/* Opening read-write would create a registry: there is none to
-	 * change. */
-	if (access(path, F_OK) < 0) {
-		hg_err("%s: no registry (enroll a host first)", path);
-		goto out;
-	}
-	if (hv_reg_open(path, HV_REG_RDWR, &reg) < 0)
+	/* Never create a registry: there would be nothing to change. */
+	if (hv_reg_open(path, HV_REG_RDWR_EXISTING, &reg) < 0)
 		goto out;
 	r = rename ? hv_reg_host_rename(reg, a, b, (int64_t)time(NULL)) :
 		     hv_reg_host_remove(reg, a, (int64_t)time(NULL));
@@ -240,6 +239,7 @@ int hosts_main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -262,6 +262,7 @@ int hosts_main(int argc, char **argv)
 		switch (opt) {
 		case 'j': c.json = 1; break;
 		case 's': state = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'h':
 			usage(stdout);
 			return HV_EXIT_TRUSTED;

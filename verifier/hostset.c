@@ -16,7 +16,7 @@
 #include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 static void usage(FILE *f, int group)
@@ -34,6 +34,8 @@ static void usage(FILE *f, int group)
 			   "POST /v1/attest).\n\n");
 	fprintf(f, "  --state DIR   verifier state (HOSTGATE_VERIFY_STATE,\n"
 		   "                default " HV_DEFAULT_STATE ")\n"
+		   "  --db DB       the registry: a SQLite file or a postgresql:// URI\n"
+		   "                (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n"
 		   "  -h, --help    this text\n\n"
 		   "Exit codes: 0 set, 1 no such host, 2 usage or no registry.\n");
 }
@@ -42,6 +44,7 @@ int hosts_set_main(int argc, char **argv, int group)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "none", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -55,6 +58,7 @@ int hosts_set_main(int argc, char **argv, int group)
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's': state = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'n': none = 1; break;
 		case 'h':
 			usage(stdout, group);
@@ -82,11 +86,7 @@ int hosts_set_main(int argc, char **argv, int group)
 	}
 	if (hv_registry_path(hv_state_dir(state), 0, path, sizeof(path)) < 0)
 		goto out;
-	if (access(path, F_OK) < 0) {
-		hg_err("%s: no registry (enroll a host first)", path);
-		goto out;
-	}
-	if (hv_reg_open(path, HV_REG_RDWR, &reg) < 0)
+	if (hv_reg_open(path, HV_REG_RDWR_EXISTING, &reg) < 0)
 		goto out;
 	r = group ? hv_reg_host_set_group(reg, name, value) :
 		    hv_reg_host_set_agent(reg, name, value);

@@ -9,7 +9,7 @@
 #include "../lib/text.h"
 #include "../lib/util.h"
 #include "cmds.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 int hv_load_ak(const char *path, struct hg_ak *ak)
@@ -39,7 +39,7 @@ int hv_host_ak(const char *state, const char *host, struct hg_ak *ak)
 	struct hv_reg *reg = NULL;
 	struct hv_host h = { 0 };
 	const char *why;
-	char path[4096];
+	char path[4096], *shown = NULL;
 	int r, ret = -1;
 
 	if (!hv_host_name_ok(host)) {
@@ -54,15 +54,20 @@ int hv_host_ak(const char *state, const char *host, struct hg_ak *ak)
 	    (r = hv_reg_host_get(reg, host, &h)) < 0)
 		goto out;
 	if (r == 0) {
-		hg_err("--host %s: not enrolled in %s (hostgate-verify enroll)", host, path);
+		shown = hv_registry_display(path);
+		hg_err("--host %s: not enrolled in %s (hostgate-verify enroll)",
+		       host, shown ? shown : "the registry");
 		goto out;
 	}
 	if (hg_ak_decode(h.ak_pub, h.ak_pub_len, ak, &why) < 0) {
-		hg_err("%s: host %s: the registry's AK is not usable: %s", path, host, why);
+		shown = hv_registry_display(path);
+		hg_err("%s: host %s: the registry's AK is not usable: %s",
+		       shown ? shown : "the registry", host, why);
 		goto out;
 	}
 	ret = 0;
 out:
+	free(shown);
 	hv_host_free(&h);
 	hv_reg_close(reg);
 	return ret;

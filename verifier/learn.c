@@ -12,6 +12,7 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "inputs.h"
+#include "vstate.h"
 #include "learnpol.h"
 
 static void usage(FILE *f)
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 		   "                (hostgate-verify enroll)\n"
 		   "  --state DIR   verifier state with the registry (HOSTGATE_VERIFY_STATE,\n"
 		   "                default /var/lib/hostgate-verify)\n"
+		   "  --db DB       the registry: a SQLite file or a postgresql:// URI\n"
+		   "                (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n"
 		   "  --nonce HEX   require this nonce (default: the evidence's own)\n"
 		   "  --pcrs LIST   PCRs whose values the policy requires (default 0-9)\n"
 		   "  -h, --help    this text\n\n"
@@ -41,6 +44,7 @@ int learn_main(int argc, char **argv)
 		{ "ak", required_argument, NULL, 'a' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "nonce", required_argument, NULL, 'n' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
@@ -61,6 +65,7 @@ int learn_main(int argc, char **argv)
 		case 'a': akpath = optarg; break;
 		case 'H': host = optarg; break;
 		case 's': state = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'n': noncehex = optarg; break;
 		case 'p':
 			if (hg_pcr_mask_parse(optarg, &mask) < 0) {

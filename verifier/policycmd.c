@@ -31,7 +31,7 @@
 #include "../lib/util.h"
 #include "cmds.h"
 #include "policy.h"
-#include "registry.h"
+#include "registry/registry.h"
 #include "vstate.h"
 
 static void usage(FILE *f)
@@ -52,6 +52,8 @@ static void usage(FILE *f)
 		   "  --json         list as JSON\n"
 		   "  --state DIR    verifier state (HOSTGATE_VERIFY_STATE, default\n"
 		   "                 " HV_DEFAULT_STATE ")\n"
+		   "  --db DB        the registry: a SQLite file or a postgresql:// URI\n"
+		   "                 (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 done, 1 no such policy or host, 2 usage, an unreadable\n"
 		   "or invalid policy, or no registry.\n");
@@ -69,6 +71,7 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "host", required_argument, NULL, 'H' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "version", required_argument, NULL, 'V' },
@@ -83,6 +86,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->state = optarg; break;
+		case 'D': hv_registry_db_set(optarg); break;
 		case 'H': o->host = optarg; break;
 		case 'g': o->group = optarg; break;
 		case 'j': o->json = 1; break;
@@ -115,11 +119,8 @@ static int open_reg(const char *state, int how, struct hv_reg **reg)
 			     sizeof(path)) < 0)
 		return -1;
 	/* Only `add` may create the registry: the others need one. */
-	if (how != REG_CREATE && access(path, F_OK) < 0) {
-		hg_err("%s: no registry (enroll a host first)", path);
-		return -1;
-	}
-	return hv_reg_open(path, how == REG_READ ? HV_REG_RDONLY : HV_REG_RDWR,
+	return hv_reg_open(path, how == REG_READ ? HV_REG_RDONLY :
+			   how == REG_WRITE ? HV_REG_RDWR_EXISTING : HV_REG_RDWR,
 			   reg);
 }
 

@@ -7,6 +7,19 @@
 #include <string.h>
 
 #include "../lib/util.h"
+#include "registry/db.h"
+
+static const char *db_opt;
+
+void hv_registry_db_set(const char *db)
+{
+	db_opt = db;
+}
+
+char *hv_registry_display(const char *path)
+{
+	return db_uri_redact(path);
+}
 
 const char *hv_state_dir(const char *opt)
 {
@@ -19,7 +32,18 @@ const char *hv_state_dir(const char *opt)
 
 int hv_registry_path(const char *dir, int create, char *buf, size_t n)
 {
-	int k = snprintf(buf, n, "%s/%s", dir, HV_REGISTRY_FILE);
+	const char *db = db_opt ? db_opt : getenv("HOSTGATE_VERIFY_DB");
+	int k;
+
+	if (db && *db) {
+		if (strlen(db) >= n) {
+			hg_err("--db: longer than %zu bytes", n - 1);
+			return -1;
+		}
+		strcpy(buf, db);
+		return 0;
+	}
+	k = snprintf(buf, n, "%s/%s", dir, HV_REGISTRY_FILE);
 
 	if (k < 0 || (size_t)k >= n) {
 		hg_err("%s: state directory path too long", dir);

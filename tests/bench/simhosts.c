@@ -35,6 +35,10 @@
  *       (evI.cbor, akI.pub, nonceI), for tpm2_checkquote to check the
  *       very quotes the service checked. Prints "listening on ADDR" and
  *       runs until SIGTERM/SIGINT, then prints its request count.
+ *       With SIMHOSTS_TAMPER=FILE in the environment, a host whose name
+ *       is a line of FILE (read at each request; absent: none) quotes a
+ *       pcrDigest with one bit flipped: its PCRs no longer match the log,
+ *       as on a host whose boot was tampered with (tests only).
  *
  * Exit: 0 ok, 1 failure, 2 usage.
  */
@@ -62,8 +66,8 @@
 #include "../../lib/httpsd.h"
 #include "../../lib/tpmpub.h"
 #include "../../lib/util.h"
-#include "../../verifier/registry.h"
-#include "../../verifier/registry_int.h"
+#include "../../verifier/registry/registry.h"
+#include "../../verifier/registry/registry_int.h"
 
 #define MAX_HOSTS 100000
 #define NAME_FMT "sim%05u"
@@ -193,7 +197,8 @@ static int enroll_main(int argc, char **argv)
 	/* Setting up the bench's own registry only: 4 transactions a host,
 	 * not each flushed to disk (a crash here loses a bench set-up). The
 	 * service opens the file afresh, with SQLite's default. */
-	if (reg_exec(reg, "PRAGMA synchronous = OFF", "bench set-up") < 0)
+	if (!REG_PG(reg) &&
+	    reg_exec(reg, "PRAGMA synchronous = OFF", "bench set-up") < 0)
 		return 1;
 	if (!(f = fopen(argv[3], "wb")))
 		die(argv[3], "cannot write");
@@ -320,6 +325,25 @@ static void dump(struct sim *s, const struct hg_evidence *e, const uint8_t *ev,
 	hg_write_file_atomic(path, hex, strlen(hex), 0644);
 }
 
+/* 1 if host IDX is listed in $SIMHOSTS_TAMPER. */
+static int tampered(unsigned long idx)
+{
+	const char *path = getenv("SIMHOSTS_TAMPER");
+	char want[32], line[64];
+	FILE *f;
+	int hit = 0;
+
+	if (!path || !(f = fopen(path, "r")))
+		return 0;
+	snprintf(want, sizeof(want), NAME_FMT, (unsigned)idx);
+	while (!hit && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\r\n")] = '\0';
+		hit = !strcmp(line, want);
+	}
+	fclose(f);
+	return hit;
+}
+
 /* POST /h/NAME/v1/evidence: the host NAME's evidence, or 4xx. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -368,6 +392,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	a.extraData.size = (UINT16)nlen;
 	memcpy(a.extraData.buffer, nonce, nlen);
 	a.qualifiedSigner = h->name;
+	if (tampered(idx) && a.attested.quote.pcrDigest.size)
+		a.attested.quote.pcrDigest.buffer[0] ^= 1;
 	if (Tss2_MU_TPMS_ATTEST_Marshal(&a, attest, sizeof(attest), &alen) != TSS2_RC_SUCCESS ||
 	    sign_quote(h, attest, alen, sig, &slen) < 0) {
 		hg_httpsd_reply_error(req, 500, "signing failed");

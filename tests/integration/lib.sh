@@ -12,9 +12,14 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 HG_ATTEST=$BUILD/bin/hostgate-attest
 HG_VERIFY=$BUILD/bin/hostgate-verify
 HG_RESULTS=${HG_RESULTS:-/dev/null}
-SCRIPT=$(basename "$0" .sh)
+# HG_SCRIPT_NAME: the name its cases are reported under, when a script
+# is run again in another setting (t_registry_pg.sh runs t_serve_pull.sh
+# on PostgreSQL as t_serve_pull_pg).
+SCRIPT=${HG_SCRIPT_NAME:-$(basename "$0" .sh)}
+unset HG_SCRIPT_NAME
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/hostgate-test.XXXXXX")
 _TPMS=()
+_PGCS=()
 # The run's tag: every daemon a script starts inherits it, so that
 # tests/run.sh's end-of-run check (tests/hygiene.sh) finds what its own run
 # left behind and nothing of a run going on beside it. Scripts register
@@ -47,6 +52,9 @@ cleanup() {
 	for d in "${_TPMS[@]}"; do
 		"$ROOT/swtpm-fixtures/swtpm-stop.sh" "$d" >/dev/null 2>&1 || true
 	done
+	for d in "${_PGCS[@]}"; do
+		"$ROOT/tests/tools/pgcluster.sh" stop "$d" >/dev/null 2>&1 || true
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -69,6 +77,14 @@ start_tpm() {
 	export HOSTGATE_TCTI=$TCTI
 	export HOSTGATE_STATE=$WORK/state
 	export HOSTGATE_LOG=$WORK/run/measurements.cel
+}
+
+# start_pg DIR: start a private PostgreSQL cluster (tests/tools/pgcluster.sh)
+# whose handle is DIR, stopped on exit; sets PG_URI. Returns 1 (with the
+# reason on stderr) when no cluster can start here.
+start_pg() {
+	_PGCS+=("$1")
+	PG_URI=$("$ROOT/tests/tools/pgcluster.sh" start "$1") || return 1
 }
 
 # expect_exit CODE NAME CMD...: the case passes when CMD exits with CODE.

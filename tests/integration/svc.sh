@@ -8,14 +8,27 @@
 #   svc_host NAME BANKS          a swtpm, init, enrolled as NAME; sets
 #                                H_<NAME> (the hostgate-attest options)
 #   svc_start ARGS...            serve on 127.0.0.1:0 with the registry
-#                                $WORK/vstate/registry.sqlite; sets SVC_PID,
+#                                $WORK/vstate/registry.sqlite (or the
+#                                cluster's, HG_TEST_PG=1); sets SVC_PID,
 #                                SVC_URL; its stderr in $WORK/serve.err
 #   svc_stop                     SIGTERM, wait; sets SVC_RC
 #   api CERT PATH [curl args]    curl with client certificate CERT (a name in
 #                                $WORK/pki, or "none"); prints the body, then
 #                                the status on the last line
 
+#
+# HG_TEST_PG=1: the registry is a private PostgreSQL cluster
+# (tests/tools/pgcluster.sh, stopped on exit) instead of
+# $WORK/vstate/registry.sqlite: every hostgate-verify command of the test
+# (enroll, hosts, policy, serve) reaches it through HOSTGATE_VERIFY_DB.
+
 export HOSTGATE_VERIFY_STATE=$WORK/vstate
+unset HOSTGATE_VERIFY_DB
+if [ "${HG_TEST_PG:-}" = 1 ]; then
+	start_pg "$WORK/pg" || { fail svc-pg "no PostgreSQL cluster (tests/tools/pgcluster.sh)"; exit 1; }
+	export HOSTGATE_VERIFY_DB=$PG_URI
+	echo "  (registry: PostgreSQL, $(sed 's|://[^:]*:[^@]*@|://***@|' <<<"$PG_URI"))"
+fi
 SVC_PID=
 _svc_cleanup() {
 	[ -n "$SVC_PID" ] && kill "$SVC_PID" 2>/dev/null && wait "$SVC_PID" 2>/dev/null
@@ -60,7 +73,7 @@ svc_host() {
 svc_start() {
 	local i
 	rm -f "$WORK/serve.out"
-	"$HG_VERIFY" serve --db "$WORK/vstate/registry.sqlite" --listen 127.0.0.1:0 \
+	"$HG_VERIFY" serve --db "${HOSTGATE_VERIFY_DB:-$WORK/vstate/registry.sqlite}" --listen 127.0.0.1:0 \
 		--cert "$WORK/pki/verifier.pem" --key "$WORK/pki/verifier.key" "$@" \
 		>"$WORK/serve.out" 2>>"$WORK/serve.err" &
 	SVC_PID=$!

@@ -4,6 +4,9 @@ an HTTPS server (Python's ssl module) that appends every POST it gets to
 --out as one JSON line {"timestamp", "signature", "body"} (the raw body,
 as received) and answers 200. It checks nothing: the test recomputes the
 HMAC itself with openssl. Writes its port to --portfile; stops on SIGTERM.
+One thread per connection: several verifier instances keep their
+connections alive at once (t_serve_fleet.sh), and a server serving one
+connection at a time would hold the others' POSTs until they time out.
 """
 import argparse
 import json
@@ -11,7 +14,8 @@ import os
 import signal
 import ssl
 import sys
-from http.server import BaseHTTPRequestHandler, HTTPServer
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def main():
@@ -22,6 +26,8 @@ def main():
     ap.add_argument("--portfile", required=True)
     a = ap.parse_args()
 
+    lock = threading.Lock()
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -31,7 +37,7 @@ def main():
         def do_POST(self):
             n = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(min(n, 1 << 20)).decode("utf-8", "replace")
-            with open(a.out, "a") as f:
+            with lock, open(a.out, "a") as f:
                 f.write(json.dumps({
                     "timestamp": self.headers.get("X-Hostgate-Timestamp"),
                     "signature": self.headers.get("X-Hostgate-Signature"),
@@ -40,7 +46,8 @@ def main():
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-    srv = HTTPServer(("127.0.0.1", 0), Handler)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(a.cert, a.key)
     srv.socket = ctx.wrap_socket(srv.socket, server_side=True)

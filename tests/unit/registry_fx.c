@@ -14,11 +14,58 @@
 #include <string.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include <libpq-fe.h>
 
 #include "registry_fx.h"
 
 static char dir[64];
-char dbpath[128];
+char dbpath[256];
+char regname[256];
+int fx_pg;
+static char pgdb[64];
+static int pgseq;
+
+/* HG_TEST_PG_URI with its database replaced by DB (postgresql://...
+ * /DB?params). */
+static void pg_uri(const char *db, char *out, size_t n)
+{
+	const char *base = getenv("HG_TEST_PG_URI");
+	const char *auth = strstr(base, "://") + 3;
+	const char *slash = strchr(auth, '/'), *q = strchr(auth, '?');
+
+	if (!slash || (q && q < slash))
+		slash = q ? q : auth + strlen(auth);
+	snprintf(out, n, "%.*s/%s%s", (int)(slash - base), base, db,
+		 q ? q : "");
+}
+
+/* SQL on the cluster's maintenance connection (HG_TEST_PG_URI). */
+static void pg_admin(const char *sql)
+{
+	PGconn *c = PQconnectdb(getenv("HG_TEST_PG_URI"));
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("HG_TEST_PG_URI: %s", PQerrorMessage(c));
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* The registry's name for DBPATH in its messages: the URI without its
+ * password (written out here, not with the registry's own function). */
+static void redact(const char *uri, char *out, size_t n)
+{
+	const char *auth = strstr(uri, "://") + 3, *at = strchr(auth, '@');
+	const char *colon = strchr(auth, ':');
+
+	if (at && colon && colon < at)
+		snprintf(out, n, "%.*s%s", (int)(colon - uri), uri, at);
+	else
+		snprintf(out, n, "%s", uri);
+}
 static char errpath[128];
 static char errbuf[4096];
 static int saved_stderr = -1;
@@ -31,6 +78,18 @@ int setup(void **state)
 		return -1;
 	snprintf(dbpath, sizeof(dbpath), "%s/registry.sqlite", dir);
 	snprintf(errpath, sizeof(errpath), "%s/stderr.txt", dir);
+	snprintf(regname, sizeof(regname), "%s", dbpath);
+	fx_pg = getenv("HG_TEST_PG_URI") && *getenv("HG_TEST_PG_URI");
+	if (fx_pg) {
+		char sql[128];
+
+		/* A fresh database per test. */
+		snprintf(pgdb, sizeof(pgdb), "hgt_%d_%d", (int)getpid(), pgseq++);
+		snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pgdb);
+		pg_admin(sql);
+		pg_uri(pgdb, dbpath, sizeof(dbpath));
+		redact(dbpath, regname, sizeof(regname));
+	}
 	return 0;
 }
 
@@ -41,6 +100,12 @@ int teardown(void **state)
 	char p[512];
 
 	(void)state;
+	if (fx_pg) {
+		char sql[128];
+
+		snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", pgdb);
+		pg_admin(sql);
+	}
 	if (d) {
 		while ((e = readdir(d))) {
 			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
@@ -161,6 +226,45 @@ void id_of(uint8_t id[HV_CHALLENGE_ID_LEN], uint8_t b)
 	memset(id, b, HV_CHALLENGE_ID_LEN);
 }
 
+/* SQLite's blob literal x'..' as PostgreSQL's '\x..'::bytea. */
+static const char *pg_sql(const char *sql)
+{
+	static char buf[4096];
+	size_t o = 0;
+
+	for (const char *p = sql; *p && o < sizeof(buf) - 16; p++) {
+		if ((*p == 'x' || *p == 'X') && p[1] == '\'' &&
+		    (p == sql || p[-1] == ' ' || p[-1] == '(' || p[-1] == ',')) {
+			const char *end = strchr(p + 2, '\'');
+
+			if (end && o + (size_t)(end - p) + 16 < sizeof(buf)) {
+				o += (size_t)snprintf(buf + o, sizeof(buf) - o,
+						      "'\\x%.*s'::bytea",
+						      (int)(end - p - 2), p + 2);
+				p = end;
+				continue;
+			}
+		}
+		buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* A connection of its own to the test's database, the registry's
+ * schema first. */
+static PGconn *pg_conn(void)
+{
+	PGconn *c = PQconnectdb(dbpath);
+	PGresult *r;
+
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("%s: %s", regname, PQerrorMessage(c));
+	r = PQexec(c, "SET search_path = hostgate");
+	PQclear(r);
+	return c;
+}
+
 /* One integer from the raw file, by a separate connection. */
 int64_t raw_int(const char *sql)
 {
@@ -168,6 +272,22 @@ int64_t raw_int(const char *sql)
 	sqlite3_stmt *st;
 	int64_t v;
 
+	if (fx_pg) {
+		PGconn *c = pg_conn();
+		PGresult *r;
+
+		/* The one PRAGMA the backend-neutral tests read. */
+		if (!strcmp(sql, "PRAGMA user_version"))
+			sql = "SELECT version FROM registry";
+		sql = pg_sql(sql);
+		r = PQexec(c, sql);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		PQclear(r);
+		PQfinish(c);
+		return v;
+	}
 	assert_int_equal(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY,
 					 NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
@@ -195,6 +315,17 @@ void raw_exec(const char *path, const char *sql)
 {
 	sqlite3 *db;
 
+	if (fx_pg) {
+		PGconn *c = pg_conn();
+		PGresult *r = PQexec(c, pg_sql(sql));
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK &&
+		    PQresultStatus(r) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", sql, PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		return;
+	}
 	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
 					 SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
@@ -212,6 +343,31 @@ int64_t answered_at(struct hv_reg *reg, uint8_t b)
 	v = c.answered_at;
 	hv_challenge_free(&c);
 	return v;
+}
+
+int fx_run(const char *group, struct CMUnitTest *tests, size_t n,
+	   const char *const *sqlite_only)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int drop = 0;
+
+		for (size_t j = 0; fx_pg_env() && sqlite_only && sqlite_only[j]; j++)
+			if (!strcmp(tests[i].name, sqlite_only[j]))
+				drop = 1;
+		if (drop)
+			printf("[ SQLITE   ] %s: the SQLite file format only\n",
+			       tests[i].name);
+		else
+			tests[k++] = tests[i];
+	}
+	return _cmocka_run_group_tests(group, tests, k, NULL, NULL);
+}
+
+int fx_pg_env(void)
+{
+	return getenv("HG_TEST_PG_URI") && *getenv("HG_TEST_PG_URI");
 }
 
 int collect(const struct hv_host *h, void *arg)

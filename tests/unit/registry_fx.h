@@ -1,8 +1,14 @@
 /* registry_fx.h: what test_registry.c and test_registry_enroll.c share:
  * a fresh directory under /tmp per test (setup/teardown) holding the
  * registry file DBPATH, stderr captured to check the one error line,
- * challenges made by hand, and raw SQLite access to the file behind the
+ * challenges made by hand, and raw access to the database behind the
  * registry's back.
+ *
+ * Both backends: with HG_TEST_PG_URI set (tests/integration/
+ * t_registry_pg.sh, a private cluster of tests/tools/pgcluster.sh) each
+ * test gets a fresh PostgreSQL database and DBPATH is its URI; raw_int()
+ * and raw_exec() then run on it (search_path hostgate). Tests that are
+ * about the SQLite file itself are listed SQLite-only in fx_run().
  *
  * A helper that fails aborts the test through cmocka's asserts.
  */
@@ -13,13 +19,24 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../../verifier/registry.h"
+#include "../../verifier/registry/registry.h"
 
 #define T0 1700000000LL
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
-extern char dbpath[128];
+extern char dbpath[256];
+/* How the registry names DBPATH in its messages (the URI without its
+ * password on PostgreSQL). */
+extern char regname[256];
+/* 1 when this test runs on PostgreSQL. */
+extern int fx_pg;
+int fx_pg_env(void);
+/* Run TESTS as cmocka group GROUP, less those named in SQLITE_ONLY
+ * (NULL-terminated) on PostgreSQL, each said on stdout. */
+struct CMUnitTest;
+int fx_run(const char *group, struct CMUnitTest *tests, size_t n,
+	   const char *const *sqlite_only);
 
 /* Per test: a directory made by mkdtemp, and removed with its files. */
 int setup(void **state);

@@ -327,13 +327,33 @@ static void on_health(struct evhttp_request *req, void *arg)
 
 	if (hv_api_auth(s, req, &p) < 0 || !method_is(s, req, EVHTTP_REQ_GET, "GET"))
 		return;
+	/* Answered from what the heartbeat last learnt: no registry read,
+	 * so it answers while the registry is away, and says so (503: a
+	 * load balancer sends the API's clients elsewhere). */
 	o = json_object_new_object();
-	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "status", json_object_new_string(
+		s->db_down ? "degraded" : "ok"));
 	json_object_object_add(o, "uptime_s",
 			       json_object_new_int64((int64_t)time(NULL) - s->started));
 	json_object_object_add(o, "pulls_inflight",
 			       json_object_new_int64(hv_sched_inflight(s)));
-	hv_api_json(s, req, 200, o);
+	json_object_object_add(o, "instance", json_object_new_string(s->instance));
+	json_object_object_add(o, "instances_live",
+			       json_object_new_int64((int64_t)hv_fleet_live(s)));
+	json_object_object_add(o, "database", json_object_new_string(
+		s->db_down ? "unavailable" : "ok"));
+	if (s->db_down) {
+		char t[32];
+
+		hv_api_time(s->db_down_since, t, sizeof(t));
+		json_object_object_add(o, "database_error",
+				       json_object_new_string(s->db_why));
+		json_object_object_add(o, "database_down_since",
+				       json_object_new_string(t));
+	}
+	json_object_object_add(o, "stale_after_s",
+			       json_object_new_int64(s->cfg.stale_after));
+	hv_api_json(s, req, s->db_down ? 503 : 200, o);
 	json_object_put(o);
 }
 
@@ -359,14 +379,38 @@ static void on_metrics(struct evhttp_request *req, void *arg)
 
 /* ---- hosts ------------------------------------------------------------ */
 
-static json_object *status_json(const struct hv_host_status *st)
+/* The registry could not be read or written: 503, the reason. */
+void hv_api_unavailable(struct hv_svc *s, struct evhttp_request *req,
+			const char *what)
+{
+	hv_svc_db_failed(s, what);
+	hv_api_error(s, req, 503, "registry-unavailable",
+		     "the registry is unavailable (%s); try again", what);
+}
+
+/* A state whose last verdict is older than --stale-after reads unknown
+ * (svc.h): what was recorded then is shown beside, never as the state. */
+static json_object *status_json(struct hv_svc *s,
+				const struct hv_host_status *st, int64_t now)
 {
 	json_object *o = json_object_new_object();
+	int stale = hv_svc_stale(s, st, now);
 	char t[32];
 
 	json_object_object_add(o, "host", json_object_new_string(st->name));
-	json_object_object_add(o, "state",
-			       json_object_new_string(hv_state_name(st->state)));
+	json_object_object_add(o, "state", json_object_new_string(
+		hv_state_name(stale ? HV_STATE_UNKNOWN : st->state)));
+	if (stale) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "stale: no verdict recorded for %lld s"
+			 " (--stale-after %u)", (long long)(now - st->checked_at),
+			 s->cfg.stale_after);
+		json_object_object_add(o, "stale", json_object_new_boolean(1));
+		json_object_object_add(o, "reason", json_object_new_string(why));
+		json_object_object_add(o, "recorded_state", json_object_new_string(
+			hv_state_name(st->state)));
+	}
 	hv_api_time(st->since, t, sizeof(t));
 	json_object_object_add(o, "since", json_object_new_string(t));
 	hv_api_time(st->checked_at, t, sizeof(t));
@@ -384,9 +428,17 @@ static json_object *status_json(const struct hv_host_status *st)
 	return o;
 }
 
+struct list_ctx {
+	struct hv_svc *s;
+	json_object *a;
+	int64_t now;
+};
+
 static int list_one(const struct hv_host_status *st, void *arg)
 {
-	json_object_array_add(arg, status_json(st));
+	struct list_ctx *c = arg;
+
+	json_object_array_add(c->a, status_json(c->s, st, c->now));
 	return 0;
 }
 
@@ -395,13 +447,19 @@ static void on_hosts(struct evhttp_request *req, void *arg)
 	struct hv_svc *s = arg;
 	struct hv_principal p;
 	json_object *a;
+	int r;
 
 	if (hv_api_need(s, req, HV_ROLE_OPERATOR, &p) < 0 ||
 	    !method_is(s, req, EVHTTP_REQ_GET, "GET"))
 		return;
 	a = json_object_new_array();
-	if (hv_reg_statuses(s->reg, list_one, a) < 0)
-		hv_api_error(s, req, 500, "internal", "registry error");
+	{
+		struct list_ctx c = { s, a, (int64_t)time(NULL) };
+
+		r = hv_reg_statuses(s->reg, list_one, &c);
+	}
+	if (r < 0)
+		hv_api_unavailable(s, req, "listing the hosts");
 	else
 		hv_api_json(s, req, 200, a);
 	json_object_put(a);
@@ -418,12 +476,12 @@ static void host_get(struct hv_svc *s, struct evhttp_request *req,
 		return;
 	if ((r = hv_reg_status_get(s->reg, name, 0, &st)) <= 0) {
 		if (r < 0)
-			hv_api_error(s, req, 500, "internal", "registry error");
+			hv_api_unavailable(s, req, "reading the host");
 		else
 			hv_api_error(s, req, 404, "no-host", "no such host: %s", name);
 		return;
 	}
-	o = status_json(&st);
+	o = status_json(s, &st, (int64_t)time(NULL));
 	v = st.verdict ? json_tokener_parse(st.verdict) : NULL;
 	json_object_object_add(o, "verdict", v);
 	hv_api_json(s, req, 200, o);
@@ -463,7 +521,7 @@ static void host_history(struct hv_svc *s, struct evhttp_request *req,
 	}
 	if ((r = hv_reg_status_get(s->reg, name, 0, &st)) <= 0) {
 		if (r < 0)
-			hv_api_error(s, req, 500, "internal", "registry error");
+			hv_api_unavailable(s, req, "reading the host");
 		else
 			hv_api_error(s, req, 404, "no-host", "no such host: %s", name);
 		goto out;
@@ -473,7 +531,7 @@ static void host_history(struct hv_svc *s, struct evhttp_request *req,
 	json_object_object_add(o, "host", json_object_new_string(name));
 	json_object_object_add(o, "history", a);
 	if (hv_reg_history(s->reg, name, (unsigned)limit, hist_one, a) < 0)
-		hv_api_error(s, req, 500, "internal", "registry error");
+		hv_api_unavailable(s, req, "reading the history");
 	else
 		hv_api_json(s, req, 200, o);
 out:
@@ -496,6 +554,10 @@ static void host_attest(struct hv_svc *s, struct evhttp_request *req,
 		return;
 	}
 	r = hv_sched_now(s, name);
+	if (r < 0 && s->db_down) {
+		hv_api_unavailable(s, req, "claiming the host's lease");
+		return;
+	}
 	if (r < 0) {
 		hv_api_error(s, req, 503, "busy", "cannot start the attestation now");
 		return;

@@ -46,6 +46,11 @@ void hv_api_error(struct hv_svc *s, struct evhttp_request *req, int status,
 void hv_api_bytes(struct hv_svc *s, struct evhttp_request *req, int status,
 		  const char *type, const void *buf, size_t len);
 
+/* 503 "registry-unavailable": the registry failed doing WHAT (and is
+ * marked unavailable, lease.c). */
+void hv_api_unavailable(struct hv_svc *s, struct evhttp_request *req,
+			const char *what);
+
 /* The request body, copied NUL-terminated (evbuffer_remove); -1 after
  * a 400 when it is empty or holds a NUL (REQUIRE_TEXT). */
 int hv_api_body(struct hv_svc *s, struct evhttp_request *req,

@@ -71,7 +71,7 @@ void hv_api_policies(struct evhttp_request *req, void *arg)
 	json_object_object_add(o, "assignments", asg);
 	if (hv_reg_policies(s->reg, pol_one, pols) < 0 ||
 	    hv_reg_assignments(s->reg, asg_one, asg) < 0)
-		hv_api_error(s, req, 500, "internal", "registry error");
+		hv_api_unavailable(s, req, "the policy store");
 	else
 		hv_api_json(s, req, 200, o);
 	json_object_put(o);
@@ -91,7 +91,7 @@ static void policy_get(struct hv_svc *s, struct evhttp_request *req,
 	}
 	if ((r = hv_reg_policy_get(s->reg, name, (int64_t)version, &rec)) <= 0) {
 		if (r < 0)
-			hv_api_error(s, req, 500, "internal", "registry error");
+			hv_api_unavailable(s, req, "the policy store");
 		else
 			hv_api_error(s, req, 404, "no-policy", "no such policy%s: %s",
 				     version ? " version" : "", name);
@@ -128,7 +128,7 @@ static void policy_put(struct hv_svc *s, struct evhttp_request *req,
 	}
 	if (hv_reg_policy_add(s->reg, name, body, len, (int64_t)time(NULL),
 			      &version, &unchanged) < 0) {
-		hv_api_error(s, req, 500, "internal", "registry error");
+		hv_api_unavailable(s, req, "the policy store");
 		goto out;
 	}
 	hv_sched_refresh(s);
@@ -183,7 +183,7 @@ static void policy_assign(struct hv_svc *s, struct evhttp_request *req,
 	r = hv_reg_policy_assign(s->reg, name, h ? HV_ASSIGN_HOST : HV_ASSIGN_GROUP,
 				 target, (int64_t)time(NULL));
 	if (r < 0) {
-		hv_api_error(s, req, 500, "internal", "registry error");
+		hv_api_unavailable(s, req, "the policy store");
 		goto out;
 	}
 	if (r == HV_POLICY_UNKNOWN || r == HV_HOST_UNKNOWN) {

@@ -1,6 +1,7 @@
 /* hooks.c: the service's webhooks (svc.h) on webhook.h: --webhook URL
  * and --webhook-secret-file F give one receiver; every change of a host's
- * state is queued for it, HMAC-SHA256-signed (X-Hostgate-Signature over
+ * state, a row of the registry's outbox (outbox.c), is queued for it
+ * when this instance claims the row, HMAC-SHA256-signed (X-Hostgate-Signature over
  * X-Hostgate-Timestamp "." body), retried with back-off, the queue
  * bounded; on the loop, so a slow or failed receiver never blocks
  * attestation. The receiver's certificate is checked against
@@ -22,10 +23,9 @@
 #include "../../lib/util.h"
 #include "webhook.h"
 
-#define HOOK_QUEUE 1024
-
 int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen)
 {
+	struct hg_webhook_tune tune;
 	struct hg_poller_tls tls = { .ca_file = s->cfg.webhook_ca,
 				     .system_trust = !s->cfg.webhook_ca };
 	const char *path = s->cfg.webhook_secret_file;
@@ -53,8 +53,15 @@ int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen)
 			 path, HG_WEBHOOK_SECRET_MIN);
 		goto out;
 	}
+	/* The events come from the registry's outbox (outbox.c), which
+	 * learns each one's end through the fate callback. */
+	hg_webhook_tune_default(&tune);
+	if (hv_outbox_start(s, &tune) < 0) {
+		snprintf(err, errlen, "webhooks: out of memory");
+		goto out;
+	}
 	s->hooks = hg_webhooks_new(s->base, s->cfg.webhook_url, secret, len,
-				   &tls, HOOK_QUEUE, NULL, err, errlen);
+				   &tls, HV_OUTBOX_QUEUE, &tune, err, errlen);
 	if (!s->hooks)
 		goto out;
 	ret = 0;
@@ -69,15 +76,7 @@ void hv_hooks_stop(struct hv_svc *s)
 {
 	hg_webhooks_free(s->hooks);
 	s->hooks = NULL;
-}
-
-void hv_webhook_emit(struct hv_svc *s, json_object *event)
-{
-	if (!s->hooks)
-		return;
-	/* Refused (counted as dropped by webhook.c): the service goes on. */
-	hg_webhooks_emit(s->hooks, json_object_to_json_string_ext(event,
-		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	hv_outbox_stop(s);
 }
 
 void hv_webhook_counts(struct hv_svc *s, struct hv_webhook_counts *out)

@@ -23,6 +23,17 @@
  *   hostgate_auth_refused_total
  *   hostgate_nonces_refused_total{reason="unknown"|"used"|"expired"|"foreign"|"too-many"}
  *   hostgate_pulls_inflight                        gauge
+ *   hostgate_hosts_stale          gauge: hosts read unknown, verdict too old
+ *   hostgate_registry_up          gauge: 1, or 0 while the registry fails
+ *   hostgate_instances_live       gauge: serve instances heartbeating
+ *   hostgate_leases_total{result="granted"|"refused"}
+ *   hostgate_verdicts_unrecorded_total{reason="registry"|"lease-lost"}
+ *   hostgate_outbox_claimed_total, hostgate_outbox_redelivered_total
+ *
+ * A host whose last verdict is older than --stale-after counts as
+ * "unknown" in hostgate_hosts (and in hostgate_hosts_stale); while the
+ * registry cannot be read, hostgate_hosts is left out rather than
+ * guessed.
  *
  * Counters live in memory from the service's start (a restart starts
  * them at 0, which Prometheus's rate() handles); the host gauge is read
@@ -142,11 +153,22 @@ static void put(struct buf *b, const char *fmt, ...)
 	}
 }
 
+struct count {
+	struct hv_svc *s;
+	int64_t now;
+	uint64_t n[HV_NSTATES], stale;
+};
+
 static int count_state(const struct hv_host_status *st, void *arg)
 {
-	uint64_t *n = arg;
+	struct count *c = arg;
 
-	n[st->state]++;
+	if (hv_svc_stale(c->s, st, c->now)) {
+		c->n[HV_STATE_UNKNOWN]++;
+		c->stale++;
+	} else {
+		c->n[st->state]++;
+	}
 	return 0;
 }
 
@@ -158,7 +180,8 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 		[HV_NONCE_TOO_MANY] = "too-many",
 	};
 	struct buf b = { .cap = 4096 };
-	uint64_t hosts[HV_NSTATES] = { 0 }, cum = 0, recent = 0;
+	struct count cnt = { 0 };
+	uint64_t cum = 0, recent = 0;
 	int64_t now = (int64_t)time(NULL);
 	struct hv_webhook_counts wc = { 0 };
 	struct hg_poller_stat ps;
@@ -166,15 +189,47 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 	if (!(b.p = malloc(b.cap)))
 		return NULL;
 	b.p[0] = '\0';
-	if (hv_reg_statuses(s->reg, count_state, hosts) < 0) {
-		free(b.p);
-		return NULL;
+	cnt.s = s;
+	cnt.now = now;
+	if (hv_reg_statuses(s->reg, count_state, &cnt) < 0) {
+		hv_svc_db_failed(s, "counting the hosts");
+	} else {
+		put(&b, "# HELP hostgate_hosts Enrolled hosts by attestation state.\n"
+			"# TYPE hostgate_hosts gauge\n");
+		for (int i = 0; i < HV_NSTATES; i++)
+			put(&b, "hostgate_hosts{state=\"%s\"} %llu\n",
+			    hv_state_name((enum hv_state)i),
+			    (unsigned long long)cnt.n[i]);
+		put(&b, "# HELP hostgate_hosts_stale Hosts read unknown: their last verdict is older than --stale-after.\n"
+			"# TYPE hostgate_hosts_stale gauge\n"
+			"hostgate_hosts_stale %llu\n", (unsigned long long)cnt.stale);
 	}
-	put(&b, "# HELP hostgate_hosts Enrolled hosts by attestation state.\n"
-		"# TYPE hostgate_hosts gauge\n");
-	for (int i = 0; i < HV_NSTATES; i++)
-		put(&b, "hostgate_hosts{state=\"%s\"} %llu\n",
-		    hv_state_name((enum hv_state)i), (unsigned long long)hosts[i]);
+	put(&b, "# HELP hostgate_registry_up 1 while the registry answers, 0 since it failed.\n"
+		"# TYPE hostgate_registry_up gauge\n"
+		"hostgate_registry_up %d\n"
+		"# HELP hostgate_instances_live Serve instances heartbeating into the registry.\n"
+		"# TYPE hostgate_instances_live gauge\n"
+		"hostgate_instances_live %zu\n"
+		"# HELP hostgate_leases_total Host lease claims, by result.\n"
+		"# TYPE hostgate_leases_total counter\n"
+		"hostgate_leases_total{result=\"granted\"} %llu\n"
+		"hostgate_leases_total{result=\"refused\"} %llu\n"
+		"# HELP hostgate_verdicts_unrecorded_total Verdicts not recorded (not counted as attestations).\n"
+		"# TYPE hostgate_verdicts_unrecorded_total counter\n"
+		"hostgate_verdicts_unrecorded_total{reason=\"registry\"} %llu\n"
+		"hostgate_verdicts_unrecorded_total{reason=\"lease-lost\"} %llu\n"
+		"# HELP hostgate_outbox_claimed_total Webhook events this instance claimed from the outbox.\n"
+		"# TYPE hostgate_outbox_claimed_total counter\n"
+		"hostgate_outbox_claimed_total %llu\n"
+		"# HELP hostgate_outbox_redelivered_total Claimed events another claim had started before (at-least-once).\n"
+		"# TYPE hostgate_outbox_redelivered_total counter\n"
+		"hostgate_outbox_redelivered_total %llu\n",
+	    !s->db_down, hv_fleet_live(s),
+	    (unsigned long long)s->m.leases_granted,
+	    (unsigned long long)s->m.leases_refused,
+	    (unsigned long long)s->m.unrecorded, (unsigned long long)s->m.lease_lost,
+	    (unsigned long long)s->m.outbox_claimed,
+	    (unsigned long long)s->m.outbox_redelivered);
 	put(&b, "# HELP hostgate_attestations_total Attestations judged, by result.\n"
 		"# TYPE hostgate_attestations_total counter\n");
 	for (int i = HV_STATE_TRUSTED; i < HV_NSTATES; i++)

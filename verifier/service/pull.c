@@ -112,6 +112,7 @@ static void judged(struct hv_pull *p, const uint8_t *ev, size_t len)
 	struct hv_incr_state next;
 	struct hv_svc_verdict v = { 0 };
 	char why[300];
+	int recorded;
 
 	pj.nonce = p->nonce;
 	pj.nonce_len = sizeof(p->nonce);
@@ -157,14 +158,16 @@ static void judged(struct hv_pull *p, const uint8_t *ev, size_t len)
 	/* A kept state not resumed (a re-pull counted already). */
 	if (!pj.incremental && (pj.prev || p->refused))
 		s->m.fallbacks++;
-	hv_svc_record(s, p->host, &v, NULL);
+	recorded = hv_svc_record_leased(s, p->host, &v, NULL) == 0;
 	/* hostgate_attestation_seconds: the round, agent trips, check and
 	 * commit included (a re-pull's second trip too). */
 	hv_metrics_attested(s, mono_s() - p->started);
 	/* The next round resumes from here, or starts over. A state equal
 	 * to the kept one (nothing measured since) is not written again:
-	 * one transaction per pull fewer. */
-	if (!(pj.have_state && pj.prev && next.len == pj.prev->len &&
+	 * one transaction per pull fewer. A verdict not recorded (the
+	 * registry failed, or another instance took the lease) keeps
+	 * nothing either. */
+	if (recorded && !(pj.have_state && pj.prev && next.len == pj.prev->len &&
 	      !memcmp(next.buf, pj.prev->buf, next.len)))
 		hv_svc_incr_store(s, p->host, pj.have_state ? &next : NULL);
 	hv_svc_verdict_free(&v);
@@ -184,13 +187,13 @@ static void evidence_done(void *arg, const char *host, long status,
 		return;
 	}
 	if (err) {
-		hv_svc_record(p->s, p->host, NULL, err);
+		hv_svc_record_leased(p->s, p->host, NULL, err);
 		finish(p);
 		return;
 	}
 	if (status != 200) {
 		snprintf(why, sizeof(why), "the agent answered HTTP %ld", status);
-		hv_svc_record(p->s, p->host, NULL, why);
+		hv_svc_record_leased(p->s, p->host, NULL, why);
 		finish(p);
 		return;
 	}
@@ -211,7 +214,7 @@ static void domains_done(void *arg, const char *host, long status,
 	if (err) {
 		/* The agent is not there: the evidence request would say the
 		 * same, a timeout later. */
-		hv_svc_record(p->s, p->host, NULL, err);
+		hv_svc_record_leased(p->s, p->host, NULL, err);
 		finish(p);
 		return;
 	}
@@ -224,7 +227,7 @@ static void domains_done(void *arg, const char *host, long status,
 	else
 		p->have_run = 1;
 	if (ask_evidence(p, 0) < 0) {
-		hv_svc_record(p->s, p->host, NULL, "the poller refused the evidence request");
+		hv_svc_record_leased(p->s, p->host, NULL, "the poller refused the evidence request");
 		finish(p);
 	}
 }

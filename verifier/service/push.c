@@ -85,10 +85,10 @@ void hv_push_nonce(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (r != 0) {
-		hv_api_error(s, req, r == HV_HOST_UNKNOWN ? 403 : 500,
-			     r == HV_HOST_UNKNOWN ? "forbidden" : "internal",
-			     r == HV_HOST_UNKNOWN ? "no such host enrolled" :
-			     "registry error");
+		if (r == HV_HOST_UNKNOWN)
+			hv_api_error(s, req, 403, "forbidden", "no such host enrolled");
+		else
+			hv_api_unavailable(s, req, "issuing a nonce");
 		return;
 	}
 	hg_hex_encode(nonce, sizeof(nonce), hex);
@@ -248,7 +248,7 @@ void hv_push_attest(struct evhttp_request *req, void *arg)
 		goto out;
 	r = hv_reg_nonce_take(s->reg, nonce, p.host, (int64_t)time(NULL));
 	if (r < 0) {
-		hv_api_error(s, req, 500, "internal", "registry error");
+		hv_api_unavailable(s, req, "spending the nonce");
 		goto out;
 	}
 	if (r > 0) {
@@ -262,8 +262,13 @@ void hv_push_attest(struct evhttp_request *req, void *arg)
 		hv_api_error(s, req, 409, "not-judged", "host %s: %s", p.host, why);
 		goto out;
 	}
+	/* A verdict the registry did not take is no attestation: no answer
+	 * (nor EAR) vouches for it; the host asks for a new nonce. */
+	if (hv_svc_record(s, p.host, &v, NULL) < 0) {
+		hv_api_unavailable(s, req, "recording the verdict");
+		goto out;
+	}
 	s->m.pushes++;
-	hv_svc_record(s, p.host, &v, NULL);
 	o = json_object_new_object();
 	json_object_object_add(o, "host", json_object_new_string(p.host));
 	json_object_object_add(o, "state", json_object_new_string(hv_state_name(v.state)));

@@ -18,6 +18,12 @@
  * The table is kept sorted by name, so a refresh is one merge with the
  * registry's listing (also by name) and a lookup a binary search. At
  * most cfg.max_inflight pulls run at once; the rest wait for the tick.
+ *
+ * Several instances (lease.c, docs/fleet.md): a due host is tried only
+ * by its rendezvous owner among the live instances, or by anyone once
+ * its lease has lapsed (hv_sched_takeover); the tick's candidates are
+ * claimed in one registry transaction and only those granted are
+ * pulled. One refused is due again when the holder's lease ends.
  */
 #include "svc.h"
 
@@ -41,6 +47,8 @@
  * core next to 2,000 checks. */
 #define TICK_MS 20
 #define REFRESH_MS 30000
+#define CLAIM_BATCH 256              /* lease claims per tick, one transaction */
+#define RETRY_MS 1000                /* after a claim the registry failed */
 
 struct slot {
 	char name[HV_HOST_NAME_MAX + 1];
@@ -48,6 +56,9 @@ struct slot {
 	char *policy;                /* "NAME@VERSION" assigned; NULL none */
 	uint64_t due_ms;
 	int inflight, ondemand, gone;
+	int takeover;                /* its lease lapsed: anyone may claim it */
+	int mine;                    /* rendezvous owner, as of owner_gen */
+	unsigned owner_gen;          /* hv_fleet_gen() + 1 when MINE was set */
 	struct hv_svc *s;
 };
 
@@ -246,11 +257,56 @@ static int start(struct hv_svc *s, struct slot *sl)
 	return 0;
 }
 
+static int mine(struct hv_svc *s, struct slot *sl)
+{
+	unsigned gen = hv_fleet_gen(s) + 1;
+
+	if (sl->owner_gen != gen) {
+		sl->mine = hv_fleet_owner_is_me(s, sl->name);
+		sl->owner_gen = gen;
+	}
+	return sl->mine || sl->takeover;
+}
+
+/* Claim the leases of the N candidates C and start those granted. */
+static void claim_and_start(struct hv_svc *s, struct slot **c, size_t n,
+			    uint64_t now)
+{
+	const char *names[CLAIM_BATCH];
+	uint8_t granted[CLAIM_BATCH];
+	int64_t until[CLAIM_BATCH], wall = hv_svc_wall_ms();
+
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++)
+		names[i] = c[i]->name;
+	if (hv_fleet_claim(s, names, n, 0, granted, until) < 0) {
+		for (size_t i = 0; i < n; i++)
+			c[i]->due_ms = now + RETRY_MS;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c[i]->takeover = 0;
+		if (!granted[i]) {
+			/* Held by another instance (or by this one's last
+			 * on-demand attestation): due when that lease ends. */
+			int64_t wait = until[i] > wall ? until[i] - wall : 0;
+
+			c[i]->due_ms = now + (uint64_t)wait + TICK_MS;
+			continue;
+		}
+		if (start(s, c[i]) < 0)
+			c[i]->due_ms = now + 1000;   /* the poller's queue is full */
+	}
+}
+
 static void tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct hv_svc *s = arg;
 	struct hv_sched *sc = s->sched;
 	uint64_t now = hv_svc_now_ms();
+	struct slot *cand[CLAIM_BATCH];
+	size_t nc = 0;
 	int64_t dv = 0;
 
 	(void)fd;
@@ -262,15 +318,34 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 		sc->refresh_now = 0;
 		refresh(s);
 	}
-	for (size_t i = 0; s->poller && i < sc->n &&
-	     sc->inflight < s->cfg.max_inflight; i++) {
+	/* While the registry fails no lease can be granted: the heartbeat
+	 * probes it once a second, and the hosts stay due meanwhile
+	 * rather than stall the loop on a claim each tick. */
+	for (size_t i = 0; s->poller && !s->db_down && i < sc->n &&
+	     sc->inflight + nc < s->cfg.max_inflight; i++) {
 		struct slot *sl = sc->v[i];
 
 		if (!sl->url || !sl->policy || sl->inflight || sl->due_ms > now)
 			continue;
-		if (start(s, sl) < 0)
-			sl->due_ms = now + 1000;     /* the poller's queue is full */
+		/* Another instance's host stays due: it is this one's the
+		 * moment its owner dies or its lease lapses. */
+		if (!mine(s, sl))
+			continue;
+		cand[nc++] = sl;
+		if (nc == CLAIM_BATCH) {
+			claim_and_start(s, cand, nc, now);
+			nc = 0;
+		}
 	}
+	claim_and_start(s, cand, nc, now);
+}
+
+void hv_sched_takeover(struct hv_svc *s, const char *host)
+{
+	struct slot *sl = s->sched ? find(s->sched, host) : NULL;
+
+	if (sl)
+		sl->takeover = 1;
 }
 
 int hv_sched_new(struct hv_svc *s)
@@ -314,6 +389,17 @@ int hv_sched_now(struct hv_svc *s, const char *host)
 		return HV_HOST_UNKNOWN;
 	if (sl->inflight)
 		return 1;
+	/* On demand: this instance takes the lease whoever holds it (the
+	 * holder's pull in flight, if any, then records nothing). */
+	{
+		const char *name = sl->name;
+		uint8_t granted = 0;
+
+		if (hv_fleet_claim(s, &name, 1, 1, &granted, NULL) < 0)
+			return -1;
+		if (!granted)
+			return HV_HOST_UNKNOWN;      /* removed meanwhile */
+	}
 	sl->ondemand = 1;
 	if (start(s, sl) < 0) {
 		sl->ondemand = 0;

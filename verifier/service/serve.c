@@ -8,7 +8,8 @@
  * registry it cannot open. Then it prints "listening on HOST:PORT" on
  * stdout (the port resolved when 0 was asked) and runs until SIGTERM or
  * SIGINT: it stops listening, cancels the pulls in flight (nothing is
- * recorded for them), and closes the registry. Every judgement already
+ * recorded for them), releases its host leases (lease.c), and closes
+ * the registry. Every judgement already
  * recorded was committed when it was made.
  *
  * Exit codes: 0 stopped by a signal; 2 usage or start-up failure.
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 "The verifier service: attests every enrolled host continuously (pull,\n"
 "from its agent), accepts evidence pushed by hosts it cannot reach, and\n"
 "serves the REST API (docs/api.md). State lives in the registry.\n\n"
-"  --db FILE            the registry (default STATE/registry.sqlite)\n"
+"  --db DB              the registry: a SQLite file or a postgresql:// URI\n"
+"                       (HOSTGATE_VERIFY_DB; default STATE/registry.sqlite)\n"
 "  --state DIR          verifier state (HOSTGATE_VERIFY_STATE, default\n"
 "                       " HV_DEFAULT_STATE "); its incr.key seals each\n"
 "                       host's incremental state (made on first use)\n"
@@ -70,6 +72,10 @@ static void usage(FILE *f)
 "  --webhook-secret-file F   the HMAC key for the webhook (mode 0600)\n"
 "  --webhook-ca PEM     the CA the receiver's certificate must chain to\n"
 "                       (default: the system's store)\n"
+"  --instance-id ID     this instance's name among those sharing the\n"
+"                       registry (default HOSTNAME:PID; docs/fleet.md)\n"
+"  --stale-after S      a host whose last verdict is older reads unknown\n"
+"                       (default 2 x interval + jitter + timeout)\n"
 "  -h, --help           this text\n\n"
 "Exit codes: 0 stopped by SIGTERM/SIGINT, 2 usage or start-up failure.\n");
 }
@@ -115,6 +121,8 @@ static int parse(int argc, char **argv, struct hv_svc_cfg *c,
 		{ "webhook", required_argument, NULL, 'w' },
 		{ "webhook-secret-file", required_argument, NULL, 'W' },
 		{ "webhook-ca", required_argument, NULL, 'X' },
+		{ "instance-id", required_argument, NULL, 'I' },
+		{ "stale-after", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -188,6 +196,19 @@ static int parse(int argc, char **argv, struct hv_svc_cfg *c,
 		case 'w': c->webhook_url = optarg; break;
 		case 'W': c->webhook_secret_file = optarg; break;
 		case 'X': c->webhook_ca = optarg; break;
+		case 'I':
+			if (!hv_instance_id_ok(optarg)) {
+				hg_err("serve: --instance-id \"%s\": not 1..%d of"
+				       " [A-Za-z0-9._:@-]", optarg, HV_INSTANCE_ID_MAX);
+				return HV_EXIT_USAGE;
+			}
+			c->instance_id = optarg;
+			break;
+		case 'S':
+			if (uint_opt("--stale-after", optarg, 1, 30 * 86400,
+				     &c->stale_after) < 0)
+				return HV_EXIT_USAGE;
+			break;
 		case 'h':
 			usage(stdout);
 			return HV_EXIT_TRUSTED;
@@ -226,6 +247,11 @@ static int parse(int argc, char **argv, struct hv_svc_cfg *c,
 	if (!jitter_set)
 		c->jitter = c->interval / 10;
 	c->timeout_ms = timeout_s * 1000;
+	/* A host is attested every interval + 0..jitter, a pull lasts at
+	 * most the timeout; one round may be missed (a take-over after an
+	 * instance died, a registry hiccup) before its state is doubted. */
+	if (!c->stale_after)
+		c->stale_after = 2 * c->interval + c->jitter + timeout_s;
 	return -1;
 }
 
@@ -267,6 +293,12 @@ int serve_main(int argc, char **argv)
 		goto out;
 	if (hv_reg_open(s->cfg.db, HV_REG_RDWR, &s->reg) < 0)
 		goto out;
+	/* Everything runs on one loop: a registry that stopped answering
+	 * (held by a writer, or gone) stalls it for at most this long per
+	 * statement, and the statement fails (lease.c: unavailable). The
+	 * instances' own transactions last milliseconds. */
+	if (hv_reg_set_timeout(s->reg, HV_SVC_DB_TIMEOUT_MS) < 0)
+		goto out;
 	/* Pulls keep each host's incremental state sealed under the key
 	 * `check --state-out` uses (incrseal.h); without it, full checks. */
 	if (hv_incr_key(hv_state_dir(state), 1, s->incr_key) == 0)
@@ -304,6 +336,10 @@ int serve_main(int argc, char **argv)
 		hg_err("serve: cannot start the scheduler");
 		goto out;
 	}
+	if (hv_fleet_start(s, err, sizeof(err)) < 0) {
+		hg_err("serve: %s", err);
+		goto out;
+	}
 	sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
 	sigint = evsignal_new(s->base, SIGINT, on_signal, s);
 	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) < 0 ||
@@ -325,6 +361,8 @@ out:
 	hv_hooks_stop(s);
 	/* Cancels every pull in flight: their callbacks record nothing. */
 	hg_poller_free(s->poller);
+	/* Nothing is recorded any more: the leases go to the others. */
+	hv_fleet_stop(s);
 	hv_sched_free(s);
 	if (sigterm)
 		event_free(sigterm);

@@ -5,8 +5,13 @@
  *   {"event": "state", "host": NAME, "from": STATE, "to": STATE,
  *    "at": RFC 3339, "since": RFC 3339 (when FROM began),
  *    "failures": [the verdict's failures] | "reason": why unreachable}
- * The webhook is queued (webhook.h): a slow or failed receiver never
- * blocks this, nor the next judgement.
+ * The webhook event is a row of the registry's outbox, written in the
+ * judgement's own transaction (so a transition and its event commit
+ * together or not at all), and delivered from there (outbox.c,
+ * webhook.h): a slow or failed receiver never blocks this, nor the next
+ * judgement. A verdict the registry did not take (unavailable, or the
+ * host's lease claimed by another instance since) is not counted as an
+ * attestation and changes nothing.
  */
 #include "svc.h"
 
@@ -16,15 +21,6 @@
 #include <time.h>
 
 #include "../../lib/util.h"
-
-static void iso(int64_t s, char *buf, size_t n)
-{
-	time_t t = (time_t)s;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, n, "%lld", (long long)s);
-}
 
 /* The verdict as stored: the whole of it, unless that is beyond the
  * registry's bound (a huge failure list): then its summary. */
@@ -45,72 +41,102 @@ static const char *verdict_text(json_object *verdict, json_object **tmp)
 	return json_object_to_json_string_ext(*tmp, JSON_C_TO_STRING_PLAIN);
 }
 
-static void emit(struct hv_svc *s, const char *host, enum hv_state from,
-		 int64_t since, enum hv_state to, int64_t at,
-		 const struct hv_svc_verdict *v, const char *reason)
+/* The event's members beyond its row's columns (outbox.c). */
+static char *event_detail(const struct hv_svc_verdict *v, const char *reason)
 {
-	json_object *ev = json_object_new_object(), *f;
-	char t[32], t0[32];
+	json_object *d = json_object_new_object(), *f;
+	char *out;
 
-	iso(at, t, sizeof(t));
-	iso(since, t0, sizeof(t0));
-	json_object_object_add(ev, "event", json_object_new_string("state"));
-	json_object_object_add(ev, "host", json_object_new_string(host));
-	json_object_object_add(ev, "from", json_object_new_string(hv_state_name(from)));
-	json_object_object_add(ev, "to", json_object_new_string(hv_state_name(to)));
-	json_object_object_add(ev, "at", json_object_new_string(t));
-	json_object_object_add(ev, "since", json_object_new_string(t0));
 	if (v && json_object_object_get_ex(v->verdict, "failures", &f))
-		json_object_object_add(ev, "failures", json_object_get(f));
+		json_object_object_add(d, "failures", json_object_get(f));
 	else
-		json_object_object_add(ev, "failures", json_object_new_array());
+		json_object_object_add(d, "failures", json_object_new_array());
 	if (v)
-		json_object_object_add(ev, "policy", json_object_new_string(v->policy));
+		json_object_object_add(d, "policy", json_object_new_string(v->policy));
 	if (reason)
-		json_object_object_add(ev, "reason", json_object_new_string(reason));
+		json_object_object_add(d, "reason", json_object_new_string(reason));
+	out = strdup(json_object_to_json_string_ext(d,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(d);
+	return out;
+}
+
+static void transition(struct hv_svc *s, const char *host, enum hv_state from,
+		       enum hv_state to, const char *reason)
+{
 	s->m.transitions++;
 	/* The journal's line: the host's names are [A-Za-z0-9._-] only. */
 	fprintf(stderr, "hostgate-verify: host %s: %s -> %s%s%s\n", host,
 		hv_state_name(from), hv_state_name(to), reason ? ": " : "",
 		reason ? reason : "");
-	if (s->hooks)
-		hv_webhook_emit(s, ev);
-	json_object_put(ev);
+	hv_outbox_kick(s);
 }
 
-int hv_svc_record(struct hv_svc *s, const char *host,
-		  const struct hv_svc_verdict *v, const char *reason)
+static int record(struct hv_svc *s, const char *host,
+		  const struct hv_svc_verdict *v, const char *reason, int leased)
 {
 	struct hv_judgement j = { 0 };
 	json_object *tmp = NULL;
 	enum hv_state was = HV_STATE_UNKNOWN;
 	int64_t since = 0;
+	char *detail = NULL;
 	int r, ret = -1;
 
 	j.at = (int64_t)time(NULL);
 	j.keep = s->cfg.history;
+	j.instance = s->instance;
+	j.leased = leased;
 	if (v) {
 		j.state = v->state;
 		j.verdict = verdict_text(v->verdict, &tmp);
 		j.failures = v->failures;
 		j.policy = v->policy;
-		hv_metrics_judged(s, v);
 	} else {
 		j.state = HV_STATE_UNREACHABLE;
-		hv_metrics_unreachable(s);
 	}
-	r = hv_reg_host_judged(s->reg, host, &j, &was, &since);
-	if (r < 0)
+	if (s->hooks && !(j.event = detail = event_detail(v, reason)))
 		goto out;
+	r = hv_reg_host_judged(s->reg, host, &j, &was, &since);
+	if (r < 0) {
+		s->m.unrecorded++;
+		hv_svc_db_failed(s, "recording a verdict");
+		goto out;
+	}
+	if (r == HV_LEASE_LOST) {
+		/* Overtaken: another instance claimed the host meanwhile (an
+		 * on-demand attestation, or this pull outlived its lease). */
+		s->m.lease_lost++;
+		fprintf(stderr, "hostgate-verify: host %s: verdict not recorded:"
+			" another instance holds its lease now\n", host);
+		ret = 1;
+		goto out;
+	}
 	if (r == HV_HOST_UNKNOWN) {
 		/* Removed while its attestation ran: nothing to record. */
 		ret = 0;
 		goto out;
 	}
+	if (v)
+		hv_metrics_judged(s, v);
+	else
+		hv_metrics_unreachable(s);
 	if (was != j.state)
-		emit(s, host, was, since, j.state, j.at, v, reason);
+		transition(s, host, was, j.state, reason);
 	ret = 0;
 out:
+	free(detail);
 	json_object_put(tmp);
 	return ret;
+}
+
+int hv_svc_record(struct hv_svc *s, const char *host,
+		  const struct hv_svc_verdict *v, const char *reason)
+{
+	return record(s, host, v, reason, 0);
+}
+
+int hv_svc_record_leased(struct hv_svc *s, const char *host,
+			 const struct hv_svc_verdict *v, const char *reason)
+{
+	return record(s, host, v, reason, 1);
 }

@@ -20,12 +20,30 @@
  *   api.c        the REST API (hosts, history, on-demand attest,
  *                policies, health, metrics) and authentication
  *   metrics.c    counters and the latency histogram, Prometheus text
+ *   lease.c      several instances on one registry (docs/fleet.md): the
+ *                instance id and heartbeat, rendezvous ownership, host
+ *                lease claims, the registry's health, stale states
+ *   outbox.c     webhooks from the registry's outbox: claimed, delivered
+ *                by one instance (webhook.c), deleted when done
  *
  * Everything runs on the loop's thread: no locks. The registry is the
  * one store: a crash loses at most the judgement being made (each is one
  * SQLite transaction), never a spent nonce's spending. A power loss may
  * also lose the last verdicts recorded (they are not flushed one by one:
  * hv_reg_host_judged), which the next interval's attestations replace.
+ *
+ * Several instances may share one registry (docs/fleet.md): each host is
+ * pulled only under a lease the registry granted (lease.c), its verdict
+ * recorded only while the lease is still held, and state-change events
+ * are rows of the registry's outbox that one instance delivers
+ * (outbox.c). An on-demand attestation takes the host's lease whoever
+ * holds it; a pull in flight whose lease was taken meanwhile (on demand,
+ * or because it outlived its lease) records nothing; a killed instance's
+ * pulls in flight record nothing and its hosts go to the others when
+ * their leases end. A state read through the API or the metrics whose last
+ * verdict is older than --stale-after reads "unknown" (stale): an
+ * instance that cannot reach the registry never vouches for a host on
+ * state it cannot confirm.
  */
 #ifndef HV_SVC_H
 #define HV_SVC_H
@@ -35,7 +53,7 @@
 #include <json-c/json.h>
 #include <openssl/evp.h>
 
-#include "../registry.h"
+#include "../registry/registry.h"
 
 struct event_base;
 struct event;
@@ -48,6 +66,7 @@ struct hv_sched;
 #define HV_SVC_MAX_TOKENS 64
 #define HV_SVC_MAX_OPERATORS 16
 #define HV_SVC_POLCACHE 32                /* parsed policies kept */
+#define HV_SVC_DB_TIMEOUT_MS 1000         /* a registry statement's wait */
 
 struct hv_svc_cfg {
 	const char *db, *listen, *cert, *key, *client_ca, *token_file;
@@ -64,6 +83,8 @@ struct hv_svc_cfg {
 	unsigned max_nonces;              /* unused nonces a host may hold */
 	unsigned max_conns;               /* API connections at once */
 	unsigned ear_ttl;                 /* s */
+	const char *instance_id;          /* --instance-id; NULL: hostname:pid */
+	unsigned stale_after;             /* s: a verdict older reads unknown */
 };
 
 /* A principal: who a request comes from (api.c). */
@@ -96,6 +117,11 @@ struct hv_metrics {
 	uint64_t by_check[2];             /* pulls judged: full, incremental */
 	uint64_t fallbacks;               /* a kept state not resumed */
 	uint64_t repulls;                 /* partial log unanchored: asked again */
+	uint64_t leases_granted, leases_refused;
+	uint64_t lease_lost;              /* verdicts dropped: the lease moved on */
+	uint64_t unrecorded;              /* verdicts the registry did not take */
+	uint64_t db_errors;
+	uint64_t outbox_claimed, outbox_redelivered;
 };
 
 struct hv_polcache_ent;
@@ -117,6 +143,12 @@ struct hv_svc {
 	int stopping;
 	int incr_on;                      /* incr_key loaded: pulls resume states */
 	uint8_t incr_key[32];             /* incrseal.h: DIR/incr.key */
+	char instance[HV_INSTANCE_ID_MAX + 1];
+	struct hv_fleet *fleet;           /* lease.c */
+	struct hv_outbox *outbox;         /* outbox.c; NULL: no --webhook */
+	int db_down;                      /* the registry failed, not yet back */
+	int64_t db_down_since;
+	char db_why[512];
 };
 
 /* ---- judge.c ---- */
@@ -198,11 +230,47 @@ int hv_pull_start(struct hv_svc *s, const char *host, const char *base,
 int hv_svc_record(struct hv_svc *s, const char *host,
 		  const struct hv_svc_verdict *v, const char *reason);
 
+/* Record a pull's verdict made under this instance's lease on HOST:
+ * nothing is written if another instance has claimed the lease since
+ * (counted, logged; 1 returned). Else as hv_svc_record(). */
+int hv_svc_record_leased(struct hv_svc *s, const char *host,
+			 const struct hv_svc_verdict *v, const char *reason);
+
+/* ---- lease.c ---- */
+int hv_fleet_start(struct hv_svc *s, char *err, size_t errlen);
+void hv_fleet_stop(struct hv_svc *s);
+/* 1 if this instance owns HOST among the live instances (rendezvous). */
+int hv_fleet_owner_is_me(const struct hv_svc *s, const char *host);
+/* Changes whenever the live set does (owners cached per host use it). */
+unsigned hv_fleet_gen(const struct hv_svc *s);
+size_t hv_fleet_live(const struct hv_svc *s);
+/* hv_reg_lease_claim for this instance, one interval long; UNTIL in
+ * Unix ms. -1: the registry failed (marked unavailable). */
+int hv_fleet_claim(struct hv_svc *s, const char *const *names, size_t n,
+		   int force, uint8_t *granted, int64_t *until);
+/* Unix time in ms (leases and heartbeats compare the instances' clocks). */
+int64_t hv_svc_wall_ms(void);
+/* The registry failed doing WHAT (hg_err_last() says how): marked
+ * unavailable until a heartbeat succeeds. */
+void hv_svc_db_failed(struct hv_svc *s, const char *what);
+/* 1 when ST's last verdict is older than --stale-after at NOW (s): it
+ * reads "unknown" (reason "stale"), whatever was recorded. */
+int hv_svc_stale(const struct hv_svc *s, const struct hv_host_status *st,
+		 int64_t now);
+
+/* ---- outbox.c ---- */
+#define HV_OUTBOX_QUEUE 1024              /* events held by webhook.c */
+struct hg_webhook_tune;
+int hv_outbox_start(struct hv_svc *s, struct hg_webhook_tune *tune);
+void hv_outbox_stop(struct hv_svc *s);
+/* Claim and queue what the outbox holds for delivery. */
+void hv_outbox_poll(struct hv_svc *s);
+/* hv_outbox_poll() soon, from the loop. */
+void hv_outbox_kick(struct hv_svc *s);
+
 /* ---- hooks.c: the webhook emitter (webhook.h) on the service ---- */
 int hv_hooks_start(struct hv_svc *s, char *err, size_t errlen);
 void hv_hooks_stop(struct hv_svc *s);
-/* Queue EVENT (not taken) for every receiver; never blocks. */
-void hv_webhook_emit(struct hv_svc *s, json_object *event);
 struct hv_webhook_counts {
 	uint64_t sent, failed, dropped;
 };
@@ -217,6 +285,8 @@ int hv_sched_now(struct hv_svc *s, const char *host);
 /* Re-read the registry (new hosts, agent URLs, policy versions) now. */
 void hv_sched_refresh(struct hv_svc *s);
 unsigned hv_sched_inflight(const struct hv_svc *s);
+/* HOST's lease lapsed (its holder died): this instance may claim it. */
+void hv_sched_takeover(struct hv_svc *s, const char *host);
 
 /* ---- metrics.c ---- */
 void hv_metrics_judged(struct hv_svc *s, const struct hv_svc_verdict *v);

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 void hv_policy_rec_free(struct hv_policy_rec *p)
 {
@@ -28,7 +28,7 @@ void hv_policy_rec_free(struct hv_policy_rec *p)
 }
 
 /* A row of "name, version, sha256, added_at[, body]". */
-static int read_policy(const struct hv_reg *reg, sqlite3_stmt *st,
+static int read_policy(const struct hv_reg *reg, struct db_st *st,
 		       int with_text, struct hv_policy_rec *p)
 {
 	int ret = -1;
@@ -64,7 +64,7 @@ int hv_reg_policy_add(struct hv_reg *reg, const char *name, const char *text,
 		      size_t len, int64_t now, int64_t *version,
 		      int *unchanged)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	uint8_t sum[32];
 	int64_t latest = 0;
 	int rc, ret = -1;
@@ -101,30 +101,30 @@ int hv_reg_policy_add(struct hv_reg *reg, const char *name, const char *text,
 			goto out;
 		}
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_prep(reg, "INSERT INTO policies (name, version, sha256, body,"
 		     " added_at) VALUES (?1, ?2, ?3, ?4, ?5)", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
-	    sqlite3_bind_int64(st, 2, latest + 1) != SQLITE_OK ||
+	    reg_bind_int(st, 2, latest + 1) < 0 ||
 	    reg_bind_blob(st, 3, sum, 32) < 0 ||
-	    sqlite3_bind_text64(st, 4, text, len, SQLITE_STATIC,
-				SQLITE_UTF8) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK) {
+	    st->db->ops->bind_text(st, 4, text, len) < 0 ||
+	    reg_bind_int(st, 5, now) < 0) {
 		reg_fail(reg, "storing a policy");
 		goto out;
 	}
-	if (reg_step_done(reg, st, "storing a policy") < 0)
+	if (reg_step_done(reg, st, "storing a policy") < 0 ||
+	    reg_touch(reg) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_commit(reg) < 0)
 		goto out;
 	*version = latest + 1;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }
@@ -132,7 +132,7 @@ out:
 int hv_reg_policy_get(struct hv_reg *reg, const char *name, int64_t version,
 		      struct hv_policy_rec *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -147,7 +147,7 @@ int hv_reg_policy_get(struct hv_reg *reg, const char *name, int64_t version,
 		     " WHERE name = ?1 ORDER BY version DESC LIMIT 1", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
-	    (version && sqlite3_bind_int64(st, 2, version) != SQLITE_OK)) {
+	    (version && reg_bind_int(st, 2, version) < 0)) {
 		reg_fail(reg, "looking up a policy");
 		goto out;
 	}
@@ -159,7 +159,7 @@ int hv_reg_policy_get(struct hv_reg *reg, const char *name, int64_t version,
 		goto out;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -167,7 +167,7 @@ int hv_reg_policies(struct hv_reg *reg,
 		    int (*cb)(const struct hv_policy_rec *p, void *arg),
 		    void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	struct hv_policy_rec p = { 0 };
 	int rc, ret = -1;
 
@@ -175,7 +175,7 @@ int hv_reg_policies(struct hv_reg *reg,
 		     " p WHERE version = (SELECT max(version) FROM policies q"
 		     " WHERE q.name = p.name) ORDER BY name", &st) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == 1) {
 		int r;
 
 		if (read_policy(reg, st, 0, &p) < 0)
@@ -187,20 +187,20 @@ int hv_reg_policies(struct hv_reg *reg,
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		reg_fail(reg, "listing policies");
 		goto out;
 	}
 	ret = 0;
 out:
 	hv_policy_rec_free(&p);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 static int policy_exists(struct hv_reg *reg, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, "SELECT 1 FROM policies WHERE name = ?1 LIMIT 1",
@@ -212,7 +212,7 @@ static int policy_exists(struct hv_reg *reg, const char *name)
 	}
 	ret = reg_step_row(reg, st, "looking up a policy");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -220,7 +220,7 @@ int hv_reg_policy_assign(struct hv_reg *reg, const char *name,
 			 enum hv_assign_kind kind, const char *target,
 			 int64_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int r, ret = -1;
 
 	if (reg_writable(reg, "assigning a policy", now) < 0)
@@ -255,24 +255,28 @@ int hv_reg_policy_assign(struct hv_reg *reg, const char *name,
 			goto out;
 		}
 	}
-	if (reg_prep(reg, "INSERT OR REPLACE INTO assignments (kind, target,"
-		     " policy, assigned_at) VALUES (?1, ?2, ?3, ?4)", &st) < 0)
+	if (reg_prep(reg, "INSERT INTO assignments (kind, target, policy,"
+		     " assigned_at) VALUES (?1, ?2, ?3, ?4)"
+		     " ON CONFLICT (kind, target) DO UPDATE SET"
+		     " policy = excluded.policy,"
+		     " assigned_at = excluded.assigned_at", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, kind == HV_ASSIGN_HOST ? "host" : "group") < 0 ||
 	    reg_bind_text(st, 2, target) < 0 || reg_bind_text(st, 3, name) < 0 ||
-	    sqlite3_bind_int64(st, 4, now) != SQLITE_OK) {
+	    reg_bind_int(st, 4, now) < 0) {
 		reg_fail(reg, "assigning a policy");
 		goto out;
 	}
-	if (reg_step_done(reg, st, "assigning a policy") < 0)
+	if (reg_step_done(reg, st, "assigning a policy") < 0 ||
+	    reg_touch(reg) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_commit(reg) < 0)
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }
@@ -282,14 +286,14 @@ int hv_reg_assignments(struct hv_reg *reg,
 				 const char *target, const char *policy),
 		       void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	char *kind = NULL, *target = NULL, *policy = NULL;
 	int rc, ret = -1;
 
 	if (reg_prep(reg, "SELECT kind, target, policy FROM assignments"
 		     " ORDER BY kind = 'group', target", &st) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == 1) {
 		int r;
 
 		if (reg_col_text(reg, st, 0, "assignments.kind", 8, 0, &kind) < 0 ||
@@ -312,7 +316,7 @@ int hv_reg_assignments(struct hv_reg *reg,
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		reg_fail(reg, "listing assignments");
 		goto out;
 	}
@@ -321,14 +325,14 @@ out:
 	free(kind);
 	free(target);
 	free(policy);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int hv_reg_host_policy(struct hv_reg *reg, const char *name,
 		       struct hv_policy_rec *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	char *policy = NULL;
 	int rc, ret = -1;
 
@@ -356,6 +360,6 @@ int hv_reg_host_policy(struct hv_reg *reg, const char *name,
 	ret = hv_reg_policy_get(reg, policy, 0, out);
 out:
 	free(policy);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }

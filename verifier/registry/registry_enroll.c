@@ -2,7 +2,7 @@
  * (see registry.h): hv_reg_challenge_add(), hv_reg_challenge_get(),
  * hv_reg_challenge_spend(), hv_reg_enroll() and hv_challenge_free().
  *
- * Every writer here holds the write lock (BEGIN IMMEDIATE) from its
+ * Every writer here holds the write lock (reg_begin()) from its
  * first read to its commit, so a challenge is answered once even with
  * two verifiers racing on it.
  */
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 #define HV_REG_PURGE_AFTER 86400        /* s a finished challenge is kept */
 
@@ -26,7 +26,7 @@ void hv_challenge_free(struct hv_challenge *c)
 }
 
 /* Fill C from a row of CHALLENGE_COLS. */
-static int read_challenge(const struct hv_reg *reg, sqlite3_stmt *st,
+static int read_challenge(const struct hv_reg *reg, struct db_st *st,
 			  struct hv_challenge *c)
 {
 	int64_t replace;
@@ -66,7 +66,7 @@ out:
 
 int hv_reg_challenge_add(struct hv_reg *reg, const struct hv_challenge *c)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int64_t cutoff;
 	int ret = -1;
 
@@ -90,24 +90,24 @@ int hv_reg_challenge_add(struct hv_reg *reg, const struct hv_challenge *c)
 		     " (answered_at <> 0 AND answered_at < ?1)"
 		     " OR expires_at < ?1", &st) < 0)
 		goto out;
-	if (sqlite3_bind_int64(st, 1, cutoff) != SQLITE_OK ||
+	if (reg_bind_int(st, 1, cutoff) < 0 ||
 	    reg_step_done(reg, st, "purging old challenges") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_prep(reg, "INSERT INTO challenges (" CHALLENGE_COLS ")"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 0, ?10, ?11)",
 		     &st) < 0)
 		goto out;
 	if (reg_bind_blob(st, 1, c->id, HV_CHALLENGE_ID_LEN) < 0 ||
-	    sqlite3_bind_text(st, 2, c->host, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 3, c->replace ? 1 : 0) != SQLITE_OK ||
+	    reg_bind_text(st, 2, c->host) < 0 ||
+	    reg_bind_int(st, 3, c->replace ? 1 : 0) < 0 ||
 	    reg_bind_blob(st, 4, c->secret_sha256, 32) < 0 ||
 	    reg_bind_blob(st, 5, c->ek_fpr, 32) < 0 ||
 	    reg_bind_blob(st, 6, c->ek_cert, c->ek_cert_len) < 0 ||
 	    reg_bind_blob(st, 7, c->ak_pub, c->ak_pub_len) < 0 ||
-	    sqlite3_bind_int64(st, 8, c->created_at) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 9, c->expires_at) != SQLITE_OK ||
+	    reg_bind_int(st, 8, c->created_at) < 0 ||
+	    reg_bind_int(st, 9, c->expires_at) < 0 ||
 	    reg_bind_blob(st, 10, c->ek_key, 32) < 0 ||
 	    reg_bind_blob(st, 11, c->ak_name, c->ak_name_len) < 0) {
 		reg_fail(reg, "storing a challenge");
@@ -118,7 +118,7 @@ int hv_reg_challenge_add(struct hv_reg *reg, const struct hv_challenge *c)
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }
@@ -127,7 +127,7 @@ int hv_reg_challenge_get(struct hv_reg *reg,
 			 const uint8_t id[HV_CHALLENGE_ID_LEN],
 			 struct hv_challenge *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -146,7 +146,7 @@ int hv_reg_challenge_get(struct hv_reg *reg,
 		goto out;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -154,14 +154,14 @@ out:
 static int mark_answered(struct hv_reg *reg,
 			 const uint8_t id[HV_CHALLENGE_ID_LEN], int64_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, "UPDATE challenges SET answered_at = ?2"
 		     " WHERE id = ?1 AND answered_at = 0", &st) < 0)
 		goto out;
 	if (reg_bind_blob(st, 1, id, HV_CHALLENGE_ID_LEN) < 0 ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+	    reg_bind_int(st, 2, now) < 0) {
 		reg_fail(reg, "spending the challenge");
 		goto out;
 	}
@@ -169,14 +169,14 @@ static int mark_answered(struct hv_reg *reg,
 		goto out;
 	/* Under the write lock the row was just read pending: anything but
 	 * one change means the database is not behaving as a database. */
-	if (sqlite3_changes(reg->db) != 1) {
+	if (db_changes(reg->db) != 1) {
 		hg_err("%s: spending the challenge: it changed under the lock",
 		       reg->path);
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -216,13 +216,13 @@ out:
 static int host_ek(struct hv_reg *reg, const char *host, uint8_t fpr[32],
 		   int64_t *replacements)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int rc, ret = -1;
 
 	if (reg_prep(reg, "SELECT ek_fpr, replacements FROM hosts"
 		     " WHERE name = ?1", &st) < 0)
 		goto out;
-	if (sqlite3_bind_text(st, 1, host, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (reg_bind_text(st, 1, host) < 0) {
 		reg_fail(reg, "looking up the host");
 		goto out;
 	}
@@ -236,7 +236,7 @@ static int host_ek(struct hv_reg *reg, const char *host, uint8_t fpr[32],
 		goto out;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -247,7 +247,7 @@ out:
 static int host_store(struct hv_reg *reg, const struct hv_challenge *c,
 		      int exists, int64_t replacements, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, exists ?
@@ -258,12 +258,12 @@ static int host_store(struct hv_reg *reg, const struct hv_challenge *c,
 		     "INSERT INTO hosts (" HOST_COLS ", state_since)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?5)", &st) < 0)
 		goto out;
-	if (sqlite3_bind_text(st, 1, c->host, -1, SQLITE_STATIC) != SQLITE_OK ||
+	if (reg_bind_text(st, 1, c->host) < 0 ||
 	    reg_bind_blob(st, 2, c->ek_fpr, 32) < 0 ||
 	    reg_bind_blob(st, 3, c->ek_cert, c->ek_cert_len) < 0 ||
 	    reg_bind_blob(st, 4, c->ak_pub, c->ak_pub_len) < 0 ||
-	    sqlite3_bind_int64(st, 5, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 6, replacements) != SQLITE_OK ||
+	    reg_bind_int(st, 5, now) < 0 ||
+	    reg_bind_int(st, 6, replacements) < 0 ||
 	    reg_bind_blob(st, 7, c->ek_key, 32) < 0 ||
 	    reg_bind_blob(st, 8, c->ak_name, c->ak_name_len) < 0) {
 		reg_fail(reg, "storing the host");
@@ -273,14 +273,14 @@ static int host_store(struct hv_reg *reg, const struct hv_challenge *c,
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 static int history_add(struct hv_reg *reg, const struct hv_challenge *c,
 		       int64_t now, const uint8_t *prev, int replaced)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, "INSERT INTO enrollments (host, at, ek_fpr, ak_pub,"
@@ -288,12 +288,12 @@ static int history_add(struct hv_reg *reg, const struct hv_challenge *c,
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st) < 0)
 		goto out;
 	/* previous_ek_fpr stays NULL (unbound) for a first enrollment. */
-	if (sqlite3_bind_text(st, 1, c->host, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK ||
+	if (reg_bind_text(st, 1, c->host) < 0 ||
+	    reg_bind_int(st, 2, now) < 0 ||
 	    reg_bind_blob(st, 3, c->ek_fpr, 32) < 0 ||
 	    reg_bind_blob(st, 4, c->ak_pub, c->ak_pub_len) < 0 ||
 	    (prev && reg_bind_blob(st, 5, prev, 32) < 0) ||
-	    sqlite3_bind_int(st, 6, replaced) != SQLITE_OK) {
+	    reg_bind_int(st, 6, replaced) < 0) {
 		reg_fail(reg, "recording the enrollment");
 		goto out;
 	}
@@ -301,7 +301,7 @@ static int history_add(struct hv_reg *reg, const struct hv_challenge *c,
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -408,6 +408,7 @@ int hv_reg_enroll(struct hv_reg *reg, const uint8_t id[HV_CHALLENGE_ID_LEN],
 		replacements++;
 	}
 	if (host_store(reg, &c, exists, replacements, now) < 0 ||
+	    reg_touch(reg) < 0 ||
 	    history_add(reg, &c, now, exists ? prev : NULL, changed) < 0 ||
 	    reg_commit(reg) < 0)
 		goto out;

@@ -1,7 +1,9 @@
-/* registry.c: the host registry on SQLite (see registry.h): opening a
- * registry file, recognising it, creating and migrating its schema, and
- * closing it. The rows are read and written by registry_hosts.c and
- * registry_enroll.c, with the helpers of registry_sql.c (registry_int.h).
+/* registry.c: opening the host registry (see registry.h): a PostgreSQL
+ * URI goes to registry_pg.c, anything else is a SQLite file, recognised,
+ * created and migrated here; and closing it. The rows are read and
+ * written by registry_hosts.c, registry_enroll.c, registry_fleet.c,
+ * registry_policy.c, registry_push.c and registry_share.c, with the
+ * helpers of registry_sql.c (registry_int.h) on the drivers of db.h.
  *
  * One connection per struct hv_reg. The only SQL put together at run
  * time is "PRAGMA user_version = N" and "PRAGMA application_id = N",
@@ -19,14 +21,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sqlite3.h>
+#include <unistd.h>
 
-#include "../lib/tpmpub.h"
-#include "../lib/util.h"
-#include "tpmid.h"
+#include "../../lib/tpmpub.h"
+#include "../../lib/util.h"
+#include "../tpmid.h"
 
 #define HV_REG_APP_ID 0x68677265        /* 'hgre' */
-#define HV_REG_BUSY_MS 5000
 
 /* migrations[i] takes a registry from user_version i to i + 1. Each runs
  * inside the BEGIN IMMEDIATE of hv_reg_open() together with the
@@ -159,6 +160,34 @@ static const struct migration migrations[HV_REG_SCHEMA] = { {
 	" assigned_at INTEGER NOT NULL,"
 	" PRIMARY KEY (kind, target));",
 	NULL, NULL,
+}, {
+	/* Schema 4 (issue 15): several serve instances on one registry
+	 * (registry_share.c, docs/fleet.md). Times here are Unix
+	 * milliseconds: a lease is a fraction of an interval. Plain SQL that
+	 * PostgreSQL takes as it is (INTEGER PRIMARY KEY aside). */
+	"CREATE TABLE instances ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" started_at INTEGER NOT NULL,"
+	" heartbeat_at INTEGER NOT NULL);"
+	"ALTER TABLE hosts ADD COLUMN lease_owner TEXT;"
+	"ALTER TABLE hosts ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX hosts_lease ON hosts(lease_until);"
+	"ALTER TABLE verdicts ADD COLUMN instance TEXT;"
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY,"
+	" host TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" from_state TEXT NOT NULL"
+	"  CHECK (from_state IN ('unknown', 'trusted', 'untrusted', 'unreachable')),"
+	" to_state TEXT NOT NULL"
+	"  CHECK (to_state IN ('unknown', 'trusted', 'untrusted', 'unreachable')),"
+	" since INTEGER NOT NULL,"
+	" detail TEXT NOT NULL,"
+	" claims INTEGER NOT NULL DEFAULT 0,"
+	" lease_owner TEXT,"
+	" lease_until INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX outbox_lease ON outbox(lease_until, id);",
+	NULL, NULL,
 } };
 
 /* ---- schema 2: the TPM identities of existing rows ------------------- */
@@ -169,7 +198,7 @@ static const struct migration migrations[HV_REG_SCHEMA] = { {
 static int fill_table(struct hv_reg *reg, const char *select,
 		      const char *update, const char *table)
 {
-	sqlite3_stmt *st = NULL, *up = NULL;
+	struct db_st *st = NULL, *up = NULL;
 	uint8_t key[32], name[2 + 64];
 	size_t name_len = 0;
 	const char *why;
@@ -177,23 +206,22 @@ static int fill_table(struct hv_reg *reg, const char *select,
 
 	if (reg_prep(reg, select, &st) < 0 || reg_prep(reg, update, &up) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t *cert = sqlite3_column_blob(st, 1);
-		int cert_len = sqlite3_column_bytes(st, 1);
-		const uint8_t *ak = sqlite3_column_blob(st, 2);
-		int ak_len = sqlite3_column_bytes(st, 2);
+	while ((rc = db_step(st)) == 1) {
+		size_t cert_len = 0, ak_len = 0;
+		const uint8_t *cert = db_col_blob(st, 1, &cert_len);
+		const uint8_t *ak = db_col_blob(st, 2, &ak_len);
 
-		if (!cert || cert_len <= 0 ||
-		    hv_ek_key_id(cert, (size_t)cert_len, key, &why) < 0 ||
-		    !ak || ak_len <= 0 ||
-		    hg_ak_name(ak, (size_t)ak_len, name, &name_len, &why) < 0) {
+		if (db_col_type(st, 1) != DB_BLOB || !cert || !cert_len ||
+		    hv_ek_key_id(cert, cert_len, key, &why) < 0 ||
+		    db_col_type(st, 2) != DB_BLOB || !ak || !ak_len ||
+		    hg_ak_name(ak, ak_len, name, &name_len, &why) < 0) {
 			hg_err("%s: migrating to schema 2: corrupt registry row"
 			       " (%s.ek_cert or ak_pub)", reg->path, table);
 			goto out;
 		}
-		sqlite3_reset(up);
-		if (sqlite3_bind_int64(up, 1, sqlite3_column_int64(st, 0)) !=
-		    SQLITE_OK || reg_bind_blob(up, 2, key, 32) < 0 ||
+		db_reset(up);
+		if (reg_bind_int(up, 1, db_col_int(st, 0)) < 0 ||
+		    reg_bind_blob(up, 2, key, 32) < 0 ||
 		    reg_bind_blob(up, 3, name, name_len) < 0) {
 			reg_fail(reg, "migrating to schema 2");
 			goto out;
@@ -201,14 +229,14 @@ static int fill_table(struct hv_reg *reg, const char *select,
 		if (reg_step_done(reg, up, "migrating to schema 2") < 0)
 			goto out;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		reg_fail(reg, "migrating to schema 2");
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
+	db_finalize(st);
+	db_finalize(up);
 	return ret;
 }
 
@@ -217,7 +245,8 @@ out:
  * the real host is the operator's call. Name both. */
 static int refuse_shared_tpm(struct hv_reg *reg)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
+	size_t n0, n1;
 	int rc, ret = -1;
 
 	if (reg_prep(reg, "SELECT a.name, b.name FROM hosts a JOIN hosts b"
@@ -233,13 +262,13 @@ static int refuse_shared_tpm(struct hv_reg *reg)
 		       " on one TPM (same EK key or AK); keep one: sqlite3 %s"
 		       " \"DELETE FROM hosts WHERE name = '%s'\" (see"
 		       " docs/enrollment.md)", reg->path,
-		       sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-		       reg->path, sqlite3_column_text(st, 1));
+		       db_col_text(st, 0, &n0), db_col_text(st, 1, &n1),
+		       reg->path, db_col_text(st, 1, &n1));
 		goto out;
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -259,19 +288,19 @@ static int fill_tpm_ids(struct hv_reg *reg)
 
 static int pragma_int(struct hv_reg *reg, const char *sql, int64_t *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, sql, &st) < 0)
 		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW) {
+	if (db_step(st) != 1) {
 		reg_fail(reg, sql);
 		goto out;
 	}
-	*out = sqlite3_column_int64(st, 0);
+	*out = db_col_int(st, 0);
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -367,43 +396,39 @@ out:
 	return ret;
 }
 
-static int db_open(struct hv_reg *reg)
+static int open_sqlite(struct hv_reg *reg)
 {
-	int flags, rc, err, ret = -1;
+	char *err = NULL;
+	int noent = 0, ret = -1;
 
-	flags = reg->rdonly ? SQLITE_OPEN_READONLY :
-			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
-#ifdef SQLITE_OPEN_NOFOLLOW
-	flags |= SQLITE_OPEN_NOFOLLOW;
-#endif
-	rc = sqlite3_open_v2(reg->path, &reg->db, flags, NULL);
-	if (rc != SQLITE_OK) {
-		if (!reg->db) {
-			hg_err("%s: opening the registry: out of memory",
-			       reg->path);
-			goto out;
-		}
-		err = sqlite3_system_errno(reg->db);
-		if (reg->rdonly && err == ENOENT)
+	if (db_sqlite_open(reg->path, reg->rdonly, &reg->db, &err,
+			   &noent) < 0) {
+		if (noent)
 			hg_err("%s: no registry (enroll a host first)",
 			       reg->path);
-		else if (err)
-			hg_err("%s: %s (%s)", reg->path,
-			       sqlite3_errmsg(reg->db), strerror(err));
 		else
-			reg_fail(reg, "opening the registry");
+			hg_err("%s: %s", reg->path, err ? err :
+			       "opening the registry: out of memory");
 		goto out;
 	}
-	sqlite3_busy_timeout(reg->db, HV_REG_BUSY_MS);
-	/* A file we did not write may carry a schema crafted to run SQL
-	 * functions on our reads, or to have us write its internals. */
-	sqlite3_db_config(reg->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	sqlite3_db_config(reg->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
-	if (reg_exec(reg, "PRAGMA foreign_keys = ON",
-		     "enabling foreign keys") < 0)
+	/* Even a reader takes a transaction, so the identity checks see one
+	 * consistent file; a writer takes the write lock so that two first
+	 * opens cannot both create the schema. */
+	if ((reg->rdonly ? reg->db->ops->begin_read(reg->db) :
+	     reg->db->ops->begin_write(reg->db)) < 0) {
+		reg_fail(reg, "reading the registry");
+		goto out;
+	}
+	if (check_and_migrate(reg) < 0 || reg_commit(reg) < 0)
+		goto out;
+	/* WAL lets readers (verify) go on while an enrollment writes. Set
+	 * only once the file is known to be ours: it is a change to it. */
+	if (!reg->rdonly &&
+	    reg_exec(reg, "PRAGMA journal_mode = WAL", "enabling WAL") < 0)
 		goto out;
 	ret = 0;
 out:
+	free(err);
 	return ret;
 }
 
@@ -411,41 +436,42 @@ int hv_reg_open(const char *path, int mode, struct hv_reg **out)
 {
 	struct hv_reg *reg = NULL;
 	mode_t old_umask = 0;
-	int umask_set = 0, ret = -1;
+	int umask_set = 0, pg = db_is_pg_uri(path), ret = -1;
 
 	*out = NULL;
-	if (mode != HV_REG_RDONLY && mode != HV_REG_RDWR) {
-		hg_err("%s: bad registry open mode %d", path, mode);
+	reg = calloc(1, sizeof(*reg));
+	if (!reg || !(reg->path = pg ? db_uri_redact(path) : strdup(path))) {
+		hg_err("registry: out of memory");
 		goto out;
 	}
-	reg = calloc(1, sizeof(*reg));
-	if (!reg || !(reg->path = strdup(path))) {
-		hg_err("%s: out of memory", path);
+	if (mode != HV_REG_RDONLY && mode != HV_REG_RDWR &&
+	    mode != HV_REG_RDWR_EXISTING) {
+		hg_err("%s: bad registry open mode %d", reg->path, mode);
 		goto out;
 	}
 	reg->rdonly = mode == HV_REG_RDONLY;
+	reg->nocreate = mode != HV_REG_RDWR;
+	if (pg) {
+		if (reg_pg_open(reg, path) < 0)
+			goto out;
+		goto done;
+	}
 	/* SQLite creates the file, its rollback journal and the -wal and
 	 * -shm with 0644 less the umask (and later ones with the database's
 	 * own mode): 077 makes all of them 0600 from the first byte. The
 	 * umask is process-wide, so it is held only for this call. */
+	if (reg->nocreate && !reg->rdonly && access(path, F_OK) < 0 &&
+	    errno == ENOENT) {
+		hg_err("%s: no registry (enroll a host first)", reg->path);
+		goto out;
+	}
 	if (!reg->rdonly) {
 		old_umask = umask(077);
 		umask_set = 1;
 	}
-	if (db_open(reg) < 0)
+	if (open_sqlite(reg) < 0)
 		goto out;
-	/* Even a reader takes a transaction, so the identity checks see one
-	 * consistent file; a writer takes the write lock so that two first
-	 * opens cannot both create the schema. */
-	if (reg_exec(reg, reg->rdonly ? "BEGIN" : "BEGIN IMMEDIATE",
-		     "reading the registry") < 0 ||
-	    check_and_migrate(reg) < 0 || reg_commit(reg) < 0)
-		goto out;
-	/* WAL lets readers (verify) go on while an enrollment writes. Set
-	 * only once the file is known to be ours: it is a change to it. */
-	if (!reg->rdonly &&
-	    reg_exec(reg, "PRAGMA journal_mode = WAL", "enabling WAL") < 0)
-		goto out;
+done:
 	*out = reg;
 	reg = NULL;
 	ret = 0;
@@ -462,9 +488,7 @@ void hv_reg_close(struct hv_reg *reg)
 {
 	if (!reg)
 		return;
-	/* Every statement is finalized where it was prepared, so close
-	 * cannot be refused as busy. */
-	sqlite3_close(reg->db);
+	db_close(reg->db);
 	free(reg->path);
 	free(reg);
 }

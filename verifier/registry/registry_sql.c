@@ -11,31 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 void reg_fail(const struct hv_reg *reg, const char *what)
 {
-	/* SQLite finds out lazily, at the first read, that a file is not a
-	 * database: say so plainly whichever statement it was. */
-	if (sqlite3_errcode(reg->db) == SQLITE_NOTADB)
+	if (reg->db->notadb)
 		hg_err("%s: not a hostgate registry (%s)", reg->path,
-		       sqlite3_errmsg(reg->db));
+		       db_errmsg(reg->db));
 	else
-		hg_err("%s: %s: %s", reg->path, what, sqlite3_errmsg(reg->db));
+		hg_err("%s: %s: %s", reg->path, what, db_errmsg(reg->db));
 }
 
 int reg_exec(struct hv_reg *reg, const char *sql, const char *what)
 {
-	if (sqlite3_exec(reg->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+	if (reg->db->ops->exec(reg->db, sql) < 0) {
 		reg_fail(reg, what);
 		return -1;
 	}
 	return 0;
 }
 
-int reg_prep(struct hv_reg *reg, const char *sql, sqlite3_stmt **st)
+int reg_prep(struct hv_reg *reg, const char *sql, struct db_st **st)
 {
-	if (sqlite3_prepare_v2(reg->db, sql, -1, st, NULL) != SQLITE_OK) {
+	if (db_prep(reg->db, sql, st) < 0) {
 		reg_fail(reg, "preparing a statement");
 		*st = NULL;
 		return -1;
@@ -44,45 +42,54 @@ int reg_prep(struct hv_reg *reg, const char *sql, sqlite3_stmt **st)
 }
 
 /* Step a statement that returns no row. */
-int reg_step_done(struct hv_reg *reg, sqlite3_stmt *st, const char *what)
+int reg_step_done(struct hv_reg *reg, struct db_st *st, const char *what)
 {
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	if (db_step(st) != 0) {
 		reg_fail(reg, what);
 		return -1;
 	}
 	return 0;
 }
 
-int reg_step_row(struct hv_reg *reg, sqlite3_stmt *st, const char *what)
+int reg_step_row(struct hv_reg *reg, struct db_st *st, const char *what)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	reg_fail(reg, what);
-	return -1;
+	if (rc < 0)
+		reg_fail(reg, what);
+	return rc;
 }
 
-/* The lock is taken at BEGIN, not at the first write: a deferred
- * transaction that read a pending challenge could otherwise lose the
- * upgrade to another writer after both had seen it pending. */
 int reg_begin(struct hv_reg *reg)
 {
-	return reg_exec(reg, "BEGIN IMMEDIATE", "taking the write lock");
+	if (reg->db->ops->begin_write(reg->db) < 0) {
+		reg_fail(reg, "taking the write lock");
+		return -1;
+	}
+	return 0;
 }
 
 int reg_commit(struct hv_reg *reg)
 {
-	return reg_exec(reg, "COMMIT", "committing");
+	if (reg->db->ops->commit(reg->db) < 0) {
+		reg_fail(reg, "committing");
+		return -1;
+	}
+	return 0;
 }
 
 /* Undo whatever an unfinished transaction did; a no-op after COMMIT. */
 void reg_rollback(struct hv_reg *reg)
 {
-	if (!sqlite3_get_autocommit(reg->db))
-		sqlite3_exec(reg->db, "ROLLBACK", NULL, NULL, NULL);
+	reg->db->ops->rollback(reg->db);
+}
+
+int reg_touch(struct hv_reg *reg)
+{
+	if (!REG_PG(reg))
+		return 0;
+	return reg_exec(reg, "UPDATE registry SET data_version ="
+			" data_version + 1", "recording the change");
 }
 
 int reg_writable(const struct hv_reg *reg, const char *what, int64_t now)
@@ -99,11 +106,16 @@ int reg_writable(const struct hv_reg *reg, const char *what, int64_t now)
 	return 0;
 }
 
-int reg_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t len)
+int reg_bind_blob(struct db_st *st, int i, const void *p, size_t len)
 {
-	/* SQLITE_STATIC: every statement is finalized before its inputs go. */
-	return sqlite3_bind_blob64(st, i, p, len, SQLITE_STATIC) == SQLITE_OK ?
-	       0 : -1;
+	/* Static on SQLite: every statement is finalized before its inputs
+	 * go. */
+	return db_bind_blob(st, i, p, len);
+}
+
+int reg_bind_int(struct db_st *st, int i, int64_t v)
+{
+	return db_bind_int(st, i, v);
 }
 
 static void corrupt(const struct hv_reg *reg, const char *col)
@@ -113,16 +125,16 @@ static void corrupt(const struct hv_reg *reg, const char *col)
 
 /* Column readers: -1 after printing when the value is not what this
  * registry writes. */
-int reg_col_int(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+int reg_col_int(const struct hv_reg *reg, struct db_st *st, int i,
 		const char *col, int64_t min, int64_t max, int64_t *out)
 {
 	int64_t v;
 
-	if (sqlite3_column_type(st, i) != SQLITE_INTEGER) {
+	if (db_col_type(st, i) != DB_INT) {
 		corrupt(reg, col);
 		return -1;
 	}
-	v = sqlite3_column_int64(st, i);
+	v = db_col_int(st, i);
 	if (v < min || v > max) {
 		corrupt(reg, col);
 		return -1;
@@ -131,17 +143,18 @@ int reg_col_int(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 	return 0;
 }
 
-int reg_col_fixed(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+int reg_col_fixed(const struct hv_reg *reg, struct db_st *st, int i,
 		  const char *col, uint8_t *out, size_t len)
 {
 	const void *p;
+	size_t n;
 
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB) {
+	if (db_col_type(st, i) != DB_BLOB) {
 		corrupt(reg, col);
 		return -1;
 	}
-	p = sqlite3_column_blob(st, i);
-	if (!p || (size_t)sqlite3_column_bytes(st, i) != len) {
+	p = db_col_blob(st, i, &n);
+	if (!p || n != len) {
 		corrupt(reg, col);
 		return -1;
 	}
@@ -150,45 +163,44 @@ int reg_col_fixed(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 }
 
 /* A non-empty blob, copied into a fresh buffer. */
-int reg_col_blob(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+int reg_col_blob(const struct hv_reg *reg, struct db_st *st, int i,
 		 const char *col, uint8_t **out, size_t *outlen)
 {
 	const void *p;
-	int n;
+	size_t n;
 
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB) {
+	if (db_col_type(st, i) != DB_BLOB) {
 		corrupt(reg, col);
 		return -1;
 	}
-	p = sqlite3_column_blob(st, i);
-	n = sqlite3_column_bytes(st, i);
-	if (!p || n <= 0) {
+	p = db_col_blob(st, i, &n);
+	if (!p || n == 0 || n > INT32_MAX) {
 		corrupt(reg, col);
 		return -1;
 	}
-	*out = malloc((size_t)n);
+	*out = malloc(n);
 	if (!*out) {
 		hg_err("%s: %s: out of memory", reg->path, col);
 		return -1;
 	}
-	memcpy(*out, p, (size_t)n);
-	*outlen = (size_t)n;
+	memcpy(*out, p, n);
+	*outlen = n;
 	return 0;
 }
 
-int reg_col_name(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+int reg_col_name(const struct hv_reg *reg, struct db_st *st, int i,
 		 const char *col, char **out)
 {
 	const char *s;
+	size_t n;
 
-	if (sqlite3_column_type(st, i) != SQLITE_TEXT) {
+	if (db_col_type(st, i) != DB_TEXT) {
 		corrupt(reg, col);
 		return -1;
 	}
-	s = (const char *)sqlite3_column_text(st, i);
+	s = db_col_text(st, i, &n);
 	/* The byte count catches a NUL inside the text. */
-	if (!s || !hv_host_name_ok(s) ||
-	    (size_t)sqlite3_column_bytes(st, i) != strlen(s)) {
+	if (!s || !hv_host_name_ok(s) || n != strlen(s)) {
 		corrupt(reg, col);
 		return -1;
 	}
@@ -200,50 +212,45 @@ int reg_col_name(const struct hv_reg *reg, sqlite3_stmt *st, int i,
 	return 0;
 }
 
-int reg_col_var(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+int reg_col_var(const struct hv_reg *reg, struct db_st *st, int i,
 		const char *col, uint8_t *out, size_t max, size_t *outlen)
 {
 	const void *p;
-	int n;
+	size_t n;
 
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB) {
+	if (db_col_type(st, i) != DB_BLOB) {
 		corrupt(reg, col);
 		return -1;
 	}
-	p = sqlite3_column_blob(st, i);
-	n = sqlite3_column_bytes(st, i);
-	if (!p || n <= 0 || (size_t)n > max) {
+	p = db_col_blob(st, i, &n);
+	if (!p || n == 0 || n > max) {
 		corrupt(reg, col);
 		return -1;
 	}
-	memcpy(out, p, (size_t)n);
-	*outlen = (size_t)n;
+	memcpy(out, p, n);
+	*outlen = n;
 	return 0;
 }
 
-int reg_bind_text(sqlite3_stmt *st, int i, const char *s)
+int reg_bind_text(struct db_st *st, int i, const char *s)
 {
-	if (!s)
-		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) == SQLITE_OK ?
-	       0 : -1;
+	return st->db->ops->bind_text(st, i, s, s ? strlen(s) : 0);
 }
 
-int reg_col_text(const struct hv_reg *reg, sqlite3_stmt *st, int i,
+int reg_col_text(const struct hv_reg *reg, struct db_st *st, int i,
 		 const char *col, size_t max, int nullok, char **out)
 {
 	const char *s;
 	size_t n;
 
 	*out = NULL;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL && nullok)
+	if (db_col_type(st, i) == DB_NULL && nullok)
 		return 0;
-	if (sqlite3_column_type(st, i) != SQLITE_TEXT) {
+	if (db_col_type(st, i) != DB_TEXT) {
 		corrupt(reg, col);
 		return -1;
 	}
-	s = (const char *)sqlite3_column_text(st, i);
-	n = (size_t)sqlite3_column_bytes(st, i);
+	s = db_col_text(st, i, &n);
 	/* The byte count catches a NUL inside the text. */
 	if (!s || n > max || n != strlen(s)) {
 		corrupt(reg, col);

@@ -4,7 +4,7 @@
  * Why in the registry and not in the service's memory: a nonce must be
  * single-use across a restart too (a crash must not make a spent nonce
  * new again), and two verifiers sharing one registry must not both
- * accept it. The take is one BEGIN IMMEDIATE transaction: read, decide,
+ * accept it. The take is one write transaction (reg_begin()): read, decide,
  * mark used, commit; a second take of the same nonce waits for the lock
  * and then sees it used.
  *
@@ -17,14 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 #define HV_NONCE_PURGE_AFTER 3600
 
 int hv_reg_nonce_add(struct hv_reg *reg, const uint8_t *nonce,
 		     const char *host, int64_t now, int64_t ttl, unsigned max)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int64_t outstanding;
 	int r, ret = -1;
 
@@ -46,27 +46,28 @@ int hv_reg_nonce_add(struct hv_reg *reg, const uint8_t *nonce,
 	}
 	if (reg_prep(reg, "DELETE FROM nonces WHERE expires_at < ?1", &st) < 0)
 		goto out;
-	if (sqlite3_bind_int64(st, 1, now - HV_NONCE_PURGE_AFTER) != SQLITE_OK) {
+	if (reg_bind_int(st, 1, now - HV_NONCE_PURGE_AFTER) < 0) {
 		reg_fail(reg, "purging nonces");
 		goto out;
 	}
 	if (reg_step_done(reg, st, "purging nonces") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	/* A host asking for nonces it never uses cannot grow the table. */
 	if (reg_prep(reg, "SELECT count(*) FROM nonces WHERE host = ?1"
 		     " AND used_at = 0 AND expires_at > ?2", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, host) < 0 ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+	    reg_bind_int(st, 2, now) < 0) {
 		reg_fail(reg, "counting nonces");
 		goto out;
 	}
-	if (reg_step_row(reg, st, "counting nonces") != 1)
+	if (reg_step_row(reg, st, "counting nonces") != 1 ||
+	    reg_col_int(reg, st, 0, "count(nonces)", 0, INT64_MAX,
+			&outstanding) < 0)
 		goto out;
-	outstanding = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (outstanding >= (int64_t)max) {
 		ret = HV_NONCE_TOO_MANY;
@@ -77,20 +78,20 @@ int hv_reg_nonce_add(struct hv_reg *reg, const uint8_t *nonce,
 		goto out;
 	if (reg_bind_blob(st, 1, nonce, HV_NONCE_BYTES) < 0 ||
 	    reg_bind_text(st, 2, host) < 0 ||
-	    sqlite3_bind_int64(st, 3, now) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, now + ttl) != SQLITE_OK) {
+	    reg_bind_int(st, 3, now) < 0 ||
+	    reg_bind_int(st, 4, now + ttl) < 0) {
 		reg_fail(reg, "storing a nonce");
 		goto out;
 	}
 	if (reg_step_done(reg, st, "storing a nonce") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_commit(reg) < 0)
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }
@@ -98,7 +99,7 @@ out:
 int hv_reg_nonce_take(struct hv_reg *reg, const uint8_t *nonce,
 		      const char *host, int64_t now)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	char *owner = NULL;
 	int64_t expires, used;
 	int rc, ret = -1;
@@ -124,7 +125,7 @@ int hv_reg_nonce_take(struct hv_reg *reg, const uint8_t *nonce,
 			&expires) < 0 ||
 	    reg_col_int(reg, st, 2, "nonces.used_at", 0, INT64_MAX, &used) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	/* The order of the refusals: a nonce of another host is that
 	 * host's business (whether it used it is not ours to learn); a used
@@ -145,20 +146,20 @@ int hv_reg_nonce_take(struct hv_reg *reg, const uint8_t *nonce,
 		     &st) < 0)
 		goto out;
 	if (reg_bind_blob(st, 1, nonce, HV_NONCE_BYTES) < 0 ||
-	    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+	    reg_bind_int(st, 2, now) < 0) {
 		reg_fail(reg, "using a nonce");
 		goto out;
 	}
 	if (reg_step_done(reg, st, "using a nonce") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_commit(reg) < 0)
 		goto out;
 	ret = 0;
 out:
 	free(owner);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }

@@ -14,8 +14,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 static const char *const state_names[HV_NSTATES] = {
 	[HV_STATE_UNKNOWN] = "unknown", [HV_STATE_TRUSTED] = "trusted",
@@ -63,7 +64,7 @@ void hv_host_status_free(struct hv_host_status *s)
 	"   (a.kind = 'group' AND a.target = h.host_group)" \
 	"  ORDER BY a.kind = 'host' DESC LIMIT 1)"
 
-static int read_status(const struct hv_reg *reg, sqlite3_stmt *st,
+static int read_status(const struct hv_reg *reg, struct db_st *st,
 		       struct hv_host_status *s)
 {
 	int64_t v;
@@ -107,7 +108,7 @@ out:
 int hv_reg_status_get(struct hv_reg *reg, const char *name, int with_incr,
 		      struct hv_host_status *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -130,7 +131,7 @@ int hv_reg_status_get(struct hv_reg *reg, const char *name, int with_incr,
 	    reg_col_text(reg, st, 9, "hosts.last_verdict", HV_VERDICT_MAX, 1,
 			 &out->verdict) < 0)
 		goto out;
-	if (with_incr && sqlite3_column_type(st, 10) != SQLITE_NULL) {
+	if (with_incr && db_col_type(st, 10) != DB_NULL) {
 		if (reg_col_blob(reg, st, 10, "hosts.incr_state", &out->incr,
 				 &out->incr_len) < 0)
 			goto out;
@@ -144,7 +145,7 @@ int hv_reg_status_get(struct hv_reg *reg, const char *name, int with_incr,
 out:
 	if (ret < 0)
 		hv_host_status_free(out);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -152,14 +153,14 @@ int hv_reg_statuses(struct hv_reg *reg,
 		    int (*cb)(const struct hv_host_status *s, void *arg),
 		    void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	struct hv_host_status s = { 0 };
 	int rc, ret = -1;
 
 	if (reg_prep(reg, STATUS_SELECT " FROM hosts h ORDER BY h.name",
 		     &st) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == 1) {
 		int r;
 
 		if (read_status(reg, st, &s) < 0)
@@ -171,14 +172,14 @@ int hv_reg_statuses(struct hv_reg *reg,
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		reg_fail(reg, "listing hosts");
 		goto out;
 	}
 	ret = 0;
 out:
 	hv_host_status_free(&s);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -200,7 +201,7 @@ static int url_ok(const char *url)
 static int host_set(struct hv_reg *reg, const char *name, const char *sql,
 		    const char *value, const char *what)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int r, ret = -1;
 
 	if (reg_writable(reg, what, 1) < 0)
@@ -221,15 +222,15 @@ static int host_set(struct hv_reg *reg, const char *name, const char *sql,
 		reg_fail(reg, what);
 		goto out;
 	}
-	if (reg_step_done(reg, st, what) < 0)
+	if (reg_step_done(reg, st, what) < 0 || reg_touch(reg) < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_commit(reg) < 0)
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }
@@ -260,7 +261,7 @@ int hv_reg_host_set_group(struct hv_reg *reg, const char *name,
 static int read_state(struct hv_reg *reg, const char *name,
 		      enum hv_state *state, int64_t *since)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	char *s = NULL;
 	int rc, ret = -1;
 
@@ -286,14 +287,14 @@ static int read_state(struct hv_reg *reg, const char *name,
 	ret = 1;
 out:
 	free(s);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 static int judged_write(struct hv_reg *reg, const char *name,
 			const struct hv_judgement *j, int64_t since)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1, keep_last = j->state == HV_STATE_UNREACHABLE;
 
 	if (reg_prep(reg, keep_last ?
@@ -305,10 +306,10 @@ static int judged_write(struct hv_reg *reg, const char *name,
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
 	    reg_bind_text(st, 2, hv_state_name(j->state)) < 0 ||
-	    sqlite3_bind_int64(st, 3, since) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 4, j->at) != SQLITE_OK ||
+	    reg_bind_int(st, 3, since) < 0 ||
+	    reg_bind_int(st, 4, j->at) < 0 ||
 	    (!keep_last &&
-	     (sqlite3_bind_int64(st, 5, j->failures) != SQLITE_OK ||
+	     (reg_bind_int(st, 5, j->failures) < 0 ||
 	      reg_bind_text(st, 6, j->verdict) < 0 ||
 	      reg_bind_text(st, 7, j->policy) < 0))) {
 		reg_fail(reg, "recording the verdict");
@@ -316,13 +317,13 @@ static int judged_write(struct hv_reg *reg, const char *name,
 	}
 	if (reg_step_done(reg, st, "recording the verdict") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_prep(reg, "INSERT INTO verdicts (host, at, state, verdict)"
 		     " VALUES (?1, ?2, ?3, ?4)", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
-	    sqlite3_bind_int64(st, 2, j->at) != SQLITE_OK ||
+	    reg_bind_int(st, 2, j->at) < 0 ||
 	    reg_bind_text(st, 3, hv_state_name(j->state)) < 0 ||
 	    reg_bind_text(st, 4, j->verdict) < 0) {
 		reg_fail(reg, "recording the verdict");
@@ -330,7 +331,7 @@ static int judged_write(struct hv_reg *reg, const char *name,
 	}
 	if (reg_step_done(reg, st, "recording the verdict") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	/* The history is bounded: keep the newest KEEP rows of this host. */
 	if (reg_prep(reg, "DELETE FROM verdicts WHERE host = ?1 AND id <="
@@ -338,7 +339,7 @@ static int judged_write(struct hv_reg *reg, const char *name,
 		     "  ORDER BY id DESC LIMIT 1 OFFSET ?2)", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
-	    sqlite3_bind_int64(st, 2, j->keep) != SQLITE_OK) {
+	    reg_bind_int(st, 2, j->keep) < 0) {
 		reg_fail(reg, "cutting the history");
 		goto out;
 	}
@@ -346,7 +347,7 @@ static int judged_write(struct hv_reg *reg, const char *name,
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -370,8 +371,8 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 		ret = HV_HOST_UNKNOWN;
 		goto out;
 	}
-	/* A verdict's commit is not flushed to disk on its own (WAL,
-	 * synchronous NORMAL): the service records one per attestation, and
+	/* A verdict's commit is not flushed to disk on its own (SQLite: WAL,
+	 * synchronous NORMAL; PostgreSQL: synchronous_commit off): the service records one per attestation, and
 	 * an fsync each (milliseconds on a virtual disk) would bound a whole
 	 * fleet to a few hundred attestations a second, with the event loop
 	 * blocked meanwhile. The file stays consistent; what a power loss
@@ -379,8 +380,10 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 	 * each host is attested again within an interval. Every other
 	 * transaction, a push nonce's spending above all, is flushed
 	 * (FULL), and its flush carries the verdicts before it. */
-	if (reg_exec(reg, "PRAGMA synchronous = NORMAL", "recording a verdict") < 0)
+	if (reg->db->ops->lazy_commit(reg->db, 1) < 0) {
+		reg_fail(reg, "recording a verdict");
 		goto out;
+	}
 	synced = 0;
 	if (reg_begin(reg) < 0 ||
 	    (r = read_state(reg, name, &old, &since)) < 0)
@@ -389,7 +392,14 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 		ret = HV_HOST_UNKNOWN;
 		goto out;
 	}
+	/* Schema 4: a verdict made under a lease another instance has
+	 * claimed since is that instance's to make (registry_share.c). */
+	if (j->leased && (r = reg_lease_held(reg, name, j->instance)) <= 0) {
+		ret = r < 0 ? -1 : HV_LEASE_LOST;
+		goto out;
+	}
 	if (judged_write(reg, name, j, old == j->state ? since : j->at) < 0 ||
+	    reg_share_judged(reg, name, j, old, since) < 0 ||
 	    reg_commit(reg) < 0)
 		goto out;
 	if (was)
@@ -399,9 +409,10 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 	ret = 0;
 out:
 	reg_rollback(reg);
-	if (!synced && reg_exec(reg, "PRAGMA synchronous = FULL",
-				"recording a verdict") < 0)
+	if (!synced && reg->db->ops->lazy_commit(reg->db, 0) < 0) {
+		reg_fail(reg, "recording a verdict");
 		ret = -1;
+	}
 	return ret;
 }
 
@@ -410,7 +421,7 @@ int hv_reg_history(struct hv_reg *reg, const char *name, unsigned limit,
 			     const char *verdict),
 		   void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	char *state = NULL, *verdict = NULL;
 	enum hv_state s;
 	int64_t at;
@@ -420,11 +431,11 @@ int hv_reg_history(struct hv_reg *reg, const char *name, unsigned limit,
 		     " WHERE host = ?1 ORDER BY id DESC LIMIT ?2", &st) < 0)
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
-	    sqlite3_bind_int64(st, 2, limit) != SQLITE_OK) {
+	    reg_bind_int(st, 2, limit) < 0) {
 		reg_fail(reg, "reading the history");
 		goto out;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == 1) {
 		int r;
 
 		if (reg_col_int(reg, st, 0, "verdicts.at", 0, INT64_MAX, &at) < 0 ||
@@ -446,7 +457,7 @@ int hv_reg_history(struct hv_reg *reg, const char *name, unsigned limit,
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		reg_fail(reg, "reading the history");
 		goto out;
 	}
@@ -454,14 +465,14 @@ int hv_reg_history(struct hv_reg *reg, const char *name, unsigned limit,
 out:
 	free(state);
 	free(verdict);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int hv_reg_incr_set(struct hv_reg *reg, const char *name,
 		    const uint8_t *blob, size_t len)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int r, ret = -1;
 
 	if (reg_writable(reg, "storing the incremental state", 1) < 0)
@@ -486,35 +497,66 @@ int hv_reg_incr_set(struct hv_reg *reg, const char *name,
 		goto out;
 	if (reg_bind_text(st, 1, name) < 0 ||
 	    (blob && len ? reg_bind_blob(st, 2, blob, len) :
-	     sqlite3_bind_null(st, 2) != SQLITE_OK ? -1 : 0) < 0) {
+	     db_bind_null(st, 2) < 0 ? -1 : 0) < 0) {
 		reg_fail(reg, "storing the incremental state");
 		goto out;
 	}
 	if (reg_step_done(reg, st, "storing the incremental state") < 0)
 		goto out;
-	sqlite3_finalize(st);
+	db_finalize(st);
 	st = NULL;
 	if (reg_commit(reg) < 0)
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	reg_rollback(reg);
 	return ret;
 }
 
+/* SQLite: PRAGMA data_version, which changes whenever another
+ * connection commits to the file. PostgreSQL has no such number: the
+ * registry's own counter (registry.data_version), bumped by every
+ * transaction that changes hosts, their agents or groups, policies or
+ * assignments (reg_touch()), and not by verdicts or incremental state,
+ * so the service's scheduler is not woken by the fleet's attestations. */
+#define DV_CACHE_MS 250
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int hv_reg_data_version(struct hv_reg *reg, int64_t *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
+	uint64_t now = 0;
 	int ret = -1;
 
-	if (reg_prep(reg, "PRAGMA data_version", &st) < 0)
+	/* The service asks every tick (20 ms): on PostgreSQL that would be
+	 * 50 round trips a second for a cue; one read per DV_CACHE_MS. */
+	if (REG_PG(reg)) {
+		now = mono_ms();
+		if (reg->dv_ms && now - reg->dv_ms < DV_CACHE_MS) {
+			*out = reg->dv;
+			return 0;
+		}
+	}
+
+	if (reg_prep(reg, REG_PG(reg) ? "SELECT data_version FROM registry" :
+		     "PRAGMA data_version", &st) < 0)
 		goto out;
-	if (reg_step_row(reg, st, "reading the data version") != 1)
+	if (reg_step_row(reg, st, "reading the data version") != 1 ||
+	    reg_col_int(reg, st, 0, "registry.data_version", INT64_MIN,
+			INT64_MAX, out) < 0)
 		goto out;
-	*out = sqlite3_column_int64(st, 0);
+	reg->dv = *out;
+	reg->dv_ms = now;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }

@@ -2,28 +2,37 @@
  * host, proven by credential activation against a certified EK (issue 6,
  * README "Enrolling a host"), and the enrollment challenges in flight.
  *
- * The one storage module: nothing else in hostgate-verify knows SQL. The
- * embedded backend is SQLite (one file, by default STATE/registry.sqlite);
- * a PostgreSQL backend for verifiers sharing one fleet would implement
- * this same header.
+ * The one storage module: nothing else in hostgate-verify knows SQL. Two
+ * backends behind this one header (verifier/registry/db.h): SQLite (one
+ * file, by default STATE/registry.sqlite) and PostgreSQL (PATH a
+ * postgresql:// or postgres:// URI; registry_pg.c, db_pg.c), for
+ * verifiers sharing one fleet. The logic (registry_*.c) is written once.
  *
- * Schema: versioned with PRAGMA user_version; hv_reg_open() migrates an
- * older file forward inside one transaction, and refuses a file written
- * by a newer hostgate (its version is above HV_REG_SCHEMA) or one that is
- * not a hostgate registry.
+ * Schema: versioned (SQLite: PRAGMA user_version; PostgreSQL: the marker
+ * table hostgate.registry); hv_reg_open() migrates an older registry
+ * forward inside one transaction, and refuses one written by a newer
+ * hostgate (its version is above HV_REG_SCHEMA) or one that is not a
+ * hostgate registry, before anything is written.
  *
  * Contract:
  *  - Every function returns -1 after printing one hg_err() line naming
- *    the registry file and the reason (SQLite's message included);
- *    lookups return 1 found / 0 not found / -1 error.
+ *    the registry (the file, or the URI without its password) and the
+ *    reason (the database's message included); lookups return 1 found /
+ *    0 not found / -1 error.
  *  - Strings and byte buffers in structs filled by the registry are
  *    malloc'd and owned by the struct: hv_host_free() and
  *    hv_challenge_free() release them and accept zeroed structs.
  *  - Inputs are bound as SQL parameters, never formatted into SQL.
- *  - Writers take the database lock for the whole read-check-write
- *    (BEGIN IMMEDIATE), so two verifiers finishing the same challenge at
- *    once cannot both succeed. A busy database is waited for (5 s).
- *  - The file and its journal are created mode 0600.
+ *  - Writers take the database's one writer lock for the whole
+ *    read-check-write (SQLite: BEGIN IMMEDIATE; PostgreSQL: a
+ *    transaction-scoped advisory lock, db_pg.c), so two verifiers --
+ *    processes or machines -- finishing the same challenge or taking the
+ *    same nonce at once cannot both succeed. A busy database is waited
+ *    for (5 s).
+ *  - SQLite: the file and its journal are created mode 0600.
+ *  - PostgreSQL: a lost connection fails the call that finds it and is
+ *    made again by a later call (at most once a second); every call is
+ *    bounded in time (db_pg.c).
  *
  * One TPM, one host (issue 11 item 7; cf. CVE-2021-3406): a TPM is known
  * by its EK's public key (ek_key: SHA-256 of the DER SubjectPublicKeyInfo,
@@ -55,7 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HV_REG_SCHEMA 3
+#define HV_REG_SCHEMA 4
 #define HV_HOST_NAME_MAX 64      /* [A-Za-z0-9._-], 1..64, not starting with '.' or '-' */
 #define HV_CHALLENGE_ID_LEN 16
 #define HV_AK_NAME_MAX 66        /* TPM2B_NAME of a key: nameAlg + digest */
@@ -63,8 +72,10 @@
 struct hv_reg;
 
 enum {
-	HV_REG_RDONLY = 0,       /* the file must exist; no writes */
+	HV_REG_RDONLY = 0,       /* the registry must exist; no writes */
 	HV_REG_RDWR = 1,         /* create (mode 0600) and migrate if needed */
+	HV_REG_RDWR_EXISTING = 2,   /* read-write, but it must exist (commands
+				     * that change a registry never make one) */
 };
 
 int hv_reg_open(const char *path, int mode, struct hv_reg **out);
@@ -246,6 +257,16 @@ struct hv_judgement {
 	uint32_t failures;
 	const char *policy;          /* "NAME@VERSION", NULL when none */
 	unsigned keep;               /* history rows to keep for the host, 1..HV_HISTORY_MAX */
+	/* Schema 4 (may be NULL): the instance recording it, named in the
+	 * history row. With LEASED, the verdict was made under INSTANCE's
+	 * lease on the host and is recorded only while INSTANCE still holds
+	 * it (else HV_LEASE_LOST, nothing written). */
+	const char *instance;
+	int leased;
+	/* Schema 4 (may be NULL): on a change of state, an outbox row with
+	 * this detail (a JSON object's text) is written in the same
+	 * transaction (hv_reg_outbox_claim). */
+	const char *event;
 };
 /* Record J for host NAME in one transaction: the state (since is kept
  * when the state did not change), the last verdict, one history row, and
@@ -256,7 +277,7 @@ struct hv_judgement {
  * own (synchronous NORMAL): a power loss may lose the last verdicts
  * recorded, never the file's consistency; the next flushed transaction
  * (every other writer is synchronous FULL) carries them.
- * 0, HV_HOST_UNKNOWN, or -1. */
+ * 0, HV_HOST_UNKNOWN, HV_LEASE_LOST (J->leased), or -1. */
 int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 		       const struct hv_judgement *j, enum hv_state *was,
 		       int64_t *was_since);
@@ -341,8 +362,80 @@ int hv_reg_assignments(struct hv_reg *reg,
 int hv_reg_host_policy(struct hv_reg *reg, const char *name,
 		       struct hv_policy_rec *out);
 
-/* A number that changes whenever another connection commits to the file
- * (the service's cue to look for policy changes made by the CLI). */
+/* A number that changes when another connection changes the registry
+ * (the service's cue to look for host and policy changes made by the CLI
+ * or another verifier). SQLite: any commit to the file by another
+ * connection; PostgreSQL: a commit that changed hosts, their agent or
+ * group, policies or assignments (not verdicts, not incremental state),
+ * read from the server at most every 250 ms. */
 int hv_reg_data_version(struct hv_reg *reg, int64_t *out);
+
+/* ---- schema 4: several serve instances on one registry (issue 15) ----
+ * (registry_share.c; the rules in docs/fleet.md). Every instance names
+ * itself (hv_instance_id_ok) and heartbeats; a host is pulled by the
+ * instance that claims its lease, a time-bounded row lock the database
+ * grants to one claimer; state-change events go through a durable
+ * outbox whose rows are leased to one deliverer. Times are Unix
+ * milliseconds (the instances' clocks are assumed in step, NTP). */
+
+#define HV_INSTANCE_ID_MAX 128   /* [A-Za-z0-9._:@-], 1..128 bytes */
+enum {
+	HV_LEASE_LOST = 20,          /* another instance holds the host's lease */
+};
+int hv_instance_id_ok(const char *id);
+
+/* Wait at most MS for a statement (SQLite: the busy timeout; 5 s from
+ * hv_reg_open; PostgreSQL: lock_timeout, 5 s from hv_reg_open, the
+ * statement itself bounded by statement_timeout 10 s): a service bounds
+ * how long a registry held by another writer, or gone, can stall its
+ * loop. 0 or -1. */
+int hv_reg_set_timeout(struct hv_reg *reg, unsigned ms);
+
+/* Instance ID is alive at NOW: its row inserted (STARTED) or its
+ * heartbeat moved to NOW; the outbox rows it holds are renewed to
+ * NOW + OUTBOX_LEASE; instances silent for a day are forgotten. */
+int hv_reg_heartbeat(struct hv_reg *reg, const char *id, int64_t started,
+		     int64_t now, int64_t outbox_lease);
+/* CB for every instance whose heartbeat is after NOW - LIVE, by id. */
+int hv_reg_instances_live(struct hv_reg *reg, int64_t now, int64_t live,
+			  int (*cb)(void *arg, const char *id), void *arg);
+/* Instance ID leaves: its row goes, the host and outbox leases it holds
+ * are released (at a clean stop, and at a start under the same id). */
+int hv_reg_instance_leave(struct hv_reg *reg, const char *id);
+
+/* Claim the leases of hosts NAMES[0..N-1] for ID until NOW + LEASE, in
+ * one transaction: host i is granted (GRANTED[i] = 1) when its lease
+ * has ended (lease_until <= NOW) or ID holds it already (renewed
+ * early), or whatever it is when FORCE (an on-demand attestation); else GRANTED[i] = 0 and UNTIL[i] (may be
+ * NULL) says when the holder's lease ends (0: no such host). 0 or -1. */
+int hv_reg_lease_claim(struct hv_reg *reg, const char *id,
+		       const char *const *names, size_t n, int64_t now,
+		       int64_t lease, int force, uint8_t *granted,
+		       int64_t *until);
+/* CB for every host whose lease ended before BEFORE (a lapsed lease:
+ * its holder did not renew it), by name. Never-leased hosts are not
+ * listed. */
+int hv_reg_leases_lapsed(struct hv_reg *reg, int64_t before,
+			 int (*cb)(void *arg, const char *name), void *arg);
+
+/* A state-change event waiting in the outbox. */
+struct hv_outbox_row {
+	int64_t id;
+	char *host;
+	enum hv_state from, to;
+	int64_t at, since;           /* unix seconds */
+	char *detail;                /* a JSON object's text */
+	uint32_t claims;             /* deliveries started, this one included */
+};
+/* Claim up to MAX outbox rows whose lease has ended, oldest first, for
+ * ID until NOW + LEASE, in one transaction, then CB each (its strings
+ * are freed after CB). 0 or -1. */
+int hv_reg_outbox_claim(struct hv_reg *reg, const char *id, int64_t now,
+			int64_t lease, unsigned max,
+			int (*cb)(void *arg, const struct hv_outbox_row *r),
+			void *arg);
+/* Outbox row ROW is done (delivered, or given up): deleted, if ID still
+ * holds it. 0 or -1. */
+int hv_reg_outbox_done(struct hv_reg *reg, int64_t row, const char *id);
 
 #endif

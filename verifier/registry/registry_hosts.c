@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/util.h"
+#include "../../lib/util.h"
 
 /* ---- names and structs ----------------------------------------------- */
 
@@ -49,7 +49,7 @@ void hv_host_free(struct hv_host *h)
 }
 
 /* Fill H from a row of HOST_COLS. */
-static int read_host(const struct hv_reg *reg, sqlite3_stmt *st,
+static int read_host(const struct hv_reg *reg, struct db_st *st,
 		     struct hv_host *h)
 {
 	int64_t repl;
@@ -84,7 +84,7 @@ out:
 
 int hv_reg_host_get(struct hv_reg *reg, const char *name, struct hv_host *out)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -95,7 +95,7 @@ int hv_reg_host_get(struct hv_reg *reg, const char *name, struct hv_host *out)
 	if (reg_prep(reg, "SELECT " HOST_COLS " FROM hosts WHERE name = ?1",
 		     &st) < 0)
 		goto out;
-	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (reg_bind_text(st, 1, name) < 0) {
 		reg_fail(reg, "looking up a host");
 		goto out;
 	}
@@ -107,14 +107,14 @@ int hv_reg_host_get(struct hv_reg *reg, const char *name, struct hv_host *out)
 		goto out;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int hv_reg_hosts(struct hv_reg *reg,
 		 int (*cb)(const struct hv_host *h, void *arg), void *arg)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	struct hv_host h = { 0 };
 	int rc, ret = -1;
 
@@ -122,7 +122,7 @@ int hv_reg_hosts(struct hv_reg *reg,
 	if (reg_prep(reg, "SELECT " HOST_COLS " FROM hosts ORDER BY name",
 		     &st) < 0)
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = db_step(st)) == 1) {
 		int r;
 
 		if (read_host(reg, st, &h) < 0)
@@ -134,14 +134,14 @@ int hv_reg_hosts(struct hv_reg *reg,
 			goto out;
 		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != 0) {
 		reg_fail(reg, "listing hosts");
 		goto out;
 	}
 	ret = 0;
 out:
 	hv_host_free(&h);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -149,20 +149,20 @@ int hv_reg_tpm_holder(struct hv_reg *reg, const uint8_t ek_key[32],
 		      const uint8_t *ak_name, size_t ak_name_len,
 		      const char *except, char **holder, int *by_ak)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int64_t ek_match;
 	int rc, ret = -1;
 
 	*holder = NULL;
 	/* The EK match first: it is the stronger statement. */
-	if (reg_prep(reg, "SELECT name, ek_key = ?1 FROM hosts"
-		     " WHERE (ek_key = ?1 OR ak_name = ?2) AND name IS NOT ?3"
+	if (reg_prep(reg, "SELECT name, CASE WHEN ek_key = ?1 THEN 1 ELSE 0"
+		     " END FROM hosts WHERE (ek_key = ?1 OR ak_name = ?2)"
+		     " AND name IS DISTINCT FROM ?3"
 		     " ORDER BY ek_key = ?1 DESC, name LIMIT 1", &st) < 0)
 		goto out;
 	if (reg_bind_blob(st, 1, ek_key, 32) < 0 ||
 	    reg_bind_blob(st, 2, ak_name, ak_name_len) < 0 ||
-	    (except && sqlite3_bind_text(st, 3, except, -1, SQLITE_STATIC) !=
-	     SQLITE_OK)) {
+	    (except && reg_bind_text(st, 3, except) < 0)) {
 		reg_fail(reg, "looking up the TPM");
 		goto out;
 	}
@@ -177,7 +177,7 @@ int hv_reg_tpm_holder(struct hv_reg *reg, const uint8_t ek_key[32],
 		*by_ak = !ek_match;
 	ret = 1;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -186,18 +186,17 @@ out:
 int reg_event_add(struct hv_reg *reg, int64_t now, const char *event,
 		  const char *host, const char *other)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, "INSERT INTO events (at, event, host, other)"
 		     " VALUES (?1, ?2, ?3, ?4)", &st) < 0)
 		goto out;
 	/* other stays NULL (unbound) when there is none. */
-	if (sqlite3_bind_int64(st, 1, now) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, host, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (other && sqlite3_bind_text(st, 4, other, -1, SQLITE_STATIC) !=
-	     SQLITE_OK)) {
+	if (reg_bind_int(st, 1, now) < 0 ||
+	    reg_bind_text(st, 2, event) < 0 ||
+	    reg_bind_text(st, 3, host) < 0 ||
+	    (other && reg_bind_text(st, 4, other) < 0)) {
 		reg_fail(reg, "recording the event");
 		goto out;
 	}
@@ -205,24 +204,24 @@ int reg_event_add(struct hv_reg *reg, int64_t now, const char *event,
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
 int reg_host_exists(struct hv_reg *reg, const char *name)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, "SELECT 1 FROM hosts WHERE name = ?1", &st) < 0)
 		goto out;
-	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK) {
+	if (reg_bind_text(st, 1, name) < 0) {
 		reg_fail(reg, "looking up a host");
 		goto out;
 	}
 	ret = reg_step_row(reg, st, "looking up a host");
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -231,20 +230,19 @@ out:
 static int run_names(struct hv_reg *reg, const char *sql, const char *a,
 		     const char *b, const char *what)
 {
-	sqlite3_stmt *st = NULL;
+	struct db_st *st = NULL;
 	int ret = -1;
 
 	if (reg_prep(reg, sql, &st) < 0)
 		goto out;
-	if (sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (b && sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC) !=
-	     SQLITE_OK)) {
+	if (reg_bind_text(st, 1, a) < 0 ||
+	    (b && reg_bind_text(st, 2, b) < 0)) {
 		reg_fail(reg, what);
 		goto out;
 	}
 	ret = reg_step_done(reg, st, what);
 out:
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return ret;
 }
 
@@ -254,7 +252,7 @@ int reg_host_delete(struct hv_reg *reg, const char *name, int64_t now,
 	/* Schema 3: its verdicts, nonces and own assignment go with it (a
 	 * later host of that name starts clean). */
 	if (run_names(reg, "DELETE FROM hosts WHERE name = ?1", name, NULL,
-		      "removing the host") < 0 ||
+		      "removing the host") < 0 || reg_touch(reg) < 0 ||
 	    run_names(reg, "DELETE FROM verdicts WHERE host = ?1", name, NULL,
 		      "removing the host's verdicts") < 0 ||
 	    run_names(reg, "DELETE FROM nonces WHERE host = ?1", name, NULL,
@@ -329,7 +327,7 @@ int hv_reg_host_rename(struct hv_reg *reg, const char *old, const char *new,
 		      " WHERE kind = 'host' AND target = ?1", old, new,
 		      "renaming the host's policy assignment") < 0 ||
 	    reg_event_add(reg, now, "renamed", old, new) < 0 ||
-	    reg_commit(reg) < 0)
+	    reg_touch(reg) < 0 || reg_commit(reg) < 0)
 		goto out;
 	ret = 0;
 out:
