@@ -70,7 +70,9 @@ postgresql)
 	PGDIR=$WORK/pg
 	DB=$("$ROOT/tests/tools/pgcluster.sh" start "$PGDIR" 2>pg.err) ||
 		{ skip all "no PostgreSQL cluster: $(tail -1 pg.err)"; exit 0; }
-	dbq() { "$ROOT/tests/tools/pgcluster.sh" psql "$PGDIR" -At -F'|' -c "$1"; }
+	dbq() { "$ROOT/tests/tools/pgcluster.sh" psql "$PGDIR" -qAt -F'|' -c "SET search_path = hostgate" -c "$1"; }
+	# The CLI (policy add) finds the registry there too.
+	export HOSTGATE_VERIFY_DB=$DB
 	;;
 *) fail db "HG_TEST_DB=$DBKIND: sqlite or postgresql"; exit 1 ;;
 esac
