@@ -21,6 +21,7 @@
  */
 #include "registry_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,12 +94,13 @@ static int resync(struct hv_reg *reg, const char *what)
 
 int hv_reg_set_timeout(struct hv_reg *reg, unsigned ms)
 {
-	if (sqlite3_busy_timeout(reg->db, (int)(ms > 600000 ? 600000 : ms)) !=
-	    SQLITE_OK) {
-		reg_fail(reg, "setting the statement timeout");
-		return -1;
-	}
-	return 0;
+	char sql[64];
+
+	/* No parameters in a PRAGMA: N is this function's number. (The
+	 * PostgreSQL backend: SET lock_timeout / statement_timeout.) */
+	snprintf(sql, sizeof(sql), "PRAGMA busy_timeout = %u",
+		 ms > 600000 ? 600000 : ms);
+	return reg_exec(reg, sql, "setting the statement timeout");
 }
 
 /* ---- instances ----------------------------------------------------------- */
