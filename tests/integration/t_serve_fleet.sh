@@ -301,7 +301,11 @@ db_unblock() {
 	postgresql)
 		local cl
 		cl=$(cat "$PGDIR/cluster")
-		(cd / && runuser -u postgres -- /usr/lib/postgresql/*/bin/pg_ctl -D "$cl/data" -l "$cl/log" start -w >/dev/null) ;;
+		# As pgcluster.sh started it: its port and socket directory.
+		(cd / && runuser -u postgres -- env HG_RUN_ID="$HG_RUN_ID" LC_ALL=C.UTF-8 \
+			/usr/lib/postgresql/*/bin/pg_ctl -D "$cl/data" -l "$cl/log" -w -t 30 start \
+			-o "-p $(cat "$PGDIR/port") -c listen_addresses=127.0.0.1 -c unix_socket_directories=$cl -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
+			>/dev/null) ;;
 	esac
 }
 health_down() {
