@@ -46,7 +46,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
 		   "                             [--workload KIND:NAME]... [--running FILE]\n"
 		   "                             [--uefi-ebs-workaround] [--state-in FILE]\n"
-		   "                             [--state-out FILE] [--measured] [--quiet] EVIDENCE\n\n"
+		   "                             [--state-out FILE] [--measured]\n"
+		   "                             [--verify-log-signatures] [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
 		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
@@ -84,6 +85,10 @@ static void usage(FILE *f)
 		   "                 states are sealed under DIR/incr.key (--state DIR)\n"
 		   "  --measured     add \"measured\": the judged file records' digests, when\n"
 		   "                 the log verified and replayed (what 'ear issue' vouches for)\n"
+		   "  --verify-log-signatures\n"
+		   "                 check the ES256 signature of every log record; by\n"
+		   "                 default only records the quoted replay does not bind\n"
+		   "                 are checked (docs/log-format.md)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -219,6 +224,7 @@ int check_main(int argc, char **argv)
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
 		{ "state-in", required_argument, NULL, 'I' },
 		{ "state-out", required_argument, NULL, 'O' },
+		{ "verify-log-signatures", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -270,6 +276,7 @@ int check_main(int argc, char **argv)
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
 		case 'I': state_in = optarg; break;
 		case 'O': state_out = optarg; break;
+		case 'S': in.verify_log_signatures = 1; break;
 		case 'h':
 			usage(stdout);
 			ret = HV_EXIT_TRUSTED;

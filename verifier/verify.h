@@ -101,6 +101,10 @@ struct hv_inputs {
 	size_t nworkloads;
 	const char *host;               /* check --host NAME, for the verdict; may be NULL */
 	int want_json;
+	/* 1: check every log record's signature (check
+	 * --verify-log-signatures); 0: only those of records the quoted
+	 * replay does not bind (docs/log-format.md). */
+	int verify_log_signatures;
 	unsigned uefi_flags;            /* HG_UEFI_EBS_WORKAROUND, opt-in */
 	hv_record_fn on_record;
 	void *arg;
