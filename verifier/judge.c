@@ -15,8 +15,10 @@ struct hv_wl_ent {
 	uint64_t recnum;
 	uint32_t name_len;           /* <= HG_CEL_MAX_NAME */
 	uint32_t content_len;        /* <= HG_LOG_MAX_RECORD */
+	uint32_t entry;              /* policy entry index + 1; 0: none */
 	uint8_t kind;
 	uint8_t judge;               /* selected for judgement */
+	uint8_t ok;                  /* judge_one() would find no fault */
 };
 
 static const char *bank_name(uint16_t alg)
@@ -245,6 +247,7 @@ static int wl_room(struct hv_judge *j)
 
 static void wl_add(struct hv_judge *j, const struct hg_cel_rec *rec)
 {
+	const struct hg_policy_entry *pe;
 	struct hv_wl_ent *e;
 
 	if (j->overflow || j->oom || wl_room(j) < 0)
@@ -257,6 +260,14 @@ static void wl_add(struct hv_judge *j, const struct hg_cel_rec *rec)
 	e->content_len = (uint32_t)rec->content_len;
 	e->recnum = rec->recnum;
 	e->kind = (uint8_t)rec->kind;
+	/* Judged now, while the record is decoded, so that the latest one
+	 * needs no second decode (wl_judge): the entry and whether
+	 * judge_one() would pass it. Only a failure is decoded again, for
+	 * its message. */
+	pe = hg_policy_find(j->policy, rec->kind, rec->name, rec->name_len);
+	e->entry = pe ? (uint32_t)(pe - j->policy->entries) + 1 : 0;
+	e->ok = pe ? !hg_kind_hashed(rec->kind) || !digest_verdict(j->policy, pe, rec)
+		   : j->policy->allow_unknown[rec->kind];
 }
 
 static struct hv_wl_ent *wl_find(struct hv_judge *j, enum hg_kind kind,
@@ -335,16 +346,26 @@ static void wl_select(struct hv_judge *j)
 /* Judge the selected latest records, in log order. */
 static void wl_judge(struct hv_judge *j)
 {
-	/* No workload record: tab is NULL, and qsort's first argument must
-	 * not be even when the count is 0 (C11 §7.22.5). */
-	if (j->ntab)
-		qsort(j->tab, j->ntab, sizeof(*j->tab), cmp_recnum);
+	int faults = 0;
+
+	/* The ones that pass need no order; failures are listed in log
+	 * order, so only then is the table sorted by record number. */
+	for (size_t i = 0; i < j->ntab; i++) {
+		const struct hv_wl_ent *e = &j->tab[i];
+
+		if (e->judge && e->ok && e->entry)
+			j->seen[e->entry - 1] = 1;
+		faults |= e->judge && !e->ok;
+	}
+	if (!faults)
+		return;
+	qsort(j->tab, j->ntab, sizeof(*j->tab), cmp_recnum);
 	for (size_t i = 0; i < j->ntab; i++) {
 		const struct hv_wl_ent *e = &j->tab[i];
 		struct hg_cel_rec rec;
 		const char *why = "?";
 
-		if (!e->judge)
+		if (!e->judge || e->ok)
 			continue;
 		/* Kept content is what hg_cel_decode() accepted: this cannot
 		 * fail unless memory was overwritten. */

@@ -27,12 +27,21 @@ void hg_policy_free(struct hg_policy *p)
  * collision costs a probe and never a wrong entry. */
 static uint64_t key_hash(enum hg_kind kind, const char *name, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
+	uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)kind << 56) ^ len;
+	size_t i = 0;
 
-	h = (h ^ (uint8_t)kind) * 0x100000001b3ull;
-	for (size_t i = 0; i < len; i++)
+	/* Eight bytes a step (a path is tens of bytes): FNV's byte loop
+	 * was a twentieth of a 1,000-record check. */
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, name + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
 		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
-	return h;
+	return h ^ (h >> 32);
 }
 
 int hg_policy_index(struct hg_policy *p)
