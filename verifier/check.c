@@ -32,6 +32,7 @@
 #include "../lib/ear.h"
 #include "../lib/util.h"
 #include "cmds.h"
+#include "evmap.h"
 #include "incr.h"
 #include "incrseal.h"
 #include "inputs.h"
@@ -247,8 +248,9 @@ int check_main(int argc, char **argv)
 	struct hg_ear_scope *scope = NULL;
 	struct hg_ear_collect col = { 0 };
 	size_t nwl = 0;
-	uint8_t *nonce = NULL, *ev = NULL;
-	size_t nonce_len = 0, ev_len = 0;
+	uint8_t *nonce = NULL;
+	size_t nonce_len = 0;
+	struct hv_evmap em = { .fd = -1 };
 	unsigned uefi_flags = 0;
 	int c, quiet = 0, measured = 0, ret = HV_EXIT_USAGE;
 
@@ -307,7 +309,7 @@ int check_main(int argc, char **argv)
 	    (state_in || state_out ? load_policy(polpath, &pol, pol_sha)
 				    : hg_policy_load(polpath, &pol)) < 0 ||
 	    (runpath && hv_running_load(runpath, &run) < 0) ||
-	    hv_read_evidence(path, &ev, &ev_len) < 0)
+	    hv_evmap_open(path, &em) < 0)
 		goto out;
 	if (state_in && (have_prev = load_state(state_in, hv_state_dir(state), &prev,
 						state_why, sizeof(state_why))) < 0)
@@ -317,8 +319,10 @@ int check_main(int argc, char **argv)
 		hg_err("out of memory");
 		goto out;
 	}
-	in.evidence = ev;
-	in.evidence_len = ev_len;
+	in.evidence = em.p;
+	in.evidence_len = em.len;
+	in.on_consumed = hv_evmap_release;
+	in.consumed_arg = &em;
 	in.ak = &ak;
 	in.nonce = nonce;
 	in.nonce_len = nonce_len;
@@ -354,13 +358,18 @@ int check_main(int argc, char **argv)
 		if (state_why[0] && res->verdict)
 			json_object_object_add(res->verdict, "fallback",
 					       json_object_new_string(state_why));
-		if (state_out && info.have_state &&
+		if (state_out && info.have_state && hv_evmap_intact(&em) == 0 &&
 		    save_state(state_out, hv_state_dir(state), &next) < 0)
 			ret = HV_EXIT_USAGE;
 	}
 	if (measured && !quiet && hg_ear_verdict_add_measured(res->verdict, &col) < 0) {
 		hg_err("%s: more than %d measured digests to list, or out of memory", path,
 		       HG_EAR_MAX_DIGESTS);
+		ret = HV_EXIT_USAGE;
+		goto out;
+	}
+	/* No verdict from bytes that may have changed under the check. */
+	if (hv_evmap_intact(&em) < 0) {
 		ret = HV_EXIT_USAGE;
 		goto out;
 	}
@@ -397,6 +406,7 @@ out:
 	free(scope);
 	hg_ear_collect_free(&col);
 	free(nonce);
-	free(ev);
+	if (hv_evmap_close(&em) < 0)
+		ret = HV_EXIT_USAGE;
 	return ret;
 }

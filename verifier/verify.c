@@ -25,6 +25,9 @@ const char *hv_check_name(enum hv_check c)
 	return c < HV_NCHECKS ? check_names[c] : "?";
 }
 
+/* How far the log streams between two on_consumed calls. */
+#define HV_CONSUMED_STEP (1u << 20)
+
 struct run {
 	const struct hv_inputs *in;
 	struct hv_result *res;
@@ -377,6 +380,7 @@ static int check_log(struct run *r, struct hv_judge *j)
 	 * twentieth of a check). */
 	struct hg_digest last_prev[HG_MAX_BANKS];
 	uint32_t last_pcr = HG_NUM_PCRS;
+	size_t consumed = 0;
 	uint32_t pcr = in->policy ? in->policy->pcr : HG_NUM_PCRS;
 	uint64_t start = in->resume ? in->resume->next : 0;
 	char why[96];
@@ -404,6 +408,10 @@ static int check_log(struct run *r, struct hv_judge *j)
 			hv_judge_record(j, &rec.cel);
 		if (in->on_record)
 			in->on_record(in->arg, &rec.cel);
+		if (in->on_consumed && it.off - consumed >= HV_CONSUMED_STEP) {
+			consumed = it.off;
+			in->on_consumed(in->consumed_arg, res->ev.log + it.off);
+		}
 	}
 	total = (size_t)start + it.n;
 	res->records = total;

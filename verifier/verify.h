@@ -109,6 +109,11 @@ struct hv_inputs {
 	hv_record_fn on_record;
 	void *arg;
 	const struct hv_resume *resume;  /* NULL: the whole log (incr.h) */
+	/* May be NULL: called as the log streams by with the address below
+	 * which the log was read (evmap.h drops those pages). Bytes below
+	 * it may still be read again (they must stay valid). */
+	void (*on_consumed)(void *arg, const uint8_t *upto);
+	void *consumed_arg;
 };
 
 struct hv_result {
