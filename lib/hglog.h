@@ -7,7 +7,9 @@
  *   2. the payload decodes as a CEL record, digests bound to content;
  *   3. recnum equals the record's position;
  *   4. record 0 is a log-key record; its key verifies its own signature
- *      (proof of possession) and every later record's signature;
+ *      (proof of possession) and every later record's signature (of
+ *      the records on the PCRs hg_log_iter_sig_pcrs() selects: all by
+ *      default);
  *   5. every record uses the bank set of record 0;
  *   6. no later record is a log-key record.
  * The first failure stops parsing; ERR names the record, its byte offset

@@ -28,7 +28,7 @@
  * log must outlive the judge) holding at most HV_MAX_WORKLOADS distinct
  * names; beyond that, hv_judge_finish() fails the check
  * with one reason and judges no workload. The table takes at most
- * 2 * HV_MAX_WORKLOADS entries of 40 bytes (it is compacted, keeping the
+ * 2 * HV_MAX_WORKLOADS entries of 48 bytes (from 4,096 entries on it is compacted, keeping the
  * latest record per name, whenever it fills), and O(n log n) time in the
  * number of workload records. A hostile log cannot make it grow further.
  */
