@@ -94,7 +94,10 @@ void hv_evmap_release(void *arg, const uint8_t *upto)
 		return;
 	/* Clean private file pages: dropped from this process, read back
 	 * from the page cache if touched again. */
-	(void)madvise((uint8_t *)m->map + m->released, end - m->released, MADV_DONTNEED);
+	/* From the start each time: a fault maps the pages around it
+	 * (fault-around, a large folio whole), some of them behind the
+	 * last release; zapping an empty range costs a page-table walk. */
+	(void)madvise(m->map, end, MADV_DONTNEED);
 	m->released = end;
 }
 

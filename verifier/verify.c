@@ -26,7 +26,7 @@ const char *hv_check_name(enum hv_check c)
 }
 
 /* How far the log streams between two on_consumed calls. */
-#define HV_CONSUMED_STEP (1u << 20)
+#define HV_CONSUMED_STEP (64u << 10)
 
 struct run {
 	const struct hv_inputs *in;
