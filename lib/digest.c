@@ -2,6 +2,7 @@
 #include "digest.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct hg_bank banks[] = {
@@ -58,15 +59,74 @@ const struct hg_digest *hg_digests_get(const struct hg_digests *d,
 	return NULL;
 }
 
+/* The verifier hashes every log record twice (its content, for the
+ * binding, and the extend): small inputs, where EVP_Digest's context
+ * allocation costs as much as the hash itself. Each thread keeps one
+ * context per bank and re-initialises it (EVP_DigestInit_ex2 reuses the
+ * provider's context for the same digest): 560 -> 325 ns for 200 bytes
+ * of SHA-256 here. (OpenSSL 3.0's one-shot SHA256() goes through
+ * EVP_Q_digest, which fetches the digest each call: slower still.) */
+struct hash_ctxs {
+	EVP_MD_CTX *c[NBANKS];
+};
+
+static pthread_key_t ctx_key;
+static int ctx_key_ok;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void free_ctxs(void *arg)
+{
+	struct hash_ctxs *h = arg;
+
+	for (size_t i = 0; i < NBANKS; i++)
+		EVP_MD_CTX_free(h->c[i]);
+	free(h);
+}
+
+static void make_key(void)
+{
+	ctx_key_ok = pthread_key_create(&ctx_key, free_ctxs) == 0;
+}
+
+/* This thread's context for bank B, or NULL (then a one-off context). */
+static EVP_MD_CTX *thread_ctx(const struct hg_bank *b)
+{
+	struct hash_ctxs *h;
+
+	pthread_once(&ctx_once, make_key);
+	if (!ctx_key_ok)
+		return NULL;
+	h = pthread_getspecific(ctx_key);
+	if (!h) {
+		h = calloc(1, sizeof(*h));
+		if (!h || pthread_setspecific(ctx_key, h) != 0) {
+			free(h);
+			return NULL;
+		}
+	}
+	if (!h->c[b - banks])
+		h->c[b - banks] = EVP_MD_CTX_new();
+	return h->c[b - banks];
+}
+
 int hg_hash(uint16_t alg, const void *data, size_t len, struct hg_digest *out)
 {
 	const struct hg_bank *b = hg_bank_by_alg(alg);
 	const EVP_MD *md = hg_bank_md(b);
+	EVP_MD_CTX *c;
 	unsigned int n = 0;
 
 	if (!md)
 		return -1;
-	if (!EVP_Digest(data, len, out->d, &n, md, NULL) || n != b->size)
+	c = thread_ctx(b);
+	if (c) {
+		if (!EVP_DigestInit_ex2(c, md, NULL) || !EVP_DigestUpdate(c, data, len) ||
+		    !EVP_DigestFinal_ex(c, out->d, &n))
+			return -1;
+	} else if (!EVP_Digest(data, len, out->d, &n, md, NULL)) {
+		return -1;
+	}
+	if (n != b->size)
 		return -1;
 	out->alg = alg;
 	out->len = (uint8_t)n;

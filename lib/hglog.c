@@ -46,13 +46,19 @@ void hg_log_iter_init(struct hg_log_iter *it, const uint8_t *buf, size_t len)
 	it->buf = buf;
 	it->len = len;
 	it->err.record = -1;
+	it->sig_pcrs = HG_LOG_SIG_ALL;
+}
+
+void hg_log_iter_sig_pcrs(struct hg_log_iter *it, uint32_t sig_pcrs)
+{
+	it->sig_pcrs = sig_pcrs;
 }
 
 void hg_log_iter_init_host(struct hg_log_iter *it, const uint8_t *buf,
 			   size_t len)
 {
 	hg_log_iter_init(it, buf, len);
-	it->no_sigs = 1;
+	it->sig_pcrs = 0;
 }
 
 int hg_log_iter_init_resume(struct hg_log_iter *it, const uint8_t *buf,
@@ -142,7 +148,7 @@ int hg_log_iter_next(struct hg_log_iter *it, struct hg_log_rec *rec)
 			goto failed;
 		}
 	}
-	st = it->no_sigs ? 0 : hg_cose_sign1_verify(it->key, &s);
+	st = it->sig_pcrs & (1u << rec->cel.pcr) ? hg_cose_sign1_verify(it->key, &s) : 0;
 	if (st < 0) {
 		fail(err, idx, off, 0, st == -2 ? "out of memory" : "signature invalid");
 		goto failed;

@@ -7,7 +7,9 @@
  *   2. the payload decodes as a CEL record, digests bound to content;
  *   3. recnum equals the record's position;
  *   4. record 0 is a log-key record; its key verifies its own signature
- *      (proof of possession) and every later record's signature;
+ *      (proof of possession) and every later record's signature (of
+ *      the records on the PCRs hg_log_iter_sig_pcrs() selects: all by
+ *      default);
  *   5. every record uses the bank set of record 0;
  *   6. no later record is a log-key record.
  * The first failure stops parsing; ERR names the record, its byte offset
@@ -62,12 +64,21 @@ struct hg_log_iter {
 	EVP_PKEY *key;             /* pinned by record 0 */
 	struct hg_digests banks;   /* record 0's banks */
 	int failed;
-	int no_sigs;               /* set by hg_log_iter_init_host() */
+	uint32_t sig_pcrs;         /* verify signatures of records on these PCRs */
 	uint64_t first;            /* record number of the first record */
 	struct hg_log_err err;
 };
 
 void hg_log_iter_init(struct hg_log_iter *it, const uint8_t *buf, size_t len);
+/* Which records' ES256 signatures the iterator checks: those whose PCR is
+ * in the mask SIG_PCRS (bit p for PCR p). hg_log_iter_init() and _resume
+ * check all (HG_LOG_SIG_ALL), the host's scan none. Every other rule holds
+ * whatever the mask. The verifier checks none on its first pass and then,
+ * only if the quoted replay does not bind some PCR's records, those
+ * records' signatures on a second pass (verify.h, docs/log-format.md
+ * "What the signatures are for"). */
+#define HG_LOG_SIG_ALL ((uint32_t)((1u << HG_NUM_PCRS) - 1))
+void hg_log_iter_sig_pcrs(struct hg_log_iter *it, uint32_t sig_pcrs);
 /* The host's own scan (recovery before append, consistency before a
  * quote): every rule but the ES256 signatures. Those cost ~60 us a record,
  * which would make each measure or quote grow with the log; the host

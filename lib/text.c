@@ -82,6 +82,11 @@ enum hg_name_bad hg_name_class(const uint8_t *p, size_t n)
 	uint32_t c;
 
 	while (i < n) {
+		/* Printable ASCII, all a path usually is, is always OK. */
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			i++;
+			continue;
+		}
 		k = hg_utf8_next(p + i, n - i, &c);
 		if (k == 0)
 			return HG_NAME_UTF8;

@@ -6,10 +6,16 @@
 #      2-record log: the log-key record + one file), vs
 #      'openssl speed ecdsap256' verify/s                 (target >= 0.8x)
 #   B. in-process check rate, a 1,000-record log          (target >= 2,000/s)
-#      Every record is an ES256 COSE_Sign1 that hv_verify checks, so this
-#      is bounded by about ECDSA-verify/s / 1000; the report shows both.
-#   C. a 100,000-record log: peak RSS and wall time of one
-#      'hostgate-verify check --quiet'                    (target < 64 MiB)
+#      Every record is an ES256 COSE_Sign1; hv_verify checks the signatures
+#      only of records the quoted replay does not bind (none here: issue
+#      16, docs/log-format.md), so the rate is set by decoding, hashing and
+#      judging. The ceiling with one ES256 verify per record is shown too.
+#      Also one 'check --quiet' process per 1,000-record evidence against
+#      the binary's own start-up ('hostgate-verify --help'), pinned and
+#      interleaved                                         (target <= 1.5x)
+#   C. peak RSS and wall time of one 'hostgate-verify check --quiet' of a
+#      100,000-record log and of a log at the 64 MiB cap (long names: a
+#      few thousand records of about 4 KiB more)         (target <= 16 MiB)
 #   D. one process per check, as users run them, on the same quote:
 #      tpm2_checkquote vs 'hostgate-verify check --quiet' (whole evidence,
 #      policy) vs 'hostgate-verify quote' (the bare quote, like checkquote)
@@ -173,16 +179,19 @@ evidence() {
 		--policy "$EV/$1.json" "$EV/$1.cbor" ||
 		die "$1: check is not trusted (exit $?)"
 	got=$(records "$1")
-	[ "$got" = "$2" ] || die "$1: $got log records, want $2"
+	[ "$2" = any ] || [ "$got" = "$2" ] || die "$1: $got log records, want $2"
 }
 # ARGS NAME: bench_verify's arguments for evidence NAME.
 args() { echo "$EV/$1.cbor $EV/ak.pub $(cat "$EV/$1.nonce") $EV/$1.json"; }
 
+if [ -f "$EV/complete" ] && [ ! -f "$EV/evcap.cbor" ]; then
+	die "$EV: made by an older version of this script (no evcap): remove it"
+fi
 if [ -f "$EV/complete" ]; then
 	BIG=$(cat "$EV/big")
 	gen=$(cat "$EV/gen")
 	echo "reusing the evidence in $EV ($BIG-record big log)"
-	for e in ev0:0 ev2:2 ev1k:1000 "evbig:$BIG"; do
+	for e in ev0:0 ev2:2 ev1k:1000 "evbig:$BIG" "evcap:$(cat "$EV/cap")"; do
 		[ "$(records "${e%%:*}")" = "${e#*:}" ] || die "$EV/${e%%:*}: not the evidence it was"
 	done
 else
@@ -217,6 +226,28 @@ else
 	gen=$(calc "($(now) - $t0) / 1000000000")
 	echo
 	evidence evbig "$BIG"
+	# The 64 MiB cap: records of ~4 KiB names (16 directories of 240
+	# bytes), measured until the log is within 4 record sizes of it.
+	# 100 files measured again and again: the policy stays small (its
+	# parse is not what this measures), the log grows to the cap.
+	long=$WORK/long
+	for i in $(seq 16); do long=$long/$(printf 'd%.0s' $(seq 240)); done
+	mkdir -p "$long"
+	for i in $(seq -w 0 99); do echo "bench long $i" >"$long/f$i"; done
+	LONG=("$long"/f*)
+	logsz() { stat -c %s "$HOSTGATE_LOG"; }
+	cap=$((64 << 20))
+	while :; do
+		sz=$(logsz)
+		room=$(((cap - sz) / 4400 - 4))
+		[ "$room" -gt 0 ] || break
+		k=$((room < 100 ? room : 100))
+		"$ATTEST" measure --kind image "${LONG[@]:0:k}" >/dev/null
+		printf '\r  log %d / %d bytes' "$(logsz)" "$cap"
+	done
+	echo
+	evidence evcap any
+	records evcap >"$EV/cap"
 	swtpm-fixtures/swtpm-stop.sh "$SWTPM_DIR" >/dev/null 2>&1 || true
 	SWTPM_DIR=''
 	echo "$BIG" >"$EV/big"
@@ -255,7 +286,7 @@ inproc() {
 }
 num() { [[ $1 =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$2: a measurement failed"; }
 
-declare -a OS H0 H2 H1K TQ HC HQ RB CW CM CB QA QB QC QQ
+declare -a OS H0 H2 H1K TQ HC HQ HK HH RB CW CM CB QA QB QC QQ QK CCW CCM
 DEADLINE=$(($(date +%s) + WAIT))
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "timing: $ROUNDS rounds on cpu $CPU ..."
@@ -270,9 +301,11 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	tq=$(cd "$WORK/q" && procs tpm2_checkquote -u ak.pub -m attest -s sig -q "$N0" -g sha256 -f pcrs)
 	hc=$(procs "$VERIFY" check --quiet --ak "$EV/ak.pub" --nonce "$N0" --policy "$EV/ev0.json" "$EV/ev0.cbor")
 	hq=$(procs "$VERIFY" quote --ak "$WORK/q/ak.pub" --nonce "$N0" --msg "$WORK/q/attest" --sig "$WORK/q/sig" --pcrs "$WORK/q/pcrs.values")
+	hk=$(procs "$VERIFY" check --quiet --ak "$EV/ak.pub" --nonce "$(cat "$EV/ev1k.nonce")" --policy "$EV/ev1k.json" "$EV/ev1k.cbor")
+	hh=$(procs "$VERIFY" --help)
 	b=$(busy "$s0" "$(snap others)")
-	for v in "$os" "$h0" "$h2" "$h1k" "$tq" "$hc" "$hq"; do num "$v" "round $((r + 1))"; done
-	line="openssl $os/s  ev0 $h0/s  ev2 $h2/s  ev1k $h1k/s  checkquote $tq/s  check $hc/s  quote $hq/s  (other cores ${b}% busy)"
+	for v in "$os" "$h0" "$h2" "$h1k" "$tq" "$hc" "$hq" "$hk" "$hh"; do num "$v" "round $((r + 1))"; done
+	line="openssl $os/s  ev0 $h0/s  ev2 $h2/s  ev1k $h1k/s  checkquote $tq/s  check $hc/s  quote $hq/s  check-1k $hk/s  help $hh/s  (other cores ${b}% busy)"
 	if [ "$b" -gt "$BUSY_MAX" ] && [ "$discarded" -lt "$ROUNDS" ] && [ "$(date +%s)" -lt "$DEADLINE" ]; then
 		discarded=$((discarded + 1))
 		echo "  discarded: $line"
@@ -280,6 +313,7 @@ while [ "$r" -lt "$ROUNDS" ]; do
 	fi
 	r=$((r + 1))
 	OS+=("$os"); H0+=("$h0"); H2+=("$h2"); H1K+=("$h1k"); TQ+=("$tq"); HC+=("$hc"); HQ+=("$hq"); RB+=("$b")
+	HK+=("$hk"); HH+=("$hh"); QK+=("$(ratio "$hh" "$hk")")
 	# Ratios within the round: both sides ran under the same conditions.
 	QA+=("$(ratio "$h0" "$os")"); QB+=("$(ratio "$h1k * 1000" "$os")")
 	QC+=("$(ratio "$hc" "$tq")"); QQ+=("$(ratio "$hq" "$tq")")
@@ -306,9 +340,11 @@ while [ "$r" -lt "$ROUNDS" ]; do
 		echo "  discarded: big log ${w} s, ${m} KiB (other cores ${b}% busy)"
 		continue
 	fi
+	read -r mc wc < <(rss evcap)
+	num "$mc" "cap log"; num "$wc" "cap log"
 	r=$((r + 1))
-	CM+=("$m"); CW+=("$w"); CB+=("$b")
-	echo "  big log $r: ${w} s, ${m} KiB (other cores ${b}% busy)"
+	CM+=("$m"); CW+=("$w"); CB+=("$b"); CCM+=("$mc"); CCW+=("$wc")
+	echo "  big log $r: ${w} s, ${m} KiB; cap log ${wc} s, ${mc} KiB (other cores ${b}% busy)"
 done
 read -r m0 _ < <(rss ev0)
 read -r m1k _ < <(rss ev1k)
@@ -353,6 +389,8 @@ os=$(median "${OS[@]}"); h0=$(median "${H0[@]}"); h2=$(median "${H2[@]}")
 h1k=$(median "${H1K[@]}"); tq=$(median "${TQ[@]}"); hc=$(median "${HC[@]}")
 hq=$(median "${HQ[@]}"); cw=$(median "${CW[@]}"); cm=$(median "${CM[@]}")
 cmax=$(maxof "${CM[@]}")
+hk=$(median "${HK[@]}"); hh=$(median "${HH[@]}"); qk=$(median "${QK[@]}")
+ccw=$(median "${CCW[@]}"); ccm=$(median "${CCM[@]}"); ccmax=$(maxof "${CCM[@]}")
 qa=$(median "${QA[@]}"); qb=$(median "${QB[@]}"); qc=$(median "${QC[@]}"); qq=$(median "${QQ[@]}")
 cat <<REPORT
 
@@ -373,11 +411,17 @@ B. in-process, 1,000-record log
    hostgate                    ${h1k} checks/s  (target >= 2000)
    = $(calc "$h1k * 1000" 0) records/s, $(calc "1000000 / ($h1k * 1000)") us each; ${qb}x openssl's verify/s
    ceiling with one ES256 verify per record (1,000 + the quote): $(calc "$os / 1001") checks/s
+   one 'check --quiet' process per evidence: ${hk} checks/s; 'hostgate-verify --help' ${hh}/s
+   = ${qk}x the binary's start-up (target <= 1.5; rounds: ${QK[*]})
 C. ${BIG}-record log ($(stat -c %s "$EV/evbig.cbor") bytes of evidence), one 'check --quiet'
-   peak RSS  $((cm / 1024)) MiB median, $((cmax / 1024)) MiB max (${cm} KiB; target < 64 MiB)
+   peak RSS  $((cm / 1024)) MiB median, $((cmax / 1024)) MiB max (${cm} KiB; target <= 16 MiB)
    wall      ${cw} s  ($(calc "$BIG / $cw" 0) records/s)
    for scale: peak RSS $((m0 / 1024)) MiB with an empty log, $((m1k / 1024)) MiB with 1,000 records
    (making the log: ${gen} s for $((BIG - 1000)) records through measure + swtpm)
+   peak RSS target <= 16 MiB: $([ "$cmax" -le 16384 ] && echo met || echo missed) (max ${cmax} KiB)
+   log at the 64 MiB cap ($(cat "$EV/cap") records, $(stat -c %s "$EV/evcap.cbor") bytes of evidence), one 'check --quiet'
+   peak RSS  $((ccm / 1024)) MiB median, $((ccmax / 1024)) MiB max (${ccm} KiB; target <= 16 MiB: $([ "$ccmax" -le 16384 ] && echo met || echo missed))
+   wall      ${ccw} s
 D. one process per check, ${PROCS} sequential processes per run, same quote (ev0)
    tpm2_checkquote -f pcrs     ${tq} checks/s
    hostgate-verify check -q    ${hc} checks/s   ${qc}x tpm2_checkquote  (evidence + policy; rounds: ${QC[*]})
@@ -434,5 +478,7 @@ bench_result goal=verify-100k what="check --quiet, ${BIG}-record log, peak RSS" 
 	value="$(calc "$cmax / 1024")" unit=MiB peer="the same check, empty log" peer_value="$(calc "$m0 / 1024")" \
 	ratio="$(bench_ratio "$cmax" "$m0")" target="<= 16 MiB" met="$(bench_met "$cmax" '<=' $((16 * 1024)))" \
 	note="largest of $ROUNDS runs; ${cw} s wall"
-bench_skip verify-64m "check --quiet, log at the 64 MiB cap, peak RSS" \
-	"not measured by bench-verify yet (issue 16 item 2)"
+bench_result goal=verify-64m what="check --quiet, log at the 64 MiB cap, peak RSS" \
+	value="$(calc "$ccmax / 1024")" unit=MiB peer="the same check, empty log" peer_value="$(calc "$m0 / 1024")" \
+	ratio="$(bench_ratio "$ccmax" "$m0")" target="<= 16 MiB" met="$(bench_met "$ccmax" '<=' $((16 * 1024)))" \
+	note="largest of $ROUNDS runs; $(cat "$EV/cap") records; ${ccw} s wall"

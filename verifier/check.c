@@ -32,6 +32,7 @@
 #include "../lib/ear.h"
 #include "../lib/util.h"
 #include "cmds.h"
+#include "evmap.h"
 #include "incr.h"
 #include "incrseal.h"
 #include "inputs.h"
@@ -46,7 +47,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: hostgate-verify check (--ak AKPUB | --host NAME) --nonce HEX --policy POLICY\n"
 		   "                             [--workload KIND:NAME]... [--running FILE]\n"
 		   "                             [--uefi-ebs-workaround] [--state-in FILE]\n"
-		   "                             [--state-out FILE] [--measured] [--quiet] EVIDENCE\n\n"
+		   "                             [--state-out FILE] [--measured]\n"
+		   "                             [--verify-log-signatures] [--quiet] EVIDENCE\n\n"
 		   "Verify an evidence bundle made by 'hostgate-attest quote' and judge\n"
 		   "the host against POLICY. Prints a JSON verdict naming every check.\n"
 		   "Host records (hypervisor, firmware, breakglass) are all judged;\n"
@@ -86,6 +88,10 @@ static void usage(FILE *f)
 		   "                 states are sealed under DIR/incr.key (--state DIR)\n"
 		   "  --measured     add \"measured\": the judged file records' digests, when\n"
 		   "                 the log verified and replayed (what 'ear issue' vouches for)\n"
+		   "  --verify-log-signatures\n"
+		   "                 check the ES256 signature of every log record; by\n"
+		   "                 default only records the quoted replay does not bind\n"
+		   "                 are checked (docs/log-format.md)\n"
 		   "  --quiet        print nothing; the exit code says it all\n"
 		   "  -h, --help     this text\n\n"
 		   "Exit codes: 0 trusted, 1 untrusted, 2 usage or unreadable input,\n"
@@ -222,6 +228,7 @@ int check_main(int argc, char **argv)
 		{ "uefi-ebs-workaround", no_argument, NULL, 'E' },
 		{ "state-in", required_argument, NULL, 'I' },
 		{ "state-out", required_argument, NULL, 'O' },
+		{ "verify-log-signatures", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -244,8 +251,9 @@ int check_main(int argc, char **argv)
 	struct hg_ear_scope *scope = NULL;
 	struct hg_ear_collect col = { 0 };
 	size_t nwl = 0;
-	uint8_t *nonce = NULL, *ev = NULL;
-	size_t nonce_len = 0, ev_len = 0;
+	uint8_t *nonce = NULL;
+	size_t nonce_len = 0;
+	struct hv_evmap em = { .fd = -1 };
 	unsigned uefi_flags = 0;
 	int c, quiet = 0, measured = 0, ret = HV_EXIT_USAGE;
 
@@ -274,6 +282,7 @@ int check_main(int argc, char **argv)
 		case 'E': uefi_flags |= HG_UEFI_EBS_WORKAROUND; break;
 		case 'I': state_in = optarg; break;
 		case 'O': state_out = optarg; break;
+		case 'S': in.verify_log_signatures = 1; break;
 		case 'h':
 			usage(stdout);
 			ret = HV_EXIT_TRUSTED;
@@ -304,7 +313,7 @@ int check_main(int argc, char **argv)
 	    (state_in || state_out ? load_policy(polpath, &pol, pol_sha)
 				    : hg_policy_load(polpath, &pol)) < 0 ||
 	    (runpath && hv_running_load(runpath, &run) < 0) ||
-	    hv_read_evidence(path, &ev, &ev_len) < 0)
+	    hv_evmap_open(path, &em) < 0)
 		goto out;
 	if (state_in && (have_prev = load_state(state_in, hv_state_dir(state), &prev,
 						state_why, sizeof(state_why))) < 0)
@@ -314,8 +323,10 @@ int check_main(int argc, char **argv)
 		hg_err("out of memory");
 		goto out;
 	}
-	in.evidence = ev;
-	in.evidence_len = ev_len;
+	in.evidence = em.p;
+	in.evidence_len = em.len;
+	in.on_consumed = hv_evmap_release;
+	in.consumed_arg = &em;
 	in.ak = &ak;
 	in.nonce = nonce;
 	in.nonce_len = nonce_len;
@@ -351,13 +362,18 @@ int check_main(int argc, char **argv)
 		if (state_why[0] && res->verdict)
 			json_object_object_add(res->verdict, "fallback",
 					       json_object_new_string(state_why));
-		if (state_out && info.have_state &&
+		if (state_out && info.have_state && hv_evmap_intact(&em) == 0 &&
 		    save_state(state_out, hv_state_dir(state), &next) < 0)
 			ret = HV_EXIT_USAGE;
 	}
 	if (measured && !quiet && hg_ear_verdict_add_measured(res->verdict, &col) < 0) {
 		hg_err("%s: more than %d measured digests to list, or out of memory", path,
 		       HG_EAR_MAX_DIGESTS);
+		ret = HV_EXIT_USAGE;
+		goto out;
+	}
+	/* No verdict from bytes that may have changed under the check. */
+	if (hv_evmap_intact(&em) < 0) {
 		ret = HV_EXIT_USAGE;
 		goto out;
 	}
@@ -394,6 +410,7 @@ out:
 	free(scope);
 	hg_ear_collect_free(&col);
 	free(nonce);
-	free(ev);
+	if (hv_evmap_close(&em) < 0)
+		ret = HV_EXIT_USAGE;
 	return ret;
 }

@@ -15,8 +15,11 @@ struct hv_wl_ent {
 	uint64_t recnum;
 	uint32_t name_len;           /* <= HG_CEL_MAX_NAME */
 	uint32_t content_len;        /* <= HG_LOG_MAX_RECORD */
+	uint64_t hash;               /* of the name (name_hash) */
+	uint32_t entry;              /* policy entry index + 1; 0: none */
 	uint8_t kind;
 	uint8_t judge;               /* selected for judgement */
+	uint8_t ok;                  /* judge_one() would find no fault */
 };
 
 static const char *bank_name(uint16_t alg)
@@ -215,48 +218,113 @@ static void wl_compact(struct hv_judge *j)
 	j->ntab = out;
 }
 
-/* Make room for one entry. Compacting when full keeps the table within
- * twice the distinct names; it grows only when compaction leaves it more
- * than half full, so each compaction is paid for by as many appends. */
+/* FNV-1a, eight bytes a step: spreads names over the index; every hit
+ * is confirmed by comparing the names. */
+static uint64_t name_hash(const char *name, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ len;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, name + i, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 29;
+	}
+	for (; i < len; i++)
+		h = (h ^ (uint8_t)name[i]) * 0x100000001b3ull;
+	return h ^ (h >> 32);
+}
+
+/* Room for one more distinct name: the table and its index (open
+ * addressing, at most half full) grow by doubling. */
 static int wl_room(struct hv_judge *j)
 {
-	struct hv_wl_ent *n;
-	size_t ncap;
-
-	if (j->ntab < j->cap)
-		return 0;
-	wl_compact(j);
-	if (j->ntab > HV_MAX_WORKLOADS) {
+	if (j->ntab == HV_MAX_WORKLOADS) {
 		j->overflow = 1;
 		return -1;
 	}
-	if (j->cap && j->ntab <= j->cap / 2)
-		return 0;
-	ncap = j->cap ? 2 * j->cap : 64;
-	n = realloc(j->tab, ncap * sizeof(*n));
-	if (!n) {
-		j->oom = 1;
-		return -1;
+	if (j->ntab == j->cap) {
+		size_t ncap = j->cap ? 2 * j->cap : 64;
+		struct hv_wl_ent *n = realloc(j->tab, ncap * sizeof(*n));
+
+		if (!n) {
+			j->oom = 1;
+			return -1;
+		}
+		j->tab = n;
+		j->cap = ncap;
 	}
-	j->tab = n;
-	j->cap = ncap;
+	if (2 * (j->ntab + 1) > j->nslots) {
+		size_t ns = j->nslots ? 2 * j->nslots : 128;
+		uint32_t *sl = calloc(ns, sizeof(*sl));
+
+		if (!sl) {
+			j->oom = 1;
+			return -1;
+		}
+		for (size_t i = 0; i < j->ntab; i++) {
+			size_t k = (size_t)j->tab[i].hash & (ns - 1);
+
+			while (sl[k])
+				k = (k + 1) & (ns - 1);
+			sl[k] = (uint32_t)i + 1;
+		}
+		free(j->slots);
+		j->slots = sl;
+		j->nslots = ns;
+	}
 	return 0;
 }
 
+/* Keep REC as its name's latest record: one entry per name, replaced in
+ * place by a later record of that name (records come in log order).
+ * Only the latest record's name is read again, so the pages of the
+ * records it replaced are not touched (the evidence is streamed, evmap.h). */
 static void wl_add(struct hv_judge *j, const struct hg_cel_rec *rec)
 {
-	struct hv_wl_ent *e;
+	const struct hg_policy_entry *pe;
+	struct hv_wl_ent *e = NULL;
+	uint64_t h;
+	size_t k;
 
-	if (j->overflow || j->oom || wl_room(j) < 0)
+	if (j->overflow || j->oom)
 		return;
-	e = &j->tab[j->ntab++];
+	h = name_hash(rec->name, rec->name_len);
+	for (k = j->nslots ? (size_t)h & (j->nslots - 1) : 0; j->nslots && j->slots[k];
+	     k = (k + 1) & (j->nslots - 1)) {
+		struct hv_wl_ent *x = &j->tab[j->slots[k] - 1];
+
+		if (x->hash == h && !cmp_key(x->name, x->name_len, rec->name, rec->name_len)) {
+			e = x;
+			break;
+		}
+	}
+	if (!e) {
+		if (wl_room(j) < 0)
+			return;
+		for (k = (size_t)h & (j->nslots - 1); j->slots[k]; k = (k + 1) & (j->nslots - 1))
+			;
+		j->slots[k] = (uint32_t)j->ntab + 1;
+		e = &j->tab[j->ntab++];
+	}
 	memset(e, 0, sizeof(*e));
+	e->hash = h;
 	e->name = rec->name;
 	e->name_len = (uint32_t)rec->name_len;
 	e->content = rec->content;
 	e->content_len = (uint32_t)rec->content_len;
 	e->recnum = rec->recnum;
 	e->kind = (uint8_t)rec->kind;
+	/* Judged now, while the record is decoded, so that the latest one
+	 * needs no second decode (wl_judge): the entry and whether
+	 * judge_one() would pass it. Only a failure is decoded again, for
+	 * its message. */
+	pe = hg_policy_find(j->policy, rec->kind, rec->name, rec->name_len);
+	e->entry = pe ? (uint32_t)(pe - j->policy->entries) + 1 : 0;
+	e->ok = pe ? !hg_kind_hashed(rec->kind) || !digest_verdict(j->policy, pe, rec)
+		   : j->policy->allow_unknown[rec->kind];
 }
 
 static struct hv_wl_ent *wl_find(struct hv_judge *j, enum hg_kind kind,
@@ -335,16 +403,26 @@ static void wl_select(struct hv_judge *j)
 /* Judge the selected latest records, in log order. */
 static void wl_judge(struct hv_judge *j)
 {
-	/* No workload record: tab is NULL, and qsort's first argument must
-	 * not be even when the count is 0 (C11 §7.22.5). */
-	if (j->ntab)
-		qsort(j->tab, j->ntab, sizeof(*j->tab), cmp_recnum);
+	int faults = 0;
+
+	/* The ones that pass need no order; failures are listed in log
+	 * order, so only then is the table sorted by record number. */
+	for (size_t i = 0; i < j->ntab; i++) {
+		const struct hv_wl_ent *e = &j->tab[i];
+
+		if (e->judge && e->ok && e->entry)
+			j->seen[e->entry - 1] = 1;
+		faults |= e->judge && !e->ok;
+	}
+	if (!faults)
+		return;
+	qsort(j->tab, j->ntab, sizeof(*j->tab), cmp_recnum);
 	for (size_t i = 0; i < j->ntab; i++) {
 		const struct hv_wl_ent *e = &j->tab[i];
 		struct hg_cel_rec rec;
 		const char *why = "?";
 
-		if (!e->judge)
+		if (!e->judge || e->ok)
 			continue;
 		/* Kept content is what hg_cel_decode() accepted: this cannot
 		 * fail unless memory was overwritten. */
@@ -410,10 +488,8 @@ static void check_required(struct hv_judge *j)
 
 void hv_judge_finish_workloads(struct hv_judge *j)
 {
-	if (!j->overflow && !j->oom) {
-		wl_compact(j);
-		j->overflow = j->ntab > HV_MAX_WORKLOADS;
-	}
+	if (!j->overflow && !j->oom)
+		wl_compact(j);   /* one entry per name: sorts them by name */
 	if (j->oom) {
 		jfail(j, NULL, "out of memory while keeping workload records");
 	} else if (j->overflow) {
@@ -436,5 +512,6 @@ void hv_judge_free(struct hv_judge *j)
 	json_object_put(j->fails);
 	free(j->seen);
 	free(j->tab);
+	free(j->slots);
 	memset(j, 0, sizeof(*j));
 }

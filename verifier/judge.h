@@ -25,12 +25,14 @@
  * pipeline (verify.c) counts them only once log and replay have passed.
  *
  * Bounds: workload records are kept in a table of borrowed pointers (the
- * log must outlive the judge) holding at most HV_MAX_WORKLOADS distinct
- * names; beyond that, hv_judge_finish() fails the check
- * with one reason and judges no workload. The table takes at most
- * 2 * HV_MAX_WORKLOADS entries of 40 bytes (it is compacted, keeping the
- * latest record per name, whenever it fills), and O(n log n) time in the
- * number of workload records. A hostile log cannot make it grow further.
+ * log must outlive the judge), one entry per distinct name (the latest
+ * record of it, replaced in place through a hash index), at most
+ * HV_MAX_WORKLOADS of them; beyond that, hv_judge_finish() fails the
+ * check with one reason and judges no workload. The table takes at most
+ * HV_MAX_WORKLOADS entries of 56 bytes plus an index of 4 bytes a slot,
+ * at most twice as many slots, and O(1) time a record (O(n log n) in
+ * the distinct names at the end). A hostile log cannot make it grow
+ * further, and a superseded record's bytes are never read again.
  */
 #ifndef HV_JUDGE_H
 #define HV_JUDGE_H
@@ -62,6 +64,8 @@ struct hv_judge {
 	uint8_t *seen;                 /* per policy entry */
 	struct hv_wl_ent *tab;         /* latest workload records */
 	size_t ntab, cap;
+	uint32_t *slots;               /* index of tab by name (tab index + 1) */
+	size_t nslots;
 	int overflow;                  /* more than HV_MAX_WORKLOADS names */
 	int oom;
 	size_t n;                      /* failures */

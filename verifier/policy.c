@@ -331,6 +331,8 @@ static int parse_measurements(struct ctx *c, json_t *o, struct hg_policy *p)
 		}
 	}
 	qsort(p->entries, p->n, sizeof(*p->entries), cmp_entry);
+	if (hg_policy_index(p) < 0)
+		return perr(c, "%s", "out of memory");
 	return one_entry_per_file(c, p);
 }
 

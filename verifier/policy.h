@@ -98,6 +98,17 @@ struct hg_policy {
 	struct hg_policy_firmware fw;
 	struct hg_policy_ekc ekc;
 	struct hg_policy_domains domains;  /* "domains" (policydom.h) */
+	/* hg_policy_find()'s index of entries by (kind, name): open
+	 * addressing, nslots a power of two >= 2n; NULL (then a binary
+	 * search of the sorted entries) for a policy not from the parser. */
+	struct hg_policy_slot *slots;
+	size_t nslots;
+};
+
+struct hg_policy_slot {
+	uint32_t idx;                      /* entry index + 1; 0: empty */
+	uint32_t len;                      /* its name's length */
+	uint64_t hash;
 };
 
 int hg_policy_load(const char *path, struct hg_policy *p);
@@ -110,6 +121,9 @@ const struct hg_policy_entry *hg_policy_find(const struct hg_policy *p,
 					     enum hg_kind kind,
 					     const char *name, size_t len);
 int hg_policy_accepts_bank(const struct hg_policy *p, uint16_t alg);
+/* Build P's index of entries (the parser does, once they are sorted).
+ * -1 when out of memory. */
+int hg_policy_index(struct hg_policy *p);
 
 /* The JSON key of a firmware list: "boot_apps", "pk", "kek", "db", "dbx". */
 const char *hg_policy_fw_list_name(enum hg_fw_list l);

@@ -25,6 +25,9 @@ const char *hv_check_name(enum hv_check c)
 	return c < HV_NCHECKS ? check_names[c] : "?";
 }
 
+/* How far the log streams between two on_consumed calls. */
+#define HV_CONSUMED_STEP (64u << 10)
+
 struct run {
 	const struct hv_inputs *in;
 	struct hv_result *res;
@@ -275,7 +278,95 @@ static void commit_judge(struct run *r, struct hv_judge *j)
 	res->nfailures += j->n;
 }
 
-/* log + replay (+ policy judgement of each record as it streams by). */
+/* Start an iterator over the evidence's log: from record 0, or where the
+ * resumed state ends (incr.h: only a state this verifier kept anchors a
+ * partial log). 0, or -1 when the log cannot start there (REASON set). */
+static int log_iter_start(struct run *r, struct hg_log_iter *it, char *why, size_t n)
+{
+	const struct hv_inputs *in = r->in;
+	const struct hg_evidence *ev = &r->res->ev;
+
+	if (!in->resume) {
+		hg_log_iter_init(it, ev->log, ev->log_len);
+		if (ev->log_first == 0)
+			return 0;
+		snprintf(why, n, "log does not start at record 0 and no matching state");
+		return -1;
+	}
+	if (hg_log_iter_init_resume(it, ev->log, ev->log_len, in->resume->next,
+				    in->resume->log_key, &in->resume->banks) < 0 ||
+	    ev->log_first != in->resume->next) {
+		snprintf(why, n, "log does not start at record %llu, where the state resumes",
+			 (unsigned long long)in->resume->next);
+		return -1;
+	}
+	return 0;
+}
+
+/* The PCRs whose records the quote binds (docs/log-format.md "What the
+ * signatures are for"): PCR p, extended by the log, such that in every
+ * bank the log carries digests in, the quote covers p and its quoted
+ * value equals the replay. Each record's extended digest is the hash of
+ * its content (cel.h "Binding"), and the replay chains them in order, so
+ * a quoted value the replay reproduces pins every record on p: recnum
+ * (its position), pcr, digests and content, all its signed payload holds.
+ * A record on any other PCR (a bank left unquoted, a value the replay
+ * does not reach, a pending record) is bound by nothing but its
+ * signature. Computed from the comparisons themselves, not from which
+ * checks passed, so a later change to those checks cannot widen it. */
+static uint32_t bound_pcrs(const struct run *r, const struct hg_replay *rp,
+			   const struct hg_digests *logbanks)
+{
+	const struct hg_pcr_sel *sel = &r->res->quote.sel;
+	uint32_t bound = rp->touched;
+
+	if (logbanks->n == 0)
+		return 0;
+	for (size_t i = 0; i < logbanks->n; i++) {
+		uint16_t alg = logbanks->v[i].alg;
+
+		for (unsigned p = 0; p < HG_NUM_PCRS; p++) {
+			const struct hg_pcr_value *qv;
+			const struct hg_digest *d;
+
+			if (!(bound & (1u << p)))
+				continue;
+			qv = quoted(sel, alg, p) ? hg_pcr_values_get(&r->res->ev.pcrs, alg, p) : NULL;
+			d = hg_replay_get(rp, p, alg);
+			if (!qv || !d || qv->len != d->len || memcmp(qv->d, d->d, d->len))
+				bound &= ~(1u << p);
+		}
+	}
+	return bound;
+}
+
+/* The second pass, only when some PCR's records are not bound: their
+ * signatures, under the key record 0 pinned (itself verified when its PCR
+ * is not bound: the proof of possession). 0, or -1 with the failure. */
+static int check_unbound_sigs(struct run *r, uint32_t unbound)
+{
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	char why[96];
+	int rc;
+
+	if (log_iter_start(r, &it, why, sizeof(why)) < 0) {
+		hg_log_iter_free(&it);
+		return 0;	/* the first pass said why */
+	}
+	hg_log_iter_sig_pcrs(&it, unbound);
+	while ((rc = hg_log_iter_next(&it, &rec)) == 1)
+		;
+	if (rc < 0)
+		FAIL(r, HV_LOG, "record %ld (offset %zu): %s", it.err.record, it.err.offset,
+		     it.err.msg);
+	hg_log_iter_free(&it);
+	return rc < 0 ? -1 : 0;
+}
+
+/* log + replay (+ policy judgement of each record as it streams by).
+ * One pass, no signature checked (unless in->verify_log_signatures):
+ * then the signatures of the records the quote does not bind. */
 static int check_log(struct run *r, struct hv_judge *j)
 {
 	const struct hv_inputs *in = r->in;
@@ -283,40 +374,44 @@ static int check_log(struct run *r, struct hv_judge *j)
 	const struct hg_pcr_sel *sel = &res->quote.sel;
 	struct hg_log_iter it;
 	struct hg_log_rec rec;
-	struct hg_replay rp, before_last;
+	struct hg_replay rp;
+	/* The last record's PCR before it was extended, per bank (for the
+	 * "pending" diagnosis; copying the whole replay per record was a
+	 * twentieth of a check). */
+	struct hg_digest last_prev[HG_MAX_BANKS];
+	uint32_t last_pcr = HG_NUM_PCRS;
+	size_t consumed = 0;
 	uint32_t pcr = in->policy ? in->policy->pcr : HG_NUM_PCRS;
-	uint64_t start = 0;
+	uint64_t start = in->resume ? in->resume->next : 0;
+	char why[96];
+	uint32_t unbound;
 	size_t total;
 	int rc, ret = -1;
 
 	memset(&rp, 0, sizeof(rp));
-	if (!in->resume) {
-		hg_log_iter_init(&it, res->ev.log, res->ev.log_len);
-		if (res->ev.log_first != 0) {
-			FAIL(r, HV_LOG, "log does not start at record 0 and no matching state");
-			goto out;
-		}
-	} else {
-		/* incr.h: only a state this verifier kept anchors a partial log. */
+	if (in->resume)
 		rp = in->resume->replay;
-		if (hg_log_iter_init_resume(&it, res->ev.log, res->ev.log_len, in->resume->next,
-					    in->resume->log_key, &in->resume->banks) < 0 ||
-		    res->ev.log_first != in->resume->next) {
-			FAIL(r, HV_LOG, "log does not start at record %llu, where the state resumes",
-			     (unsigned long long)in->resume->next);
-			goto out;
-		}
-		start = in->resume->next;
+	if (log_iter_start(r, &it, why, sizeof(why)) < 0) {
+		FAIL(r, HV_LOG, "%s", why);
+		goto out;
 	}
+	if (!in->verify_log_signatures)
+		hg_log_iter_sig_pcrs(&it, 0);
 	while ((rc = hg_log_iter_next(&it, &rec)) == 1) {
 		if (rec.cel.recnum == 0)
 			hg_replay_init(&rp, &rec.cel.digests);
-		before_last = rp;
+		last_pcr = rec.cel.pcr;
+		for (size_t b = 0; b < rp.nbanks && last_pcr < HG_NUM_PCRS; b++)
+			last_prev[b] = rp.v[last_pcr][b];
 		hg_replay_add(&rp, &rec.cel);
 		if (in->policy)
 			hv_judge_record(j, &rec.cel);
 		if (in->on_record)
 			in->on_record(in->arg, &rec.cel);
+		if (in->on_consumed && it.off - consumed >= HV_CONSUMED_STEP) {
+			consumed = it.off;
+			in->on_consumed(in->consumed_arg, res->ev.log + it.off);
+		}
 	}
 	total = (size_t)start + it.n;
 	res->records = total;
@@ -328,6 +423,13 @@ static int check_log(struct run *r, struct hv_judge *j)
 			FAIL(r, HV_LOG, "%s", it.err.msg);
 		goto out;
 	}
+	/* Records the quote does not bind must carry a good signature: an
+	 * unbound record fails the replay or the banks check below anyway,
+	 * but a bad signature says which record was forged (exit 3). */
+	unbound = rp.touched & ~bound_pcrs(r, &rp, &it.banks);
+	if (total > 0 && unbound && !in->verify_log_signatures &&
+	    check_unbound_sigs(r, unbound) < 0)
+		goto out;
 	pass(r, HV_LOG);
 	res->log_pcrs = rp.touched;
 	if (total > 0 && check_downgrade(r, &it.banks) < 0)
@@ -362,7 +464,11 @@ static int check_log(struct run *r, struct hv_judge *j)
 				goto out;
 			}
 			if (!qv || memcmp(qv->d, d->d, d->len)) {
-				const struct hg_digest *prev = it.n ? hg_replay_get(&before_last, p, alg) : NULL;
+				const struct hg_digest *prev = NULL;
+
+				for (size_t k = 0; it.n && p == last_pcr && k < rp.nbanks; k++)
+					if (rp.algs[k] == alg)
+						prev = &last_prev[k];
 
 				if (prev && qv && !memcmp(qv->d, prev->d, prev->len))
 					FAIL(r, HV_REPLAY, "PCR %u %s: record %zu is pending (logged, not yet extended: a measure crashed or is in flight)",

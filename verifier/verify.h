@@ -101,10 +101,19 @@ struct hv_inputs {
 	size_t nworkloads;
 	const char *host;               /* check --host NAME, for the verdict; may be NULL */
 	int want_json;
+	/* 1: check every log record's signature (check
+	 * --verify-log-signatures); 0: only those of records the quoted
+	 * replay does not bind (docs/log-format.md). */
+	int verify_log_signatures;
 	unsigned uefi_flags;            /* HG_UEFI_EBS_WORKAROUND, opt-in */
 	hv_record_fn on_record;
 	void *arg;
 	const struct hv_resume *resume;  /* NULL: the whole log (incr.h) */
+	/* May be NULL: called as the log streams by with the address below
+	 * which the log was read (evmap.h drops those pages). Bytes below
+	 * it may still be read again (they must stay valid). */
+	void (*on_consumed)(void *arg, const uint8_t *upto);
+	void *consumed_arg;
 };
 
 struct hv_result {

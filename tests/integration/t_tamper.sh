@@ -14,6 +14,8 @@
 #   D  sha1 only:   a host that cannot offer sha256
 . "$(dirname "$0")/lib.sh"
 [ -x "$EVTOOL" ] || { fail setup "evtool not built (run make)"; exit 1; }
+LOGTOOL=$BUILD/tests/tools/logtool
+[ -x "$LOGTOOL" ] || { fail setup "logtool not built (run make)"; exit 1; }
 
 N=00112233445566778899aabbccddeeff   # the nonce the verifier sent for ev_a
 N1=1111111111111111                   # an old nonce
@@ -262,13 +264,41 @@ vreason "log-foreign-record-appended-signature" "record 5 "
 vreason "log-foreign-record-appended-signature-invalid" "signature invalid"
 # B's record 3 has A's record 3's payload byte for byte (same file, same
 # recnum, same banks): it is that record re-signed with another log key.
+# Its content is what the replay of the quoted PCR binds (docs/log-format.md,
+# "What the signatures are for"): 'check' believes the TPM, not the
+# signature, and trusts it; --verify-log-signatures audits the signatures
+# and refuses it, naming the record.
 if cmp -s <(head -c -64 "$A/r3") <(head -c -64 "$B/r3") && ! cmp -s "$A/r3" "$B/r3"; then
-	logcase 3 log "log-record-resigned-with-other-key" "$A/r0" "$A/r1" "$A/r2" "$B/r3" "$A/r4"
+	logcase 0 none "log-record-resigned-bound-content-trusted" "$A/r0" "$A/r1" "$A/r2" "$B/r3" "$A/r4"
+	vcheck 3 log "log-record-resigned-refused-verify-log-signatures" "$WORK/ev/log.cbor" \
+		--verify-log-signatures
 	vreason "log-record-resigned-names-record-3" "record 3 "
 	vreason "log-record-resigned-signature-invalid" "signature invalid"
 else
 	fail "log-record-resigned-with-other-key" "B's record 3 is not A's payload under another signature"
 fi
+# A's genuine log passes the audit too (the option refuses only bad ones).
+logcase 0 none "log-genuine-verify-log-signatures" "$A/r0" "$A/r1" "$A/r2" "$A/r3" "$A/r4"
+vcheck 0 none "log-genuine-verify-log-signatures-trusted" "$WORK/ev/log.cbor" --verify-log-signatures
+# Record 3 with other content (an overlay record, its digests bound to its
+# content) under a signature by another log key: the replay no longer
+# reaches the quote, so the record is not bound and its signature is
+# checked: refused as a forged record (log), with or without the option.
+PCR_A=$(jq -r '.pcr // 16' "$WORK/a/pol.json")
+"$LOGTOOL" record "$WORK/b/state/logkey.pem" 3 "$PCR_A" sha1,sha256 overlay \
+	"$(printf '/srv/forged.qcow2' | od -An -tx1 | tr -d ' \n')" >"$WORK/a/forged3" ||
+	fail "log-record-content-changed-setup" "logtool failed"
+logcase 3 log "log-record-content-changed-other-key" "$A/r0" "$A/r1" "$A/r2" "$WORK/a/forged3" "$A/r4"
+vreason "log-record-content-changed-names-record-3" "record 3 (offset $(($(stat -c %s "$A/r0") + $(stat -c %s "$A/r1") + $(stat -c %s "$A/r2")))): signature invalid"
+vcheck 3 log "log-record-content-changed-verify-log-signatures" "$WORK/ev/log.cbor" --verify-log-signatures
+vreason "log-record-content-changed-verify-names-record-3" "record 3 "
+# The same record signed with A's own log key (root on the host holds it):
+# its signature is good, but the replay breaks: refused all the same.
+"$LOGTOOL" record "$WORK/a/state/logkey.pem" 3 "$PCR_A" sha1,sha256 overlay \
+	"$(printf '/srv/forged.qcow2' | od -An -tx1 | tr -d ' \n')" >"$WORK/a/forged3a" ||
+	fail "log-record-content-changed-own-key-setup" "logtool failed"
+logcase 3 replay "log-record-content-changed-own-key" "$A/r0" "$A/r1" "$A/r2" "$WORK/a/forged3a" "$A/r4"
+vreason "log-record-content-changed-own-key-reason" "the log replays to a value the quote does not hold"
 logcase 3 log "log-key-record-replaced-by-other-logs" "$B/r0" "$A/r1" "$A/r2" "$A/r3" "$A/r4"
 vreason "log-key-record-replaced-record-1-signature-invalid" "record 1 (offset $(stat -c %s "$B/r0")): signature invalid"
 head -c $(($(stat -c %s "$WORK/a/ev.log") - 7)) "$WORK/a/ev.log" >"$WORK/a/trunc.log"

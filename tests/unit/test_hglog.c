@@ -465,6 +465,55 @@ static void test_truncated_at_boundaries(void **state)
 
 /* ---- every single-byte change ---- */
 
+/* hg_log_iter_sig_pcrs(): record 3 (on PCR_OTHER) signed by another
+ * key. Every rule but that signature holds, so an iterator that checks
+ * no signature (the verifier's first pass) reads all records; one that
+ * checks PCR_OTHER's (its second pass, when that PCR is not bound) or
+ * all (the default, show --log) stops at record 3; one that checks only
+ * PCR's reads all. */
+static int iter_count(const struct blob *log, int set, uint32_t mask, long *bad)
+{
+	struct hg_log_iter it;
+	struct hg_log_rec rec;
+	int r, n = 0;
+
+	hg_log_iter_init(&it, log->p, log->len);
+	if (set)
+		hg_log_iter_sig_pcrs(&it, mask);
+	while ((r = hg_log_iter_next(&it, &rec)) == 1)
+		n++;
+	*bad = r < 0 ? it.err.record : -1;
+	if (r < 0)
+		assert_string_equal(it.err.msg, "signature invalid");
+	hg_log_iter_free(&it);
+	return n;
+}
+
+static void test_sig_pcrs(void **state)
+{
+	struct fx *f = *state;
+	struct blob parts[NREC], log;
+	long bad;
+
+	for (size_t i = 0; i < NREC; i++)
+		parts[i] = fx_std_record(f->key, i == 3 ? f->other : f->key, i, i);
+	log = fx_join(parts, NREC);
+	assert_int_equal(fx_files[3].pcr, PCR_OTHER);
+	assert_int_equal(iter_count(&log, 1, 0, &bad), NREC);
+	assert_int_equal(bad, -1);
+	assert_int_equal(iter_count(&log, 1, 1u << PCR, &bad), NREC);
+	assert_int_equal(bad, -1);
+	assert_int_equal(iter_count(&log, 1, 1u << PCR_OTHER, &bad), 3);
+	assert_int_equal(bad, 3);
+	assert_int_equal(iter_count(&log, 0, 0, &bad), 3);
+	assert_int_equal(bad, 3);
+	assert_int_equal(iter_count(&log, 1, HG_LOG_SIG_ALL, &bad), 3);
+	assert_int_equal(bad, 3);
+	for (size_t i = 0; i < NREC; i++)
+		free(parts[i].p);
+	free(log.p);
+}
+
 static void test_every_byte_flip(void **state)
 {
 	struct fx *f = *state;
@@ -504,6 +553,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_every_record),
 		cmocka_unit_test(test_truncated_at_boundaries),
 		cmocka_unit_test(test_every_byte_flip),
+		cmocka_unit_test(test_sig_pcrs),
 	};
 
 	return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
