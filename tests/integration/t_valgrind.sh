@@ -11,7 +11,10 @@
 #
 # The binaries must be built without ASan (valgrind cannot run ASan's
 # shadow memory): under `make asan` (BUILD=build-asan) the script skips,
-# saying so. HG_VALGRIND_JOBS (default 2) binaries run at once.
+# saying so. HG_VALGRIND_JOBS (default 2) binaries run at once;
+# HG_VALGRIND_ORIGINS=1 adds --track-origins=yes (where an uninitialised
+# value came from: twice the time, so only to diagnose). It prints the
+# wall time and the slowest binaries.
 . "$(dirname "$0")/lib.sh"
 command -v valgrind >/dev/null || { skip all "valgrind is not installed (tools/install-deps.sh installs it)"; exit 0; }
 bins=("$BUILD"/tests/test_*)
@@ -28,11 +31,14 @@ one() { # BIN: run BIN under memcheck; its log in $WORK/vg/NAME.log
 	local b=$1 n
 	n=$(basename "$b")
 	# The unit tests find their fixtures relative to the tree.
+	local t0=$SECONDS origins=()
+	[ "${HG_VALGRIND_ORIGINS:-0}" = 1 ] && origins=(--track-origins=yes)
 	(cd "$ROOT" && valgrind --tool=memcheck --error-exitcode=$VG_EXIT \
 		--leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
-		--show-leak-kinds=definite,indirect,possible --track-origins=yes \
+		--show-leak-kinds=definite,indirect,possible "${origins[@]}" \
 		--num-callers=30 --log-file="$WORK/vg/$n.vg" "$b" >"$WORK/vg/$n.out" 2>&1)
 	echo $? >"$WORK/vg/$n.rc"
+	echo "$((SECONDS - t0)) $n" >"$WORK/vg/$n.time"
 }
 running=0
 for b in "${bins[@]}"; do
@@ -60,4 +66,5 @@ for b in "${bins[@]}"; do
 		grep -E '^\[  (FAILED|ERROR) ' "$WORK/vg/$n.out" | head -5 | sed 's/^/    /'
 	fi
 done
-echo "  memcheck over ${#bins[@]} unit binaries took $((SECONDS - t0)) s ($JOBS at once)"
+echo "  memcheck over ${#bins[@]} unit binaries took $((SECONDS - t0)) s ($JOBS at once); slowest:" \
+	"$(cat "$WORK"/vg/*.time | sort -rn | head -5 | awk '{printf "%s %ss, ", $2, $1}')"
