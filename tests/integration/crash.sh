@@ -16,9 +16,10 @@
 #                          (CMD was still running), 0 if CMD had ended
 #                          first (its exit code in CRASH_RC)
 #   crash_flush            flush the swtpm's transient objects and
-#                          sessions: a TPM behind the kernel's resource
-#                          manager (/dev/tpmrm0) flushes what a killed
-#                          process held; a swtpm socket has none
+#                          sessions, loaded and saved: a TPM behind the
+#                          kernel's resource manager (/dev/tpmrm0) flushes
+#                          what a killed process held; a swtpm socket
+#                          has none, and runs out of session slots
 #   crash_tally OUTCOME    count an outcome; crash_summary NAME TRIALS
 #                          prints them and passes NAME-window-hit when
 #                          at least one kill landed mid-run
@@ -55,6 +56,7 @@ crash_kill() {
 
 crash_flush() {
 	tpm2_flushcontext -T "$TCTI" -t >/dev/null 2>&1
+	tpm2_flushcontext -T "$TCTI" -l >/dev/null 2>&1
 	tpm2_flushcontext -T "$TCTI" -s >/dev/null 2>&1
 }
 

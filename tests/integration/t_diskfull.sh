@@ -46,7 +46,11 @@ N=00112233445566778899aabbccddeeff
 	"$HG_VERIFY" enroll --finish resp.cbor >/dev/null &&
 	"$HG_VERIFY" policy add p pol.json >/dev/null ||
 	{ fail setup "init/measure/quote/enroll/policy add failed"; exit 1; }
-flush() { tpm2_flushcontext -T "$TCTI" -t >/dev/null 2>&1; tpm2_flushcontext -T "$TCTI" -s >/dev/null 2>&1; }
+flush() {
+	tpm2_flushcontext -T "$TCTI" -t >/dev/null 2>&1
+	tpm2_flushcontext -T "$TCTI" -l >/dev/null 2>&1
+	tpm2_flushcontext -T "$TCTI" -s >/dev/null 2>&1
+}
 flush
 
 # What is recorded, to compare after each refusal.

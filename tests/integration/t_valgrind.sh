@@ -31,14 +31,14 @@ one() { # BIN: run BIN under memcheck; its log in $WORK/vg/NAME.log
 	local b=$1 n
 	n=$(basename "$b")
 	# The unit tests find their fixtures relative to the tree.
-	local t0=$SECONDS origins=()
+	local origins=()
 	[ "${HG_VALGRIND_ORIGINS:-0}" = 1 ] && origins=(--track-origins=yes)
-	(cd "$ROOT" && valgrind --tool=memcheck --error-exitcode=$VG_EXIT \
+	# GNU time: wall seconds, and the CPU seconds a quiet machine needs.
+	(cd "$ROOT" && /usr/bin/time -f '%e %U %S' -o "$WORK/vg/$n.time" valgrind --tool=memcheck --error-exitcode=$VG_EXIT \
 		--leak-check=full --errors-for-leak-kinds=definite,indirect,possible \
 		--show-leak-kinds=definite,indirect,possible "${origins[@]}" \
 		--num-callers=30 --log-file="$WORK/vg/$n.vg" "$b" >"$WORK/vg/$n.out" 2>&1)
 	echo $? >"$WORK/vg/$n.rc"
-	echo "$((SECONDS - t0)) $n" >"$WORK/vg/$n.time"
 }
 running=0
 for b in "${bins[@]}"; do
@@ -66,5 +66,7 @@ for b in "${bins[@]}"; do
 		grep -E '^\[  (FAILED|ERROR) ' "$WORK/vg/$n.out" | head -5 | sed 's/^/    /'
 	fi
 done
-echo "  memcheck over ${#bins[@]} unit binaries took $((SECONDS - t0)) s ($JOBS at once); slowest:" \
-	"$(cat "$WORK"/vg/*.time | sort -rn | head -5 | awk '{printf "%s %ss, ", $2, $1}')"
+for b in "${bins[@]}"; do n=$(basename "$b"); echo "$(tail -1 "$WORK/vg/$n.time") $n"; done >"$WORK/vg/all.time"
+echo "  memcheck over ${#bins[@]} unit binaries took $((SECONDS - t0)) s ($JOBS at once)," \
+	"$(awk '{ c += $2 + $3 } END { printf "%.0f", c }' "$WORK/vg/all.time") s of CPU; slowest (CPU s):" \
+	"$(awk '{ printf "%.0f %s\n", $2 + $3, $4 }' "$WORK/vg/all.time" | sort -rn | head -5 | awk '{ printf "%s %s, ", $2, $1 }')"
