@@ -12,7 +12,8 @@
  * an absolute path), each of which must have been measured; the verdict's
  * "measured" list and the EAR's digests are then those workloads' (and
  * the host's). A bad workload is 400 bad-workload, before the nonce is
- * spent. Without one, every workload record is judged.
+ * spent. Without one, every workload record is judged. The query is
+ * parsed by hv_req_push_query() (reqparse.h: an encoded NUL is refused).
  *
  * Only an authenticated host (its client certificate's CN or its
  * "host NAME" token, api.h) may do either, and only for itself. The
@@ -40,13 +41,10 @@
 #include <string.h>
 #include <time.h>
 #include <event2/http.h>
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "../../lib/ear.h"
-#include "../../lib/text.h"
 #include "../../lib/util.h"
 #include "../judge.h"
 #include "reqparse.h"
