@@ -5,6 +5,10 @@
 #   make demo       install missing packages, build, run the demo
 #   make asan       the whole test suite under ASan + UBSan
 #   make fuzz       build and run the libFuzzer targets (clang)
+#   make fuzz-smoke every fuzz target for 10 s, two at once (what CI runs,
+#                   through tests/integration/t_fuzz_smoke.sh in make check)
+#   make valgrind   every unit test under valgrind's memcheck (also in
+#                   make check: tests/integration/t_valgrind.sh)
 #   make bench      every benchmark below, one after the other, ending
 #                   with one table: each goal, its peer, the ratio measured
 #                   in the same run, the target, met or missed
@@ -254,6 +258,13 @@ asan: deps
 fuzz: deps
 	@tests/fuzz/run.sh
 
+fuzz-smoke: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} FUZZ_JOBS=$${FUZZ_JOBS:-2} tests/fuzz/run.sh
+
+valgrind: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run.sh t_valgrind
+
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@BUILD=$(BUILD) tools/bench-all.sh
@@ -336,7 +347,7 @@ deb:
 clean:
 	rm -rf build build-asan build-fuzz
 
-.PHONY: all man progs deps check demo asan fuzz bench bench-measure bench-verify bench-gate bench-uefi bench-incr bench-service bench-registry install uninstall deb clean FORCE
+.PHONY: all man progs deps check demo asan fuzz fuzz-smoke valgrind bench bench-measure bench-verify bench-gate bench-uefi bench-incr bench-service bench-registry install uninstall deb clean FORCE
 
 -include $(TOOL_BIN:%=%.d) $(BENCH_SRC:%.c=$(BUILD)/%.d)
 -include $(LIB_OBJ:.o=.d) $(ATTEST_OBJ:.o=.d) $(VERIFY_OBJ:.o=.d) $(UNIT_BIN:$(BUILD)/tests/%=$(BUILD)/tests/unit/%.d)

@@ -83,34 +83,6 @@ static int read_uefi_log(const char *path, uint8_t **buf, size_t *len)
 	return -1;
 }
 
-int hg_since_set(const char *boot, uint64_t recnum, struct hg_since *s)
-{
-	if (hg_boot_id_parse(boot, &s->boot) < 0 || recnum > HG_SINCE_MAX_RECNUM)
-		return -1;
-	s->recnum = recnum;
-	return 0;
-}
-
-int hg_since_parse(const char *arg, struct hg_since *s)
-{
-	char boot[HG_BOOT_ID_LEN + 1];
-	const char *colon = strchr(arg, ':'), *p;
-	uint64_t v = 0;
-
-	if (!colon || colon - arg != HG_BOOT_ID_LEN || !colon[1])
-		return -1;
-	memcpy(boot, arg, HG_BOOT_ID_LEN);
-	boot[HG_BOOT_ID_LEN] = 0;
-	for (p = colon + 1; *p; p++) {
-		if (*p < '0' || *p > '9' || (p > colon + 1 && v == 0))
-			return -1;  /* digits only, no leading zero */
-		v = v * 10 + (uint64_t)(*p - '0');
-		if (v > HG_SINCE_MAX_RECNUM)
-			return -1;
-	}
-	return hg_since_set(boot, v, s);
-}
-
 /* Where record FIRST starts in the log, when the log holds records
  * 0..FIRST-1 (FIRST itself may be one past the end: nothing after). The
  * host's own scan (hglog.h): the log was just found to replay to the PCR. */

@@ -521,6 +521,7 @@ out:
 	if (ret)
 		hg_chain_free(c);
 	free(named);
+	free(next_named);   /* located, then refused by check_named() */
 	free(canon);
 	free(w.buf);
 	free_roots(&w);

@@ -9,7 +9,9 @@
  *    A directory fails with EISDIR, any other non-regular file with EINVAL.
  *  - hg_write_file_atomic() writes a temp file beside PATH, fsyncs it,
  *    renames it over PATH and fsyncs the directory: a crash leaves either
- *    the old file or the new one, never a torn one. A PATH that resolves
+ *    the old file or the new one, never a torn one. The temp file is
+ *    unnamed (O_TMPFILE) until it is whole, so a writer killed mid-write
+ *    leaves no PATH.tmp.PID behind (where the file system allows). A PATH that resolves
  *    to a character device or a FIFO (/dev/null, /dev/stdout, a pipe) is
  *    written into, never replaced; a directory fails with EISDIR, any
  *    other non-regular file (a block device, a socket) with EINVAL.

@@ -14,6 +14,7 @@
 # libjansson-dev, libunistring-dev: the
 # strict policy parser (verifier/jsonstrict.h). libevent-dev,
 # curl: the agent's tests' client (t_agent.sh, t_httpsd.sh).
+# valgrind: memcheck over the unit tests (tests/integration/t_valgrind.sh).
 # libcurl4-openssl-dev: the agent and the service (HTTPS servers on
 # evhttp + bufferevent_openssl, clients on libcurl multi).
 # debhelper, dpkg-dev, lintian, scdoc:
@@ -32,7 +33,7 @@ build-essential pkg-config
 libtss2-dev libssl-dev libcbor-dev libjson-c-dev libvirt-dev libxml2-dev libsqlite3-dev
 libjansson-dev libunistring-dev libevent-dev libcurl4-openssl-dev
 libcmocka-dev
-clang libclang-rt-14-dev
+clang libclang-rt-14-dev valgrind
 swtpm swtpm-tools tpm2-tools openssl xxd jq time procps bc iproute2
 libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86
 qemu-utils

@@ -25,6 +25,8 @@
 #include "cose.h"
 #include "ear.h"
 
+#include "cel.h"
+
 #include "fuzz_check.h"
 
 #define NOW 1800000000
@@ -60,6 +62,38 @@ static void claims_ok(const struct hg_ear_claims *c)
 		for (size_t j = 0; j < s->ndigests; j++)
 			CHECK(s->digests[j].len > 0 && s->digests[j].len <= HG_MAX_DIGEST);
 	}
+}
+
+/* hg_ear_submod_covers(), the remote gate's question, on hostile claims:
+ * a submodule covers exactly its own workload digests, and never a list
+ * holding a digest it does not vouch for. */
+static void covers(const struct hg_ear_submod *s)
+{
+	struct hg_ear_digest *want = calloc(s->ndigests + 1, sizeof(*want));
+	size_t n = 0;
+	char err[256];
+
+	CHECK(want != NULL);
+	for (size_t j = 0; j < s->ndigests; j++)
+		if (hg_kind_is_workload(hg_kind_parse(s->digests[j].kind, strlen(s->digests[j].kind))))
+			want[n++] = s->digests[j];
+	CHECK(hg_ear_submod_covers(s, want, n, err, sizeof(err)) == 0);
+	if (n > 0) {
+		int present = 0;
+
+		want[n - 1].d[0] ^= 0x80;
+		for (size_t j = 0; j < s->ndigests; j++)
+			present |= !strcmp(s->digests[j].kind, want[n - 1].kind) &&
+				   !strcmp(s->digests[j].name, want[n - 1].name) &&
+				   s->digests[j].alg == want[n - 1].alg &&
+				   s->digests[j].len == want[n - 1].len &&
+				   !memcmp(s->digests[j].d, want[n - 1].d, want[n - 1].len);
+		if (!present) {
+			err[0] = '\0';
+			CHECK(hg_ear_submod_covers(s, want, n, err, sizeof(err)) == -1 && err[0]);
+		}
+	}
+	free(want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,6 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		CHECK(t && t->status == s->status && t->ndigests == s->ndigests &&
 		      !memcmp(t->tv, s->tv, sizeof(s->tv)));
+		covers(s);
 	}
 	free(tok);
 	hg_ear_claims_free(&c2);

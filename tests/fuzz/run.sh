@@ -15,8 +15,9 @@
 # Usage: tests/fuzz/run.sh [--build-only | --coverage] [TARGET...]
 #   TARGET        fuzz_log, fuzz_cel, fuzz_cose, fuzz_cbor, fuzz_evidence,
 #                 fuzz_policy, fuzz_imgchain, fuzz_domxml, fuzz_uefilog,
-#                 fuzz_enrollmsg, fuzz_text, fuzz_incrstate, fuzz_ear
-#                 (default: all)
+#                 fuzz_enrollmsg, fuzz_text, fuzz_incrstate, fuzz_ear,
+#                 fuzz_agentreq, fuzz_svcreq, fuzz_running, fuzz_conf,
+#                 fuzz_policystore (default: all)
 #   --build-only  build the targets and the seeds, run nothing
 #   --coverage    fuzz nothing: build source-coverage variants of the
 #                 targets into build-fuzz/cov/, run each once over its
@@ -40,7 +41,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
 CLANG=${CLANG:-clang}
-ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml fuzz_uefilog fuzz_enrollmsg fuzz_text fuzz_incrstate fuzz_ear"
+ALL_TARGETS="fuzz_log fuzz_cel fuzz_cose fuzz_cbor fuzz_evidence fuzz_policy fuzz_imgchain fuzz_domxml fuzz_uefilog fuzz_enrollmsg fuzz_text fuzz_incrstate fuzz_ear fuzz_agentreq fuzz_svcreq fuzz_running fuzz_conf fuzz_policystore"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_FUZZ="-Wall -Wextra -Werror=implicit-function-declaration -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib"
 
@@ -75,6 +76,9 @@ PKGS="$PKGS json-c jansson"
 # lib/httpsd.c (the agent's and the service's HTTPS server) is libevent
 # over OpenSSL.
 grep -qs '<event2/' lib/*.[ch] && PKGS="$PKGS libevent libevent_openssl libssl"
+# fuzz_svcreq parses the push query with evhttp; fuzz_policystore stores
+# policies in a real (in-memory) SQLite registry.
+PKGS="$PKGS libevent sqlite3"
 PKGS=${FUZZ_PKGS:-$PKGS}
 # shellcheck disable=SC2086
 if ! PKG=$(pkg-config --cflags --libs $PKGS); then
@@ -108,10 +112,29 @@ mkdir -p "$OUT/corpus" "$OUT/artifacts" "$OUT/logs" || exit 2
 
 # --- build ------------------------------------------------------------------
 LIB_SRC=$(ls lib/*.c)
+# lib/ is compiled once, instrumented for libFuzzer's coverage, into an
+# archive every target (and make-seeds) links (FUZZ_BUILD_JOBS at once, default 2): what a
+# target calls is in it, and building it per target made the smoke run
+# mostly compiling.
+rm -rf "$OUT/obj"
+mkdir -p "$OUT/obj"
+LIB_CFLAGS=${CFLAGS_FUZZ/-fsanitize=fuzzer,/-fsanitize=fuzzer-no-link,}
+echo "  CLANG  $OUT/obj/libhg.a (lib/*.c)"
+# shellcheck disable=SC2086
+if ! printf '%s\n' $LIB_SRC | xargs -P "${FUZZ_BUILD_JOBS:-2}" -I{} sh -c \
+	'"$0" -c $1 $2 -o "$3/obj/$(basename "{}" .c).o" "{}"' \
+	"$CLANG" "$LIB_CFLAGS" "$(pkg-config --cflags $PKGS)" "$OUT" 2>"$OUT/logs/lib.build.log"; then
+	cat "$OUT/logs/lib.build.log" >&2
+	echo "run.sh: building lib/ failed" >&2
+	exit 2
+fi
+rm -f "$OUT/obj/libhg.a"
+ar rcs "$OUT/obj/libhg.a" "$OUT"/obj/*.o || exit 2
+LIB_LINK=$OUT/obj/libhg.a
 echo "  CLANG  $OUT/make-seeds"
 # shellcheck disable=SC2086
 if ! "$CLANG" -Wall -Wextra -g -O1 $SAN -Ilib -o "$OUT/make-seeds" tests/fuzz/make-seeds.c \
-	$LIB_SRC $PKG 2>"$OUT/logs/make-seeds.build.log"; then
+	$LIB_LINK $PKG 2>"$OUT/logs/make-seeds.build.log"; then
 	cat "$OUT/logs/make-seeds.build.log" >&2
 	echo "run.sh: building make-seeds failed" >&2
 	exit 2
@@ -234,12 +257,54 @@ hexseed response a4000101030250000102030405060708090a0b0c0d0e0f\
 hexseed response-long-heads a418000101030250000102030405060708090a0b0c0d0e0f\
 1803590020404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f
 
+# The JSON and text parsers added with the fleet (issue 16 item 5): seeds
+# are valid inputs written here, each target's own.
+seed() { # TARGET NAME TEXT
+	mkdir -p "$OUT/corpus/$1"
+	printf '%s' "$3" >"$OUT/corpus/$1/seed-$2"
+}
+N32=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+seed fuzz_agentreq nonce '{"nonce": "0011223344556677"}'
+seed fuzz_agentreq since "{\"nonce\": \"$N32\", \"since\": {\"boot\": \"0000000100000000\", \"recnum\": 12}}"
+seed fuzz_agentreq ws "$(printf ' {"since":{"recnum":4294967294,"boot":"ffffffffffffffff"},"nonce":"%s"}\r\n' "$N32")"
+seed fuzz_svcreq assign-host '{"host": "hv1"}'
+seed fuzz_svcreq assign-group '{"group":"fleet-a.b_c"}'
+seed fuzz_svcreq query "nonce=$N32"
+seed fuzz_svcreq query-scope "nonce=$N32&workload=image:/var/lib/libvirt/images/a.qcow2&workload=config%3A%2Fetc%2Flibvirt%2Fqemu%2Fvm.xml&workload=overlay:/v/o%20x.qcow2"
+seed fuzz_running two '[{"name": "demo", "uuid": "6f1c2a9e-3b7d-4c58-9a0e-2d4f8b1c7e35", "id": 3}, {"name": "b", "uuid": "00000000-0000-0000-0000-000000000001", "id": null, "state": "running"}]'
+seed fuzz_running empty '[]'
+mkdir -p "$OUT/corpus/fuzz_conf" "$OUT/corpus/fuzz_policystore"
+cp contrib/hostgate.conf "$OUT/corpus/fuzz_conf/seed-example"
+seed fuzz_conf all "$(printf '%s\n' '# every key' 'tcti = swtpm:host=127.0.0.1,port=2321' \
+	'state = /var/lib/hostgate' 'log = /run/hostgate/measurements.cel' 'pcr = 13' \
+	'manifest = /etc/hostgate/host.manifest' 'policy = /etc/hostgate/policy.json' \
+	'verifier = /usr/bin/hostgate-verify' 'image-dirs = /var/lib/libvirt/images:/srv/vm' \
+	'golden-dirs = /var/lib/libvirt/images/golden' 'break-glass = /etc/hostgate/break-glass' \
+	'mode = remote' 'nvram = hashed' 'qemu-commandline = -smbios type=1' \
+	'agent-listen = 127.0.0.1:8443' 'agent-cert = /etc/a.pem' 'agent-key = /etc/a.key' \
+	'agent-client-ca = /etc/ca.pem' 'agent-max-conns = 16' 'agent-timeout = 10' \
+	'verifier-url = https://verifier.example:8443' 'verifier-ca = /etc/v.pem' \
+	'verifier-cert = /etc/h.pem' 'verifier-key-file = /etc/h.key' \
+	'verifier-ear-key = /etc/e.pem' 'verifier-timeout = 10')"
+seed fuzz_conf manifest "$(printf '%s\n' '# host manifest' 'hypervisor /usr/bin/qemu-system-x86_64' \
+	'hypervisor /usr/sbin/libvirtd' 'firmware /usr/share/OVMF/OVMF_CODE.fd' 'config /etc/libvirt/qemu.conf')"
+cp policies/*.json "$OUT/corpus/fuzz_policystore/"
+
 # What a target links besides itself and lib/*.c. fuzz_imgchain includes
 # attest/qcow2hdr.c whole; fuzz_domxml cannot (domplan.c and imgchain.c
 # share a static name), so it links the host-side sources it reaches.
 extra_of() {
 	case $1 in
 	fuzz_policy) echo verifier/jsonstrict.c verifier/policynames.c verifier/policydom.c ;;
+	fuzz_agentreq) echo attest/agent/evreq.c attest/since.c ;;
+	fuzz_svcreq) echo verifier/service/reqparse.c ;;
+	fuzz_running) echo verifier/running.c verifier/jsonstrict.c ;;
+	fuzz_conf) echo attest/gateconf.c attest/manifest.c attest/fwdesc.c ;;
+	# The registry's sources wherever they live (verifier/registry*.c, or
+	# verifier/registry/ once it has its own directory).
+	fuzz_policystore) echo verifier/policy.c verifier/policyquery.c verifier/jsonstrict.c \
+		verifier/policynames.c verifier/policydom.c verifier/tpmid.c \
+		$(ls verifier/registry*.c verifier/registry/*.c 2>/dev/null) ;;
 	fuzz_domxml) echo attest/domxml.c attest/domxml_runtime.c attest/domplan.c attest/domfiles.c \
 		attest/fwdesc.c attest/imgchain.c attest/qcow2hdr.c attest/gateconf.c "$XML_PKG" ;;
 	esac
@@ -250,6 +315,8 @@ dict_of() {
 	case $1 in
 	fuzz_domxml) echo tests/fuzz/xml.dict ;;
 	fuzz_uefilog) echo tests/fuzz/uefilog.dict ;;
+	fuzz_agentreq | fuzz_svcreq | fuzz_running | fuzz_policystore) echo tests/fuzz/json.dict ;;
+	fuzz_conf) echo tests/fuzz/conf.dict ;;
 	*) echo tests/fuzz/cbor.dict ;;
 	esac
 }
@@ -260,7 +327,7 @@ build() { # TARGET OUTPUT FLAGS...: 0 or exit 2
 	shift 2
 	echo "  CLANG  $bin"
 	# shellcheck disable=SC2086,SC2046
-	if ! "$CLANG" "$@" -o "$bin" "tests/fuzz/$t.c" $(extra_of "$t") $LIB_SRC $PKG \
+	if ! "$CLANG" "$@" -o "$bin" "tests/fuzz/$t.c" $(extra_of "$t") $LIB_LINK $PKG \
 		2>"$OUT/logs/$t.build.log"; then
 		cat "$OUT/logs/$t.build.log" >&2
 		echo "run.sh: building $t failed" >&2
@@ -285,11 +352,17 @@ lib_files_of() {
 	fuzz_uefilog) echo lib/uefilog.c ;;
 	fuzz_enrollmsg) echo lib/enrollmsg.c lib/cbor_r.c ;;
 	fuzz_text) echo lib/text.c ;;
+	fuzz_agentreq) echo attest/agent/evreq.c attest/since.c ;;
+	fuzz_svcreq) echo verifier/service/reqparse.c ;;
+	fuzz_running) echo verifier/running.c ;;
+	fuzz_conf) echo attest/gateconf.c attest/manifest.c ;;
+	fuzz_policystore) echo verifier/registry_policy.c verifier/policy.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
 }
 
 if [ "$coverage" = 1 ]; then
+	LIB_LINK=$LIB_SRC
 	PROFDATA=$(command -v llvm-profdata || command -v llvm-profdata-14)
 	LLVMCOV=$(command -v llvm-cov || command -v llvm-cov-14)
 	if [ -z "$PROFDATA" ] || [ -z "$LLVMCOV" ]; then

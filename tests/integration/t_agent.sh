@@ -127,6 +127,10 @@ bad nonce-short '{"nonce": "00112233"}' 'nonce: not 8..64 bytes of hex'
 bad nonce-long "{\"nonce\": \"$(head -c 65 /dev/zero | xxd -p -c 200)\"}" 'nonce: not 8..64 bytes of hex'
 bad nonce-number '{"nonce": 12345678901234567}' 'nonce: not 8..64 bytes of hex'
 bad nonce-missing '{}' 'nonce: required'
+# A JSON \u0000 ends the C string json-c gives: the 8 bytes before it
+# must not stand for the nonce (fuzz_agentreq's round trip).
+bad nonce-escaped-nul "{\"nonce\": \"${N1}\\u0000ff\"}" 'nonce: not 8..64 bytes of hex'
+bad since-boot-escaped-nul "{\"nonce\": \"$N1\", \"since\": {\"boot\": \"0000000100000000\\u0000\", \"recnum\": 1}}" 'since.boot: not 16 hex digits'
 bad malformed-json '{"nonce": "0011' 'malformed JSON'
 bad trailing-data "{\"nonce\": \"$N1\"} x" 'malformed JSON'
 bad too-deep '{"nonce": [[[[[["00"]]]]]]}' 'malformed JSON'

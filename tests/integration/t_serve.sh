@@ -147,6 +147,13 @@ api hv2 "/v1/attest?nonce=$(cat n7)" -X POST --data-binary @relay.cbor >r
 # Bad nonce parameter.
 api hv1 "/v1/attest?nonce=zz" -X POST --data-binary @other.cbor >r
 [ "$(st)" = 400 ] && [ "$(body | jq -r .code)" = bad-nonce ] && pass nonce-malformed-400 || fail nonce-malformed-400 "$(cat r)"
+# An issued nonce followed by an encoded NUL: evhttp would decode it to
+# the nonce alone (a prefix standing for the whole); refused, not spent.
+api hv1 /v1/nonce >r; nonce_of r >n8
+api hv1 "/v1/attest?nonce=$(cat n8)%00zz" -X POST --data-binary @other.cbor >r
+[ "$(st)" = 400 ] && [ "$(body | jq -r .code)" = bad-query ] && pass nonce-encoded-nul-400 || fail nonce-encoded-nul-400 "$(cat r)"
+push hv1 hv1 n8 r
+[ "$(st)" = 200 ] && pass nonce-encoded-nul-not-spent || fail nonce-encoded-nul-not-spent "$(cat r)"
 
 # --- tamper: a file outside the policy -> untrusted --------------------------------
 echo "not in the policy" >rogue.bin
@@ -242,11 +249,12 @@ bad=$(grep -v '^#' metrics.txt | grep -Evc '^[a-z_]+(\{[a-z_]+="[^"]*"\})? [0-9.
 [ "$bad" = 0 ] && pass metrics-parse || fail metrics-parse "$(grep -v '^#' metrics.txt | grep -Ev '^[a-z_]+(\{[a-z_]+="[^"]*"\})? [0-9.e+-]+$' | head -3)"
 m() { awk -v k="$1" '$1 == k { print $2 }' metrics.txt; }
 # Judged: hv1 trusted, hv2 trusted, hv1 untrusted (other nonce), hv2
-# untrusted (relayed), hv1 untrusted (tamper, twice).
-[ "$(m 'hostgate_attestations_total{result="trusted"}')" = 2 ] &&
+# untrusted (relayed), hv1 trusted (the nonce refused with %00 after it),
+# hv1 untrusted (tamper, twice).
+[ "$(m 'hostgate_attestations_total{result="trusted"}')" = 3 ] &&
 	[ "$(m 'hostgate_attestations_total{result="untrusted"}')" = 4 ] && pass metrics-attestations || fail metrics-attestations "$(grep attestations_total metrics.txt)"
 [ "$(m 'hostgate_hosts{state="untrusted"}')" = 2 ] && [ "$(m 'hostgate_hosts{state="trusted"}')" = 0 ] && pass metrics-hosts-by-state || fail metrics-hosts-by-state "$(grep hostgate_hosts metrics.txt)"
-[ "$(m 'hostgate_check_seconds_count')" = 6 ] && [ "$(m 'hostgate_check_seconds_bucket{le="+Inf"}')" = 6 ] && pass metrics-histogram || fail metrics-histogram "$(grep check_seconds metrics.txt)"
+[ "$(m 'hostgate_check_seconds_count')" = 7 ] && [ "$(m 'hostgate_check_seconds_bucket{le="+Inf"}')" = 7 ] && pass metrics-histogram || fail metrics-histogram "$(grep check_seconds metrics.txt)"
 [ "$(m 'hostgate_failures_total{check="nonce"}')" = 1 ] && [ "$(m 'hostgate_failures_total{check="ak"}')" = 1 ] && pass metrics-failures-by-check || fail metrics-failures-by-check "$(grep failures_total metrics.txt)"
 [ "$(m 'hostgate_nonces_refused_total{reason="used"}')" = 1 ] && [ "$(m 'hostgate_nonces_refused_total{reason="expired"}')" = 1 ] &&
 	[ "$(m 'hostgate_nonces_refused_total{reason="foreign"}')" = 1 ] && pass metrics-nonces || fail metrics-nonces "$(grep nonces_refused metrics.txt)"
@@ -264,6 +272,10 @@ scope_push "&workload=disk:/x.img"
 	pass scope-bad-kind-400 || fail scope-bad-kind-400 "$(cat r)"
 scope_push "&workload=image:x.img"
 [ "$(st)" = 400 ] && body | jq -r .error | grep -q 'NAME is not an absolute path' && pass scope-relative-name-400 || fail scope-relative-name-400 "$(cat r)"
+# A refused value is shown escaped: the error stays one line.
+scope_push "&workload=image:x%0Ainjected"
+[ "$(st)" = 400 ] && [ "$(body | jq -r .error | wc -l)" = 1 ] && body | jq -r .error | grep -q 'image:x.*injected' &&
+	pass scope-bad-name-shown-escaped || fail scope-bad-name-shown-escaped "$(cat r)"
 scope_push "&workload=config"
 [ "$(st)" = 400 ] && [ "$(body | jq -r .code)" = bad-workload ] && pass scope-no-name-400 || fail scope-no-name-400 "$(cat r)"
 many=$(for i in $(seq 65); do printf '&workload=image:/i%d' "$i"; done)

@@ -258,6 +258,7 @@ static void test_unquoted_bank(void **state)
 	/* a PCR the quote does not bind in sha256 gives nothing at all */
 	facts(&l, sha256_only(1u << 7), &f);
 	assert_int_equal(f.napps, 0);
+	hg_uefi_facts_free(&f);
 	facts(&l, sha256_only(0), &f);
 	assert_int_equal(f.secure_boot, -1);
 	assert_int_equal(f.var[HG_SBVAR_SECUREBOOT].event, -1);

@@ -24,6 +24,7 @@
 #include "../../lib/httpsd.h"
 #include "../../lib/util.h"
 #include "../policy.h"
+#include "reqparse.h"
 
 static int pol_one(const struct hv_policy_rec *p, void *arg)
 {
@@ -146,12 +147,10 @@ out:
 static void policy_assign(struct hv_svc *s, struct evhttp_request *req,
 			  const char *name)
 {
-	json_object *in = NULL, *h = NULL, *g = NULL, *o;
-	struct json_tokener *tok = NULL;
-	const char *target;
-	char *body = NULL;
+	json_object *o;
+	char *body = NULL, *target = NULL;
 	size_t len = 0;
-	int r;
+	int r, group = 0;
 
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 		hv_api_error(s, req, 405, "method", "method not allowed (POST only)");
@@ -159,28 +158,22 @@ static void policy_assign(struct hv_svc *s, struct evhttp_request *req,
 	}
 	if (hv_api_body(s, req, 1, &body, &len) < 0)
 		goto out;
-	/* json-c with a depth bound and the whole body required. */
-	tok = json_tokener_new_ex(8);
-	if (tok)
-		in = json_tokener_parse_ex(tok, body, (int)len);
-	if (!in || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len ||
-	    !json_object_is_type(in, json_type_object) ||
-	    json_object_object_length(in) != 1 ||
-	    (!json_object_object_get_ex(in, "host", &h) &&
-	     !json_object_object_get_ex(in, "group", &g)) ||
-	    !json_object_is_type(h ? h : g, json_type_string)) {
+	r = hv_req_assign(body, len, &group, &target);
+	if (r == HV_REQ_NOMEM) {
+		hv_api_error(s, req, 500, "internal", "out of memory");
+		goto out;
+	}
+	if (r != HV_REQ_OK) {
 		hv_api_error(s, req, 400, "bad-json",
 			     "the body is not {\"host\": NAME} or {\"group\": NAME}");
 		goto out;
 	}
-	target = json_object_get_string(h ? h : g);
 	if (!hv_name_ok(target)) {
 		hv_api_error(s, req, 400, "bad-name", "not a %s name",
-			     h ? "host" : "group");
+			     group ? "group" : "host");
 		goto out;
 	}
-	r = hv_reg_policy_assign(s->reg, name, h ? HV_ASSIGN_HOST : HV_ASSIGN_GROUP,
+	r = hv_reg_policy_assign(s->reg, name, group ? HV_ASSIGN_GROUP : HV_ASSIGN_HOST,
 				 target, (int64_t)time(NULL));
 	if (r < 0) {
 		hv_api_unavailable(s, req, "the policy store");
@@ -195,13 +188,11 @@ static void policy_assign(struct hv_svc *s, struct evhttp_request *req,
 	hv_sched_refresh(s);
 	o = json_object_new_object();
 	json_object_object_add(o, "policy", json_object_new_string(name));
-	json_object_object_add(o, h ? "host" : "group", json_object_new_string(target));
+	json_object_object_add(o, group ? "group" : "host", json_object_new_string(target));
 	hv_api_json(s, req, 200, o);
 	json_object_put(o);
 out:
-	if (tok)
-		json_tokener_free(tok);
-	json_object_put(in);
+	free(target);
 	free(body);
 }
 

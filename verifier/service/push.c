@@ -12,7 +12,8 @@
  * an absolute path), each of which must have been measured; the verdict's
  * "measured" list and the EAR's digests are then those workloads' (and
  * the host's). A bad workload is 400 bad-workload, before the nonce is
- * spent. Without one, every workload record is judged.
+ * spent. Without one, every workload record is judged. The query is
+ * parsed by hv_req_push_query() (reqparse.h: an encoded NUL is refused).
  *
  * Only an authenticated host (its client certificate's CN or its
  * "host NAME" token, api.h) may do either, and only for itself. The
@@ -40,15 +41,16 @@
 #include <string.h>
 #include <time.h>
 #include <event2/http.h>
-#include <sys/queue.h>
-#include <event2/keyvalq_struct.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "../../lib/ear.h"
-#include "../../lib/text.h"
 #include "../../lib/util.h"
 #include "../judge.h"
+#include "reqparse.h"
+
+_Static_assert(HV_REQ_NONCE_BYTES == HV_NONCE_BYTES, "the push nonce is the registry's");
+_Static_assert(HV_REQ_MAX_SCOPE == HV_SVC_MAX_SCOPE, "one scope bound");
 
 int hv_svc_random(uint8_t *buf, size_t n)
 {
@@ -148,66 +150,6 @@ out:
 	return ret;
 }
 
-/* The workload=KIND:NAME parameters of REQ's query into WL (names in
- * *NAMES, the caller's to free with their count). 0, or -1 after a 400
- * naming the first bad one. Decoded by evhttp (RFC 3986 percent-
- * encoding); a name must then be an absolute path the log could hold. */
-static int scope_of(struct hv_svc *s, struct evhttp_request *req,
-		    struct hv_workload *wl, char **names, size_t *nwl)
-{
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	const char *q = uri ? evhttp_uri_get_query(uri) : NULL, *why;
-	struct evkeyvalq kv;
-	struct evkeyval *e;
-	int ret = -1;
-
-	*nwl = 0;
-	if (!q)
-		return 0;
-	if (evhttp_parse_query_str(q, &kv) < 0) {
-		hv_api_error(s, req, 400, "bad-query", "the query does not parse");
-		return -1;
-	}
-	TAILQ_FOREACH(e, &kv, next) {
-		const char *colon;
-		size_t nl;
-
-		if (strcmp(e->key, "workload"))
-			continue;
-		if (*nwl == HV_SVC_MAX_SCOPE) {
-			hv_api_error(s, req, 400, "bad-workload", "more than %d workload parameters",
-				     HV_SVC_MAX_SCOPE);
-			goto out;
-		}
-		colon = strchr(e->value, ':');
-		wl[*nwl].kind = colon ? hg_kind_parse(e->value, (size_t)(colon - e->value))
-				      : HG_KIND_NONE;
-		if (!hg_kind_is_workload(wl[*nwl].kind)) {
-			hv_api_error(s, req, 400, "bad-workload", "workload \"%.300s\": not"
-				     " KIND:NAME with KIND config, image or overlay", e->value);
-			goto out;
-		}
-		nl = strlen(colon + 1);
-		if (colon[1] != '/' || nl > HG_CEL_MAX_NAME ||
-		    hg_name_check((const uint8_t *)colon + 1, nl, &why) < 0) {
-			hv_api_error(s, req, 400, "bad-workload", "workload \"%.300s\": NAME is"
-				     " not an absolute path of at most %d bytes", e->value,
-				     HG_CEL_MAX_NAME);
-			goto out;
-		}
-		if (!(names[*nwl] = strdup(colon + 1))) {
-			hv_api_error(s, req, 500, "internal", "out of memory");
-			goto out;
-		}
-		wl[*nwl].name = names[*nwl];
-		(*nwl)++;
-	}
-	ret = 0;
-out:
-	evhttp_clear_headers(&kv);
-	return ret;
-}
-
 void hv_push_attest(struct evhttp_request *req, void *arg)
 {
 	static const struct {
@@ -222,11 +164,11 @@ void hv_push_attest(struct evhttp_request *req, void *arg)
 	struct hv_svc *s = arg;
 	struct hv_principal p;
 	struct hv_svc_verdict v = { 0 };
-	struct hv_workload wl[HV_SVC_MAX_SCOPE];
-	char *names[HV_SVC_MAX_SCOPE];
-	uint8_t *nonce = NULL;
-	size_t nonce_len = 0, len = 0, nwl = 0;
-	char *hex = NULL, *body = NULL, *ear = NULL, why[300];
+	struct hv_push_query q = { 0 };
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const uint8_t *nonce = q.nonce;
+	size_t nonce_len = HV_REQ_NONCE_BYTES, len = 0;
+	char hex[2 * HV_REQ_NONCE_BYTES + 1], *body = NULL, *ear = NULL, why[400];
 	json_object *o = NULL;
 	int r;
 
@@ -236,15 +178,15 @@ void hv_push_attest(struct evhttp_request *req, void *arg)
 		hv_api_error(s, req, 405, "method", "method not allowed (POST only)");
 		goto out;
 	}
-	hex = hv_api_query(req, "nonce");
-	if (!hex || hg_hex_decode(hex, HV_NONCE_BYTES, &nonce, &nonce_len) < 0 ||
-	    nonce_len != HV_NONCE_BYTES) {
-		hv_api_error(s, req, 400, "bad-nonce", "the query needs nonce=HEX"
-			     " (%d bytes, from GET /v1/nonce)", HV_NONCE_BYTES);
+	r = hv_req_push_query(uri ? evhttp_uri_get_query(uri) : NULL, &q, why, sizeof(why));
+	if (r != HV_REQ_OK) {
+		hv_api_error(s, req, r == HV_REQ_NOMEM ? 500 : 400,
+			     r == HV_REQ_NOMEM ? "internal" : r == HV_REQ_BAD_NONCE ? "bad-nonce" :
+			     r == HV_REQ_BAD_QUERY ? "bad-query" : "bad-workload", "%s", why);
 		goto out;
 	}
-	if (scope_of(s, req, wl, names, &nwl) < 0 ||
-	    hv_api_body(s, req, 0, &body, &len) < 0)
+	hg_hex_encode(q.nonce, HV_REQ_NONCE_BYTES, hex);
+	if (hv_api_body(s, req, 0, &body, &len) < 0)
 		goto out;
 	r = hv_reg_nonce_take(s->reg, nonce, p.host, (int64_t)time(NULL));
 	if (r < 0) {
@@ -258,7 +200,7 @@ void hv_push_attest(struct evhttp_request *req, void *arg)
 		goto out;
 	}
 	if (hv_svc_judge_scoped(s, p.host, nonce, nonce_len, (const uint8_t *)body, len,
-				wl, nwl, &v, why, sizeof(why)) < 0) {
+				q.wl, q.nwl, &v, why, sizeof(why)) < 0) {
 		hv_api_error(s, req, 409, "not-judged", "host %s: %s", p.host, why);
 		goto out;
 	}
@@ -281,8 +223,5 @@ out:
 	hv_svc_verdict_free(&v);
 	free(ear);
 	free(body);
-	free(hex);
-	free(nonce);
-	for (size_t i = 0; i < nwl; i++)
-		free(names[i]);
+	hv_req_push_query_free(&q);
 }
