@@ -78,7 +78,7 @@ PKGS="$PKGS json-c jansson"
 grep -qs '<event2/' lib/*.[ch] && PKGS="$PKGS libevent libevent_openssl libssl"
 # fuzz_svcreq parses the push query with evhttp; fuzz_policystore stores
 # policies in a real (in-memory) SQLite registry.
-PKGS="$PKGS libevent sqlite3"
+PKGS="$PKGS libevent sqlite3 libpq"
 PKGS=${FUZZ_PKGS:-$PKGS}
 # shellcheck disable=SC2086
 if ! PKG=$(pkg-config --cflags --libs $PKGS); then
@@ -356,7 +356,7 @@ lib_files_of() {
 	fuzz_svcreq) echo verifier/service/reqparse.c ;;
 	fuzz_running) echo verifier/running.c ;;
 	fuzz_conf) echo attest/gateconf.c attest/manifest.c ;;
-	fuzz_policystore) echo verifier/registry_policy.c verifier/policy.c ;;
+	fuzz_policystore) echo verifier/registry/registry_policy.c verifier/policy.c ;;
 	*) echo lib/cbor_r.c ;;
 	esac
 }
