@@ -118,11 +118,23 @@ int hg_tpm_ak_create(struct hg_tpm *t, ESYS_TR ek, enum hg_ak_alg alg,
 			.nameAlg = TPM2_ALG_SHA256,
 			/* Restricted signing: the TPM refuses to sign data
 			 * starting with TPM_GENERATED_VALUE, which is what
-			 * makes its quotes unforgeable (Part 1 §25.2). */
+			 * makes its quotes unforgeable (Part 1 §25.2).
+			 * noDA: the AK's auth is empty, so dictionary-attack
+			 * protection guards nothing, yet without noDA every
+			 * unorderly TPM reset (a power cut, a crash) after the
+			 * AK was used counts as one failed try (Part 1,
+			 * "Dictionary Attack Protection": the TPM cannot tell
+			 * whether a DA-protected use failed before power went
+			 * away; DAStartup() in the reference code), and after
+			 * a few the TPM is in lockout: every quote, so every
+			 * gated VM start, refused until the lockout recovers
+			 * (t_init_persist: lockout at the fourth swtpm reboot
+			 * without noDA). */
 			.objectAttributes = TPMA_OBJECT_FIXEDTPM |
 					    TPMA_OBJECT_FIXEDPARENT |
 					    TPMA_OBJECT_SENSITIVEDATAORIGIN |
 					    TPMA_OBJECT_USERWITHAUTH |
+					    TPMA_OBJECT_NODA |
 					    TPMA_OBJECT_RESTRICTED |
 					    TPMA_OBJECT_SIGN_ENCRYPT,
 		},

@@ -185,3 +185,32 @@ tpm2_pcrextend -T "$TCTI" "13:sha256=$(printf '%064d' 1)" >/dev/null 2>&1
 expect_exit 4 "quote-refuses-pcr-log-disagree" "$HG_ATTEST" quote --nonce "$NONCE" -o "$WORK/x.cbor"
 expect_err "PCR does not match the log" "quote-pcr-log-disagree-message"
 [ ! -e "$WORK/x.cbor" ] && pass "disagree-writes-nothing" || fail "disagree-writes-nothing" "evidence written"
+
+# noDA: the AK's auth is empty, so the TPM's dictionary-attack logic must
+# not count it. Without noDA each unorderly reset (power cut) after a
+# quote adds one failed try, and a few lock every quote out (TPM_RC_LOCKOUT):
+# every gated VM start refused. Five unorderly reboots, each followed by
+# the boot's init and a quote: the lockout counter stays 0 and the last
+# quote verifies.
+start_tpm sha256 --no-ek-certs
+export HOSTGATE_STATE=$WORK/state-noda HOSTGATE_LOG=$WORK/run-noda/measurements.cel
+S=$HOSTGATE_STATE
+expect_exit 0 "noda-init" "$HG_ATTEST" init
+tpm2_readpublic -T "$TCTI" -c "$H" 2>/dev/null | grep -q 'noda' && pass "ak-has-noda" ||
+	fail "ak-has-noda" "$(tpm2_readpublic -T "$TCTI" -c "$H" 2>&1 | grep -i attributes -A8 | tr '\n' ' ')"
+P=${TCTI##*port=}
+bad=''
+for i in 1 2 3 4 5; do
+	"$HG_ATTEST" quote --nonce "$NONCE" -o "$WORK/x.cbor" >/dev/null 2>"$WORK/q.err" ||
+		{ bad="quote $i: $(head -c 200 "$WORK/q.err")"; break; }
+	# Power lost: no TPM2_Shutdown; a new boot's /run is empty.
+	swtpm_ioctl --tcp "127.0.0.1:$((P + 1))" -i >/dev/null &&
+		tpm2_startup -c -T "$TCTI" >/dev/null 2>&1 ||
+		{ bad="swtpm_ioctl -i / tpm2_startup failed"; break; }
+	rm -rf "$WORK/run-noda"
+	"$HG_ATTEST" init >/dev/null 2>"$WORK/i.err" || { bad="init $i: $(head -c 200 "$WORK/i.err")"; break; }
+done
+[ -z "$bad" ] && pass "noda-five-unorderly-reboots" || fail "noda-five-unorderly-reboots" "$bad"
+lc=$(tpm2_getcap -T "$TCTI" properties-variable 2>/dev/null | sed -n '/TPM2_PT_LOCKOUT_COUNTER/s/.*: *//p')
+[ "$lc" = 0x0 ] && pass "noda-lockout-counter-zero" || fail "noda-lockout-counter-zero" "TPM2_PT_LOCKOUT_COUNTER=$lc"
+quote_ok "noda-quote-after-reboots-verifies"
