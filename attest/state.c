@@ -39,6 +39,12 @@ int hg_state_tpm_lock(const char *dir)
 	 * makes the file system read-only: EROFS). */
 	if (fd < 0 && (errno == EACCES || errno == EROFS))
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* No state directory: every caller but init (which makes it first)
+	 * needs the AK that init would have put there. */
+	if (fd < 0 && errno == ENOENT) {
+		hg_err("%s: no AK; run 'hostgate-attest init' first", dir);
+		return -1;
+	}
 	if (fd < 0) {
 		hg_err("%s: %s", path, strerror(errno));
 		return -1;
