@@ -35,10 +35,11 @@
 #      PostgreSQL rows: a private cluster (tests/tools/pgcluster.sh
 #      start/stop, Debian's initdb + pg_ctl as postgres, fsync off), its
 #      own PG_MAXN hosts enrolled in it (simhosts enroll postgresql://...),
-#      then the ramp of PG_STEPS (default 1k, 2k, 4k, 8k) twice: one
-#      `serve --db postgresql://...` (on SERVE_CPU), then two instances
-#      (--instance-id bench-0 on SERVE_CPU, bench-1 on SIM_CPU beside
-#      simhosts; they share the hosts through the registry's leases,
+#      then the ramp of PG_STEPS (default 1k, 2k, 4k, 8k), each step run
+#      with one `serve --db postgresql://...` (on SERVE_CPU), then two
+#      instances (--instance-id bench-0 on SERVE_CPU, bench-1 on SIM_CPU
+#      beside simhosts; a configuration stops at its first step that
+#      does not hold, STOP_ON_FAIL=1); they share the hosts through the registry's leases,
 #      docs/fleet.md). Their /metrics are summed (the histogram of all
 #      attestations together). Reported: hosts held with one and with
 #      two instances and their ratio (the scaling), the attestation rates
@@ -429,9 +430,24 @@ if [ "$SERVICE_PG" = 1 ]; then
 	echo "enrolled $PG_MAXN simulated hosts in PostgreSQL $PG_VERSION in $(calc "($(now_ns) - $t0) / 1000000000") s"
 	"$VERIFY" policy add bench "$WORK/policy.json" --db "$PGURI" >/dev/null || die "policy add (PostgreSQL) failed"
 	sim_start "$WORK/pgkeys" "$PGPORT" "$WORK/pgdump" 1
-	for ninst in $PG_INSTANCES; do
-		ramp "pg x$ninst" "$PGURI" "$ninst" "$PG_STEPS"
-		PG_HELD[$ninst]=$RAMP_HELD PG_HELD_I[$ninst]=$RAMP_HELD_I
+	# Step by step, one instance then two at each step: a group's policy
+	# assignment cannot be taken back, so each step's hosts are assigned
+	# once and both configurations run with exactly them.
+	declare -A PG_STOP=()
+	for ninst in $PG_INSTANCES; do PG_HELD[$ninst]=0 PG_HELD_I[$ninst]=-1; done
+	for n in $PG_STEPS; do
+		left=0
+		for ninst in $PG_INSTANCES; do
+			[ "${PG_STOP[$ninst]:-0}" = 1 ] && continue
+			ramp "pg x$ninst" "$PGURI" "$ninst" "$n"
+			if [ "$RAMP_HELD_I" -ge 0 ]; then
+				PG_HELD[$ninst]=$RAMP_HELD PG_HELD_I[$ninst]=$RAMP_HELD_I
+			elif [ "$STOP_ON_FAIL" = 1 ]; then
+				PG_STOP[$ninst]=1
+			fi
+			[ "${PG_STOP[$ninst]:-0}" = 1 ] || left=1
+		done
+		[ "$left" = 1 ] || break
 	done
 	kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null || true
 	SIM_PID=''
