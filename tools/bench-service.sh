@@ -492,16 +492,16 @@ echo "    service at the held step, end to end:     $(ratio "$HR" "$CQ")x tpm2_c
 echo "    service capacity (att per serve CPU-s):   $(ratio "$HC" "$CQ")x tpm2_checkquote"
 echo "  incremental vs full, 1,000-record host (bench_incr): $INCR_LINE"
 echo "  simhosts: $SIM_SAID"
-# pg_step K: the largest PostgreSQL step that both instance counts ran,
-# and its row for K instances (the scaling ratio compares their rates).
-pg_row() { # pg_row LABEL N: the row index of LABEL's step N, or -1
+# pg_row LABEL N: the row index of LABEL's step N, or -1 (the scaling
+# ratio compares the rates at the largest step both configurations ran).
+pg_row() {
 	local j
 	for j in $(seq "$PG_ROWS0" $((i - 1))); do
 		[ "${R_LABEL[j]}" = "$1" ] && [ "${R_N[j]}" = "$2" ] && { echo "$j"; return; }
 	done
 	echo -1
 }
-PG1=${PG_HELD[1]:-0} PG2=${PG_HELD[2]:-0} SCALE=- RSCALE=- TOPN=0 PG_NOTE='' SQ_AT=''
+PG1=${PG_HELD[1]:-0} PG2=${PG_HELD[2]:-0} SCALE=- RSCALE=- TOPN=0 SQ_AT=''
 if [ "$SERVICE_PG" = 1 ]; then
 	echo "  PostgreSQL $PG_VERSION (private cluster, fsync off as tests/tools/pgcluster.sh sets it, unpinned),"
 	echo "    instance 1 on CPU $SERVE_CPU, instance 2 on CPU $SIM_CPU with simhosts; PG_STEPS=\"$PG_STEPS\":"
