@@ -29,6 +29,10 @@
 #                   ramp of simulated hosts (tests/bench/simhosts.c): the
 #                   most hosts held at a 10 s interval with p99 < 100 ms,
 #                   vs tpm2_checkquote (about 8 minutes; docs/service.md)
+#                   SERVICE_PG=1 make bench-service adds issue 15's
+#                   PostgreSQL rows: one and two `serve` instances on a
+#                   private cluster (PG_STEPS, default 1k 2k 4k 8k hosts;
+#                   about 6 minutes more)
 #                   Each prints BENCH-RESULT lines (tools/bench-result.sh);
 #                   tools/bench-table.sh LOG makes the table from any log
 #   make bench-registry  not in `make bench`: the registry's most used

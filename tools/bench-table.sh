@@ -27,8 +27,9 @@
 set -uo pipefail
 
 # The goals, in the table's order: ID, the benchmark that owns it, and
-# what to call it when no line came. service-pg is the PostgreSQL row's
-# slot (issue 15), printed by bench-service.sh.
+# what to call it when no line came. service-pg and service-pg-2 are the
+# PostgreSQL rows (issue 15), measured by bench-service.sh with
+# SERVICE_PG=1 and skipped without it.
 GOALS='measure-openssl	measure	measure, one 2 GiB file, vs openssl
 measure-sha256sum	measure	measure, one 2 GiB file, vs sha256sum
 measure-two-files	measure	measure, two 1 GiB files at once
@@ -45,7 +46,8 @@ uefi-replay	uefi	UEFI log parse + replay
 incr	incr	incremental re-attestation, 1,000-record host
 service-hosts	service	serve, hosts held at 10 s with p99 < 100 ms
 service-capacity	service	serve, attestations per CPU-second
-service-pg	service	serve on PostgreSQL, hosts held'
+service-pg	service	serve on PostgreSQL, one instance, hosts held
+service-pg-2	service	serve on PostgreSQL, two instances, hosts held'
 
 usage() {
 	echo "Usage: tools/bench-table.sh [-o FILE] LOG..." >&2

@@ -258,6 +258,11 @@ m() { awk -v k="$1" '$1 == k { print $2 }' metrics.txt; }
 [ "$(m 'hostgate_failures_total{check="nonce"}')" = 1 ] && [ "$(m 'hostgate_failures_total{check="ak"}')" = 1 ] && pass metrics-failures-by-check || fail metrics-failures-by-check "$(grep failures_total metrics.txt)"
 [ "$(m 'hostgate_nonces_refused_total{reason="used"}')" = 1 ] && [ "$(m 'hostgate_nonces_refused_total{reason="expired"}')" = 1 ] &&
 	[ "$(m 'hostgate_nonces_refused_total{reason="foreign"}')" = 1 ] && pass metrics-nonces || fail metrics-nonces "$(grep nonces_refused metrics.txt)"
+# The registry's time: six verdicts recorded are at least a begin, a
+# statement and a commit each, and took some wall time.
+rc=$(m hostgate_registry_calls_total) rs=$(m hostgate_registry_seconds_total)
+[ "${rc:-0}" -ge 18 ] && awk -v s="${rs:-0}" 'BEGIN { exit !(s > 0 && s < 600) }' &&
+	pass metrics-registry-time || fail metrics-registry-time "$(grep registry_ metrics.txt)"
 
 # --- the workload scope (the gate's remote mode; docs/api.md) ---------------------
 # A bad scope is refused before the nonce is spent; a scope naming a

@@ -27,12 +27,20 @@
  *    the database (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN and
  *    pg_advisory_xact_lock, see db_pg.c) and holds it to COMMIT or
  *    ROLLBACK, across processes and machines.
+ *  - Every handle counts the wall time spent in the database (busy_ns,
+ *    calls): db_prep, db_step and the registry's exec, begin, commit,
+ *    rollback and lazy_commit (registry_sql.c, DB_TIMED), the calls
+ *    that wait for the server or for SQLite's own work. Measured with
+ *    CLOCK_MONOTONIC (two vDSO reads a call); the service exports the
+ *    sums as hostgate_registry_seconds_total and _calls_total (issue 15:
+ *    the database's share of an attestation's latency).
  */
 #ifndef HV_REGISTRY_DB_H
 #define HV_REGISTRY_DB_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 enum db_kind { DB_SQLITE, DB_PG };
 enum db_type { DB_NULL, DB_INT, DB_TEXT, DB_BLOB, DB_OTHER };
@@ -77,6 +85,8 @@ struct db {
 	const struct db_ops *ops;
 	int in_txn;                  /* between begin_* and commit/rollback */
 	int notadb;                  /* SQLite: the file is no database */
+	uint64_t busy_ns;            /* wall time in database calls */
+	uint64_t calls;              /* and their number */
 };
 struct db_st {
 	struct db *db;
@@ -97,6 +107,22 @@ int db_is_pg_uri(const char *s);
  * password= parameter): malloc'd, NULL on ENOMEM. For errors and logs. */
 char *db_uri_redact(const char *s);
 
+static inline uint64_t db_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+/* R = CALL, with its wall time added to DB's counters. */
+#define DB_TIMED(db, r, call)                                        \
+	do {                                                         \
+		uint64_t t0_ = db_now_ns();                          \
+		(r) = (call);                                        \
+		(db)->busy_ns += db_now_ns() - t0_;                  \
+		(db)->calls++;                                       \
+	} while (0)
+
 static inline void db_close(struct db *db)
 {
 	if (db)
@@ -104,7 +130,10 @@ static inline void db_close(struct db *db)
 }
 static inline int db_prep(struct db *db, const char *sql, struct db_st **out)
 {
-	return db->ops->prep(db, sql, out);
+	int r;
+
+	DB_TIMED(db, r, db->ops->prep(db, sql, out));
+	return r;
 }
 static inline int db_bind_int(struct db_st *st, int i, int64_t v)
 {
@@ -121,7 +150,11 @@ static inline int db_bind_null(struct db_st *st, int i)
 }
 static inline int db_step(struct db_st *st)
 {
-	return st->db->ops->step(st);
+	struct db *db = st->db;
+	int r;
+
+	DB_TIMED(db, r, db->ops->step(st));
+	return r;
 }
 static inline void db_reset(struct db_st *st)
 {

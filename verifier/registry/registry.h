@@ -391,6 +391,12 @@ int hv_instance_id_ok(const char *id);
  * loop. 0 or -1. */
 int hv_reg_set_timeout(struct hv_reg *reg, unsigned ms);
 
+/* The wall time this handle has spent in database calls since it was
+ * opened (*NS) and their number (*CALLS): statement steps and prepares,
+ * transaction begin/commit/rollback (db.h). For the service's
+ * hostgate_registry_seconds_total; never fails. */
+void hv_reg_db_time(const struct hv_reg *reg, uint64_t *ns, uint64_t *calls);
+
 /* Instance ID is alive at NOW: its row inserted (STARTED) or its
  * heartbeat moved to NOW; the outbox rows it holds are renewed to
  * NOW + OUTBOX_LEASE; instances silent for a day are forgotten. */

@@ -380,7 +380,7 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 	 * each host is attested again within an interval. Every other
 	 * transaction, a push nonce's spending above all, is flushed
 	 * (FULL), and its flush carries the verdicts before it. */
-	if (reg->db->ops->lazy_commit(reg->db, 1) < 0) {
+	if (reg_lazy_commit(reg, 1) < 0) {
 		reg_fail(reg, "recording a verdict");
 		goto out;
 	}
@@ -409,7 +409,7 @@ int hv_reg_host_judged(struct hv_reg *reg, const char *name,
 	ret = 0;
 out:
 	reg_rollback(reg);
-	if (!synced && reg->db->ops->lazy_commit(reg->db, 0) < 0) {
+	if (!synced && reg_lazy_commit(reg, 0) < 0) {
 		reg_fail(reg, "recording a verdict");
 		ret = -1;
 	}

@@ -59,6 +59,8 @@ int reg_step_row(struct hv_reg *reg, struct db_st *st, const char *what);
 int reg_begin(struct hv_reg *reg);
 int reg_commit(struct hv_reg *reg);
 void reg_rollback(struct hv_reg *reg);
+/* The driver's lazy_commit (db.h), timed: 0 or -1 (no message). */
+int reg_lazy_commit(struct hv_reg *reg, int on);
 /* -1 unless REG was opened read-write and NOW is a time (> 0). */
 int reg_writable(const struct hv_reg *reg, const char *what, int64_t now);
 int reg_bind_blob(struct db_st *st, int i, const void *p, size_t len);

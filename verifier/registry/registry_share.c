@@ -83,7 +83,7 @@ static int bad_id(const struct hv_reg *reg, const char *id, const char *what)
 /* Lease writes are not flushed one by one (the file header). */
 static int nosync(struct hv_reg *reg, const char *what)
 {
-	if (reg->db->ops->lazy_commit(reg->db, 1) < 0) {
+	if (reg_lazy_commit(reg, 1) < 0) {
 		reg_fail(reg, what);
 		return -1;
 	}
@@ -92,7 +92,7 @@ static int nosync(struct hv_reg *reg, const char *what)
 
 static int resync(struct hv_reg *reg, const char *what)
 {
-	if (reg->db->ops->lazy_commit(reg->db, 0) < 0) {
+	if (reg_lazy_commit(reg, 0) < 0) {
 		reg_fail(reg, what);
 		return -1;
 	}

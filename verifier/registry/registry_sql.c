@@ -24,7 +24,10 @@ void reg_fail(const struct hv_reg *reg, const char *what)
 
 int reg_exec(struct hv_reg *reg, const char *sql, const char *what)
 {
-	if (reg->db->ops->exec(reg->db, sql) < 0) {
+	int r;
+
+	DB_TIMED(reg->db, r, reg->db->ops->exec(reg->db, sql));
+	if (r < 0) {
 		reg_fail(reg, what);
 		return -1;
 	}
@@ -62,7 +65,10 @@ int reg_step_row(struct hv_reg *reg, struct db_st *st, const char *what)
 
 int reg_begin(struct hv_reg *reg)
 {
-	if (reg->db->ops->begin_write(reg->db) < 0) {
+	int r;
+
+	DB_TIMED(reg->db, r, reg->db->ops->begin_write(reg->db));
+	if (r < 0) {
 		reg_fail(reg, "taking the write lock");
 		return -1;
 	}
@@ -71,7 +77,10 @@ int reg_begin(struct hv_reg *reg)
 
 int reg_commit(struct hv_reg *reg)
 {
-	if (reg->db->ops->commit(reg->db) < 0) {
+	int r;
+
+	DB_TIMED(reg->db, r, reg->db->ops->commit(reg->db));
+	if (r < 0) {
 		reg_fail(reg, "committing");
 		return -1;
 	}
@@ -81,7 +90,24 @@ int reg_commit(struct hv_reg *reg)
 /* Undo whatever an unfinished transaction did; a no-op after COMMIT. */
 void reg_rollback(struct hv_reg *reg)
 {
-	reg->db->ops->rollback(reg->db);
+	int r = 0;
+
+	DB_TIMED(reg->db, r, (reg->db->ops->rollback(reg->db), 0));
+	(void)r;
+}
+
+int reg_lazy_commit(struct hv_reg *reg, int on)
+{
+	int r;
+
+	DB_TIMED(reg->db, r, reg->db->ops->lazy_commit(reg->db, on));
+	return r;
+}
+
+void hv_reg_db_time(const struct hv_reg *reg, uint64_t *ns, uint64_t *calls)
+{
+	*ns = reg->db ? reg->db->busy_ns : 0;
+	*calls = reg->db ? reg->db->calls : 0;
 }
 
 int reg_touch(struct hv_reg *reg)

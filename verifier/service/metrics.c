@@ -16,6 +16,8 @@
  *   hostgate_attestation_seconds_bucket{le=...}, _sum, _count   histogram:
  *                      a pull from its nonce to its verdict recorded
  *   hostgate_agent_connections_total  connections opened to agents
+ *   hostgate_registry_seconds_total, hostgate_registry_calls_total
+ *                      wall time in (and number of) registry database calls
  *   hostgate_failures_total{check="signature"|...} failures in verdicts, by check
  *   hostgate_state_transitions_total
  *   hostgate_webhooks_total{result="sent"|"failed"|"dropped"}
@@ -181,7 +183,7 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 	};
 	struct buf b = { .cap = 4096 };
 	struct count cnt = { 0 };
-	uint64_t cum = 0, recent = 0;
+	uint64_t cum = 0, recent = 0, db_ns, db_calls;
 	int64_t now = (int64_t)time(NULL);
 	struct hv_webhook_counts wc = { 0 };
 	struct hg_poller_stat ps;
@@ -290,6 +292,14 @@ char *hv_metrics_text(struct hv_svc *s, size_t *len)
 	}
 	put(&b, "hostgate_attestation_seconds_sum %.6f\nhostgate_attestation_seconds_count %llu\n",
 	    s->m.att_sum, (unsigned long long)s->m.att_count);
+	hv_reg_db_time(s->reg, &db_ns, &db_calls);
+	put(&b, "# HELP hostgate_registry_seconds_total Wall time spent in registry database calls (all of them: scheduling, leases, verdicts, reads).\n"
+		"# TYPE hostgate_registry_seconds_total counter\n"
+		"hostgate_registry_seconds_total %.6f\n"
+		"# HELP hostgate_registry_calls_total Registry database calls (statement prepares and steps, transaction begin/commit/rollback).\n"
+		"# TYPE hostgate_registry_calls_total counter\n"
+		"hostgate_registry_calls_total %llu\n",
+	    (double)db_ns / 1e9, (unsigned long long)db_calls);
 	put(&b, "# HELP hostgate_failures_total Failures named in verdicts, by check.\n"
 		"# TYPE hostgate_failures_total counter\n");
 	for (int k = 0; k < HV_NCHECKS && k < HV_FAIL_CHECKS; k++)
