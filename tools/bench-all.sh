@@ -10,7 +10,9 @@
 # then prints the table and writes it to $BUILD/bench-table.txt. A
 # benchmark that fails does not stop the others: its rows say so.
 # bench-service runs with INCR=0: its incremental figure is bench-incr's,
-# which runs on its own.
+# which runs on its own; and with SERVICE_PG=1 (issue 15's PostgreSQL
+# rows, one and two instances on a private cluster) unless SERVICE_PG=0
+# or BENCH_QUICK=1.
 #
 # BENCH_QUICK=1 runs each briefly (4 minutes in all here, against 44
 # for a whole run, both on a loaded 2-core machine): one round each, short timings, a 2,000-record "big" log, one
@@ -45,7 +47,7 @@ knobs() {
 		service) echo "STEPS=${STEPS:-1000} WARMUP=${WARMUP:-4} MEASURE=${MEASURE:-6} CQ_N=${CQ_N:-20} INCR=0" ;;
 		esac
 	else
-		case $1 in service) echo "INCR=0" ;; esac
+		case $1 in service) echo "INCR=0 SERVICE_PG=${SERVICE_PG:-1}" ;; esac
 	fi
 }
 
