@@ -10,6 +10,7 @@
 #include "../lib/util.h"
 #include "fwjudge.h"
 #include "showuefi.h"
+#include "verify_int.h"
 
 static const char *const check_names[HV_NCHECKS] = {
 	[HV_DECODE] = "decode", [HV_AK] = "ak", [HV_SIGNATURE] = "signature",
@@ -28,14 +29,7 @@ const char *hv_check_name(enum hv_check c)
 /* How far the log streams between two on_consumed calls. */
 #define HV_CONSUMED_STEP (64u << 10)
 
-struct run {
-	const struct hv_inputs *in;
-	struct hv_result *res;
-	int state[HV_NCHECKS];        /* 0 not run, 1 pass, -1 fail */
-	json_object *failures;
-};
-
-static json_object *hexj(const uint8_t *p, size_t n)
+json_object *hv_vr_hexj(const uint8_t *p, size_t n)
 {
 	char buf[2 * HG_MAX_DIGEST + 1];
 
@@ -54,25 +48,20 @@ static json_object *hexj(const uint8_t *p, size_t n)
 	return json_object_new_string(buf);
 }
 
-static const char *bank_name(uint16_t alg)
+const char *hv_vr_bank_name(uint16_t alg)
 {
 	const struct hg_bank *b = hg_bank_by_alg(alg);
 
 	return b ? b->name : "?";
 }
 
-static void pass(struct run *r, enum hv_check c)
+void hv_vr_pass(struct run *r, enum hv_check c)
 {
 	if (r->state[c] == 0)
 		r->state[c] = 1;
 }
 
-/* Record a failure of check C; FAILURE (may be NULL) is a JSON object
- * with details, owned by this function. */
-static void failj(struct run *r, enum hv_check c, json_object *failure,
-		  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void failj(struct run *r, enum hv_check c, json_object *failure,
+void hv_vr_failj(struct run *r, enum hv_check c, json_object *failure,
 		  const char *fmt, ...)
 {
 	struct hv_result *res = r->res;
@@ -99,9 +88,8 @@ static void failj(struct run *r, enum hv_check c, json_object *failure,
 	json_object_array_add(r->failures, failure);
 }
 
-#define FAIL(r, c, ...) failj((r), (c), NULL, __VA_ARGS__)
 
-static int quoted(const struct hg_pcr_sel *sel, uint16_t alg, unsigned pcr)
+int hv_vr_quoted(const struct hg_pcr_sel *sel, uint16_t alg, unsigned pcr)
 {
 	for (size_t i = 0; i < sel->n; i++)
 		if (sel->b[i].alg == alg)
@@ -134,12 +122,12 @@ static int check_downgrade(struct run *r, const struct hg_digests *logbanks)
 
 		if (!bank_quoted(sel, alg)) {
 			FAIL(r, HV_BANKS, "the quote omits bank %s, in which the hostgate log carries digests (a bank downgrade)",
-			     bank_name(alg));
+			     hv_vr_bank_name(alg));
 			return -1;
 		}
-		if (pcr < HG_NUM_PCRS && !quoted(sel, alg, pcr)) {
+		if (pcr < HG_NUM_PCRS && !hv_vr_quoted(sel, alg, pcr)) {
 			FAIL(r, HV_SELECTION, "quote does not cover the hostgate PCR %u in %s, a bank the hostgate log carries",
-			     pcr, bank_name(alg));
+			     pcr, hv_vr_bank_name(alg));
 			return -1;
 		}
 	}
@@ -159,7 +147,7 @@ static int check_quote(struct run *r)
 		FAIL(r, HV_DECODE, "%s", why);
 		return -1;
 	}
-	pass(r, HV_DECODE);
+	hv_vr_pass(r, HV_DECODE);
 	if (!ak) {
 		/* learn: trust on first use of the evidence's own AK. */
 		if (hg_ak_decode(res->ev.ak, res->ev.ak_len, &res->own_ak, &why) < 0) {
@@ -183,7 +171,7 @@ static int check_quote(struct run *r)
 			return -1;
 		}
 	}
-	pass(r, HV_AK);
+	hv_vr_pass(r, HV_AK);
 	rc = hg_quote_verify(ak, res->ev.attest, res->ev.attest_len, res->ev.sig,
 			     res->ev.sig_len,
 			     in->nonce ? in->nonce : res->ev.nonce,
@@ -196,14 +184,14 @@ static int check_quote(struct run *r)
 		};
 
 		for (enum hv_check c = HV_SIGNATURE; c < map[res->quote.failed]; c++)
-			pass(r, c);
+			hv_vr_pass(r, c);
 		FAIL(r, map[res->quote.failed], "%s", res->quote.why);
 		return -1;
 	}
-	pass(r, HV_SIGNATURE);
-	pass(r, HV_ATTEST);
-	pass(r, HV_NONCE);
-	pass(r, HV_PCR_DIGEST);
+	hv_vr_pass(r, HV_SIGNATURE);
+	hv_vr_pass(r, HV_ATTEST);
+	hv_vr_pass(r, HV_NONCE);
+	hv_vr_pass(r, HV_PCR_DIGEST);
 	return 0;
 }
 
@@ -215,8 +203,8 @@ static int check_coverage(struct run *r)
 	int any = 0;
 
 	if (!p) {
-		pass(r, HV_BANKS);
-		pass(r, HV_SELECTION);
+		hv_vr_pass(r, HV_BANKS);
+		hv_vr_pass(r, HV_SELECTION);
 		return 0;
 	}
 	for (size_t i = 0; i < p->nbanks; i++)
@@ -226,31 +214,31 @@ static int check_coverage(struct run *r)
 
 		for (size_t i = 0; i < sel->n; i++)
 			snprintf(have + strlen(have), sizeof(have) - strlen(have),
-				 "%s%s", i ? "," : "", bank_name(sel->b[i].alg));
+				 "%s%s", i ? "," : "", hv_vr_bank_name(sel->b[i].alg));
 		for (size_t i = 0; i < p->nbanks; i++)
 			snprintf(want + strlen(want), sizeof(want) - strlen(want),
-				 "%s%s", i ? "," : "", bank_name(p->banks[i]));
+				 "%s%s", i ? "," : "", hv_vr_bank_name(p->banks[i]));
 		FAIL(r, HV_BANKS, "quote covers banks %s; policy accepts only %s", have, want);
 		return -1;
 	}
-	pass(r, HV_BANKS);
+	hv_vr_pass(r, HV_BANKS);
 	for (size_t i = 0; i < p->nbanks; i++) {
-		if (bank_quoted(sel, p->banks[i]) && !quoted(sel, p->banks[i], p->pcr)) {
+		if (bank_quoted(sel, p->banks[i]) && !hv_vr_quoted(sel, p->banks[i], p->pcr)) {
 			FAIL(r, HV_SELECTION, "quote does not cover the hostgate PCR %u in %s",
-			     p->pcr, bank_name(p->banks[i]));
+			     p->pcr, hv_vr_bank_name(p->banks[i]));
 			return -1;
 		}
 	}
 	for (size_t i = 0; i < p->pcrs.n; i++) {
 		const struct hg_pcr_value *v = &p->pcrs.v[i];
 
-		if (!quoted(sel, v->alg, v->pcr)) {
+		if (!hv_vr_quoted(sel, v->alg, v->pcr)) {
 			FAIL(r, HV_SELECTION, "quote does not cover PCR %u in %s, which the policy judges",
-			     v->pcr, bank_name(v->alg));
+			     v->pcr, hv_vr_bank_name(v->alg));
 			return -1;
 		}
 	}
-	pass(r, HV_SELECTION);
+	hv_vr_pass(r, HV_SELECTION);
 	return 0;
 }
 
@@ -260,7 +248,7 @@ static void commit_judge(struct run *r, struct hv_judge *j)
 	struct hv_result *res = r->res;
 
 	if (j->n == 0) {
-		pass(r, HV_POLICY);
+		hv_vr_pass(r, HV_POLICY);
 		return;
 	}
 	r->state[HV_POLICY] = -1;
@@ -331,7 +319,7 @@ static uint32_t bound_pcrs(const struct run *r, const struct hg_replay *rp,
 
 			if (!(bound & (1u << p)))
 				continue;
-			qv = quoted(sel, alg, p) ? hg_pcr_values_get(&r->res->ev.pcrs, alg, p) : NULL;
+			qv = hv_vr_quoted(sel, alg, p) ? hg_pcr_values_get(&r->res->ev.pcrs, alg, p) : NULL;
 			d = hg_replay_get(rp, p, alg);
 			if (!qv || !d || qv->len != d->len || memcmp(qv->d, d->d, d->len))
 				bound &= ~(1u << p);
@@ -430,7 +418,7 @@ static int check_log(struct run *r, struct hv_judge *j)
 	if (total > 0 && unbound && !in->verify_log_signatures &&
 	    check_unbound_sigs(r, unbound) < 0)
 		goto out;
-	pass(r, HV_LOG);
+	hv_vr_pass(r, HV_LOG);
 	res->log_pcrs = rp.touched;
 	if (total > 0 && check_downgrade(r, &it.banks) < 0)
 		goto out;
@@ -449,7 +437,7 @@ static int check_log(struct run *r, struct hv_judge *j)
 			if (!(sel->b[b].mask & (1u << p))) {
 				if (rp.touched & (1u << p)) {
 					FAIL(r, HV_REPLAY, "log extends PCR %u, which the quote does not cover in %s",
-					     p, bank_name(alg));
+					     p, hv_vr_bank_name(alg));
 					goto out;
 				}
 				continue;
@@ -460,7 +448,7 @@ static int check_log(struct run *r, struct hv_judge *j)
 				d = &zero;
 			} else if (!(d = hg_replay_get(&rp, p, alg))) {
 				FAIL(r, HV_REPLAY, "log has no %s digests but the quote covers %s PCR %u",
-				     bank_name(alg), bank_name(alg), p);
+				     hv_vr_bank_name(alg), hv_vr_bank_name(alg), p);
 				goto out;
 			}
 			if (!qv || memcmp(qv->d, d->d, d->len)) {
@@ -472,142 +460,22 @@ static int check_log(struct run *r, struct hv_judge *j)
 
 				if (prev && qv && !memcmp(qv->d, prev->d, prev->len))
 					FAIL(r, HV_REPLAY, "PCR %u %s: record %zu is pending (logged, not yet extended: a measure crashed or is in flight)",
-					     p, bank_name(alg), total - 1);
+					     p, hv_vr_bank_name(alg), total - 1);
 				else if (total == 0)
 					FAIL(r, HV_REPLAY, "PCR %u %s was extended but the log is empty",
-					     p, bank_name(alg));
+					     p, hv_vr_bank_name(alg));
 				else
 					FAIL(r, HV_REPLAY, "PCR %u %s: the log replays to a value the quote does not hold",
-					     p, bank_name(alg));
+					     p, hv_vr_bank_name(alg));
 				goto out;
 			}
 		}
 	}
-	pass(r, HV_REPLAY);
+	hv_vr_pass(r, HV_REPLAY);
 	ret = 0;
 out:
 	hg_log_iter_free(&it);
 	return ret;
-}
-
-/* The quoted firmware PCRs (PCR 0-9, TCG PC Client PFP §2.3.4) that the
- * firmware log speaks for. Later PCRs belong to the OS (hostgate's own
- * among them) and are not the firmware log's to explain. */
-#define FW_PCRS 10u
-
-/* (ALG, PCR) into B; a bank the quote selects twice is one bank. */
-static void bound_add(struct hg_uefi_bound *b, uint16_t alg, unsigned pcr)
-{
-	size_t i;
-
-	for (i = 0; i < b->n && b->alg[i] != alg; i++)
-		;
-	if (i == b->n) {
-		if (b->n == HG_MAX_BANKS)
-			return;
-		b->alg[b->n++] = alg;
-	}
-	b->pcrs[i] |= 1u << pcr;
-}
-
-static int check_firmware(struct run *r)
-{
-	const struct hv_inputs *in = r->in;
-	struct hv_result *res = r->res;
-	const struct hg_pcr_sel *sel = &res->quote.sel;
-	struct hg_uefi_err err;
-	struct hg_uefi_bound bound = { 0 };
-	size_t compared = 0;
-
-	if (!res->ev.uefi) {
-		pass(r, HV_FIRMWARE);
-		return 0;
-	}
-	res->fw_present = 1;
-	/* Every event must carry every declared bank (PFP r1.05 §10.2.2). */
-	if (hg_uefi_replay(res->ev.uefi, res->ev.uefi_len, in->uefi_flags | HG_UEFI_ALL_BANKS,
-			   &res->fw_replay, &err) < 0) {
-		if (err.event >= 0)
-			FAIL(r, HV_FIRMWARE, "firmware log: event %ld (offset %zu): %s", err.event,
-			     err.offset, err.msg);
-		else
-			FAIL(r, HV_FIRMWARE, "firmware log: %s", err.msg);
-		return -1;
-	}
-	/* No bank downgrade in the firmware log either: firmware extends every
-	 * active bank and logs each in a crypto-agile log (TCG PC Client
-	 * PFP), so a quoted bank the log leaves out, on a firmware PCR the
-	 * log extends, was stripped from the log (its events would then be
-	 * believed on the weaker banks alone). The other way round (a log
-	 * bank the quote omits) is the firmware rules' to ignore: nothing is
-	 * derived from it. */
-	for (size_t b = 0; b < sel->n; b++) {
-		uint32_t both = sel->b[b].mask & res->fw_replay.touched & ((1u << FW_PCRS) - 1);
-
-		if (both && !hg_uefi_replay_get(&res->fw_replay, sel->b[b].alg, 0)) {
-			FAIL(r, HV_BANKS, "the firmware log omits bank %s, which the quote covers on PCR %d that the log extends (a bank downgrade)",
-			     bank_name(sel->b[b].alg), __builtin_ctz(both));
-			return -1;
-		}
-	}
-	/* The firmware rules read events of some PCRs (4: boot applications,
-	 * 7: Secure Boot and its keys): those events are bound to the quote
-	 * only if the quote covers those PCRs in every bank the rules compare
-	 * (fwjudge.c compares the banks the policy accepts that the log has).
-	 * A quote that leaves one out would let the log say anything there. */
-	if (in->policy && in->policy->fw.present) {
-		uint32_t need = hg_policy_fw_pcrs(in->policy);
-
-		for (size_t b = 0; b < res->fw_replay.nbanks; b++) {
-			if (!hg_policy_accepts_bank(in->policy, res->fw_replay.algs[b]))
-				continue;
-			for (unsigned p = 0; p < HG_NUM_PCRS; p++)
-				if ((need & (1u << p)) && !quoted(sel, res->fw_replay.algs[b], p)) {
-					FAIL(r, HV_SELECTION, "the policy's firmware rules read PCR %u, which the quote does not cover in %s (the firmware log has that bank)",
-					     p, bank_name(res->fw_replay.algs[b]));
-					return -1;
-				}
-		}
-	}
-	for (size_t b = 0; b < sel->n; b++) {
-		uint16_t alg = sel->b[b].alg;
-
-		for (unsigned p = 0; p < FW_PCRS; p++) {
-			const struct hg_pcr_value *want = hg_uefi_replay_get(&res->fw_replay, alg, p);
-			const struct hg_pcr_value *got;
-			long last;
-
-			/* Only a (bank, PCR) some event extended: the reset value
-			 * of one none did is made up, not the log's. */
-			last = hg_uefi_replay_last(&res->fw_replay, alg, p);
-			if (!want || last < 0 || !(sel->b[b].mask & (1u << p)))
-				continue;
-			got = hg_pcr_values_get(&res->ev.pcrs, alg, p);
-			compared++;
-			if (got && !memcmp(got->d, want->d, want->len)) {
-				/* Bound: the facts may rest on this pair. */
-				bound_add(&bound, alg, p);
-				continue;
-			}
-			FAIL(r, HV_FIRMWARE, "PCR %u %s: the firmware log replays to a value the quote does not hold (last event to extend it: %ld)",
-			     p, bank_name(alg), last);
-			return -1;
-		}
-	}
-	if (compared == 0 && res->fw_replay.touched & ((1u << FW_PCRS) - 1)) {
-		FAIL(r, HV_FIRMWARE, "the firmware log has no bank and PCR the quote covers");
-		return -1;
-	}
-	/* Facts only from the pairs just found equal to the quote. */
-	if (hg_uefi_facts_bound(res->ev.uefi, res->ev.uefi_len, &bound, &res->fw_facts,
-				&err) < 0) {
-		FAIL(r, HV_FIRMWARE, "firmware log: event %ld (offset %zu): %s", err.event,
-		     err.offset, err.msg);
-		return -1;
-	}
-	res->fw_replayed = 1;
-	pass(r, HV_FIRMWARE);
-	return 0;
 }
 
 /* fwjudge.h's failures go to the policy check's list. */
@@ -633,8 +501,8 @@ static void check_pcrs_and_policy(struct run *r, struct hv_judge *j)
 	const struct hg_policy *p = r->in->policy;
 
 	if (!p) {
-		pass(r, HV_PCRS);
-		pass(r, HV_POLICY);
+		hv_vr_pass(r, HV_PCRS);
+		hv_vr_pass(r, HV_POLICY);
 		return;
 	}
 	for (size_t i = 0; i < p->pcrs.n; i++) {
@@ -648,15 +516,15 @@ static void check_pcrs_and_policy(struct run *r, struct hv_judge *j)
 			if (r->failures) {
 				f = json_object_new_object();
 				json_object_object_add(f, "pcr", json_object_new_int(want->pcr));
-				json_object_object_add(f, "bank", json_object_new_string(bank_name(want->alg)));
-				json_object_object_add(f, "value", got ? hexj(got->d, got->len) : NULL);
-				json_object_object_add(f, "allowed", hexj(want->d, want->len));
+				json_object_object_add(f, "bank", json_object_new_string(hv_vr_bank_name(want->alg)));
+				json_object_object_add(f, "value", got ? hv_vr_hexj(got->d, got->len) : NULL);
+				json_object_object_add(f, "allowed", hv_vr_hexj(want->d, want->len));
 			}
-			failj(r, HV_PCRS, f, "PCR %u %s differs from the policy", want->pcr,
-			      bank_name(want->alg));
+			hv_vr_failj(r, HV_PCRS, f, "PCR %u %s differs from the policy", want->pcr,
+			      hv_vr_bank_name(want->alg));
 		}
 	}
-	pass(r, HV_PCRS);
+	hv_vr_pass(r, HV_PCRS);
 	hv_judge_finish(j);
 	hv_judge_firmware(p, r->res->fw_replayed ? &r->res->fw_facts : NULL,
 			  r->failures != NULL, add_fw_failure, j);
@@ -682,9 +550,9 @@ static void add_identity(struct run *r, json_object *v)
 	if (in->host)
 		json_object_object_add(v, "hostname", json_object_new_string(in->host));
 	if (ak && r->state[HV_AK] > 0)
-		json_object_object_add(v, "ak_name", hexj(ak->name, ak->name_len));
+		json_object_object_add(v, "ak_name", hv_vr_hexj(ak->name, ak->name_len));
 	if (nonce)
-		json_object_object_add(v, "nonce", hexj(nonce, nonce_len));
+		json_object_object_add(v, "nonce", hv_vr_hexj(nonce, nonce_len));
 }
 
 static void build_verdict(struct run *r)
@@ -714,7 +582,7 @@ static void build_verdict(struct run *r)
 		const TPMS_ATTEST *a = &res->quote.attest;
 
 		for (size_t i = 0; i < res->quote.sel.n; i++)
-			json_object_array_add(banks, json_object_new_string(bank_name(res->quote.sel.b[i].alg)));
+			json_object_array_add(banks, json_object_new_string(hv_vr_bank_name(res->quote.sel.b[i].alg)));
 		json_object_object_add(h, "banks", banks);
 		json_object_object_add(h, "records", json_object_new_uint64(res->records));
 		json_object_object_add(h, "clock", json_object_new_uint64(a->clockInfo.clock));
@@ -757,7 +625,7 @@ int hv_verify(const struct hv_inputs *in, struct hv_result *res)
 	if (in->policy && in->resume && in->resume->seed)
 		in->resume->seed(in->resume->seed_arg, &j);
 	if (check_quote(&r) < 0 || check_coverage(&r) < 0 || check_log(&r, &j) < 0 ||
-	    check_firmware(&r) < 0)
+	    hv_vr_check_firmware(&r) < 0)
 		goto done;
 	check_pcrs_and_policy(&r, &j);
 done:
