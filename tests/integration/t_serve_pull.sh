@@ -28,39 +28,39 @@ N0=0badc0ffee0ddf00d15ea5e5c0ffee01
 	"$HG_VERIFY" hosts set-group hv1 fleet >/dev/null && "$HG_VERIFY" hosts set-group hv2 fleet >/dev/null ||
 	{ fail setup "policy setup failed"; exit 1; }
 
-# stub NAME: start NAME's test agent; sets STUB_<NAME> (pid), its URL set
+# start_agent NAME: start NAME's agent; sets AGENT_<NAME> (pid), its URL set
 # in the registry.
-STUBS=()
-stub() {
+AGENTS=()
+start_agent() {
 	local name=$1 i
 	local -n h="H_$name"
-	rm -f "stub-$name.port" "stub-$name.err"
+	rm -f "agent-$name.port" "agent-$name.err"
 	"$HG_ATTEST" agent "${h[@]}" --listen 127.0.0.1:0 --cert pki/agent.pem \
-		--key pki/agent.key --client-ca pki/ca.pem 2>"stub-$name.err" &
-	eval "STUB_$name=$!"
-	STUBS+=($!)
+		--key pki/agent.key --client-ca pki/ca.pem 2>"agent-$name.err" &
+	eval "AGENT_$name=$!"
+	AGENTS+=($!)
 	for i in $(seq 100); do
 		sed -n 's/.*agent: listening on [^:]*:\([0-9]*\).*/\1/p' \
-			"stub-$name.err" 2>/dev/null | grep . >"stub-$name.port"
-		[ -s "stub-$name.port" ] && break
+			"agent-$name.err" 2>/dev/null | grep . >"agent-$name.port"
+		[ -s "agent-$name.port" ] && break
 		sleep 0.1
 	done
-	"$HG_VERIFY" hosts set-agent "$name" "https://127.0.0.1:$(cat "stub-$name.port")" >/dev/null
+	"$HG_VERIFY" hosts set-agent "$name" "https://127.0.0.1:$(cat "agent-$name.port")" >/dev/null
 }
 _pull_cleanup() {
 	local p
-	for p in "${STUBS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	for p in "${AGENTS[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	_svc_cleanup
 }
 trap _pull_cleanup EXIT
-stub hv1
-stub hv2
-expect_exit 0 set-agent-shown "$HG_VERIFY" hosts set-agent hv1 "https://127.0.0.1:$(cat stub-hv1.port)"
+start_agent hv1
+start_agent hv2
+expect_exit 0 set-agent-shown "$HG_VERIFY" hosts set-agent hv1 "https://127.0.0.1:$(cat agent-hv1.port)"
 
 # The webhook receiver.
 python3 "$ROOT/tests/tools/hook_receiver.py" --cert pki/hooks.pem --key pki/hooks.key \
 	--out hooks.jsonl --portfile hooks.port 2>hooks.err &
-STUBS+=($!)
+AGENTS+=($!)
 for i in $(seq 100); do [ -s hooks.port ] && break; sleep 0.1; done
 SECRET=whsec-$(openssl rand -hex 16)
 printf '%s\n' "$SECRET" >hook.secret
@@ -115,7 +115,7 @@ hook_ok hv1 trusted untrusted && fail webhook-hmac-check-real "matched under a w
 SECRET=$SECRET_REAL
 
 # --- unreachable ---------------------------------------------------------------------
-kill "$STUB_hv2"; wait "$STUB_hv2" 2>/dev/null
+kill "$AGENT_hv2"; wait "$AGENT_hv2" 2>/dev/null
 t0=$(date +%s)
 wait_for 15 is_state hv2 unreachable && pass agent-down-unreachable || fail agent-down-unreachable "$(state_of hv2)"
 [ $(($(date +%s) - t0)) -le 8 ] && pass unreachable-within-interval || fail unreachable-within-interval "$(($(date +%s) - t0)) s"
@@ -143,7 +143,7 @@ svc_stop
 [ "$SVC_RC" = 0 ] && pass sigterm-with-pulls-exit-0 || fail sigterm-with-pulls-exit-0 "exit $SVC_RC"
 
 # --- a policy change re-judges at once ------------------------------------------------
-stub hv2
+start_agent hv2
 svc_start --client-ca pki/ca.pem --interval 600 --jitter 0 --timeout 3 "${AGENT[@]}" ||
 	{ fail serve-restarts "$(tail -2 serve.err)"; exit 1; }
 wait_for 20 is_state hv2 trusted && pass restart-hv2-trusted || fail restart-hv2-trusted "$(state_of hv2)"
